@@ -1,0 +1,3 @@
+from fieldsignal.cli import main
+
+main()

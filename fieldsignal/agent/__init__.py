@@ -1,0 +1,1 @@
+"""Triage: classify, extract and segment notes into signals (offline first)."""

@@ -1,0 +1,180 @@
+"""Offline classification: gap (known, new candidate or none) and signal type.
+
+Evidence, all from the taxonomy and labelled examples, none hard-coded here:
+- similarity of each segment and of the whole note to every label's prototypes
+  (its description, name and example phrasings, plus reviewed corrections);
+- the label's keywords found literally in the text;
+- for the signal type, its cue expressions, and whether a gap or competitor was found.
+Scores become probabilities by a softmax whose temperature sets how peaked they are;
+the top probability is the confidence the review threshold is compared with.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fieldsignal.models import NEW_GAP, Scored
+
+TOP_K = 3
+
+
+@dataclass
+class Prototypes:
+    """Labelled vectors; `score(q)` gives, per label, 0.5·max + 0.5·mean(top-3) cosine."""
+
+    labels: list[str]
+    vectors: np.ndarray  # (n, dim), normalised
+    owner: np.ndarray  # (n,) index into labels
+
+    @classmethod
+    def build(cls, texts_by_label: dict[str, list[str]], encode: object) -> Prototypes:
+        labels = [label for label, texts in texts_by_label.items() if texts]
+        texts = [t for label in labels for t in texts_by_label[label]]
+        owner = np.asarray([i for i, label in enumerate(labels) for _ in texts_by_label[label]], dtype=np.int64)
+        vectors = encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)  # type: ignore[operator]
+        return cls(labels, np.asarray(vectors, dtype=np.float32), owner)
+
+    def extend(self, label: str, vectors: np.ndarray) -> None:
+        if label not in self.labels:
+            self.labels.append(label)
+        index = self.labels.index(label)
+        self.vectors = np.vstack([self.vectors, vectors]) if len(self.vectors) else vectors
+        self.owner = np.concatenate([self.owner, np.full(len(vectors), index, dtype=np.int64)])
+
+    def score(self, queries: np.ndarray) -> np.ndarray:
+        """(q, n_labels) scores for a (q, dim) batch of query vectors."""
+        sims = queries @ self.vectors.T
+        out = np.full((len(queries), len(self.labels)), -1.0, dtype=np.float32)
+        for index in range(len(self.labels)):
+            cols = sims[:, self.owner == index]
+            if cols.shape[1] == 0:
+                continue
+            k = min(TOP_K, cols.shape[1])
+            top = -np.sort(-cols, axis=1)[:, :k]
+            out[:, index] = 0.5 * top[:, 0] + 0.5 * top.mean(axis=1)
+        return out
+
+
+def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
+    z = (scores - scores.max()) / temperature
+    e = np.exp(z)
+    return e / e.sum()
+
+
+def scored(labels: Sequence[str | None], probs: np.ndarray, top: int = 3) -> Scored:
+    order = np.argsort(-probs)
+    alternatives = [(str(labels[i]), round(float(probs[i]), 3)) for i in order[1 : top + 1] if labels[i] is not None]
+    return Scored(label=labels[order[0]], confidence=round(float(probs[order[0]]), 3), alternatives=alternatives)
+
+
+@dataclass
+class GapParams:
+    segment_weight: float = 0.6  # the rest goes to the whole-note similarity
+    keyword_bonus: float = 0.12
+    known_threshold: float = 0.42  # below: not a known gap
+    temperature: float = 0.04
+    multi_threshold: float = 0.55  # a second gap needs a segment this close to it
+    multi_margin: float = 0.06
+    max_signals: int = 3
+
+
+@dataclass
+class GapDecision:
+    primary: Scored
+    others: list[tuple[str, float, int]] = field(default_factory=list)  # (label, score, segment index)
+    scores: np.ndarray | None = None
+
+
+@dataclass
+class GapClassifier:
+    prototypes: Prototypes
+    keywords: dict[str, list[str]]
+    limitation_cue: re.Pattern[str] | None
+    params: GapParams = field(default_factory=GapParams)
+
+    def _keyword_hits(self, text: str) -> np.ndarray:
+        lowered = text.lower()
+        return np.asarray(
+            [any(k in lowered for k in self.keywords.get(label, [])) for label in self.prototypes.labels],
+            dtype=np.float32,
+        )
+
+    def decide(self, text: str, segment_vectors: np.ndarray, note_vector: np.ndarray) -> GapDecision:
+        p = self.params
+        seg = self.prototypes.score(segment_vectors)  # (s, L)
+        whole = self.prototypes.score(note_vector[None, :])[0]
+        combined = p.segment_weight * seg.max(axis=0) + (1 - p.segment_weight) * whole
+        combined = combined + p.keyword_bonus * self._keyword_hits(text)
+        best = int(np.argmax(combined))
+        labels: list[str | None] = [*self.prototypes.labels, None]
+        if combined[best] >= p.known_threshold:
+            probs = softmax(np.append(combined, p.known_threshold), p.temperature)
+            primary = scored(labels, probs)
+        else:
+            primary = self._unknown(text, combined, labels)
+        others = self._others(seg, primary.label) if primary.label in self.prototypes.labels else []
+        return GapDecision(primary=primary, others=others, scores=combined)
+
+    def _unknown(self, text: str, combined: np.ndarray, labels: list[str | None]) -> Scored:
+        """Below the known-gap threshold: a new gap if the note states a limitation, else none."""
+        p = self.params
+        limitation = bool(self.limitation_cue and self.limitation_cue.search(text))
+        probs = softmax(np.append(combined, p.known_threshold), p.temperature)
+        alternatives = [(str(labels[i]), round(float(probs[i]), 3)) for i in np.argsort(-probs)[:3] if labels[i]]
+        margin = float(p.known_threshold - combined.max())
+        confidence = round(min(0.95, 0.5 + 4 * margin), 3)
+        return Scored(label=NEW_GAP if limitation else None, confidence=confidence, alternatives=alternatives)
+
+    def _others(self, seg: np.ndarray, primary: str | None) -> list[tuple[str, float, int]]:
+        p = self.params
+        found: dict[str, tuple[float, int]] = {}
+        for index, row in enumerate(seg):
+            order = np.argsort(-row)
+            top, second = int(order[0]), int(order[1]) if len(order) > 1 else int(order[0])
+            label = self.prototypes.labels[top]
+            if label == primary or row[top] < p.multi_threshold or row[top] - row[second] < p.multi_margin:
+                continue
+            if label not in found or row[top] > found[label][0]:
+                found[label] = (float(row[top]), index)
+        ranked = sorted(found.items(), key=lambda kv: -kv[1][0])[: p.max_signals - 1]
+        return [(label, score, index) for label, (score, index) in ranked]
+
+
+@dataclass
+class TypeParams:
+    embed_weight: float = 4.0
+    cue_weight: float = 0.5
+    gap_bonus: float = 0.5
+    competitor_bonus: float = 0.6
+    temperature: float = 0.35
+    # precedence when cues of several types match: earlier types win ties
+    precedence: tuple[str, ...] = ("Loss", "Win", "Competitive", "Product Gap", "Opportunity")
+
+
+@dataclass
+class TypeClassifier:
+    prototypes: Prototypes
+    params: TypeParams = field(default_factory=TypeParams)
+
+    def decide(
+        self, note_vector: np.ndarray, cue_counts: dict[str, int], has_gap: bool, has_competitor: bool
+    ) -> Scored:
+        p = self.params
+        labels = self.prototypes.labels
+        emb = self.prototypes.score(note_vector[None, :])[0]
+        scores = p.embed_weight * (emb - emb.mean())
+        for i, label in enumerate(labels):
+            count = min(cue_counts.get(label, 0), 2)
+            rank = p.precedence.index(label) if label in p.precedence else len(p.precedence)
+            scores[i] += p.cue_weight * count * (1 + 0.25 * (len(p.precedence) - rank))
+            if label == "Product Gap" and has_gap:
+                scores[i] += p.gap_bonus
+            if label == "Competitive" and has_competitor:
+                scores[i] += p.competitor_bonus
+            if label == "Opportunity" and has_gap:
+                scores[i] -= p.gap_bonus
+        return scored(list(labels), softmax(scores, p.temperature))

@@ -1,0 +1,162 @@
+"""The triage pipeline: notes in, signal drafts out. Pure: it stores nothing.
+
+segment → embed (one batch for all segments of all notes) → gap → extract → type.
+A note whose segments point clearly at several gaps yields one signal per gap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from fieldsignal.agent.classify import GapClassifier, Prototypes, TypeClassifier, softmax
+from fieldsignal.agent.extract import Extractor
+from fieldsignal.ingest.segment import segments
+from fieldsignal.ingest.text import content_hash
+from fieldsignal.models import NEW_GAP, NoteInput, Scored, SignalDraft, TriageResult
+from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.vectorstore.embedder import Embedder
+
+EXCERPT_CHARS = 400
+
+
+def gap_prototype_texts(taxonomy: Taxonomy) -> dict[str, list[str]]:
+    return {
+        g.slug: [g.description, f"{g.name}: {g.use_case_blocked}".strip(": "), *g.examples]
+        for g in taxonomy.gaps
+    }
+
+
+@dataclass
+class Triage:
+    taxonomy: Taxonomy
+    embedder: Embedder
+    gaps: GapClassifier
+    types: TypeClassifier | None
+    extractor: Extractor
+    review_threshold: float = 0.55
+
+    @classmethod
+    def build(
+        cls, taxonomy: Taxonomy, embedder: Embedder, review_threshold: float = 0.55,
+        labelled: Sequence[tuple[str, str]] = (),
+    ) -> Triage:
+        """`labelled`: extra (text, gap slug) examples, e.g. reviewed corrections."""
+        texts = gap_prototype_texts(taxonomy)
+        for text, slug in labelled:
+            texts.setdefault(slug, []).append(text)
+        gap_protos = Prototypes.build(texts, embedder.encode)
+        limitation = next((t for t in taxonomy.signal_types if t.name == "Product Gap"), None)
+        cue = re.compile("|".join(f"(?:{c})" for c in limitation.cues), re.I) if limitation and limitation.cues else None
+        keywords = {g.slug: [k.lower() for k in g.keywords] for g in taxonomy.gaps}
+        types = None
+        if taxonomy.signal_types:
+            type_texts = {t.name: [t.description, *t.examples] for t in taxonomy.signal_types}
+            types = TypeClassifier(Prototypes.build(type_texts, embedder.encode))
+        return cls(taxonomy, embedder, GapClassifier(gap_protos, keywords, cue), types, Extractor(taxonomy),
+                   review_threshold)
+
+    # ---------------------------------------------------------------- public
+    def triage(self, notes: Sequence[NoteInput], known_customers: tuple[str, ...] = ()) -> list[TriageResult]:
+        pieces = [segments(n.text) for n in notes]
+        flat = [s for p in pieces for s in p]
+        vectors = self.embedder.encode(flat)
+        results = []
+        start = 0
+        for note, segs in zip(notes, pieces, strict=True):
+            seg_vectors = vectors[start : start + len(segs)]
+            start += len(segs)
+            results.append(self._one(note, segs, seg_vectors, known_customers))
+        return results
+
+    def note_vector(self, seg_vectors: np.ndarray, segs: Sequence[str]) -> np.ndarray:
+        weights = np.asarray([max(1, len(s.split())) for s in segs], dtype=np.float32)
+        mean = (seg_vectors * weights[:, None]).sum(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return mean / norm if norm else mean
+
+    # ---------------------------------------------------------------- internals
+    def _one(
+        self, note: NoteInput, segs: list[str], seg_vectors: np.ndarray, known_customers: tuple[str, ...]
+    ) -> TriageResult:
+        note_vec = self.note_vector(seg_vectors, segs)
+        decision = self.gaps.decide(note.text, seg_vectors, note_vec)
+        deal = self.extractor.extract(note, known_customers)
+        has_gap = decision.primary.label is not None
+        signal_type = self._type(note.text, note_vec, has_gap, deal.competitor is not None)
+        deal = deal.model_copy(update={"lost_deal": signal_type.label == "Loss"})
+        primary_excerpt = self._excerpt(note.text, segs, seg_vectors, decision.primary.label)
+        drafts = [self._draft(decision.primary, signal_type, deal, primary_excerpt, note.text, decision.scores)]
+        for label, score, index in decision.others:
+            gap = Scored(label=label, confidence=round(min(0.95, score + 0.2), 3))
+            drafts.append(self._draft(gap, signal_type, deal, segs[index], segs[index], None))
+        return TriageResult(note=note, note_hash=content_hash(note.text), signals=drafts)
+
+    def _type(self, text: str, note_vec: np.ndarray, has_gap: bool, has_competitor: bool) -> Scored:
+        if self.types is None:
+            return Scored(label="Product Gap", confidence=1.0)
+        cues = self.extractor.signal_cues(text)
+        return self.types.decide(note_vec, cues, has_gap, has_competitor)
+
+    def _draft(
+        self, gap: Scored, signal_type: Scored, deal: object, excerpt: str, text: str, scores: np.ndarray | None
+    ) -> SignalDraft:
+        known = self.taxonomy.gap_by_slug.get(gap.label or "")
+        category = self._category(gap, scores)
+        reasons = []
+        if signal_type.confidence < self.review_threshold:
+            reasons.append(f"type uncertain ({signal_type.confidence:.2f})")
+        if gap.confidence < self.review_threshold:
+            reasons.append(f"gap uncertain ({gap.confidence:.2f})")
+        if gap.label == NEW_GAP:
+            reasons.append("proposes a new gap")
+        return SignalDraft(
+            signal_type=signal_type, gap=gap, category=category,
+            new_gap_label=new_gap_label(text) if gap.label == NEW_GAP else None,
+            excerpt=excerpt[:EXCERPT_CHARS], deal=deal,  # type: ignore[arg-type]
+            use_case_blocked=known.use_case_blocked if known else None,
+            needs_review=bool(reasons), review_reasons=reasons,
+        )
+
+    def _category(self, gap: Scored, scores: np.ndarray | None) -> Scored:
+        known = self.taxonomy.gap_by_slug.get(gap.label or "")
+        if gap.label is None:
+            return Scored(label=None, confidence=gap.confidence)
+        if scores is None:
+            return Scored(label=known.category if known else None, confidence=gap.confidence)
+        probs = softmax(scores, self.gaps.params.temperature)
+        by_category: dict[str, float] = {}
+        for slug, prob in zip(self.gaps.prototypes.labels, probs, strict=True):
+            cat = self.taxonomy.gap_by_slug[slug].category if slug in self.taxonomy.gap_by_slug else slug
+            by_category[cat] = by_category.get(cat, 0.0) + float(prob)
+        ranked = sorted(by_category.items(), key=lambda kv: -kv[1])
+        label = known.category if known else ranked[0][0]
+        conf = by_category.get(label, 0.0)
+        alts = [(c, round(p, 3)) for c, p in ranked if c != label][:3]
+        return Scored(label=label, confidence=round(min(1.0, conf), 3), alternatives=alts)
+
+    def _excerpt(self, text: str, segs: list[str], seg_vectors: np.ndarray, label: str | None) -> str:
+        if len(text) <= EXCERPT_CHARS or label not in self.gaps.prototypes.labels:
+            return text
+        column = self.gaps.prototypes.labels.index(label)
+        best = int(np.argmax(self.gaps.prototypes.score(seg_vectors)[:, column]))
+        return segs[best]
+
+
+_LIMITATION = re.compile(
+    r"\b(?:no|without|lack(?:s|ing)? of|missing|doesn'?t (?:support|have|allow)|don'?t (?:support|have)|"
+    r"can'?t|cannot|unable to|no way to|not (?:able|possible) to)\b\s+(?P<what>[^.,;!?\n]{3,60})",
+    re.I,
+)
+
+
+def new_gap_label(text: str) -> str:
+    """A short label for a proposed gap: the first stated limitation, else the opening words."""
+    match = _LIMITATION.search(text)
+    if match:
+        words = match.group("what").split()[:7]
+        return f"{match.group(0).split()[0].lower()} {' '.join(words)}".strip()
+    return " ".join(text.split()[:8])

@@ -1,0 +1,343 @@
+"""The `fieldsignal` command: a thin layer over fieldsignal.workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from fieldsignal.errors import FieldsignalError, InputError
+from fieldsignal.settings import Settings, load_settings
+
+app = typer.Typer(help="Turn scattered field feedback into decisions.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+taxonomy_app = typer.Typer(help="Show or check a taxonomy file.", no_args_is_help=True)
+app.add_typer(taxonomy_app, name="taxonomy")
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+Since = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="From this date (YYYY-MM-DD).")]
+Until = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Up to this date, inclusive.")]
+SAMPLES = Path(__file__).parent / "data" / "samples"
+
+
+class State:
+    home: Path | None = None
+    taxonomy: Path | None = None
+
+
+state = State()
+
+
+@app.callback()
+def _global(
+    home: Annotated[Path | None, typer.Option(help="Workspace folder (default $FIELDSIGNAL_HOME or ~/.fieldsignal).")] = None,
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default $FIELDSIGNAL_TAXONOMY or the bundled one).")] = None,
+) -> None:
+    state.home, state.taxonomy = home, taxonomy
+
+
+def settings(**overrides: Any) -> Settings:
+    return load_settings(home=state.home, taxonomy=state.taxonomy, **overrides)
+
+
+def workspace(s: Settings | None = None) -> Any:
+    from fieldsignal.workspace import Workspace
+
+    return Workspace(s or settings())
+
+
+def emit(data: Any) -> None:
+    from pydantic import BaseModel
+
+    def default(o: Any) -> Any:
+        if isinstance(o, BaseModel):
+            return o.model_dump(mode="json")
+        if isinstance(o, dt.date | dt.datetime):
+            return o.isoformat()
+        if isinstance(o, Path):
+            return str(o)
+        raise TypeError(type(o).__name__)
+
+    sys.stdout.write(json.dumps(data, default=default, indent=2) + "\n")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    from fieldsignal.render import err
+
+    err.print(f"[red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from fieldsignal.render import err
+
+    return Progress(TextColumn("triaging"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, disable=not enabled or total < 8, transient=True)
+
+
+def _run_import(items: list[Any], as_json: bool) -> Any:
+    ws = workspace()
+    notes = sum(1 for i in items if not isinstance(i, InputError))
+    with _progress(notes, not as_json) as bar:
+        task = bar.add_task("triage", total=notes)
+        return ws, ws.add_notes(items, progress=lambda n: bar.advance(task, n))
+
+
+def _report(ws: Any, report: Any, as_json: bool) -> None:
+    from fieldsignal.render import console, err, import_summary, signal_line
+
+    if as_json:
+        emit({"report": report, "signals": [ws.show(i)["signal"] for i in report.signal_ids]})
+    else:
+        if len(report.signal_ids) <= 20:
+            for sid in report.signal_ids:
+                console.print(signal_line(ws.show(sid)["signal"]), highlight=False)
+        console.print(import_summary(report), highlight=False)
+    for failure in report.failures:
+        err.print(f"[red]failed:[/] {failure.error}", highlight=False)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def add(
+    text: Annotated[str | None, typer.Argument(help="The note; '-' or nothing reads stdin.")] = None,
+    source: Annotated[str, typer.Option(help="Where it came from (e.g. 'slack #apps-field').")] = "paste",
+    author: Annotated[str | None, typer.Option(help="Who wrote it.")] = None,
+    date: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="When (YYYY-MM-DD).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Triage one pasted note into signals."""
+    from fieldsignal.ingest import note_from_text
+
+    if text in (None, "-"):
+        if sys.stdin.isatty():
+            fail("no text given: pass it as an argument or pipe it on stdin")
+        text = sys.stdin.read()
+    try:
+        note = note_from_text(text or "", source=source, author=author, date=date.date() if date else None)
+    except InputError as exc:
+        fail(str(exc))
+    ws, report = _run_import([note], as_json)
+    _report(ws, report, as_json)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders: .txt .md .eml .mbox .csv .jsonl")],
+    text_col: Annotated[str | None, typer.Option(help="CSV/JSONL column with the note text.")] = None,
+    date_col: Annotated[str | None, typer.Option(help="Column with the date.")] = None,
+    author_col: Annotated[str | None, typer.Option(help="Column with the author.")] = None,
+    customer_col: Annotated[str | None, typer.Option(help="Column with the customer.")] = None,
+    source_col: Annotated[str | None, typer.Option(help="Column with the source/channel.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding when not UTF-8 (e.g. cp1252).")] = None,
+    labeled: Annotated[bool, typer.Option("--labeled", help="Rows already carry their labels.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Import notes from files and folders; a bad file is reported and the rest go on."""
+    from fieldsignal.ingest import ReadOptions, read_paths
+    from fieldsignal.ingest.tables import ColumnMap
+
+    if labeled:
+        fail("--labeled import is not available yet (tracked with `eval --questions`)", 2)
+    s = settings()
+    options = ReadOptions(
+        columns=ColumnMap(text=text_col, date=date_col, author=author_col, customer=customer_col, source=source_col),
+        encoding=encoding, max_note_bytes=s.max_note_bytes, max_container_bytes=s.max_container_bytes,
+    )
+    items = list(read_paths(paths, options))
+    ws, report = _run_import(items, as_json)
+    _report(ws, report, as_json)
+
+
+@app.command("list")
+def list_(
+    gap: Annotated[str | None, typer.Option(help="Gap slug or name.")] = None,
+    category: Annotated[str | None, typer.Option()] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="Signal type.")] = None,
+    status: Annotated[str | None, typer.Option()] = None,
+    customer: Annotated[str | None, typer.Option(help="Part of the customer name.")] = None,
+    since: Since = None,
+    until: Until = None,
+    review: Annotated[bool | None, typer.Option("--review/--no-review", help="Only (not) flagged for review.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
+    as_json: Json = False,
+) -> None:
+    """The signal log, newest first, filterable."""
+    from fieldsignal.store.signals import SignalFilter
+
+    f = SignalFilter(gap=gap, category=category, signal_type=type_, status=status, customer=customer,
+                     since=since.date() if since else None, until=until.date() if until else None,
+                     needs_review=review, limit=limit)
+    signals = workspace().list_signals(f)
+    if as_json:
+        emit(signals)
+        return
+    from fieldsignal.render import console, signals_table
+
+    console.print(signals_table(signals, f"Signal log ({len(signals)})"))
+
+
+@app.command()
+def show(signal_id: int, as_json: Json = False) -> None:
+    """One signal: its note, alternatives, review state and status history."""
+    details = workspace().show(signal_id)
+    if as_json:
+        emit(details)
+        return
+    from fieldsignal.render import console, signal_line
+
+    s, note = details["signal"], details["note"]
+    console.print(signal_line(s), highlight=False)
+    console.print(f"[dim]note {note['id']} · {note['source']} · {note['author'] or 'unknown author'} · {s.date}[/]")
+    console.print(note["text"], highlight=False, markup=False)
+    for field, alts in details["alternatives"].items():
+        if alts:
+            console.print(f"[dim]{field} alternatives:[/] " + ", ".join(f"{a} {p:.2f}" for a, p in alts))
+    if details["review"]:
+        console.print(f"[yellow]review:[/] {details['review']['reasons']}")
+    for h in details["history"]:
+        console.print(f"  {h.at:%Y-%m-%d %H:%M} {h.status} by {h.who}" + (f": {h.why}" if h.why else ""))
+
+
+@app.command()
+def status(
+    signal_id: int,
+    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="New, Enriched, Escalated, Acknowledged, Roadmap, Shipped, Won't Fix")],
+    ticket: Annotated[str | None, typer.Option(help="PM ticket id.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    who: Annotated[str | None, typer.Option(help="Who (default: your login).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Move a signal through its lifecycle; the change is kept with who, when and why."""
+    change = workspace().set_status(signal_id, new_status, who or getpass.getuser(), note, ticket)
+    if as_json:
+        emit(change)
+    else:
+        typer.echo(f"#{signal_id} → {change.status}" + (f" ({change.ticket})" if change.ticket else ""))
+
+
+@app.command()
+def tally(
+    by: Annotated[str, typer.Option(help="gap|category|type|status|week|month|industry|competitor|customer|archetype")] = "gap",
+    since: Since = None,
+    until: Until = None,
+    as_json: Json = False,
+) -> None:
+    """Counts and ACV by gap, category, week... (duplicates count once)."""
+    t = workspace().tally(by, since.date() if since else None, until.date() if until else None)
+    if as_json:
+        emit(t)
+        return
+    from fieldsignal.render import console, tally_table
+
+    console.print(tally_table(t))
+
+
+@app.command()
+def review(as_json: Json = False) -> None:
+    """The review queue: signals the triage was not sure about."""
+    queue = workspace().review_queue()
+    if as_json:
+        emit([{"signal": s, "reasons": r} for s, r in queue])
+        return
+    from fieldsignal.render import console, signal_line
+
+    for s, reasons in queue:
+        console.print(signal_line(s) + f"\n    [dim]{reasons}[/]", highlight=False)
+    console.print(f"{len(queue)} signals waiting for review")
+
+
+@app.command()
+def reindex(as_json: Json = False) -> None:
+    """Rebuild the vector index (Chroma) from the DuckDB store."""
+    counts = workspace().reindex()
+    emit(counts) if as_json else typer.echo(f"indexed {counts['signals']} signals, {counts['gap_examples']} gap texts")
+
+
+@app.command()
+def demo(as_json: Json = False) -> None:
+    """Fresh demo workspace: import the bundled sample notes, print the tally and the review queue."""
+    s = settings()
+    s = s.model_copy(update={"home": s.home / "demo"})
+    ws = workspace(s)
+    ws.reset()
+    from fieldsignal.ingest import read_paths
+
+    items = list(read_paths([SAMPLES]))
+    state.home = s.home
+    ws, report = _run_import(items, as_json)
+    t = ws.tally("gap")
+    if as_json:
+        emit({"workspace": s.home, "report": report, "tally": t})
+        return
+    from fieldsignal.render import console, import_summary, tally_table
+
+    console.print(import_summary(report), highlight=False)
+    console.print(tally_table(t))
+    console.print(f"Review queue: {t.review_queue} signals.  Explore: FIELDSIGNAL_HOME={s.home} fieldsignal list")
+
+
+@app.command("eval")
+def eval_(
+    data: Annotated[Path | None, typer.Option(help="Labelled rows (.jsonl).")] = None,
+    dupes: Annotated[Path | None, typer.Option(help="Duplicate pairs (.jsonl).")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Questions with answers (.jsonl).")] = None,
+    few_shot: Annotated[int | None, typer.Option(help="K examples per label from split=train rows.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Score the triage on labelled data (fresh temporary workspace; nothing learnt)."""
+    from fieldsignal.eval.runner import run_eval
+    from fieldsignal.taxonomy import load_taxonomy
+
+    if dupes or questions:
+        fail("--dupes and --questions are not available yet", 2)
+    if data is None:
+        fail("--data FILE.jsonl is required", 2)
+    s = settings()
+    report = run_eval(data, s, load_taxonomy(s.taxonomy), few_shot)
+    if as_json:
+        emit(report)
+        return
+    from fieldsignal.render import console, eval_tables
+
+    for table in eval_tables(report):
+        console.print(table)
+
+
+@taxonomy_app.command("show")
+def taxonomy_show(as_json: Json = False) -> None:
+    """The taxonomy in use."""
+    from fieldsignal.taxonomy import load_taxonomy
+
+    t = load_taxonomy(settings().taxonomy)
+    if as_json:
+        emit(t)
+        return
+    for gap in t.gaps:
+        typer.echo(f"{gap.category:14} {gap.slug:28} {gap.name}  [{gap.use_case_blocked}] "
+                   f"P{t.priority_rank(gap.slug)} · {len(gap.examples)} examples")
+
+
+@taxonomy_app.command("validate")
+def taxonomy_validate(file: Annotated[Path | None, typer.Argument(help="Taxonomy file (default: the one in use).")] = None) -> None:
+    """Check a taxonomy file; says what is wrong and where."""
+    from fieldsignal.taxonomy import load_taxonomy
+
+    t = load_taxonomy(file or settings().taxonomy)
+    typer.echo(f"ok: {len(t.signal_types)} signal types, {len(t.category_names)} categories, "
+               f"{len(t.gaps)} gaps, {len(t.status_names)} statuses")
+
+
+def main() -> None:
+    try:
+        app()
+    except FieldsignalError as exc:
+        fail(str(exc))

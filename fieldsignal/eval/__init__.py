@@ -1,0 +1,1 @@
+"""Evaluation, kept apart from unit tests: metrics, the runner, labelled data sets."""

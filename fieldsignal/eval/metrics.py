@@ -1,0 +1,69 @@
+"""Accuracy, macro-F1 and per-class precision/recall for label fields."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+_SUFFIX = re.compile(r"\b(inc|corp|corporation|llc|ltd|plc|gmbh|co|company|group|the)\b\.?", re.I)
+
+
+def norm_label(value: Any) -> str | None:
+    """Case- and separator-insensitive form: `PRODUCT_GAP` = `Product Gap`."""
+    if value is None or value == "":
+        return None
+    return re.sub(r"[\s_\-]+", " ", str(value)).strip().lower()
+
+
+def norm_name(value: Any) -> str | None:
+    """Company names compared without legal suffixes, punctuation or case."""
+    if value is None or value == "":
+        return None
+    text = _SUFFIX.sub(" ", str(value).replace("’", "'")).lower()
+    text = re.sub(r"'s\b", "", text)
+    return " ".join(re.sub(r"[^\w&]+", " ", text).split()) or None
+
+
+def classification_report(gold: Sequence[Any], pred: Sequence[Any]) -> dict[str, Any]:
+    """{"accuracy", "macro_f1", "n", "per_class": {label: {precision, recall, f1, support}}}.
+
+    None is a class of its own ("(none)"); macro-F1 averages over the gold classes.
+    """
+    n = len(gold)
+    if n == 0:
+        return {"accuracy": None, "macro_f1": None, "n": 0, "per_class": {}}
+    key = ["(none)" if g is None else str(g) for g in gold]
+    out = ["(none)" if p is None else str(p) for p in pred]
+    correct = sum(g == p for g, p in zip(key, out, strict=True))
+    per_class: dict[str, dict[str, float]] = {}
+    support = Counter(key)
+    predicted = Counter(out)
+    for label in sorted(support):
+        tp = sum(g == p == label for g, p in zip(key, out, strict=True))
+        precision = tp / predicted[label] if predicted[label] else 0.0
+        recall = tp / support[label]
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+                            "support": support[label]}
+    macro = sum(c["f1"] for c in per_class.values()) / len(per_class)
+    return {"accuracy": round(correct / n, 4), "macro_f1": round(macro, 4), "n": n, "per_class": per_class}
+
+
+def confusions(gold: Sequence[Any], pred: Sequence[Any], top: int = 8) -> list[tuple[str, str, int]]:
+    pairs = Counter(
+        ("(none)" if g is None else str(g), "(none)" if p is None else str(p))
+        for g, p in zip(gold, pred, strict=True) if g != p
+    )
+    return [(g, p, c) for (g, p), c in pairs.most_common(top)]
+
+
+def set_prf(gold_sets: Sequence[set[str]], pred_sets: Sequence[set[str]]) -> dict[str, Any]:
+    tp = sum(len(g & p) for g, p in zip(gold_sets, pred_sets, strict=True))
+    n_pred = sum(len(p) for p in pred_sets)
+    n_gold = sum(len(g) for g in gold_sets)
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "n": len(gold_sets)}

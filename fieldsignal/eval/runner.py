@@ -1,0 +1,191 @@
+"""`fieldsignal eval`: score the triage on labelled rows, on a fresh temporary workspace.
+
+Nothing learnt while scoring: the workspace is new and empty, customer memory is off,
+and in few-shot mode only `split: train` rows (K per label, fixed seed) become the
+taxonomy while `split: test` rows are scored.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from fieldsignal.errors import InputError
+from fieldsignal.eval.metrics import classification_report, confusions, norm_label, norm_name, set_prf
+from fieldsignal.models import NEW_GAP, NoteInput, TriageResult
+from fieldsignal.settings import Settings
+from fieldsignal.taxonomy import Taxonomy, taxonomy_from_labels
+from fieldsignal.workspace import Workspace
+
+OUT_OF_SCOPE = {"oos", "out_of_scope", "out-of-scope"}
+FIELDS = ("signal_type", "category", "gap", "customer", "industry", "archetype", "competitor", "lost_deal", "acv_usd")
+
+
+class EvalRow(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    text: str
+    id: str | None = None
+    split: str | None = None
+    label: str | None = None
+    signal_type: str | None = None
+    category: str | None = None
+    gap: str | None = None
+    gaps: list[str] | None = None
+    customer: str | None = None
+    industry: str | None = None
+    archetype: str | None = None
+    competitor: str | None = None
+    lost_deal: bool | None = None
+    acv_usd: int | None = None
+    date: str | None = None
+    author: str | None = None
+
+
+def load_rows(path: Path) -> tuple[list[EvalRow], list[set[str]]]:
+    """Rows, and for each the set of fields it labels (a key present with null counts)."""
+    rows, present = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            rows.append(EvalRow.model_validate(raw))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise InputError(f"{path} line {number}: {exc}") from None
+        present.append(set(raw))
+    if not rows:
+        raise InputError(f"{path}: no rows")
+    return rows, present
+
+
+def run_eval(data: Path, settings: Settings, taxonomy: Taxonomy, few_shot: int | None = None, seed: int = 13) -> dict[str, Any]:
+    started = time.perf_counter()
+    rows, present = load_rows(data)
+    with tempfile.TemporaryDirectory(prefix="fieldsignal-eval-") as home:
+        fresh = settings.model_copy(update={"home": Path(home), "vectorstore": "memory"})
+        if few_shot:
+            report = _few_shot(rows, fresh, few_shot, seed)
+        else:
+            report = _full(rows, present, fresh, taxonomy)
+    report["mode"] = "llm" if settings.llm_enabled else "offline"
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _triage(ws: Workspace, rows: list[EvalRow]) -> list[TriageResult]:
+    notes = [NoteInput(text=r.text, author=r.author) for r in rows]
+    results: list[TriageResult] = []
+    for start in range(0, len(notes), 64):
+        results += ws.triage.triage(notes[start : start + 64])
+    return results
+
+
+def _gap_key(value: str | None, taxonomy: Taxonomy) -> str | None:
+    if value is None or value == "":
+        return None
+    if value.upper().startswith("NEW:") or value.lower() in OUT_OF_SCOPE or value == NEW_GAP:
+        return NEW_GAP
+    gap = taxonomy.resolve_gap(value)
+    return gap.slug if gap else f"unknown:{value}"
+
+
+def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
+    ws = Workspace(settings, taxonomy, remember_customers=False)
+    results = _triage(ws, rows)
+    report: dict[str, Any] = {}
+    for field in FIELDS:
+        pairs = [(row, res) for row, res, keys in zip(rows, results, present, strict=True) if field in keys]
+        if not pairs:
+            continue
+        gold = [_gold(field, row, taxonomy) for row, _ in pairs]
+        pred = [_pred(field, res, row, taxonomy) for row, res in pairs]
+        report[field] = classification_report(gold, pred) | {"confusions": confusions(gold, pred)}
+    multi = [(row, res) for row, res in zip(rows, results, strict=True) if row.gaps is not None]
+    if multi:
+        gold_sets = [{k for g in row.gaps or [] if (k := _gap_key(g, taxonomy))} for row, _ in multi]
+        pred_sets = [{s.gap.label for s in res.signals if s.gap.label} for _, res in multi]
+        report["gap_set"] = set_prf(gold_sets, pred_sets)
+    report["review"] = _review_stats(rows, results, taxonomy)
+    return report
+
+
+def _gold(field: str, row: EvalRow, taxonomy: Taxonomy) -> Any:
+    value = getattr(row, field)
+    if field == "gap":
+        return _gap_key(value, taxonomy)
+    if field in ("signal_type", "category", "industry", "archetype"):
+        return norm_label(value)
+    if field in ("customer", "competitor"):
+        return norm_name(value)
+    return value
+
+
+def _pred(field: str, res: TriageResult, row: EvalRow, taxonomy: Taxonomy) -> Any:
+    primary = res.signals[0]
+    if field == "gap":
+        label = primary.gap.label
+        gold = {_gap_key(g, taxonomy) for g in (row.gaps or [])}
+        # a multi-gap note: any of its gaps as the primary signal is right
+        if len(gold) > 1 and any(s.gap.label in gold for s in res.signals):
+            return _gap_key(row.gap, taxonomy)
+        return label
+    if field == "signal_type":
+        return norm_label(primary.signal_type.label)
+    if field == "category":
+        return norm_label(primary.category.label)
+    value = getattr(primary.deal, field)
+    if field in ("industry", "archetype"):
+        return norm_label(value)
+    if field in ("customer", "competitor"):
+        return norm_name(value)
+    return value
+
+
+def _review_stats(rows: list[EvalRow], results: list[TriageResult], taxonomy: Taxonomy) -> dict[str, Any]:
+    """Share sent to review, and accuracy (type and gap both right) of what was auto-accepted."""
+    auto = [(row, res) for row, res in zip(rows, results, strict=True) if not res.signals[0].needs_review]
+    right = sum(
+        _gold("gap", row, taxonomy) == _pred("gap", res, row, taxonomy)
+        and norm_label(row.signal_type) == norm_label(res.signals[0].signal_type.label)
+        for row, res in auto
+    )
+    return {
+        "share_to_review": round(1 - len(auto) / len(rows), 4),
+        "auto_accepted": len(auto),
+        "auto_accepted_accuracy": round(right / len(auto), 4) if auto else None,
+    }
+
+
+def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int) -> dict[str, Any]:
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        if row.split == "train" and row.label and row.label.lower() not in OUT_OF_SCOPE:
+            by_label[row.label].append(row.text)
+    if not by_label:
+        raise InputError("--few-shot needs rows with split 'train' and a label")
+    rng = random.Random(seed)
+    shots = {label: rng.sample(texts, min(k, len(texts))) for label, texts in sorted(by_label.items())}
+    taxonomy = taxonomy_from_labels(shots)
+    test = [r for r in rows if r.split == "test"]
+    if not test:
+        raise InputError("--few-shot needs rows with split 'test' to score")
+    ws = Workspace(settings, taxonomy, remember_customers=False)
+    results = _triage(ws, test)
+    names = {g.slug: g.name for g in taxonomy.gaps}
+    gold = [None if (r.label or "").lower() in OUT_OF_SCOPE else r.label for r in test]
+    pred = [names.get(res.signals[0].gap.label or "") for res in results]
+    report = classification_report(gold, pred)
+    in_scope = [(g, p) for g, p in zip(gold, pred, strict=True) if g is not None]
+    oos = [p for g, p in zip(gold, pred, strict=True) if g is None]
+    report["in_scope_accuracy"] = round(sum(g == p for g, p in in_scope) / len(in_scope), 4) if in_scope else None
+    report["oos_recall"] = round(sum(p is None for p in oos) / len(oos), 4) if oos else None
+    report["confusions"] = confusions(gold, pred)
+    return {"label": report, "few_shot": k, "labels": len(shots)}

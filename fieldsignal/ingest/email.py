@@ -1,0 +1,155 @@
+"""E-mail (.eml, .mbox) to notes: the newest message's own words, with its sender and date.
+
+Parsing is the standard library's `email` package; HTML bodies go through html2text;
+quoted replies and signatures are cut by mail-parser-reply; forwarded-message header
+blocks are dropped while the forwarded text is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import email.utils
+import mailbox
+import re
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+from fieldsignal.errors import InputError
+from fieldsignal.ingest.text import clean, decode
+from fieldsignal.models import NoteInput
+
+_FORWARD_MARK = re.compile(
+    r"^-{2,}\s*(?:Forwarded message|Original Message)\s*-{2,}\s*$|^Begin forwarded message:\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HEADER_LINE = re.compile(r"^\s*(?:From|Sent|Date|To|Cc|Subject|Reply-To)\s*:.*$", re.IGNORECASE)
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv)\s*:\s*)+", re.IGNORECASE)
+_MOBILE_SIG = re.compile(r"^\s*(?:Sent from my \w+.*|Get Outlook for \w+.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def read_eml(data: bytes, what: str) -> NoteInput:
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.default)
+    except Exception as exc:  # noqa: BLE001 - the email package raises many kinds
+        raise InputError(f"{what}: not a readable e-mail: {exc}") from None
+    if not isinstance(message, EmailMessage) or not (message.keys() or message.get_payload()):
+        raise InputError(f"{what}: not a readable e-mail")
+    return message_to_note(message, what)
+
+
+def read_mbox(path: Path, what: str) -> Iterator[NoteInput | InputError]:
+    head = path.read_bytes()[:5]
+    if head != b"From ":
+        raise InputError(f"{what}: not an mbox file (it must start with a 'From ' line)")
+    box = mailbox.mbox(str(path), factory=None, create=False)
+    try:
+        for index, raw in enumerate(box):
+            where = f"{what} message {index + 1}"
+            try:
+                message = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+                yield message_to_note(message, where)  # type: ignore[arg-type]
+            except InputError as exc:
+                yield exc
+    finally:
+        box.close()
+
+
+def message_to_note(message: EmailMessage, what: str) -> NoteInput:
+    body = _body_text(message, what)
+    text = strip_reply_and_signature(body)
+    subject = _SUBJECT_PREFIX.sub("", str(message.get("Subject") or "")).strip() or None
+    if not text and subject:
+        text = subject
+    if not text:
+        raise InputError(f"{what}: e-mail has no text of its own")
+    return NoteInput(
+        text=text,
+        source=f"email: {subject}" if subject else "email",
+        author=_sender(message),
+        date=_date(message),
+        subject=subject,
+    )
+
+
+def _body_text(message: EmailMessage, what: str) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        if message.get_content_maintype() == "text":
+            part = message
+        else:
+            raise InputError(f"{what}: e-mail has no text or HTML body")
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeDecodeError):
+        content = decode(part.get_payload(decode=True) or b"", what, encoding="latin-1")
+    if isinstance(content, bytes):
+        content = decode(content, what)
+    if part.get_content_subtype() == "html":
+        content = html_to_text(content)
+    return clean(content)
+
+
+def html_to_text(html: str) -> str:
+    import html2text
+
+    converter = html2text.HTML2Text()
+    converter.ignore_links = True
+    converter.ignore_images = True
+    converter.body_width = 0
+    return converter.handle(html)
+
+
+def strip_reply_and_signature(body: str) -> str:
+    """The newest message's own words: no quoted history, no signature."""
+    own, forwarded = _split_forward(body)
+    latest = _latest_reply(own)
+    if forwarded:
+        fwd = _latest_reply(_drop_header_block(forwarded))
+        latest = f"{latest}\n\n{fwd}".strip()
+    return clean(_MOBILE_SIG.sub("", latest))
+
+
+def _split_forward(body: str) -> tuple[str, str]:
+    match = _FORWARD_MARK.search(body)
+    if not match:
+        return body, ""
+    return body[: match.start()], body[match.end() :]
+
+
+def _drop_header_block(text: str) -> str:
+    lines = text.strip("\n").split("\n")
+    index = 0
+    while index < len(lines) and (_HEADER_LINE.match(lines[index]) or not lines[index].strip()):
+        index += 1
+    return "\n".join(lines[index:])
+
+
+def _latest_reply(text: str) -> str:
+    from mailparser_reply import EmailReplyParser
+
+    if not text.strip():
+        return ""
+    replies = EmailReplyParser(languages=["en"]).read(text).replies
+    if not replies:
+        return text
+    first = (replies[0].body or "").strip()
+    return first or text.strip()
+
+
+def _sender(message: EmailMessage) -> str | None:
+    raw = str(message.get("From") or "")
+    name, address = email.utils.parseaddr(raw)
+    return name or address or None
+
+
+def _date(message: EmailMessage) -> dt.date | None:
+    raw = message.get("Date")
+    if not raw:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(str(raw)).date()
+    except (TypeError, ValueError, IndexError):
+        return None

@@ -1,0 +1,151 @@
+"""Pydantic contracts shared by every part of fieldsignal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SignalType = Literal["Opportunity", "Win", "Loss", "Product Gap", "Competitive"]
+SIGNAL_TYPES: tuple[SignalType, ...] = ("Opportunity", "Win", "Loss", "Product Gap", "Competitive")
+Status = Literal["New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix"]
+STATUSES: tuple[Status, ...] = (
+    "New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix",
+)
+Industry = Literal["Retail", "FSI", "HLS", "MFG", "DN", "Other"]
+Archetype = Literal["Cockpit", "Vertical", "Horizontal"]
+DecidedBy = Literal["offline", "llm", "human", "import"]
+NEW_GAP = "new gap candidate"
+
+
+class Strict(BaseModel):
+    """For data that comes from outside: unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoteInput(Strict):
+    """One note as an ingest reader hands it to triage."""
+
+    text: str
+    source: str = "paste"
+    author: str | None = None
+    date: dt.date | None = None
+    subject: str | None = None
+    # Hints a structured source carries (a CSV column, say); triage prefers them.
+    customer: str | None = None
+
+
+class Scored(BaseModel):
+    """A label with its confidence, and the runners-up."""
+
+    label: str | None
+    confidence: float = Field(ge=0.0, le=1.0)
+    alternatives: list[tuple[str, float]] = []
+
+
+class DealFields(BaseModel):
+    customer: str | None = None
+    industry: Industry | None = None
+    archetype: Archetype | None = None
+    competitor: str | None = None
+    lost_deal: bool = False
+    acv_usd: int | None = None
+    date: dt.date | None = None
+    author: str | None = None
+
+
+class SignalDraft(BaseModel):
+    """What triage says about one finding in a note, before it is stored."""
+
+    signal_type: Scored
+    gap: Scored  # label: a gap slug, NEW_GAP, or None (no gap reported)
+    category: Scored
+    new_gap_label: str | None = None
+    excerpt: str
+    deal: DealFields
+    use_case_blocked: str | None = None
+    needs_review: bool = False
+    review_reasons: list[str] = []
+    decided_by: DecidedBy = "offline"
+
+
+class TriageResult(BaseModel):
+    note: NoteInput
+    note_hash: str
+    signals: list[SignalDraft]
+
+
+class Signal(BaseModel):
+    """A row of the signal log as the store returns it."""
+
+    id: int
+    note_id: int
+    date: dt.date | None
+    source: str
+    signal_type: SignalType
+    category: str | None
+    gap: str | None  # gap slug, or None
+    gap_name: str | None
+    new_gap_label: str | None
+    use_case_blocked: str | None
+    customer: str | None
+    industry: str | None
+    archetype: str | None
+    competitor: str | None
+    lost_deal: bool
+    acv_usd: int | None
+    pm_ticket: str | None
+    status: Status
+    author: str | None
+    confidence: float
+    type_confidence: float
+    gap_confidence: float
+    needs_review: bool
+    duplicate_of: int | None
+    decided_by: DecidedBy
+    excerpt: str
+    created_at: dt.datetime
+
+
+class StatusChange(BaseModel):
+    signal_id: int
+    status: Status
+    at: dt.datetime
+    who: str
+    why: str | None = None
+    ticket: str | None = None
+
+
+class ImportFailure(BaseModel):
+    source: str
+    error: str
+
+
+class ImportReport(BaseModel):
+    notes_seen: int = 0
+    notes_added: int = 0
+    notes_skipped_duplicate: int = 0
+    signals_added: int = 0
+    queued_for_review: int = 0
+    signal_ids: list[int] = []
+    failures: list[ImportFailure] = []
+
+
+class TallyRow(BaseModel):
+    key: str | None
+    signals: int
+    customers: int
+    lost_deals: int
+    acv_usd: int
+    acv_lost_usd: int
+
+
+class Tally(BaseModel):
+    by: str
+    since: dt.date | None
+    until: dt.date | None
+    rows: list[TallyRow]
+    total_signals: int
+    review_queue: int

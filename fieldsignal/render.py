@@ -1,0 +1,97 @@
+"""Human output for the CLI: rich tables for signals, tallies and eval reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fieldsignal.models import ImportReport, Signal, Tally
+
+console = Console()
+err = Console(stderr=True)
+
+
+def money(value: int | None) -> str:
+    return f"${value:,}" if value else "-"
+
+
+def signal_line(s: Signal) -> str:
+    gap = s.gap_name or (f"new gap: {s.new_gap_label}" if s.new_gap_label else "no gap")
+    parts = [f"#{s.id}", s.signal_type, gap]
+    if s.category:
+        parts[-1] += f" ({s.category})"
+    parts += [p for p in (s.customer, s.industry, s.competitor) if p]
+    if s.acv_usd:
+        parts.append(money(s.acv_usd))
+    parts.append(f"conf {s.confidence:.2f}")
+    line = " · ".join(parts)
+    return line + ("  [yellow]→ review[/]" if s.needs_review else "")
+
+
+def signals_table(signals: list[Signal], title: str = "Signal log") -> Table:
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for col in ("ID", "Date", "Type", "Category", "Gap", "Customer", "Lost?", "ACV", "Status", "Conf"):
+        table.add_column(col, no_wrap=col in ("ID", "Date", "ACV"))
+    for s in signals:
+        gap = s.gap_name or (f"[italic]new: {s.new_gap_label}[/]" if s.new_gap_label else "-")
+        conf = f"{s.confidence:.2f}" + (" [yellow]R[/]" if s.needs_review else "")
+        table.add_row(
+            str(s.id), str(s.date or ""), s.signal_type, s.category or "-", gap, s.customer or "-",
+            "yes" if s.lost_deal else "", money(s.acv_usd), s.status, conf,
+        )
+    return table
+
+
+def tally_table(t: Tally) -> Table:
+    period = f" {t.since or '…'} to {t.until or '…'}" if (t.since or t.until) else ""
+    table = Table(title=f"Signals by {t.by}{period}", header_style="bold")
+    for col in (t.by.capitalize(), "Signals", "Customers", "Lost deals", "ACV", "ACV lost"):
+        table.add_column(col, justify="left" if col == t.by.capitalize() else "right")
+    for r in t.rows:
+        table.add_row(r.key or "(none)", str(r.signals), str(r.customers), str(r.lost_deals),
+                      money(r.acv_usd), money(r.acv_lost_usd))
+    table.caption = f"{t.total_signals} signals (duplicates counted once) · {t.review_queue} waiting for review"
+    return table
+
+
+def import_summary(r: ImportReport) -> str:
+    text = (
+        f"{r.notes_added} notes added, {r.signals_added} signals, {r.queued_for_review} queued for review"
+        + (f", {r.notes_skipped_duplicate} already known" if r.notes_skipped_duplicate else "")
+    )
+    if r.failures:
+        text += f", [red]{len(r.failures)} failed[/]"
+    return text
+
+
+def eval_tables(report: dict[str, Any]) -> list[Table]:
+    tables = []
+    summary = Table(title=f"Evaluation ({report.get('mode')}, {report.get('seconds')}s)", header_style="bold")
+    for col in ("Field", "n", "Accuracy", "Macro-F1"):
+        summary.add_column(col, justify="left" if col == "Field" else "right")
+    for field, value in report.items():
+        if isinstance(value, dict) and "accuracy" in value:
+            summary.add_row(field, str(value["n"]), _pct(value["accuracy"]), _pct(value.get("macro_f1")))
+    tables.append(summary)
+    for field in ("signal_type", "gap", "category", "label"):
+        value = report.get(field)
+        if not isinstance(value, dict) or not value.get("per_class"):
+            continue
+        per = Table(title=f"{field}: per class", header_style="bold")
+        for col in ("Class", "Support", "Precision", "Recall", "F1"):
+            per.add_column(col, justify="left" if col == "Class" else "right")
+        items = sorted(value["per_class"].items(), key=lambda kv: kv[1]["f1"])[:40]
+        for label, c in items:
+            per.add_row(label, str(c["support"]), _pct(c["precision"]), _pct(c["recall"]), _pct(c["f1"]))
+        if value.get("confusions"):
+            per.caption = "most frequent confusions (gold → predicted): " + "; ".join(
+                f"{g} → {p} ×{n}" for g, p, n in value["confusions"][:6]
+            )
+        tables.append(per)
+    return tables
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -1,0 +1,99 @@
+"""One settings object: the workspace config file plus FIELDSIGNAL_* environment variables.
+
+Precedence, highest first: explicit overrides (CLI flags), environment variables,
+`$FIELDSIGNAL_HOME/config.toml`, defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fieldsignal.errors import FieldsignalError
+
+CONFIG_NAME = "config.toml"
+ENV_PREFIX = "FIELDSIGNAL_"
+# Env vars without our prefix that we honour as fallbacks (OpenAI client conventions).
+FALLBACK_ENV = {"llm_base_url": "OPENAI_BASE_URL", "llm_api_key": "OPENAI_API_KEY"}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".fieldsignal")
+    taxonomy: Path | None = None
+    embedder: str = "minilm"
+    vectorstore: str = "chroma"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_use: Literal["uncertain", "always", "never"] = "uncertain"
+    token: str | None = None
+    review_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    max_note_bytes: int = 2_000_000
+    max_container_bytes: int = 200_000_000
+    lock_timeout_seconds: float = 15.0
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "fieldsignal.duckdb"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model) and self.llm_use != "never"
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from the config file in the workspace, then env, then overrides."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    from_env = _from_env(env)
+    home = Path(overrides.get("home") or from_env.get("home") or Settings().home).expanduser()
+    values.update(_from_file(home / CONFIG_NAME))
+    values.update(from_env)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["home"] = home
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise FieldsignalError(f"invalid setting {where}: {first['msg']}") from None
+
+
+def _from_env(env: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        raw = env.get(ENV_PREFIX + name.upper()) or env.get(FALLBACK_ENV.get(name, ""), "")
+        if raw:
+            values[name] = raw
+    return values
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise FieldsignalError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(data) - set(Settings.model_fields)
+    if unknown:
+        raise FieldsignalError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return data

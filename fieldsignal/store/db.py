@@ -1,0 +1,114 @@
+"""Opening the DuckDB file: migrations, read-only vs writing, waiting out another writer.
+
+DuckDB lets one process write a file (and while it does, no other process may open
+it). Every command therefore opens the store for as short a time as it can: slow work
+(reading files, embedding) happens before `open_store(..., write=True)`, and a
+connection that finds the file locked retries until `lock_timeout` has passed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fieldsignal.errors import StoreBusyError
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[\w-]+\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every numbered migration, in order."""
+    folder = resources.files("fieldsignal.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(con: Any) -> list[str]:
+    """Apply the migrations this database has not seen; returns their names."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def schema_version(con: Any) -> int:
+    row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def _connect(path: Path, read_only: bool, timeout: float) -> Any:
+    import duckdb
+
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                if _is_lock_error(exc):
+                    raise StoreBusyError(
+                        f"the workspace database {path} is busy (another fieldsignal process is "
+                        f"writing); tried for {timeout:.0f}s"
+                    ) from None
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def open_store(path: Path, write: bool = False, timeout: float = 15.0) -> Iterator[Any]:
+    """A DuckDB connection to the workspace file, migrated, closed on exit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if write or not path.exists() or _needs_migration(path, timeout):
+        con = _connect(path, read_only=False, timeout=timeout)
+        migrate(con)
+        if not write:
+            con.close()
+            con = _connect(path, read_only=True, timeout=timeout)
+    else:
+        con = _connect(path, read_only=True, timeout=timeout)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _needs_migration(path: Path, timeout: float) -> bool:
+    con = _connect(path, read_only=True, timeout=timeout)
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "schema_migrations" not in tables:
+            return True
+        return schema_version(con) < max(v for v, _, _ in migrations())
+    finally:
+        con.close()

@@ -1,0 +1,233 @@
+"""Repository functions over the signal log. Each takes an open DuckDB connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from fieldsignal.errors import FieldsignalError, NotFoundError
+from fieldsignal.models import Signal, SignalDraft, StatusChange, TriageResult
+from fieldsignal.taxonomy import Taxonomy
+
+SIGNAL_COLUMNS = (
+    "id, note_id, signal_date AS date, source, signal_type, category, gap, gap_name, new_gap_label, "
+    "use_case_blocked, customer, industry, archetype, competitor, lost_deal, acv_usd, pm_ticket, "
+    "status, author, confidence, type_confidence, gap_confidence, needs_review, duplicate_of, "
+    "decided_by, excerpt, created_at"
+)
+
+
+class SignalFilter(BaseModel):
+    gap: str | None = None
+    category: str | None = None
+    signal_type: str | None = None
+    status: str | None = None
+    customer: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    needs_review: bool | None = None
+    limit: int | None = None
+
+
+def known_note_hashes(con: Any, hashes: Sequence[str]) -> set[str]:
+    if not hashes:
+        return set()
+    rows = con.execute("SELECT hash FROM notes WHERE hash IN (SELECT unnest(?))", [list(hashes)]).fetchall()
+    return {r[0] for r in rows}
+
+
+def lookup_embeddings(con: Any, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    if not keys:
+        return {}
+    rows = con.execute("SELECT hash, vector FROM embeddings WHERE hash IN (SELECT unnest(?))", [list(keys)]).fetchall()
+    return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+
+
+def save_embeddings(con: Any, model: str, entries: dict[str, np.ndarray]) -> None:
+    if entries:
+        con.executemany(
+            "INSERT OR IGNORE INTO embeddings (hash, model, vector) VALUES (?, ?, ?)",
+            [(k, model, v.astype(float).tolist()) for k, v in entries.items()],
+        )
+
+
+def save_result(
+    con: Any, result: TriageResult, taxonomy: Taxonomy, vector_keys: Sequence[str], now: dt.datetime
+) -> list[int]:
+    """Store one note and its signals (and queue the uncertain ones); returns signal ids.
+
+    The caller holds the transaction. `vector_keys[i]` is the embedding-cache key of
+    signal i's excerpt vector.
+    """
+    note = result.note
+    note_id = con.execute(
+        "INSERT INTO notes (hash, text, source, author, note_date, subject, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [result.note_hash, note.text, note.source, note.author, note.date, note.subject, now],
+    ).fetchone()[0]
+    ids = []
+    for draft, key in zip(result.signals, vector_keys, strict=True):
+        signal_id = _insert_signal(con, note_id, note.source, draft, taxonomy, now)
+        con.execute("INSERT INTO signal_vectors VALUES (?, ?)", [signal_id, key])
+        ids.append(signal_id)
+    return ids
+
+
+def _insert_signal(con: Any, note_id: int, source: str, d: SignalDraft, taxonomy: Taxonomy, now: dt.datetime) -> int:
+    gap = taxonomy.gap_by_slug.get(d.gap.label or "")
+    signal_date = d.deal.date or now.date()
+    confidence = min(d.signal_type.confidence, d.gap.confidence)
+    alternatives = json.dumps({"signal_type": d.signal_type.alternatives, "gap": d.gap.alternatives})
+    signal_id = con.execute(
+        "INSERT INTO signals (note_id, signal_date, source, signal_type, category, gap, gap_name, "
+        "new_gap_label, use_case_blocked, customer, industry, archetype, competitor, lost_deal, acv_usd, "
+        "author, confidence, type_confidence, gap_confidence, category_confidence, alternatives, "
+        "needs_review, decided_by, excerpt, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [
+            note_id, signal_date, source, d.signal_type.label, d.category.label,
+            gap.slug if gap else None, gap.name if gap else None, d.new_gap_label,
+            d.use_case_blocked, d.deal.customer, d.deal.industry, d.deal.archetype, d.deal.competitor,
+            d.deal.lost_deal, d.deal.acv_usd, d.deal.author, confidence, d.signal_type.confidence,
+            d.gap.confidence, d.category.confidence, alternatives, d.needs_review, d.decided_by,
+            d.excerpt, now,
+        ],
+    ).fetchone()[0]
+    con.execute(
+        "INSERT INTO status_history VALUES (?, 'New', ?, ?, ?, NULL)",
+        [signal_id, now, d.deal.author or "fieldsignal", f"captured ({d.decided_by})"],
+    )
+    if d.needs_review:
+        con.execute(
+            "INSERT INTO review_queue (signal_id, reasons, queued_at) VALUES (?, ?, ?)",
+            [signal_id, "; ".join(d.review_reasons) or "low confidence", now],
+        )
+    return int(signal_id)
+
+
+def list_signals(con: Any, f: SignalFilter = SignalFilter()) -> list[Signal]:
+    where, params = _where(f)
+    sql = f"SELECT {SIGNAL_COLUMNS} FROM signals {where} ORDER BY signal_date DESC, id DESC"
+    if f.limit:
+        sql += f" LIMIT {int(f.limit)}"
+    return _signals(con.execute(sql, params))
+
+
+def _where(f: SignalFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.gap:
+        clauses.append("(lower(gap) = lower(?) OR lower(gap_name) = lower(?))")
+        params += [f.gap, f.gap]
+    for column, value in (("category", f.category), ("signal_type", f.signal_type), ("status", f.status)):
+        if value:
+            clauses.append(f"lower({column}) = lower(?)")
+            params.append(value)
+    if f.customer:
+        clauses.append("customer ILIKE ?")
+        params.append(f"%{f.customer}%")
+    if f.since:
+        clauses.append("signal_date >= ?")
+        params.append(f.since)
+    if f.until:
+        clauses.append("signal_date <= ?")
+        params.append(f.until)
+    if f.needs_review is not None:
+        clauses.append("needs_review = ?")
+        params.append(f.needs_review)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _signals(cursor: Any) -> list[Signal]:
+    names = [d[0] for d in cursor.description]
+    return [Signal.model_validate(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def get_signal(con: Any, signal_id: int) -> Signal:
+    found = _signals(con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id = ?", [signal_id]))
+    if not found:
+        raise NotFoundError(f"no signal with id {signal_id}")
+    return found[0]
+
+
+def signal_details(con: Any, signal_id: int) -> dict[str, Any]:
+    """A signal with its note, alternatives, status history and review state."""
+    signal = get_signal(con, signal_id)
+    note = con.execute(
+        "SELECT id, text, source, author, note_date, subject FROM notes WHERE id = ?", [signal.note_id]
+    ).fetchone()
+    alternatives = con.execute("SELECT alternatives FROM signals WHERE id = ?", [signal_id]).fetchone()[0]
+    review = con.execute(
+        "SELECT reasons, queued_at, resolved_at, resolved_by, resolution FROM review_queue WHERE signal_id = ?",
+        [signal_id],
+    ).fetchone()
+    return {
+        "signal": signal,
+        "note": dict(zip(("id", "text", "source", "author", "date", "subject"), note, strict=True)),
+        "alternatives": json.loads(alternatives or "{}"),
+        "history": status_history(con, signal_id),
+        "review": dict(zip(("reasons", "queued_at", "resolved_at", "resolved_by", "resolution"), review, strict=True))
+        if review else None,
+    }
+
+
+def status_history(con: Any, signal_id: int) -> list[StatusChange]:
+    rows = con.execute(
+        "SELECT signal_id, status, changed_at, who, why, ticket FROM status_history WHERE signal_id = ? ORDER BY changed_at, rowid",
+        [signal_id],
+    ).fetchall()
+    keys = ("signal_id", "status", "at", "who", "why", "ticket")
+    return [StatusChange.model_validate(dict(zip(keys, r, strict=True))) for r in rows]
+
+
+def set_status(
+    con: Any, taxonomy: Taxonomy, signal_id: int, status: str, who: str, why: str | None,
+    ticket: str | None, now: dt.datetime,
+) -> StatusChange:
+    canonical = next((s for s in taxonomy.status_names if s.lower() == status.strip().lower()), None)
+    if canonical is None:
+        raise FieldsignalError(f"unknown status {status!r} (use one of: {', '.join(taxonomy.status_names)})")
+    get_signal(con, signal_id)
+    con.execute(
+        "UPDATE signals SET status = ?, pm_ticket = coalesce(?, pm_ticket) WHERE id = ?",
+        [canonical, ticket, signal_id],
+    )
+    con.execute("INSERT INTO status_history VALUES (?, ?, ?, ?, ?, ?)", [signal_id, canonical, now, who, why, ticket])
+    return StatusChange(signal_id=signal_id, status=canonical, at=now, who=who, why=why, ticket=ticket)  # type: ignore[arg-type]
+
+
+def review_queue(con: Any) -> list[tuple[Signal, str]]:
+    rows = con.execute(
+        "SELECT signal_id, reasons FROM review_queue WHERE resolved_at IS NULL ORDER BY queued_at, signal_id"
+    ).fetchall()
+    reasons = dict(rows)
+    signals = _signals(
+        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT unnest(?)) ORDER BY id", [list(reasons)])
+    ) if reasons else []
+    return [(s, reasons[s.id]) for s in signals]
+
+
+def review_count(con: Any) -> int:
+    return int(con.execute("SELECT count(*) FROM review_queue WHERE resolved_at IS NULL").fetchone()[0])
+
+
+def known_customers(con: Any) -> list[str]:
+    rows = con.execute("SELECT DISTINCT customer FROM signals WHERE customer IS NOT NULL").fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def signal_vectors(con: Any) -> tuple[list[Signal], np.ndarray]:
+    """Every signal with its stored vector (for rebuilding the index)."""
+    signals = _signals(con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals ORDER BY id"))
+    rows = con.execute(
+        "SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash ORDER BY v.signal_id"
+    ).fetchall()
+    by_id = {sid: vec for sid, vec in rows}
+    kept = [s for s in signals if s.id in by_id]
+    matrix = np.asarray([by_id[s.id] for s in kept], dtype=np.float32).reshape(len(kept), -1)
+    return kept, matrix

@@ -1,0 +1,218 @@
+"""Load and validate a taxonomy TOML file into pydantic models."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from fieldsignal.errors import TaxonomyError
+from fieldsignal.models import SIGNAL_TYPES, STATUSES, Archetype, Industry, SignalType, Status
+
+DEFAULT_TAXONOMY = Path(__file__).with_name("default.toml")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_regexes(cues: list[str]) -> list[str]:
+    for cue in cues:
+        try:
+            re.compile(cue)
+        except re.error as exc:
+            raise ValueError(f"cue {cue!r} is not a valid regular expression: {exc}") from exc
+    return cues
+
+
+class SignalTypeDef(_Entry):
+    name: SignalType
+    description: str
+    cues: list[str] = []
+    examples: list[str] = []
+
+    _cues_ok = field_validator("cues")(_check_regexes)
+
+
+class Category(_Entry):
+    name: str
+    description: str = ""
+
+
+class Gap(_Entry):
+    slug: str
+    name: str
+    category: str
+    use_case_blocked: str = ""
+    source: str = ""
+    description: str = ""
+    keywords: list[str] = []
+    examples: list[str] = []
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_shape(cls, slug: str) -> str:
+        if not _SLUG.match(slug):
+            raise ValueError(f"slug {slug!r} must be lowercase letters, digits, '-' or '_'")
+        return slug
+
+
+class StatusDef(_Entry):
+    name: Status
+    meaning: str = ""
+
+
+class Priority(_Entry):
+    rank: int
+    cluster: str
+    gaps: list[str]
+    deal_impact: str = ""
+    action: str = ""
+
+
+class IndustryDef(_Entry):
+    code: Industry
+    cues: list[str] = []
+
+    _cues_ok = field_validator("cues")(_check_regexes)
+
+
+class ArchetypeDef(_Entry):
+    name: Archetype
+    description: str = ""
+    cues: list[str] = []
+
+    _cues_ok = field_validator("cues")(_check_regexes)
+
+
+class Competitor(_Entry):
+    """A competitor at company level. An alias written with capitals matches case-sensitively.
+
+    `infrastructure`: a cloud that may just be where the customer runs; it counts as a
+    competitor only in a sentence with a competitive cue (went with, evaluating, vs...).
+    """
+
+    name: str
+    aliases: list[str] = []
+    infrastructure: bool = False
+
+
+class Taxonomy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = 1
+    name: str = ""
+    signal_types: list[SignalTypeDef] = []
+    categories: list[Category] = []
+    gaps: list[Gap]
+    statuses: list[StatusDef] = []
+    priorities: list[Priority] = []
+    industries: list[IndustryDef] = []
+    archetypes: list[ArchetypeDef] = []
+    competitors: list[Competitor] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Taxonomy:
+        problems: list[str] = []
+        slugs = [g.slug for g in self.gaps]
+        problems += [f"gap slug {s!r} appears twice" for s in _dupes(slugs)]
+        problems += [f"gap name {n!r} appears twice" for n in _dupes([g.name for g in self.gaps])]
+        cats = {c.name for c in self.categories}
+        if cats:
+            problems += [
+                f"gap {g.slug!r} has category {g.category!r}, which is not among the categories"
+                for g in self.gaps
+                if g.category not in cats
+            ]
+        for p in self.priorities:
+            problems += [f"priority {p.rank} names unknown gap {s!r}" for s in p.gaps if s not in slugs]
+        problems += [f"signal type {t!r} appears twice" for t in _dupes([t.name for t in self.signal_types])]
+        if not self.gaps:
+            problems.append("the taxonomy defines no gaps")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # ---------------------------------------------------------------- lookups
+    @cached_property
+    def gap_by_slug(self) -> dict[str, Gap]:
+        return {g.slug: g for g in self.gaps}
+
+    def resolve_gap(self, text: str | None) -> Gap | None:
+        """A gap from its slug or (case-insensitively) its name; None if unknown."""
+        if not text:
+            return None
+        key = text.strip().lower()
+        for gap in self.gaps:
+            if key in (gap.slug, gap.name.lower()):
+                return gap
+        return None
+
+    @cached_property
+    def category_names(self) -> list[str]:
+        names = [c.name for c in self.categories]
+        return names or sorted({g.category for g in self.gaps})
+
+    @cached_property
+    def status_names(self) -> list[str]:
+        return [s.name for s in self.statuses] or list(STATUSES)
+
+    def priority_rank(self, slug: str | None) -> int:
+        for p in sorted(self.priorities, key=lambda p: p.rank):
+            if slug in p.gaps:
+                return p.rank
+        return len(self.priorities) + 1
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+def _dupes(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return [x for x in items if x in seen or seen.add(x)]  # type: ignore[func-returns-value]
+
+
+def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
+    """Read and validate a taxonomy file; TaxonomyError says what is wrong, where."""
+    file = Path(path) if path else DEFAULT_TAXONOMY
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TaxonomyError(f"taxonomy file not found: {file}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TaxonomyError(f"{file}: not valid TOML: {exc}") from None
+    try:
+        return Taxonomy.model_validate(raw)
+    except ValidationError as exc:
+        raise TaxonomyError(f"{file}: {_describe(exc)}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
+    return "; ".join(parts)
+
+
+def taxonomy_from_labels(examples: dict[str, list[str]], name: str = "few-shot") -> Taxonomy:
+    """A taxonomy whose gaps are arbitrary labels with example texts (few-shot eval)."""
+    gaps = [
+        Gap(slug=_slugify(label), name=label, category=label, examples=texts)
+        for label, texts in sorted(examples.items())
+    ]
+    return Taxonomy(name=name, gaps=gaps, signal_types=[], statuses=[])
+
+
+def _slugify(label: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]+", "-", label.lower()).strip("-")
+    return slug or "label"
+
+
+__all__ = ["SIGNAL_TYPES", "Taxonomy", "Gap", "load_taxonomy"]

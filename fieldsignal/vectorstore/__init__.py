@@ -1,0 +1,1 @@
+"""Embeddings and the vector index (Chroma). Heavy libraries load only when used."""

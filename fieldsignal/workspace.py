@@ -1,0 +1,207 @@
+"""The core API the interfaces call: a workspace (settings, taxonomy, store, backends).
+
+Reading files and embedding happen outside any database connection; the write
+connection is held only for one batch's inserts, so a CLI import and the web server
+can take turns on the single-writer DuckDB file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+from fieldsignal import registry
+from fieldsignal.errors import InputError
+from fieldsignal.ingest.text import content_hash
+from fieldsignal.models import ImportFailure, ImportReport, NoteInput, Signal, StatusChange, Tally, TriageResult
+from fieldsignal.settings import Settings
+from fieldsignal.store import open_store
+from fieldsignal.store import signals as repo
+from fieldsignal.store.tally import tally as run_tally
+from fieldsignal.taxonomy import Taxonomy, load_taxonomy
+
+BATCH = 64
+Progress = Callable[[int], None]
+
+
+class Workspace:
+    def __init__(self, settings: Settings, taxonomy: Taxonomy | None = None, remember_customers: bool = True) -> None:
+        self.settings = settings
+        self._taxonomy = taxonomy
+        self.remember_customers = remember_customers
+
+    # ---------------------------------------------------------------- parts
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        return self._taxonomy or load_taxonomy(self.settings.taxonomy)
+
+    @contextmanager
+    def store(self, write: bool = False) -> Iterator[Any]:
+        with open_store(self.settings.db_path, write=write, timeout=self.settings.lock_timeout_seconds) as con:
+            yield con
+
+    @cached_property
+    def embedder(self) -> Any:
+        from fieldsignal.vectorstore.embedder import CachedEmbedder
+
+        inner = registry.create("embedder", self.settings.embedder, self.settings)
+        return CachedEmbedder(inner, lookup=self._lookup_embeddings)
+
+    def _lookup_embeddings(self, keys: list[str]) -> dict[str, Any]:
+        if not self.settings.db_path.exists():
+            return {}
+        with self.store() as con:
+            return repo.lookup_embeddings(con, keys)
+
+    @cached_property
+    def index(self) -> Any:
+        return registry.create("vectorstore", self.settings.vectorstore, self.settings)
+
+    @cached_property
+    def triage(self) -> Any:
+        from fieldsignal.agent.triage import Triage
+
+        return Triage.build(self.taxonomy, self.embedder, self.settings.review_threshold)
+
+    # ---------------------------------------------------------------- capture
+    def add_notes(
+        self, items: Iterable[NoteInput | InputError], progress: Progress | None = None
+    ) -> ImportReport:
+        """Triage and store notes; bad inputs are reported, never fatal; known notes are skipped."""
+        report = ImportReport()
+        batch: list[NoteInput] = []
+        for item in items:
+            if isinstance(item, InputError):
+                report.failures.append(ImportFailure(source=str(item).split(":")[0], error=str(item)))
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH:
+                self._add_batch(batch, report, progress)
+                batch = []
+        if batch:
+            self._add_batch(batch, report, progress)
+        return report
+
+    def _add_batch(self, notes: list[NoteInput], report: ImportReport, progress: Progress | None) -> None:
+        report.notes_seen += len(notes)
+        unique: dict[str, NoteInput] = {}
+        for note in notes:
+            unique.setdefault(content_hash(note.text), note)
+        with self.store() as con:
+            known = repo.known_note_hashes(con, list(unique))
+            customers = tuple(repo.known_customers(con)) if self.remember_customers else ()
+        fresh = [n for h, n in unique.items() if h not in known]
+        report.notes_skipped_duplicate += len(notes) - len(fresh)
+        results = self.triage.triage(fresh, customers) if fresh else []
+        ids, vectors = self._save(results)
+        report.notes_added += len(results)
+        report.signals_added += len(ids)
+        report.queued_for_review += sum(d.needs_review for r in results for d in r.signals)
+        report.signal_ids.extend(ids)
+        self._index_signals(ids, vectors)
+        if progress:
+            progress(len(notes))
+
+    def _save(self, results: list[TriageResult]) -> tuple[list[int], Any]:
+        excerpts = [d.excerpt for r in results for d in r.signals]
+        vectors = self.embedder.encode(excerpts)
+        keys = [self.embedder.key(t) for t in excerpts]
+        now = dt.datetime.now().replace(microsecond=0)
+        ids: list[int] = []
+        with self.store(write=True) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                repo.save_embeddings(con, self.embedder.name, self.embedder.take_new_entries())
+                offset = 0
+                for result in results:
+                    n = len(result.signals)
+                    ids += repo.save_result(con, result, self.taxonomy, keys[offset : offset + n], now)
+                    offset += n
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return ids, vectors
+
+    def _index_signals(self, ids: list[int], vectors: Any) -> None:
+        if not ids:
+            return
+        try:
+            with self.store() as con:
+                signals = [repo.get_signal(con, i) for i in ids]
+            self.index.upsert("signals", [str(i) for i in ids], vectors, [_meta(s) for s in signals],
+                              [s.excerpt for s in signals])
+        except Exception as exc:  # noqa: BLE001 - the index is rebuildable; the store is what counts
+            warnings.warn(f"vector index not updated ({exc}); run `fieldsignal reindex`", stacklevel=2)
+
+    # ---------------------------------------------------------------- read
+    def list_signals(self, filters: repo.SignalFilter | None = None) -> list[Signal]:
+        with self.store() as con:
+            return repo.list_signals(con, filters or repo.SignalFilter())
+
+    def show(self, signal_id: int) -> dict[str, Any]:
+        with self.store() as con:
+            return repo.signal_details(con, signal_id)
+
+    def review_queue(self) -> list[tuple[Signal, str]]:
+        with self.store() as con:
+            return repo.review_queue(con)
+
+    def tally(self, by: str = "gap", since: dt.date | None = None, until: dt.date | None = None) -> Tally:
+        with self.store() as con:
+            return run_tally(con, by, since, until)
+
+    # ---------------------------------------------------------------- change
+    def set_status(
+        self, signal_id: int, status: str, who: str, why: str | None = None, ticket: str | None = None
+    ) -> StatusChange:
+        now = dt.datetime.now().replace(microsecond=0)
+        with self.store(write=True) as con:
+            return repo.set_status(con, self.taxonomy, signal_id, status, who, why, ticket, now)
+
+    def reindex(self) -> dict[str, int]:
+        """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""
+        from fieldsignal.agent.triage import gap_prototype_texts
+
+        with self.store() as con:
+            signals, matrix = repo.signal_vectors(con)
+        self.index.reset()
+        self.index.upsert("signals", [str(s.id) for s in signals], matrix, [_meta(s) for s in signals],
+                          [s.excerpt for s in signals])
+        texts = gap_prototype_texts(self.taxonomy)
+        flat = [(slug, t) for slug, ts in texts.items() for t in ts]
+        vectors = self.embedder.encode([t for _, t in flat])
+        self.index.upsert("gaps", [f"{slug}:{i}" for i, (slug, _) in enumerate(flat)], vectors,
+                          [{"gap": slug} for slug, _ in flat], [t for _, t in flat])
+        new = self.embedder.take_new_entries()
+        if new:
+            with self.store(write=True) as con:
+                repo.save_embeddings(con, self.embedder.name, new)
+        return {"signals": len(signals), "gap_examples": len(flat)}
+
+    def reset(self) -> None:
+        """Delete the workspace's data (used by `demo` on its own folder)."""
+        for path in (self.settings.db_path, self.settings.chroma_path):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        wal = self.settings.db_path.with_suffix(".duckdb.wal")
+        if wal.exists():
+            wal.unlink()
+
+
+def _meta(s: Signal) -> dict[str, str | int | float | bool]:
+    meta: dict[str, str | int | float | bool] = {
+        "signal_type": s.signal_type, "date": s.date.isoformat() if s.date else "", "note_id": s.note_id,
+    }
+    for key in ("gap", "category", "customer", "competitor"):
+        value = getattr(s, key)
+        if value:
+            meta[key] = value
+    return meta

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fieldsignal.settings import Settings, load_settings
+from fieldsignal.workspace import Workspace
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def fast_settings(tmp_path: Path) -> Settings:
+    """A fresh workspace on the hashing embedder and the in-memory index (no model)."""
+    return load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory")
+
+
+@pytest.fixture
+def fast_ws(fast_settings: Settings) -> Workspace:
+    return Workspace(fast_settings)
+
+
+@pytest.fixture(scope="session")
+def model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-ws")
+
+
+@pytest.fixture
+def model_settings(tmp_path: Path) -> Settings:
+    """A fresh workspace on the real local model and real Chroma."""
+    return load_settings(env={}, home=tmp_path / "ws")
+
+
+def run_cli(*args: str, home: Path, stdin: str | None = None, embedder: str = "hashing",
+            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
+    env.update({"FIELDSIGNAL_HOME": str(home), "FIELDSIGNAL_EMBEDDER": embedder, "HF_HUB_OFFLINE": "1",
+                "COLUMNS": "200"})
+    env.update(extra_env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "fieldsignal", *args], input=stdin, capture_output=True, text=True,
+        env=env, timeout=300,
+    )
