@@ -67,9 +67,11 @@ def emit(data: Any) -> None:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
+    from rich.markup import escape
+
     from fieldsignal.render import err
 
-    err.print(f"[red]error:[/] {message}", highlight=False, markup=True)
+    err.print(f"[red]error:[/] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(code)
 
 
@@ -91,6 +93,8 @@ def _run_import(items: list[Any], as_json: bool) -> Any:
 
 
 def _report(ws: Any, report: Any, as_json: bool) -> None:
+    from rich.markup import escape
+
     from fieldsignal.render import console, err, import_summary, signal_line
 
     if as_json:
@@ -101,7 +105,7 @@ def _report(ws: Any, report: Any, as_json: bool) -> None:
                 console.print(signal_line(ws.show(sid)["signal"]), highlight=False)
         console.print(import_summary(report), highlight=False)
     for failure in report.failures:
-        err.print(f"[red]failed:[/] {failure.error}", highlight=False)
+        err.print(f"[red]failed:[/] {escape(failure.error)}", highlight=False)
     if report.failures:
         raise typer.Exit(1)
 
@@ -340,4 +344,9 @@ def main() -> None:
     try:
         app()
     except FieldsignalError as exc:
-        fail(str(exc))
+        from rich.markup import escape
+
+        from fieldsignal.render import err
+
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
+        sys.exit(1)

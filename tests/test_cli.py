@@ -1,0 +1,118 @@
+"""End to end through the `fieldsignal` command (subprocess, real DuckDB file, real Chroma).
+
+These use the hashing embedder so they stay fast; the real model runs in test_pipeline_model.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+
+def test_add_list_show_status_tally(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    r = run_cli("add", "Call w/ Helix Bank: security wants a WAF and IP allow-listing, $250k deal",
+                "--author", "ana", "--date", "2026-10-21", "--json", home=home)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["report"]["notes_added"] == 1 and out["report"]["signals_added"] >= 1
+    sid = out["signals"][0]["id"]
+    assert out["signals"][0]["customer"] == "Helix Bank"
+    assert out["signals"][0]["acv_usd"] == 250_000
+    assert out["signals"][0]["date"] == "2026-10-21"
+
+    listed = json.loads(run_cli("list", "--json", home=home).stdout)
+    assert [s["id"] for s in listed] == out["report"]["signal_ids"]
+    assert json.loads(run_cli("list", "--customer", "nobody", "--json", home=home).stdout) == []
+
+    r = run_cli("status", str(sid), "Escalated", "--ticket", "PM-7", "--note", "blocks 2 deals", "--who", "ana",
+                "--json", home=home)
+    assert r.returncode == 0, r.stderr
+    details = json.loads(run_cli("show", str(sid), "--json", home=home).stdout)
+    assert details["signal"]["status"] == "Escalated" and details["signal"]["pm_ticket"] == "PM-7"
+    assert [h["status"] for h in details["history"]] == ["New", "Escalated"]
+    assert details["note"]["author"] == "ana"
+
+    t = json.loads(run_cli("tally", "--by", "customer", "--json", home=home).stdout)
+    assert t["rows"][0]["key"] == "Helix Bank" and t["rows"][0]["acv_usd"] == 250_000
+
+    human = run_cli("list", home=home)
+    assert "Helix Bank" in human.stdout
+
+
+def test_paste_on_stdin_and_reimport_adds_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    note = "slack: orbis freight asked again for scale to zero, paying for idle app overnight"
+    first = json.loads(run_cli("add", "--json", home=home, stdin=note).stdout)
+    again = json.loads(run_cli("add", "-", "--json", home=home, stdin=note).stdout)
+    assert first["report"]["notes_added"] == 1
+    assert again["report"]["notes_added"] == 0 and again["report"]["notes_skipped_duplicate"] == 1
+    assert len(json.loads(run_cli("list", "--json", home=home).stdout)) == first["report"]["signals_added"]
+
+
+def test_bad_input_is_one_clear_line_and_loses_nothing(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    assert run_cli("add", "Helix Bank needs a firewall in front of the app", home=home).returncode == 0
+    before = run_cli("list", "--json", home=home).stdout
+
+    for args, stdin in ((("add", "   \n\t "), None), (("add",), ""), (("status", "1", "Done"), None),
+                        (("show", "999"), None), (("tally", "--by", "colour"), None)):
+        r = run_cli(*args, home=home, stdin=stdin)
+        assert r.returncode != 0, args
+        assert r.stderr.strip().startswith("error:"), (args, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Carraway Health: app must be reachable by patients without a login")
+    (folder / "empty.txt").write_text("")
+    (folder / "blob.txt").write_bytes(b"\x00\x01\x02binary\xff" * 50)
+    (folder / "latin1.txt").write_bytes("Café Nordique wants its own domain for the app".encode("cp1252"))
+    (folder / "huge.txt").write_bytes(b"word " * 4_200_000)  # ~20 MB
+    (folder / "broken.csv").write_text('ts,user,channel,text\n2026-10-01,a,b,"unterminated\n')
+    (folder / "broken.mbox").write_text("this is not an mbox at all\n")
+    r = run_cli("import", str(folder), "--json", home=home)
+    assert r.returncode == 1
+    report = json.loads(r.stdout)["report"]
+    assert report["notes_added"] == 1
+    failed = {Path(f["source"]).name for f in report["failures"]}
+    assert {"empty.txt", "blob.txt", "latin1.txt", "huge.txt", "broken.csv", "broken.mbox"} <= failed
+    assert all(line.startswith("failed:") for line in r.stderr.strip().splitlines())
+
+    after = json.loads(run_cli("list", "--json", home=home).stdout)
+    assert {s["id"] for s in json.loads(before)} <= {s["id"] for s in after}
+    r = run_cli("import", str(folder / "latin1.txt"), "--encoding", "cp1252", "--json", home=home)
+    assert r.returncode == 0 and json.loads(r.stdout)["report"]["notes_added"] == 1
+
+
+def test_import_csv_with_column_mapping(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    path = tmp_path / "export.csv"
+    path.write_text('when,who,body\n2026-10-05,sam,"Vantage Motors wants replicas, one box is not enough"\n'
+                    '2026-10-06,kim,"Bright Pay: custom domain please, brand matters"\n')
+    r = run_cli("import", str(path), "--text-col", "body", "--date-col", "when", "--author-col", "who", "--json",
+                home=home)
+    assert r.returncode == 0, r.stderr
+    signals = json.loads(r.stdout)["signals"]
+    assert {s["date"] for s in signals} == {"2026-10-05", "2026-10-06"}
+    assert {s["author"] for s in signals} == {"sam", "kim"}
+    r = run_cli("import", str(path), "--text-col", "nope", home=home)
+    assert r.returncode == 1 and "nope" in r.stderr
+
+
+def test_reindex_and_taxonomy_commands(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    run_cli("add", "Vantage Motors needs GPUs on the app for vision inference", home=home)
+    r = run_cli("reindex", "--json", home=home)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["signals"] >= 1
+    assert "ok: 5 signal types, 7 categories, 12 gaps, 7 statuses" in run_cli("taxonomy", "validate", home=home).stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text("version = 1\n[[gaps]]\nslug = 'x'\n")
+    r = run_cli("taxonomy", "validate", str(bad), home=home)
+    assert r.returncode == 1 and str(bad) in r.stderr
+    r = run_cli("--taxonomy", str(bad), "add", "anything at all here", home=home)
+    assert r.returncode == 1 and r.stderr.startswith("error:")

@@ -1,0 +1,147 @@
+"""The DuckDB store on a real file: migrations, signal log, status history, tallies, locking."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fieldsignal.errors import FieldsignalError, NotFoundError, StoreBusyError
+from fieldsignal.ingest import note_from_text
+from fieldsignal.ingest.text import content_hash
+from fieldsignal.models import NEW_GAP, DealFields, Scored, SignalDraft, TriageResult
+from fieldsignal.store import open_store
+from fieldsignal.store import signals as repo
+from fieldsignal.store.db import migrations, schema_version
+from fieldsignal.store.tally import tally
+from fieldsignal.taxonomy import load_taxonomy
+
+TAX = load_taxonomy()
+NOW = dt.datetime(2026, 11, 2, 9, 30)
+
+
+def draft(gap: str | None, kind: str = "Product Gap", review: bool = False, **deal: object) -> SignalDraft:
+    known = TAX.gap_by_slug.get(gap or "")
+    return SignalDraft(
+        signal_type=Scored(label=kind, confidence=0.9), gap=Scored(label=gap, confidence=0.4 if review else 0.9),
+        category=Scored(label=known.category if known else None, confidence=0.9),
+        excerpt="excerpt", deal=DealFields(**deal), needs_review=review,  # type: ignore[arg-type]
+        review_reasons=["gap uncertain (0.40)"] if review else [],
+        new_gap_label="no websockets" if gap == NEW_GAP else None,
+    )
+
+
+def save(con: object, text: str, *drafts: SignalDraft) -> list[int]:
+    note = note_from_text(text, source="test")
+    result = TriageResult(note=note, note_hash=content_hash(text), signals=list(drafts))
+    return repo.save_result(con, result, TAX, [f"k{i}" for i in range(len(drafts))], NOW)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "ws" / "fieldsignal.duckdb"
+
+
+def test_migrations_apply_once_and_are_numbered(db: Path) -> None:
+    names = [name for _, name, _ in migrations()]
+    assert names[0].startswith("001_") and names == sorted(names)
+    with open_store(db, write=True) as con:
+        assert schema_version(con) == len(names)
+    with open_store(db, write=True) as con:  # second open: nothing re-applied
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(names)
+    with open_store(db) as con:  # read-only open of a migrated file
+        assert schema_version(con) == len(names)
+
+
+def test_signals_round_trip_and_filters(db: Path) -> None:
+    with open_store(db, write=True) as con:
+        a = save(con, "Helix Bank needs a WAF", draft("no-firewall", customer="Helix Bank", acv_usd=250_000,
+                                                       date=dt.date(2026, 10, 20)))
+        b = save(con, "Orbis wants websockets", draft(NEW_GAP, review=True, customer="Orbis",
+                                                       date=dt.date(2026, 11, 1)))
+        everything = repo.list_signals(con)
+        assert [s.id for s in everything] == [b[0], a[0]]  # newest first
+        helix = repo.get_signal(con, a[0])
+        assert (helix.gap, helix.gap_name, helix.category, helix.status) == (
+            "no-firewall", "No firewall", "Security", "New")
+        assert helix.acv_usd == 250_000 and helix.customer == "Helix Bank"
+        assert [s.id for s in repo.list_signals(con, repo.SignalFilter(gap="No firewall"))] == a
+        assert [s.id for s in repo.list_signals(con, repo.SignalFilter(customer="orbis"))] == b
+        assert [s.id for s in repo.list_signals(con, repo.SignalFilter(since=dt.date(2026, 10, 25)))] == b
+        assert [s.id for s in repo.list_signals(con, repo.SignalFilter(needs_review=True))] == b
+        queue = repo.review_queue(con)
+        assert [(s.id, r) for s, r in queue] == [(b[0], "gap uncertain (0.40)")]
+        details = repo.signal_details(con, b[0])
+        assert details["note"]["text"] == "Orbis wants websockets"
+        assert details["signal"].new_gap_label == "no websockets"
+        with pytest.raises(NotFoundError):
+            repo.get_signal(con, 999)
+
+
+def test_status_history_keeps_who_when_why(db: Path) -> None:
+    with open_store(db, write=True) as con:
+        (sid,) = save(con, "note", draft("no-gpu-config"))
+        later = NOW + dt.timedelta(days=1)
+        change = repo.set_status(con, TAX, sid, "escalated", "ana", "3 FSI deals blocked", "PM-42", later)
+        assert change.status == "Escalated"
+        repo.set_status(con, TAX, sid, "won't fix", "pm", None, None, later + dt.timedelta(hours=1))
+        history = repo.status_history(con, sid)
+        assert [(h.status, h.who) for h in history] == [("New", "fieldsignal"), ("Escalated", "ana"),
+                                                        ("Won't Fix", "pm")]
+        assert history[1].why == "3 FSI deals blocked" and history[1].ticket == "PM-42"
+        assert repo.get_signal(con, sid).pm_ticket == "PM-42"
+        with pytest.raises(FieldsignalError, match="unknown status 'Done'"):
+            repo.set_status(con, TAX, sid, "Done", "x", None, None, later)
+        assert repo.get_signal(con, sid).status == "Won't Fix"
+
+
+def test_tally_counts_acv_once_per_note_and_skips_duplicates(db: Path) -> None:
+    with open_store(db, write=True) as con:
+        # one note, two Security gaps, $400k: the Security row must show $400k, not $800k
+        save(con, "two gaps", draft("no-firewall", "Loss", customer="A", acv_usd=400_000, lost_deal=True,
+                                    date=dt.date(2026, 10, 20)),
+             draft("public-urls-without-login", "Loss", customer="A", acv_usd=400_000, lost_deal=True,
+                   date=dt.date(2026, 10, 20)))
+        (other,) = save(con, "another", draft("no-firewall", customer="B", acv_usd=100_000, date=dt.date(2026, 11, 3)))
+        (dupe,) = save(con, "same again", draft("no-firewall", customer="B", acv_usd=100_000, date=dt.date(2026, 11, 4)))
+        con.execute("UPDATE signals SET duplicate_of = ? WHERE id = ?", [other, dupe])
+
+        by_cat = {r.key: r for r in tally(con, "category").rows}
+        assert by_cat["Security"].signals == 3
+        assert by_cat["Security"].acv_usd == 500_000
+        assert by_cat["Security"].acv_lost_usd == 400_000 and by_cat["Security"].lost_deals == 1
+        assert by_cat["Security"].customers == 2
+        by_gap = {r.key: r for r in tally(con, "gap").rows}
+        assert by_gap["No firewall"].signals == 2 and by_gap["No firewall"].acv_usd == 500_000
+        weeks = [r.key for r in tally(con, "week").rows]
+        assert weeks == ["2026-W43", "2026-W45"]
+        assert tally(con, "gap", since=dt.date(2026, 11, 1)).total_signals == 1
+        with pytest.raises(FieldsignalError, match="cannot tally by 'colour'"):
+            tally(con, "colour")
+
+
+def test_a_second_writer_waits_then_gets_a_clear_error(db: Path) -> None:
+    with open_store(db, write=True):
+        pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(db)!r})
+            print("locked", flush=True)
+            time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(StoreBusyError, match="busy"), open_store(db, write=True, timeout=0.5):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with open_store(db, write=True) as con:  # free again once the other writer is gone
+        assert schema_version(con) >= 1
