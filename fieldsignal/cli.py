@@ -14,8 +14,12 @@ import typer
 from fieldsignal.errors import FieldsignalError, InputError
 from fieldsignal.settings import Settings, load_settings
 
-app = typer.Typer(help="Turn scattered field feedback into decisions.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="Turn scattered field feedback into decisions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 taxonomy_app = typer.Typer(help="Show or check a taxonomy file.", no_args_is_help=True)
 app.add_typer(taxonomy_app, name="taxonomy")
 
@@ -35,8 +39,12 @@ state = State()
 
 @app.callback()
 def _global(
-    home: Annotated[Path | None, typer.Option(help="Workspace folder (default $FIELDSIGNAL_HOME or ~/.fieldsignal).")] = None,
-    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy file (default $FIELDSIGNAL_TAXONOMY or the bundled one).")] = None,
+    home: Annotated[
+        Path | None, typer.Option(help="Workspace folder (default $FIELDSIGNAL_HOME or ~/.fieldsignal).")
+    ] = None,
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Taxonomy file (default $FIELDSIGNAL_TAXONOMY or the bundled one).")
+    ] = None,
 ) -> None:
     state.home, state.taxonomy = home, taxonomy
 
@@ -80,8 +88,15 @@ def _progress(total: int, enabled: bool) -> Any:
 
     from fieldsignal.render import err
 
-    return Progress(TextColumn("triaging"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, disable=not enabled or total < 8, transient=True)
+    return Progress(
+        TextColumn("triaging"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not enabled or total < 8,
+        transient=True,
+    )
 
 
 def _run_import(items: list[Any], as_json: bool) -> Any:
@@ -154,7 +169,9 @@ def import_(
     s = settings()
     options = ReadOptions(
         columns=ColumnMap(text=text_col, date=date_col, author=author_col, customer=customer_col, source=source_col),
-        encoding=encoding, max_note_bytes=s.max_note_bytes, max_container_bytes=s.max_container_bytes,
+        encoding=encoding,
+        max_note_bytes=s.max_note_bytes,
+        max_container_bytes=s.max_container_bytes,
     )
     items = list(read_paths(paths, options))
     ws, report = _run_import(items, as_json)
@@ -177,9 +194,17 @@ def list_(
     """The signal log, newest first, filterable."""
     from fieldsignal.store.signals import SignalFilter
 
-    f = SignalFilter(gap=gap, category=category, signal_type=type_, status=status, customer=customer,
-                     since=since.date() if since else None, until=until.date() if until else None,
-                     needs_review=review, limit=limit)
+    f = SignalFilter(
+        gap=gap,
+        category=category,
+        signal_type=type_,
+        status=status,
+        customer=customer,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        needs_review=review,
+        limit=limit,
+    )
     signals = workspace().list_signals(f)
     if as_json:
         emit(signals)
@@ -214,7 +239,10 @@ def show(signal_id: int, as_json: Json = False) -> None:
 @app.command()
 def status(
     signal_id: int,
-    new_status: Annotated[str, typer.Argument(metavar="STATUS", help="New, Enriched, Escalated, Acknowledged, Roadmap, Shipped, Won't Fix")],
+    new_status: Annotated[
+        str,
+        typer.Argument(metavar="STATUS", help="New, Enriched, Escalated, Acknowledged, Roadmap, Shipped, Won't Fix"),
+    ],
     ticket: Annotated[str | None, typer.Option(help="PM ticket id.")] = None,
     note: Annotated[str | None, typer.Option(help="Why.")] = None,
     who: Annotated[str | None, typer.Option(help="Who (default: your login).")] = None,
@@ -230,7 +258,9 @@ def status(
 
 @app.command()
 def tally(
-    by: Annotated[str, typer.Option(help="gap|category|type|status|week|month|industry|competitor|customer|archetype")] = "gap",
+    by: Annotated[
+        str, typer.Option(help="gap|category|type|status|week|month|industry|competitor|customer|archetype")
+    ] = "gap",
     since: Since = None,
     until: Until = None,
     as_json: Json = False,
@@ -326,18 +356,24 @@ def taxonomy_show(as_json: Json = False) -> None:
         emit(t)
         return
     for gap in t.gaps:
-        typer.echo(f"{gap.category:14} {gap.slug:28} {gap.name}  [{gap.use_case_blocked}] "
-                   f"P{t.priority_rank(gap.slug)} · {len(gap.examples)} examples")
+        typer.echo(
+            f"{gap.category:14} {gap.slug:28} {gap.name}  [{gap.use_case_blocked}] "
+            f"P{t.priority_rank(gap.slug)} · {len(gap.examples)} examples"
+        )
 
 
 @taxonomy_app.command("validate")
-def taxonomy_validate(file: Annotated[Path | None, typer.Argument(help="Taxonomy file (default: the one in use).")] = None) -> None:
+def taxonomy_validate(
+    file: Annotated[Path | None, typer.Argument(help="Taxonomy file (default: the one in use).")] = None,
+) -> None:
     """Check a taxonomy file; says what is wrong and where."""
     from fieldsignal.taxonomy import load_taxonomy
 
     t = load_taxonomy(file or settings().taxonomy)
-    typer.echo(f"ok: {len(t.signal_types)} signal types, {len(t.category_names)} categories, "
-               f"{len(t.gaps)} gaps, {len(t.status_names)} statuses")
+    typer.echo(
+        f"ok: {len(t.signal_types)} signal types, {len(t.category_names)} categories, "
+        f"{len(t.gaps)} gaps, {len(t.status_names)} statuses"
+    )
 
 
 def main() -> None:

@@ -11,7 +11,13 @@ SignalType = Literal["Opportunity", "Win", "Loss", "Product Gap", "Competitive"]
 SIGNAL_TYPES: tuple[SignalType, ...] = ("Opportunity", "Win", "Loss", "Product Gap", "Competitive")
 Status = Literal["New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix"]
 STATUSES: tuple[Status, ...] = (
-    "New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix",
+    "New",
+    "Enriched",
+    "Escalated",
+    "Acknowledged",
+    "Roadmap",
+    "Shipped",
+    "Won't Fix",
 )
 Industry = Literal["Retail", "FSI", "HLS", "MFG", "DN", "Other"]
 Archetype = Literal["Cockpit", "Vertical", "Horizontal"]

@@ -38,8 +38,16 @@ def signals_table(signals: list[Signal], title: str = "Signal log") -> Table:
         gap = s.gap_name or (f"[italic]new: {s.new_gap_label}[/]" if s.new_gap_label else "-")
         conf = f"{s.confidence:.2f}" + (" [yellow]R[/]" if s.needs_review else "")
         table.add_row(
-            str(s.id), str(s.date or ""), s.signal_type, s.category or "-", gap, s.customer or "-",
-            "yes" if s.lost_deal else "", money(s.acv_usd), s.status, conf,
+            str(s.id),
+            str(s.date or ""),
+            s.signal_type,
+            s.category or "-",
+            gap,
+            s.customer or "-",
+            "yes" if s.lost_deal else "",
+            money(s.acv_usd),
+            s.status,
+            conf,
         )
     return table
 
@@ -50,16 +58,21 @@ def tally_table(t: Tally) -> Table:
     for col in (t.by.capitalize(), "Signals", "Customers", "Lost deals", "ACV", "ACV lost"):
         table.add_column(col, justify="left" if col == t.by.capitalize() else "right")
     for r in t.rows:
-        table.add_row(r.key or "(none)", str(r.signals), str(r.customers), str(r.lost_deals),
-                      money(r.acv_usd), money(r.acv_lost_usd))
+        table.add_row(
+            r.key or "(none)",
+            str(r.signals),
+            str(r.customers),
+            str(r.lost_deals),
+            money(r.acv_usd),
+            money(r.acv_lost_usd),
+        )
     table.caption = f"{t.total_signals} signals (duplicates counted once) · {t.review_queue} waiting for review"
     return table
 
 
 def import_summary(r: ImportReport) -> str:
-    text = (
-        f"{r.notes_added} notes added, {r.signals_added} signals, {r.queued_for_review} queued for review"
-        + (f", {r.notes_skipped_duplicate} already known" if r.notes_skipped_duplicate else "")
+    text = f"{r.notes_added} notes added, {r.signals_added} signals, {r.queued_for_review} queued for review" + (
+        f", {r.notes_skipped_duplicate} already known" if r.notes_skipped_duplicate else ""
     )
     if r.failures:
         text += f", [red]{len(r.failures)} failed[/]"

@@ -69,9 +69,7 @@ class Workspace:
         return Triage.build(self.taxonomy, self.embedder, self.settings.review_threshold)
 
     # ---------------------------------------------------------------- capture
-    def add_notes(
-        self, items: Iterable[NoteInput | InputError], progress: Progress | None = None
-    ) -> ImportReport:
+    def add_notes(self, items: Iterable[NoteInput | InputError], progress: Progress | None = None) -> ImportReport:
         """Triage and store notes; bad inputs are reported, never fatal; known notes are skipped."""
         report = ImportReport()
         batch: list[NoteInput] = []
@@ -134,9 +132,10 @@ class Workspace:
         try:
             with self.store() as con:
                 signals = [repo.get_signal(con, i) for i in ids]
-            self.index.upsert("signals", [str(i) for i in ids], vectors, [_meta(s) for s in signals],
-                              [s.excerpt for s in signals])
-        except Exception as exc:  # noqa: BLE001 - the index is rebuildable; the store is what counts
+            self.index.upsert(
+                "signals", [str(i) for i in ids], vectors, [_meta(s) for s in signals], [s.excerpt for s in signals]
+            )
+        except Exception as exc:
             warnings.warn(f"vector index not updated ({exc}); run `fieldsignal reindex`", stacklevel=2)
 
     # ---------------------------------------------------------------- read
@@ -171,13 +170,19 @@ class Workspace:
         with self.store() as con:
             signals, matrix = repo.signal_vectors(con)
         self.index.reset()
-        self.index.upsert("signals", [str(s.id) for s in signals], matrix, [_meta(s) for s in signals],
-                          [s.excerpt for s in signals])
+        self.index.upsert(
+            "signals", [str(s.id) for s in signals], matrix, [_meta(s) for s in signals], [s.excerpt for s in signals]
+        )
         texts = gap_prototype_texts(self.taxonomy)
         flat = [(slug, t) for slug, ts in texts.items() for t in ts]
         vectors = self.embedder.encode([t for _, t in flat])
-        self.index.upsert("gaps", [f"{slug}:{i}" for i, (slug, _) in enumerate(flat)], vectors,
-                          [{"gap": slug} for slug, _ in flat], [t for _, t in flat])
+        self.index.upsert(
+            "gaps",
+            [f"{slug}:{i}" for i, (slug, _) in enumerate(flat)],
+            vectors,
+            [{"gap": slug} for slug, _ in flat],
+            [t for _, t in flat],
+        )
         new = self.embedder.take_new_entries()
         if new:
             with self.store(write=True) as con:
@@ -198,7 +203,9 @@ class Workspace:
 
 def _meta(s: Signal) -> dict[str, str | int | float | bool]:
     meta: dict[str, str | int | float | bool] = {
-        "signal_type": s.signal_type, "date": s.date.isoformat() if s.date else "", "note_id": s.note_id,
+        "signal_type": s.signal_type,
+        "date": s.date.isoformat() if s.date else "",
+        "note_id": s.note_id,
     }
     for key in ("gap", "category", "customer", "competitor"):
         value = getattr(s, key)

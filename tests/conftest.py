@@ -36,13 +36,19 @@ def model_settings(tmp_path: Path) -> Settings:
     return load_settings(env={}, home=tmp_path / "ws")
 
 
-def run_cli(*args: str, home: Path, stdin: str | None = None, embedder: str = "hashing",
-            extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, home: Path, stdin: str | None = None, embedder: str = "hashing", extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
-    env.update({"FIELDSIGNAL_HOME": str(home), "FIELDSIGNAL_EMBEDDER": embedder, "HF_HUB_OFFLINE": "1",
-                "COLUMNS": "200"})
+    env.update(
+        {"FIELDSIGNAL_HOME": str(home), "FIELDSIGNAL_EMBEDDER": embedder, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    )
     env.update(extra_env or {})
     return subprocess.run(
-        [sys.executable, "-m", "fieldsignal", *args], input=stdin, capture_output=True, text=True,
-        env=env, timeout=300,
+        [sys.executable, "-m", "fieldsignal", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )

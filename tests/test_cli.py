@@ -13,8 +13,16 @@ from tests.conftest import run_cli
 
 def test_add_list_show_status_tally(tmp_path: Path) -> None:
     home = tmp_path / "ws"
-    r = run_cli("add", "Call w/ Helix Bank: security wants a WAF and IP allow-listing, $250k deal",
-                "--author", "ana", "--date", "2026-10-21", "--json", home=home)
+    r = run_cli(
+        "add",
+        "Call w/ Helix Bank: security wants a WAF and IP allow-listing, $250k deal",
+        "--author",
+        "ana",
+        "--date",
+        "2026-10-21",
+        "--json",
+        home=home,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["report"]["notes_added"] == 1 and out["report"]["signals_added"] >= 1
@@ -27,8 +35,19 @@ def test_add_list_show_status_tally(tmp_path: Path) -> None:
     assert [s["id"] for s in listed] == out["report"]["signal_ids"]
     assert json.loads(run_cli("list", "--customer", "nobody", "--json", home=home).stdout) == []
 
-    r = run_cli("status", str(sid), "Escalated", "--ticket", "PM-7", "--note", "blocks 2 deals", "--who", "ana",
-                "--json", home=home)
+    r = run_cli(
+        "status",
+        str(sid),
+        "Escalated",
+        "--ticket",
+        "PM-7",
+        "--note",
+        "blocks 2 deals",
+        "--who",
+        "ana",
+        "--json",
+        home=home,
+    )
     assert r.returncode == 0, r.stderr
     details = json.loads(run_cli("show", str(sid), "--json", home=home).stdout)
     assert details["signal"]["status"] == "Escalated" and details["signal"]["pm_ticket"] == "PM-7"
@@ -57,8 +76,13 @@ def test_bad_input_is_one_clear_line_and_loses_nothing(tmp_path: Path) -> None:
     assert run_cli("add", "Helix Bank needs a firewall in front of the app", home=home).returncode == 0
     before = run_cli("list", "--json", home=home).stdout
 
-    for args, stdin in ((("add", "   \n\t "), None), (("add",), ""), (("status", "1", "Done"), None),
-                        (("show", "999"), None), (("tally", "--by", "colour"), None)):
+    for args, stdin in (
+        (("add", "   \n\t "), None),
+        (("add",), ""),
+        (("status", "1", "Done"), None),
+        (("show", "999"), None),
+        (("tally", "--by", "colour"), None),
+    ):
         r = run_cli(*args, home=home, stdin=stdin)
         assert r.returncode != 0, args
         assert r.stderr.strip().startswith("error:"), (args, r.stderr)
@@ -91,10 +115,13 @@ def test_bad_input_is_one_clear_line_and_loses_nothing(tmp_path: Path) -> None:
 def test_import_csv_with_column_mapping(tmp_path: Path) -> None:
     home = tmp_path / "ws"
     path = tmp_path / "export.csv"
-    path.write_text('when,who,body\n2026-10-05,sam,"Vantage Motors wants replicas, one box is not enough"\n'
-                    '2026-10-06,kim,"Bright Pay: custom domain please, brand matters"\n')
-    r = run_cli("import", str(path), "--text-col", "body", "--date-col", "when", "--author-col", "who", "--json",
-                home=home)
+    path.write_text(
+        'when,who,body\n2026-10-05,sam,"Vantage Motors wants replicas, one box is not enough"\n'
+        '2026-10-06,kim,"Bright Pay: custom domain please, brand matters"\n'
+    )
+    r = run_cli(
+        "import", str(path), "--text-col", "body", "--date-col", "when", "--author-col", "who", "--json", home=home
+    )
     assert r.returncode == 0, r.stderr
     signals = json.loads(r.stdout)["signals"]
     assert {s["date"] for s in signals} == {"2026-10-05", "2026-10-06"}

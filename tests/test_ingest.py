@@ -77,7 +77,12 @@ def test_html_only_mail_and_mobile_signature() -> None:
 
 def test_mbox_reads_every_message(tmp_path: Path) -> None:
     box = tmp_path / "x.mbox"
-    box.write_bytes(b"From a@example.com Tue Oct 14 09:12:00 2026\n" + REPLY + b"\nFrom b@example.com Wed Oct 15 10:00:00 2026\n" + FORWARD)
+    box.write_bytes(
+        b"From a@example.com Tue Oct 14 09:12:00 2026\n"
+        + REPLY
+        + b"\nFrom b@example.com Wed Oct 15 10:00:00 2026\n"
+        + FORWARD
+    )
     notes = list(read_paths([box]))
     assert [type(n).__name__ for n in notes] == ["NoteInput", "NoteInput"]
 
@@ -85,9 +90,15 @@ def test_mbox_reads_every_message(tmp_path: Path) -> None:
 def test_csv_default_and_mapped_columns(tmp_path: Path) -> None:
     (tmp_path / "slack.csv").write_text('ts,user,channel,text\n2026-10-01T10:00:00,bob,#apps,"hi, they need GPUs"\n')
     (tmp_path / "crm.csv").write_text("when;who;acct;body\n10/02/2026;ann;Zenith Bank;want it on zenith.com\n")
-    slack = list(read_paths([tmp_path / "slack.csv"]))[0]
-    assert (slack.text, slack.author, slack.source, str(slack.date)) == ("hi, they need GPUs", "bob", "slack.csv: #apps", "2026-10-01")
-    crm = list(read_paths([tmp_path / "crm.csv"], ReadOptions(columns=ColumnMap(text="body", date="when", author="who", customer="acct"))))[0]
+    slack = next(iter(read_paths([tmp_path / "slack.csv"])))
+    assert (slack.text, slack.author, slack.source, str(slack.date)) == (
+        "hi, they need GPUs",
+        "bob",
+        "slack.csv: #apps",
+        "2026-10-01",
+    )
+    mapped = ReadOptions(columns=ColumnMap(text="body", date="when", author="who", customer="acct"))
+    crm = next(iter(read_paths([tmp_path / "crm.csv"], mapped)))
     assert (crm.customer, crm.author, str(crm.date)) == ("Zenith Bank", "ann", "2026-10-02")
 
 
@@ -158,15 +169,27 @@ def test_content_hash_ignores_case_and_spacing() -> None:
 
 def test_segments_split_bullets_and_join_fragments() -> None:
     text = "Call w/ the bank today.\n- CISO wants a WAF in front. Also the URL must be theirs\n- ok."
-    assert segments(text) == ["Call w/ the bank today.", "CISO wants a WAF in front.", "Also the URL must be theirs ok."]
+    assert segments(text) == [
+        "Call w/ the bank today.",
+        "CISO wants a WAF in front.",
+        "Also the URL must be theirs ok.",
+    ]
 
 
 def test_reply_stripper_leaves_plain_text_alone() -> None:
     assert strip_reply_and_signature("just one line") == "just one line"
 
 
-@pytest.mark.parametrize(("raw", "iso"), [("2026-10-14", "2026-10-14"), ("2026-10-14T09:00:00Z", "2026-10-14"),
-                                          ("1791990000", "2026-10-14"), ("10/14/2026", "2026-10-14"), ("soon", None)])
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2026-10-14", "2026-10-14"),
+        ("2026-10-14T09:00:00Z", "2026-10-14"),
+        ("1791990000", "2026-10-14"),
+        ("10/14/2026", "2026-10-14"),
+        ("soon", None),
+    ],
+)
 def test_parse_date(raw: str, iso: str | None) -> None:
     value = parse_date(raw)
     assert (value.isoformat() if value else None) == iso

@@ -29,8 +29,9 @@ def test_precedence_file_then_env_then_overrides(tmp_path: Path) -> None:
 
 
 def test_openai_fallbacks(tmp_path: Path) -> None:
-    s = load_settings(env={"OPENAI_BASE_URL": "http://x/v1", "OPENAI_API_KEY": "k",
-                           "FIELDSIGNAL_LLM_MODEL": "m"}, home=tmp_path)
+    s = load_settings(
+        env={"OPENAI_BASE_URL": "http://x/v1", "OPENAI_API_KEY": "k", "FIELDSIGNAL_LLM_MODEL": "m"}, home=tmp_path
+    )
     assert (s.llm_base_url, s.llm_api_key, s.llm_enabled) == ("http://x/v1", "k", True)
     s = load_settings(env={"FIELDSIGNAL_LLM_MODEL": "m", "FIELDSIGNAL_LLM_USE": "never"}, home=tmp_path)
     assert not s.llm_enabled
@@ -38,7 +39,7 @@ def test_openai_fallbacks(tmp_path: Path) -> None:
 
 def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("colour = 'blue'\n")
-    with pytest.raises(FieldsignalError, match="unknown setting.*colour"):
+    with pytest.raises(FieldsignalError, match=r"unknown setting.*colour"):
         load_settings(env={}, home=tmp_path)
     with pytest.raises(FieldsignalError, match="llm_use"):
         load_settings(env={"FIELDSIGNAL_LLM_USE": "sometimes"}, home=tmp_path / "other")
@@ -50,5 +51,5 @@ def test_backends_are_registered_by_name(tmp_path: Path) -> None:
     assert {"chroma", "memory"} <= set(registry.names("vectorstore"))
     vectors = registry.create("embedder", "hashing", s).encode(["a note", "another note"])
     assert vectors.shape[0] == 2
-    with pytest.raises(FieldsignalError, match="unknown embedder backend .nope."):
+    with pytest.raises(FieldsignalError, match=r"unknown embedder backend .nope."):
         registry.create("embedder", "nope", s)

@@ -27,9 +27,12 @@ NOW = dt.datetime(2026, 11, 2, 9, 30)
 def draft(gap: str | None, kind: str = "Product Gap", review: bool = False, **deal: object) -> SignalDraft:
     known = TAX.gap_by_slug.get(gap or "")
     return SignalDraft(
-        signal_type=Scored(label=kind, confidence=0.9), gap=Scored(label=gap, confidence=0.4 if review else 0.9),
+        signal_type=Scored(label=kind, confidence=0.9),
+        gap=Scored(label=gap, confidence=0.4 if review else 0.9),
         category=Scored(label=known.category if known else None, confidence=0.9),
-        excerpt="excerpt", deal=DealFields(**deal), needs_review=review,  # type: ignore[arg-type]
+        excerpt="excerpt",
+        deal=DealFields(**deal),
+        needs_review=review,  # type: ignore[arg-type]
         review_reasons=["gap uncertain (0.40)"] if review else [],
         new_gap_label="no websockets" if gap == NEW_GAP else None,
     )
@@ -59,15 +62,23 @@ def test_migrations_apply_once_and_are_numbered(db: Path) -> None:
 
 def test_signals_round_trip_and_filters(db: Path) -> None:
     with open_store(db, write=True) as con:
-        a = save(con, "Helix Bank needs a WAF", draft("no-firewall", customer="Helix Bank", acv_usd=250_000,
-                                                       date=dt.date(2026, 10, 20)))
-        b = save(con, "Orbis wants websockets", draft(NEW_GAP, review=True, customer="Orbis",
-                                                       date=dt.date(2026, 11, 1)))
+        a = save(
+            con,
+            "Helix Bank needs a WAF",
+            draft("no-firewall", customer="Helix Bank", acv_usd=250_000, date=dt.date(2026, 10, 20)),
+        )
+        b = save(
+            con, "Orbis wants websockets", draft(NEW_GAP, review=True, customer="Orbis", date=dt.date(2026, 11, 1))
+        )
         everything = repo.list_signals(con)
         assert [s.id for s in everything] == [b[0], a[0]]  # newest first
         helix = repo.get_signal(con, a[0])
         assert (helix.gap, helix.gap_name, helix.category, helix.status) == (
-            "no-firewall", "No firewall", "Security", "New")
+            "no-firewall",
+            "No firewall",
+            "Security",
+            "New",
+        )
         assert helix.acv_usd == 250_000 and helix.customer == "Helix Bank"
         assert [s.id for s in repo.list_signals(con, repo.SignalFilter(gap="No firewall"))] == a
         assert [s.id for s in repo.list_signals(con, repo.SignalFilter(customer="orbis"))] == b
@@ -90,8 +101,11 @@ def test_status_history_keeps_who_when_why(db: Path) -> None:
         assert change.status == "Escalated"
         repo.set_status(con, TAX, sid, "won't fix", "pm", None, None, later + dt.timedelta(hours=1))
         history = repo.status_history(con, sid)
-        assert [(h.status, h.who) for h in history] == [("New", "fieldsignal"), ("Escalated", "ana"),
-                                                        ("Won't Fix", "pm")]
+        assert [(h.status, h.who) for h in history] == [
+            ("New", "fieldsignal"),
+            ("Escalated", "ana"),
+            ("Won't Fix", "pm"),
+        ]
         assert history[1].why == "3 FSI deals blocked" and history[1].ticket == "PM-42"
         assert repo.get_signal(con, sid).pm_ticket == "PM-42"
         with pytest.raises(FieldsignalError, match="unknown status 'Done'"):
@@ -102,12 +116,23 @@ def test_status_history_keeps_who_when_why(db: Path) -> None:
 def test_tally_counts_acv_once_per_note_and_skips_duplicates(db: Path) -> None:
     with open_store(db, write=True) as con:
         # one note, two Security gaps, $400k: the Security row must show $400k, not $800k
-        save(con, "two gaps", draft("no-firewall", "Loss", customer="A", acv_usd=400_000, lost_deal=True,
-                                    date=dt.date(2026, 10, 20)),
-             draft("public-urls-without-login", "Loss", customer="A", acv_usd=400_000, lost_deal=True,
-                   date=dt.date(2026, 10, 20)))
+        save(
+            con,
+            "two gaps",
+            draft("no-firewall", "Loss", customer="A", acv_usd=400_000, lost_deal=True, date=dt.date(2026, 10, 20)),
+            draft(
+                "public-urls-without-login",
+                "Loss",
+                customer="A",
+                acv_usd=400_000,
+                lost_deal=True,
+                date=dt.date(2026, 10, 20),
+            ),
+        )
         (other,) = save(con, "another", draft("no-firewall", customer="B", acv_usd=100_000, date=dt.date(2026, 11, 3)))
-        (dupe,) = save(con, "same again", draft("no-firewall", customer="B", acv_usd=100_000, date=dt.date(2026, 11, 4)))
+        (dupe,) = save(
+            con, "same again", draft("no-firewall", customer="B", acv_usd=100_000, date=dt.date(2026, 11, 4))
+        )
         con.execute("UPDATE signals SET duplicate_of = ? WHERE id = ?", [other, dupe])
 
         by_cat = {r.key: r for r in tally(con, "category").rows}
@@ -128,13 +153,18 @@ def test_a_second_writer_waits_then_gets_a_clear_error(db: Path) -> None:
     with open_store(db, write=True):
         pass
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys, time
             con = duckdb.connect({str(db)!r})
             print("locked", flush=True)
             time.sleep(30)
-        """)],
-        stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"

@@ -8,17 +8,33 @@ from fieldsignal.errors import TaxonomyError
 from fieldsignal.taxonomy import load_taxonomy
 
 SEED_GAP_NAMES = {
-    "No public URLs without login", "No firewall", "No ingress/egress controls", "CVE protection unclear",
-    "Vertical only", "No horizontal scaling", "Fixed 24x7 pricing", "No GPU config", "Complex model serving",
-    "Lakebase only", "No custom domains", "No user sessions",
+    "No public URLs without login",
+    "No firewall",
+    "No ingress/egress controls",
+    "CVE protection unclear",
+    "Vertical only",
+    "No horizontal scaling",
+    "Fixed 24x7 pricing",
+    "No GPU config",
+    "Complex model serving",
+    "Lakebase only",
+    "No custom domains",
+    "No user sessions",
 }
 
 
 def test_default_taxonomy_matches_the_source_documents() -> None:
     t = load_taxonomy()
     assert [s.name for s in t.signal_types] == ["Opportunity", "Win", "Loss", "Product Gap", "Competitive"]
-    assert set(t.category_names) == {"Security", "Scaling", "Cost", "Customization", "Database", "Domains",
-                                     "Observability"}
+    assert set(t.category_names) == {
+        "Security",
+        "Scaling",
+        "Cost",
+        "Customization",
+        "Database",
+        "Domains",
+        "Observability",
+    }
     assert {g.name for g in t.gaps} == SEED_GAP_NAMES
     assert t.status_names == ["New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix"]
     assert t.priority_rank("public-urls-without-login") == 1
@@ -55,7 +71,7 @@ def _default_text() -> str:
     [
         (lambda s: s.replace('category = "Security"', 'category = "Securty"', 1), "Securty"),
         (lambda s: s.replace('slug = "no-firewall"', 'slug = "public-urls-without-login"', 1), "appears twice"),
-        (lambda s: s + '\nunexpected_key = 1\n', "unexpected_key"),
+        (lambda s: s + "\nunexpected_key = 1\n", "unexpected_key"),
         (lambda s: s.replace("version = 1", "version = 1\n[[", 1), "TOML"),
     ],
 )
@@ -68,11 +84,11 @@ def test_bad_taxonomy_files_say_what_is_wrong(tmp_path: Path, mutate: object, me
 
 
 def test_missing_taxonomy_file(tmp_path: Path) -> None:
-    with pytest.raises(TaxonomyError, match="not found|no such"):
+    with pytest.raises(TaxonomyError, match=r"not found|no such"):
         load_taxonomy(tmp_path / "nope.toml")
 
 
 def test_bad_cue_regex_is_reported(tmp_path: Path) -> None:
     text = _default_text().replace("cues = [", 'cues = ["(unclosed", ', 1)
-    with pytest.raises(TaxonomyError, match="unclosed|regular expression|regex"):
+    with pytest.raises(TaxonomyError, match=r"unclosed|regular expression|regex"):
         load_taxonomy(_write(tmp_path, text))

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from fieldsignal.agent.money import parse_acv
 from fieldsignal.models import DealFields, NoteInput
@@ -21,39 +22,28 @@ _FIELD = re.compile(r"(?im)^\s*(?:customer|account|acct|client|cust|company|logo
 _WORD = r"(?:[A-Z][\w&'.\-]*[\w&]|[A-Z]|[A-Z]{2,}\d*|\d+[A-Z][\w]*)"
 _PROPER = re.compile(rf"{_WORD}(?:\s+(?:of|&|and|de|du|the)\s+{_WORD}|\s+{_WORD}){{0,3}}")
 _BEFORE = re.compile(
-    r"(?:\b(?:at|with|for|from|w/|re:?|@|into|customer|account|client|acct|cust|logo|prospect)\s*[:\-]?\s*|\bthe\s+)$", re.I
+    r"(?:\b(?:at|with|for|from|w/|re:?|@|into|customer|account|client|acct|cust|logo|prospect)\s*[:\-]?\s*|\bthe\s+)$",
+    re.I,
 )
 _AFTER = re.compile(
     r"^(?:'s?\b|’s?\b|\s+(?:team|folks|people|guys|ciso|cto|cio|cdo|cfo|ceo|vp|security|infosec|it|architects?|"
     r"leadership|execs?|procurement|data team|wants?|needs?|signed|went|chose|picked|is|are|was|were|said|"
     r"asked|told|pushed|loves?|came|renewed|has|have|just|will|won't|can't|decided|dropped|killed|selected|"
-    r"moved|bought|rejected|account|deal|opp|poc|pilot|use case|came back)\b)", re.I,
+    r"moved|bought|rejected|account|deal|opp|poc|pilot|use case|came back)\b)",
+    re.I,
 )
 _ORG_WORDS = re.compile(
     r"\b(?:bank|bancorp|insurance|assurance|mutual|health|healthcare|hospital|clinic|medical|pharma|pharmaceuticals|"
     r"therapeutics|bio|biosciences|motors|automotive|foods|grocers?|retail|stores|markets?|group|capital|financial|"
     r"finance|payments|pay|credit union|labs|systems|industries|industrial|energy|logistics|partners|technologies|tech|"
     r"corp|inc|co|ltd|llc|gmbh|plc|holdings|airlines?|telecom|media|games|studios|networks|software|analytics|"
-    r"manufacturing|steel|chemicals?|apparel|brands|outfitters|trust|securities|investments|lending|university)\b", re.I,
+    r"manufacturing|steel|chemicals?|apparel|brands|outfitters|trust|securities|investments|lending|university)\b",
+    re.I,
 )
 _STOP = frozenset(
-    """a an the and or but so if then also just fyi fwiw btw imo tbh pls plz thanks thank thx cheers hi hey hello
-    dear team all folks quick update note notes call meeting sync recap summary re fw fwd subject from to cc sent date
-    i we you he she they it our their my your his her this that these those there here what when where why how who
-    yes no ok okay sure maybe agree agreed update next last today yesterday tomorrow week month quarter year
-    monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun
-    january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec q1 q2 q3 q4 h1 h2 fy
-    databricks apps app lakebase unity catalog delta lakehouse sql genie mosaic serverless workspace
-    sso saml oauth okta entra poc pilot mvp acv arr tcv sa ae csm se fe pm eng vp cto cio ciso cdo cfo ceo it ml ai
-    genai llm rag gpu cpu api url urls dns vpc vnet waf ddos cve sbom soc hipaa pci gdpr fedramp sox kyc aml
-    ui ux sdk cli k8s kubernetes docker python react flask fastapi streamlit dash gradio shiny node postgres
-    postgresql mysql mongodb redis oracle sap crm erp bi etl usd eur gbp us uk eu emea amer apac na latam
-    customer customers account client prospect deal opp opportunity signal gap blocker issue ticket
-    lost won signed met spoke talked chatted heard looks seems got had went chose picked per via
-    speaker transcript attendees action items agenda takeaways context background nb ps cost pricing security
-    scaling observability domains database customization new win loss competitive product
-    """.split()
+    w
+    for line in (Path(__file__).parent / "not_names.txt").read_text(encoding="utf-8").splitlines()
+    for w in line.split("#")[0].split()
 )
 
 
@@ -67,8 +57,13 @@ class Extractor:
         for comp in self.taxonomy.competitors:
             for alias in [comp.name, *comp.aliases]:
                 flags = 0 if alias != alias.lower() else re.I
-                out.append((comp.name, re.compile(rf"(?<![\w.@/-]){re.escape(alias)}(?![\w@-]|\.\w)", flags),
-                            comp.infrastructure))
+                out.append(
+                    (
+                        comp.name,
+                        re.compile(rf"(?<![\w.@/-]){re.escape(alias)}(?![\w@-]|\.\w)", flags),
+                        comp.infrastructure,
+                    )
+                )
         return out
 
     @cached_property
@@ -81,11 +76,15 @@ class Extractor:
 
     @cached_property
     def _industry(self) -> list[tuple[str, re.Pattern[str]]]:
-        return [(i.code, re.compile(r"\b(?:" + "|".join(i.cues) + r")\b", re.I)) for i in self.taxonomy.industries if i.cues]
+        return [
+            (i.code, re.compile(r"\b(?:" + "|".join(i.cues) + r")\b", re.I)) for i in self.taxonomy.industries if i.cues
+        ]
 
     @cached_property
     def _archetype(self) -> list[tuple[str, re.Pattern[str]]]:
-        return [(a.name, re.compile(r"\b(?:" + "|".join(a.cues) + r")\b", re.I)) for a in self.taxonomy.archetypes if a.cues]
+        return [
+            (a.name, re.compile(r"\b(?:" + "|".join(a.cues) + r")\b", re.I)) for a in self.taxonomy.archetypes if a.cues
+        ]
 
     @cached_property
     def _alias_words(self) -> frozenset[str]:
@@ -146,13 +145,13 @@ class Extractor:
 
     def _best_proper_noun(self, text: str, subject: str | None, author: str | None) -> str | None:
         people = {w.lower() for w in re.findall(r"[A-Za-z]+", author or "")} | _greeted(text)
-        scores: Counter[str] = Counter()
+        scores: dict[str, float] = {}
         for source, weight in ((subject or "", 1.5), (text, 1.0)):
             for match in _PROPER.finditer(source):
                 name = _trim(match.group(0), self._alias_words, people)
                 if not name:
                     continue
-                scores[name] += weight * self._evidence(source, match, name)
+                scores[name] = scores.get(name, 0.0) + weight * self._evidence(source, match, name)
         if not scores:
             return None
         best, score = max(scores.items(), key=lambda kv: (kv[1], len(kv[0])))
@@ -168,7 +167,14 @@ class Extractor:
             score += 1.5
         if _ORG_WORDS.search(name):
             score += 2.0
-        sentence_start = match.start() == 0 or source[max(0, match.start() - 2) : match.start()].strip() in ("", ".", "!", "?", ":", "-")
+        sentence_start = match.start() == 0 or source[max(0, match.start() - 2) : match.start()].strip() in (
+            "",
+            ".",
+            "!",
+            "?",
+            ":",
+            "-",
+        )
         if sentence_start and " " not in name and not _ORG_WORDS.search(name):
             score -= 0.5
         return score

@@ -18,8 +18,18 @@ _AMOUNT = re.compile(
     r"\s?(?P<unit>mm|MM|mn|million|mil|m|M|thousand|k|K|bn|billion|b|B)?(?![\w])"
     r"(?:\s?(?P<cur2>USD|dollars|EUR|euros?|GBP|pounds))?",
 )
-_UNITS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "mil": 1e6, "million": 1e6,
-          "b": 1e9, "bn": 1e9, "billion": 1e9}
+_UNITS = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "mn": 1e6,
+    "mil": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+}
 _MONTHLY = re.compile(r"^\s*(?:/\s?mo(?:nth)?\b|per month|a month|monthly|pm\b|p/m)", re.I)
 _ANNUAL = re.compile(r"^\s*(?:/\s?(?:yr|year|y)\b|per (?:year|annum)|a year|annual(?:ly)?|ARR|ACV|p/a|pa\b)", re.I)
 _YEARS_AFTER = re.compile(
@@ -27,7 +37,10 @@ _YEARS_AFTER = re.compile(
     r"|^\s*(?:TCV\s*)?(?:,\s*)?(?P<n2>\d+|two|three|four|five)[\s-]*(?:years?|yrs?)\b",
     re.I,
 )
-_YEARS_BEFORE = re.compile(r"\b(?P<n>\d+|two|three|four|five)[\s-]*(?:year|yr)\s+(?:deal|contract|commit\w*|TCV|agreement)\b[^.\n]{0,20}$", re.I)
+_YEARS_BEFORE = re.compile(
+    r"\b(?P<n>\d+|two|three|four|five)[\s-]*(?:year|yr)\s+(?:deal|contract|commit\w*|TCV|agreement)\b[^.\n]{0,20}$",
+    re.I,
+)
 _POSITIVE = re.compile(
     r"\b(?:acv|arr|deal|opp(?:ortunit(?:y|ies))?|worth|value[ds]?|contract|at risk|pipeline|expansion|upsell|"
     r"lost|signed|closed|tcv|annual|commit(?:ment)?|po\b|bookings?|renewal|apps? (?:deal|opp)|size[ds]?)\b",
@@ -36,7 +49,8 @@ _POSITIVE = re.compile(
 _NEGATIVE = re.compile(
     r"\b(?:credits?|discount(?:ed|s)?|spend(?:s|ing)?|spent|quot(?:ed|e|ing)|list price|priced|charg(?:es|ed|ing)|"
     r"revenue|raised|funding|valuation|savings?|saves?|headcount|salary|bill(?:ed|ing)?|invoice|per seat|"
-    r"per user|cheaper|costs? (?:them|us|about|around)|fine[ds]?|penalt(?:y|ies)|budget for (?:the )?(?:cloud|aws|azure))\b",
+    r"per user|cheaper|costs? (?:them|us|about|around)|fine[ds]?|penalt(?:y|ies)|"
+    r"budget for (?:the )?(?:cloud|aws|azure))\b",
     re.I,
 )
 
@@ -94,7 +108,7 @@ def amounts(text: str, competitors: tuple[str, ...] = ()) -> list[Amount]:
         else:
             value /= _years(text, match.start(), match.end())
         score = _score(before, after, text[match.end() : match.end() + 12], competitors)
-        found.append(Amount(usd=int(round(value)), score=score, start=match.start()))
+        found.append(Amount(usd=round(value), score=score, start=match.start()))
     return found
 
 

@@ -24,10 +24,7 @@ EXCERPT_CHARS = 400
 
 
 def gap_prototype_texts(taxonomy: Taxonomy) -> dict[str, list[str]]:
-    return {
-        g.slug: [g.description, f"{g.name}: {g.use_case_blocked}".strip(": "), *g.examples]
-        for g in taxonomy.gaps
-    }
+    return {g.slug: [g.description, f"{g.name}: {g.use_case_blocked}".strip(": "), *g.examples] for g in taxonomy.gaps}
 
 
 @dataclass
@@ -41,7 +38,10 @@ class Triage:
 
     @classmethod
     def build(
-        cls, taxonomy: Taxonomy, embedder: Embedder, review_threshold: float = 0.55,
+        cls,
+        taxonomy: Taxonomy,
+        embedder: Embedder,
+        review_threshold: float = 0.55,
         labelled: Sequence[tuple[str, str]] = (),
     ) -> Triage:
         """`labelled`: extra (text, gap slug) examples, e.g. reviewed corrections."""
@@ -50,14 +50,17 @@ class Triage:
             texts.setdefault(slug, []).append(text)
         gap_protos = Prototypes.build(texts, embedder.encode)
         limitation = next((t for t in taxonomy.signal_types if t.name == "Product Gap"), None)
-        cue = re.compile("|".join(f"(?:{c})" for c in limitation.cues), re.I) if limitation and limitation.cues else None
+        cue = (
+            re.compile("|".join(f"(?:{c})" for c in limitation.cues), re.I) if limitation and limitation.cues else None
+        )
         keywords = {g.slug: [k.lower() for k in g.keywords] for g in taxonomy.gaps}
         types = None
         if taxonomy.signal_types:
-            type_texts = {t.name: [t.description, *t.examples] for t in taxonomy.signal_types}
+            type_texts: dict[str, list[str]] = {t.name: [t.description, *t.examples] for t in taxonomy.signal_types}
             types = TypeClassifier(Prototypes.build(type_texts, embedder.encode))
-        return cls(taxonomy, embedder, GapClassifier(gap_protos, keywords, cue), types, Extractor(taxonomy),
-                   review_threshold)
+        return cls(
+            taxonomy, embedder, GapClassifier(gap_protos, keywords, cue), types, Extractor(taxonomy), review_threshold
+        )
 
     # ---------------------------------------------------------------- public
     def triage(self, notes: Sequence[NoteInput], known_customers: tuple[str, ...] = ()) -> list[TriageResult]:
@@ -114,11 +117,15 @@ class Triage:
         if gap.label == NEW_GAP:
             reasons.append("proposes a new gap")
         return SignalDraft(
-            signal_type=signal_type, gap=gap, category=category,
+            signal_type=signal_type,
+            gap=gap,
+            category=category,
             new_gap_label=new_gap_label(text) if gap.label == NEW_GAP else None,
-            excerpt=excerpt[:EXCERPT_CHARS], deal=deal,  # type: ignore[arg-type]
+            excerpt=excerpt[:EXCERPT_CHARS],
+            deal=deal,  # type: ignore[arg-type]
             use_case_blocked=known.use_case_blocked if known else None,
-            needs_review=bool(reasons), review_reasons=reasons,
+            needs_review=bool(reasons),
+            review_reasons=reasons,
         )
 
     def _category(self, gap: Scored, scores: np.ndarray | None) -> Scored:

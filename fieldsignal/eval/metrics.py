@@ -45,8 +45,12 @@ def classification_report(gold: Sequence[Any], pred: Sequence[Any]) -> dict[str,
         precision = tp / predicted[label] if predicted[label] else 0.0
         recall = tp / support[label]
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[label] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-                            "support": support[label]}
+        per_class[label] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": support[label],
+        }
     macro = sum(c["f1"] for c in per_class.values()) / len(per_class)
     return {"accuracy": round(correct / n, 4), "macro_f1": round(macro, 4), "n": n, "per_class": per_class}
 
@@ -54,7 +58,8 @@ def classification_report(gold: Sequence[Any], pred: Sequence[Any]) -> dict[str,
 def confusions(gold: Sequence[Any], pred: Sequence[Any], top: int = 8) -> list[tuple[str, str, int]]:
     pairs = Counter(
         ("(none)" if g is None else str(g), "(none)" if p is None else str(p))
-        for g, p in zip(gold, pred, strict=True) if g != p
+        for g, p in zip(gold, pred, strict=True)
+        if g != p
     )
     return [(g, p, c) for (g, p), c in pairs.most_common(top)]
 

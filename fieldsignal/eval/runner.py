@@ -66,15 +66,14 @@ def load_rows(path: Path) -> tuple[list[EvalRow], list[set[str]]]:
     return rows, present
 
 
-def run_eval(data: Path, settings: Settings, taxonomy: Taxonomy, few_shot: int | None = None, seed: int = 13) -> dict[str, Any]:
+def run_eval(
+    data: Path, settings: Settings, taxonomy: Taxonomy, few_shot: int | None = None, seed: int = 13
+) -> dict[str, Any]:
     started = time.perf_counter()
     rows, present = load_rows(data)
     with tempfile.TemporaryDirectory(prefix="fieldsignal-eval-") as home:
         fresh = settings.model_copy(update={"home": Path(home), "vectorstore": "memory"})
-        if few_shot:
-            report = _few_shot(rows, fresh, few_shot, seed)
-        else:
-            report = _full(rows, present, fresh, taxonomy)
+        report = _few_shot(rows, fresh, few_shot, seed) if few_shot else _full(rows, present, fresh, taxonomy)
     report["mode"] = "llm" if settings.llm_enabled else "offline"
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report

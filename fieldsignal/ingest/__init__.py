@@ -7,7 +7,7 @@ explains why that input could not be used; a bad file never stops the others.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ SUPPORTED = TEXT_SUFFIXES | EMAIL_SUFFIXES | MBOX_SUFFIXES | TABLE_SUFFIXES
 
 @dataclass(frozen=True)
 class ReadOptions:
-    columns: ColumnMap = ColumnMap()
+    columns: ColumnMap = field(default_factory=ColumnMap)
     encoding: str | None = None
     max_note_bytes: int = 2_000_000
     max_container_bytes: int = 200_000_000
@@ -45,8 +45,10 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path | InputError]:
     for path in paths:
         if path.is_dir():
             found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SUPPORTED
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
@@ -113,7 +115,9 @@ def _rows_to_notes(rows: Iterator[dict[str, Any]], name: str, options: ReadOptio
             yield exc
 
 
-def _row_note(row: dict[str, Any], cols: dict[str, str | None], name: str, where: str, options: ReadOptions) -> NoteInput:
+def _row_note(
+    row: dict[str, Any], cols: dict[str, str | None], name: str, where: str, options: ReadOptions
+) -> NoteInput:
     def get(role: str) -> str | None:
         col = cols.get(role)
         value = row.get(col) if col else None

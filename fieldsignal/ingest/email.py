@@ -33,7 +33,7 @@ _MOBILE_SIG = re.compile(r"^\s*(?:Sent from my \w+.*|Get Outlook for \w+.*)$", r
 def read_eml(data: bytes, what: str) -> NoteInput:
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
-    except Exception as exc:  # noqa: BLE001 - the email package raises many kinds
+    except Exception as exc:
         raise InputError(f"{what}: not a readable e-mail: {exc}") from None
     if not isinstance(message, EmailMessage) or not (message.keys() or message.get_payload()):
         raise InputError(f"{what}: not a readable e-mail")
@@ -50,7 +50,7 @@ def read_mbox(path: Path, what: str) -> Iterator[NoteInput | InputError]:
             where = f"{what} message {index + 1}"
             try:
                 message = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
-                yield message_to_note(message, where)  # type: ignore[arg-type]
+                yield message_to_note(message, where)
             except InputError as exc:
                 yield exc
     finally:
@@ -84,7 +84,8 @@ def _body_text(message: EmailMessage, what: str) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeDecodeError):
-        content = decode(part.get_payload(decode=True) or b"", what, encoding="latin-1")
+        payload = part.get_payload(decode=True)
+        content = decode(payload if isinstance(payload, bytes) else b"", what, encoding="latin-1")
     if isinstance(content, bytes):
         content = decode(content, what)
     if part.get_content_subtype() == "html":

@@ -30,8 +30,11 @@ class ColumnMap:
     customer: str | None = None
     defaults: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {
-            "text": TEXT_COLUMNS, "date": DATE_COLUMNS, "author": AUTHOR_COLUMNS,
-            "source": SOURCE_COLUMNS, "customer": CUSTOMER_COLUMNS,
+            "text": TEXT_COLUMNS,
+            "date": DATE_COLUMNS,
+            "author": AUTHOR_COLUMNS,
+            "source": SOURCE_COLUMNS,
+            "customer": CUSTOMER_COLUMNS,
         }
     )
 
@@ -47,10 +50,7 @@ class ColumnMap:
             else:
                 chosen[role] = next((lower[n] for n in names if n in lower), None)
         if chosen["text"] is None:
-            raise InputError(
-                f"{what}: no text column (looked for {', '.join(TEXT_COLUMNS)}); "
-                "name it with --text-col"
-            )
+            raise InputError(f"{what}: no text column (looked for {', '.join(TEXT_COLUMNS)}); name it with --text-col")
         return chosen
 
 

@@ -53,9 +53,7 @@ def require_text(text: str, what: str, max_chars: int) -> str:
     if not cleaned:
         raise InputError(f"{what}: empty note (nothing but white space)")
     if len(cleaned) > max_chars:
-        raise InputError(
-            f"{what}: note is {len(cleaned):,} characters; the limit for one note is {max_chars:,}"
-        )
+        raise InputError(f"{what}: note is {len(cleaned):,} characters; the limit for one note is {max_chars:,}")
     if _looks_binary(cleaned):
         raise InputError(f"{what}: looks like binary data, not a note")
     return cleaned

@@ -45,7 +45,7 @@ class Prompt:
             raise PromptError(f"prompt {self.id}: missing {sorted(missing)}, undeclared {sorted(extra)}")
         from jinja2 import Environment, StrictUndefined
 
-        env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)  # noqa: S701 - plain text
+        env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
         return env.from_string(self.body).render(**values)
 
 
@@ -64,8 +64,14 @@ def parse(path: Path) -> Prompt:
     variables = meta.get("variables")
     if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
         raise PromptError(f"{path.name}: front matter needs `variables = [...]`")
-    return Prompt(match["name"], int(match["version"]), str(meta.get("description", "")), tuple(variables),
-                  parts[2], meta.get("output"))
+    return Prompt(
+        match["name"],
+        int(match["version"]),
+        str(meta.get("description", "")),
+        tuple(variables),
+        parts[2],
+        meta.get("output"),
+    )
 
 
 @cache

@@ -90,12 +90,31 @@ def _insert_signal(con: Any, note_id: int, source: str, d: SignalDraft, taxonomy
         "needs_review, decided_by, excerpt, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [
-            note_id, signal_date, source, d.signal_type.label, d.category.label,
-            gap.slug if gap else None, gap.name if gap else None, d.new_gap_label,
-            d.use_case_blocked, d.deal.customer, d.deal.industry, d.deal.archetype, d.deal.competitor,
-            d.deal.lost_deal, d.deal.acv_usd, d.deal.author, confidence, d.signal_type.confidence,
-            d.gap.confidence, d.category.confidence, alternatives, d.needs_review, d.decided_by,
-            d.excerpt, now,
+            note_id,
+            signal_date,
+            source,
+            d.signal_type.label,
+            d.category.label,
+            gap.slug if gap else None,
+            gap.name if gap else None,
+            d.new_gap_label,
+            d.use_case_blocked,
+            d.deal.customer,
+            d.deal.industry,
+            d.deal.archetype,
+            d.deal.competitor,
+            d.deal.lost_deal,
+            d.deal.acv_usd,
+            d.deal.author,
+            confidence,
+            d.signal_type.confidence,
+            d.gap.confidence,
+            d.category.confidence,
+            alternatives,
+            d.needs_review,
+            d.decided_by,
+            d.excerpt,
+            now,
         ],
     ).fetchone()[0]
     con.execute(
@@ -172,13 +191,15 @@ def signal_details(con: Any, signal_id: int) -> dict[str, Any]:
         "alternatives": json.loads(alternatives or "{}"),
         "history": status_history(con, signal_id),
         "review": dict(zip(("reasons", "queued_at", "resolved_at", "resolved_by", "resolution"), review, strict=True))
-        if review else None,
+        if review
+        else None,
     }
 
 
 def status_history(con: Any, signal_id: int) -> list[StatusChange]:
     rows = con.execute(
-        "SELECT signal_id, status, changed_at, who, why, ticket FROM status_history WHERE signal_id = ? ORDER BY changed_at, rowid",
+        "SELECT signal_id, status, changed_at, who, why, ticket FROM status_history "
+        "WHERE signal_id = ? ORDER BY changed_at, rowid",
         [signal_id],
     ).fetchall()
     keys = ("signal_id", "status", "at", "who", "why", "ticket")
@@ -186,8 +207,14 @@ def status_history(con: Any, signal_id: int) -> list[StatusChange]:
 
 
 def set_status(
-    con: Any, taxonomy: Taxonomy, signal_id: int, status: str, who: str, why: str | None,
-    ticket: str | None, now: dt.datetime,
+    con: Any,
+    taxonomy: Taxonomy,
+    signal_id: int,
+    status: str,
+    who: str,
+    why: str | None,
+    ticket: str | None,
+    now: dt.datetime,
 ) -> StatusChange:
     canonical = next((s for s in taxonomy.status_names if s.lower() == status.strip().lower()), None)
     if canonical is None:
@@ -206,9 +233,15 @@ def review_queue(con: Any) -> list[tuple[Signal, str]]:
         "SELECT signal_id, reasons FROM review_queue WHERE resolved_at IS NULL ORDER BY queued_at, signal_id"
     ).fetchall()
     reasons = dict(rows)
-    signals = _signals(
-        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT unnest(?)) ORDER BY id", [list(reasons)])
-    ) if reasons else []
+    signals = (
+        _signals(
+            con.execute(
+                f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT unnest(?)) ORDER BY id", [list(reasons)]
+            )
+        )
+        if reasons
+        else []
+    )
     return [(s, reasons[s.id]) for s in signals]
 
 

@@ -45,8 +45,12 @@ def tally(con: Any, by: str = "gap", since: dt.date | None = None, until: dt.dat
     total = con.execute(_GROUPED.format(base=base.replace(f"{KEYS[by]} AS key", "'all' AS key")), params).fetchall()
     review = con.execute("SELECT count(*) FROM review_queue WHERE resolved_at IS NULL").fetchone()[0]
     return Tally(
-        by=by, since=since, until=until, rows=rows,
-        total_signals=_row(total[0]).signals if total else 0, review_queue=int(review),
+        by=by,
+        since=since,
+        until=until,
+        rows=rows,
+        total_signals=_row(total[0]).signals if total else 0,
+        review_queue=int(review),
     )
 
 

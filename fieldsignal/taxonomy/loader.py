@@ -215,4 +215,4 @@ def _slugify(label: str) -> str:
     return slug or "label"
 
 
-__all__ = ["SIGNAL_TYPES", "Taxonomy", "Gap", "load_taxonomy"]
+__all__ = ["SIGNAL_TYPES", "Gap", "Taxonomy", "load_taxonomy"]

@@ -7,6 +7,7 @@ Vectors are L2-normalised float32 rows, so a dot product is a cosine similarity.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import threading
@@ -88,7 +89,7 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = _TOKEN.findall(text.lower())
-            for feature in words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]:
+            for feature in words + [a + " " + b for a, b in itertools.pairwise(words)]:
                 digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
                 index = int.from_bytes(digest[:4], "little") % self.dim
                 sign = 1.0 if digest[4] & 1 else -1.0
@@ -104,15 +105,14 @@ class CachedEmbedder:
     here are kept in `new_entries` for the caller to persist with the rest of its write.
     """
 
-    def __init__(
-        self, inner: Embedder, lookup: Callable[[list[str]], dict[str, Vectors]] | None = None
-    ) -> None:
+    def __init__(self, inner: Embedder, lookup: Callable[[list[str]], dict[str, Vectors]] | None = None) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
         self._lookup = lookup
         self._memory: dict[str, Vectors] = {}
         self.new_entries: dict[str, Vectors] = {}
+        self.computed = 0  # texts the inner model had to encode (cache misses)
 
     def key(self, text: str) -> str:
         return hashlib.sha256(f"{self.name}\x00{text}".encode()).hexdigest()
@@ -125,6 +125,7 @@ class CachedEmbedder:
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memory}
         if todo:
             fresh = self.inner.encode(list(todo.values()))
+            self.computed += len(todo)
             for key, vector in zip(todo, fresh, strict=True):
                 self._memory[key] = vector
                 self.new_entries[key] = vector

@@ -7,6 +7,7 @@ collections are created with no embedding function, so it never fetches a model.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,8 +30,12 @@ class Hit:
 
 class VectorIndex(Protocol):
     def upsert(
-        self, collection: str, ids: list[str], vectors: np.ndarray,
-        metadatas: list[Metadata], documents: list[str],
+        self,
+        collection: str,
+        ids: list[str],
+        vectors: np.ndarray,
+        metadatas: list[Metadata],
+        documents: list[str],
     ) -> None: ...
 
     def query(self, collection: str, vector: np.ndarray, k: int) -> list[Hit]: ...
@@ -45,8 +50,12 @@ class MemoryIndex:
         self._data: dict[str, dict[str, tuple[np.ndarray, Metadata]]] = {}
 
     def upsert(
-        self, collection: str, ids: list[str], vectors: np.ndarray,
-        metadatas: list[Metadata], documents: list[str],
+        self,
+        collection: str,
+        ids: list[str],
+        vectors: np.ndarray,
+        metadatas: list[Metadata],
+        documents: list[str],
     ) -> None:
         rows = self._data.setdefault(collection, {})
         for id_, vec, meta in zip(ids, vectors, metadatas, strict=True):
@@ -86,8 +95,12 @@ class ChromaIndex:
         )
 
     def upsert(
-        self, collection: str, ids: list[str], vectors: np.ndarray,
-        metadatas: list[Metadata], documents: list[str],
+        self,
+        collection: str,
+        ids: list[str],
+        vectors: np.ndarray,
+        metadatas: list[Metadata],
+        documents: list[str],
     ) -> None:
         if not ids:
             return
@@ -119,10 +132,8 @@ class ChromaIndex:
 
     def reset(self) -> None:
         for name in (GAPS, SIGNALS):
-            try:
+            with contextlib.suppress(Exception):  # absent collection
                 self._client.delete_collection(name)
-            except Exception:  # noqa: BLE001 - absent collection: nothing to delete
-                pass
 
 
 @register("vectorstore", "chroma")

@@ -1,0 +1,42 @@
+# fieldsignal: `make demo` sets up and runs the demo; `make test` sets up and runs the checks.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup demo test lint typecheck unit bench eval clean
+
+setup: $(STAMP)
+
+# torch first, pinned: pip takes the CPU wheel; an open requirement would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/fieldsignal demo
+
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check fieldsignal tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_triage.py
+
+eval: $(STAMP)
+	$(BIN)/fieldsignal eval --data fieldsignal/eval/data/dev.jsonl
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,99 @@
+"""Integration: the real local model, a real DuckDB file and real Chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fieldsignal.ingest import note_from_text, read_paths
+from fieldsignal.workspace import Workspace
+
+pytestmark = pytest.mark.model
+SAMPLES = Path(__file__).resolve().parents[1] / "fieldsignal" / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    from fieldsignal.settings import load_settings
+
+    return Workspace(load_settings(env={}, home=tmp_path_factory.mktemp("model") / "ws"))
+
+
+def test_clear_notes_get_the_right_gap_and_type(ws: Workspace) -> None:
+    cases = {
+        "Orbis Freight: drivers have to open the app from their phones without any company login": (
+            "public-urls-without-login",
+            "Product Gap",
+        ),
+        "bank's infosec wants a WAF + IP allowlisting in front of the app before anything is exposed": (
+            "no-firewall",
+            None,
+        ),
+        "Closed lost at Kestrel Retail ($400k): the app bill runs all night even when no one uses it, "
+        "they went with Vercel": ("fixed-24x7-pricing", "Loss"),
+        "They insist the app lives on insights.pinebrook.com, not a databricks.com address": (
+            "no-custom-domains",
+            None,
+        ),
+    }
+    report = ws.add_notes([note_from_text(t) for t in cases])
+    assert report.notes_added == len(cases)
+    got = {s.excerpt: s for s in ws.list_signals()}
+    for text, (gap, kind) in cases.items():
+        signal = next(s for excerpt, s in got.items() if excerpt in text or text in excerpt)
+        assert signal.gap == gap, (text, signal.gap)
+        if kind:
+            assert signal.signal_type == kind, (text, signal.signal_type)
+    loss = next(s for s in got.values() if s.signal_type == "Loss")
+    assert (loss.lost_deal, loss.acv_usd, loss.competitor) == (True, 400_000, "Vercel")
+
+
+def test_a_note_with_two_gaps_becomes_two_signals_on_one_note(ws: Workspace) -> None:
+    text = (
+        "Sync with Tidewater Insurance today. First, their security team will not sign off until they can put "
+        "a web application firewall with IP allow-listing in front of the app. Second, the claims portal has "
+        "to run on claims.tidewater.com with their own certificate, not our workspace URL."
+    )
+    report = ws.add_notes([note_from_text(text)])
+    signals = [ws.show(i)["signal"] for i in report.signal_ids]
+    assert {s.gap for s in signals} == {"no-firewall", "no-custom-domains"}
+    assert len({s.note_id for s in signals}) == 1
+    assert all(s.customer == "Tidewater Insurance" for s in signals)
+
+
+def test_unknown_limitation_is_proposed_as_a_new_gap(ws: Workspace) -> None:
+    report = ws.add_notes(
+        [
+            note_from_text(
+                "Quasar Labs: their trading UI streams prices over websockets and the app proxy drops the "
+                "connection, so no live updates at all"
+            )
+        ]
+    )
+    (signal,) = [ws.show(i)["signal"] for i in report.signal_ids]
+    assert signal.gap is None and signal.new_gap_label, signal
+    assert signal.needs_review
+
+
+def test_reimport_is_a_no_op_and_reindex_rebuilds_chroma(ws: Workspace) -> None:
+    items = list(read_paths([SAMPLES]))
+    first = ws.add_notes(items)
+    assert first.notes_added >= 60 and not first.failures
+    again = ws.add_notes(list(read_paths([SAMPLES])))
+    assert again.notes_added == 0 and again.notes_skipped_duplicate == again.notes_seen
+    total = len(ws.list_signals())
+    counts = ws.reindex()
+    assert counts["signals"] == total
+    assert ws.index.count("signals") == total
+    assert ws.index.count("gaps") == counts["gap_examples"]
+    vector = ws.embedder.encode(["customer wants a WAF in front of the app"])[0]
+    hits = ws.index.query("gaps", vector, 3)
+    assert hits[0].metadata["gap"] == "no-firewall"
+
+
+def test_embeddings_are_cached_in_the_store(ws: Workspace) -> None:
+    """A second process reuses stored vectors: the taxonomy is not re-embedded."""
+    fresh = Workspace(ws.settings)
+    fresh.triage  # noqa: B018 - builds the prototypes from the taxonomy texts
+    assert fresh.embedder.computed == 0

@@ -1,0 +1,40 @@
+"""Commands that do not embed must not pay for torch, sentence-transformers or chromadb."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("torch", "sentence_transformers", "chromadb", "transformers")
+PROBE = """
+import json, sys
+sys.argv = ["fieldsignal", *json.loads(sys.argv[1])]
+from fieldsignal.cli import app
+try:
+    app()
+except SystemExit:
+    pass
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+sys.stderr.write("HEAVY=" + json.dumps(heavy) + "\\n")
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["list", "--json"], ["tally", "--json"], ["--help"], ["taxonomy", "show"], ["review", "--json"]]
+)
+def test_light_commands_do_not_import_the_model_or_chroma(tmp_path: Path, args: list[str]) -> None:
+    env = {**os.environ, "FIELDSIGNAL_HOME": str(tmp_path / "ws")}
+    r = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    line = next(ln for ln in r.stderr.splitlines() if ln.startswith("HEAVY="))
+    assert json.loads(line.removeprefix("HEAVY=")) == [], r.stderr
