@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
+from fieldsignal.cli_review import review_app
+from fieldsignal.cli_support import Json, Since, Until, emit, fail, settings, state, workspace
 from fieldsignal.errors import FieldsignalError, InputError
-from fieldsignal.settings import Settings, load_settings
 
 app = typer.Typer(
     help="Turn scattered field feedback into decisions.",
@@ -22,19 +22,9 @@ app = typer.Typer(
 )
 taxonomy_app = typer.Typer(help="Show or check a taxonomy file.", no_args_is_help=True)
 app.add_typer(taxonomy_app, name="taxonomy")
+app.add_typer(review_app, name="review")
 
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-Since = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="From this date (YYYY-MM-DD).")]
-Until = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Up to this date, inclusive.")]
 SAMPLES = Path(__file__).parent / "data" / "samples"
-
-
-class State:
-    home: Path | None = None
-    taxonomy: Path | None = None
-
-
-state = State()
 
 
 @app.callback()
@@ -47,40 +37,6 @@ def _global(
     ] = None,
 ) -> None:
     state.home, state.taxonomy = home, taxonomy
-
-
-def settings(**overrides: Any) -> Settings:
-    return load_settings(home=state.home, taxonomy=state.taxonomy, **overrides)
-
-
-def workspace(s: Settings | None = None) -> Any:
-    from fieldsignal.workspace import Workspace
-
-    return Workspace(s or settings())
-
-
-def emit(data: Any) -> None:
-    from pydantic import BaseModel
-
-    def default(o: Any) -> Any:
-        if isinstance(o, BaseModel):
-            return o.model_dump(mode="json")
-        if isinstance(o, dt.date | dt.datetime):
-            return o.isoformat()
-        if isinstance(o, Path):
-            return str(o)
-        raise TypeError(type(o).__name__)
-
-    sys.stdout.write(json.dumps(data, default=default, indent=2) + "\n")
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    from rich.markup import escape
-
-    from fieldsignal.render import err
-
-    err.print(f"[red]error:[/] {escape(message)}", highlight=False, markup=True)
-    raise typer.Exit(code)
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -273,20 +229,6 @@ def tally(
     from fieldsignal.render import console, tally_table
 
     console.print(tally_table(t))
-
-
-@app.command()
-def review(as_json: Json = False) -> None:
-    """The review queue: signals the triage was not sure about."""
-    queue = workspace().review_queue()
-    if as_json:
-        emit([{"signal": s, "reasons": r} for s, r in queue])
-        return
-    from fieldsignal.render import console, signal_line
-
-    for s, reasons in queue:
-        console.print(signal_line(s) + f"\n    [dim]{reasons}[/]", highlight=False)
-    console.print(f"{len(queue)} signals waiting for review")
 
 
 @app.command()

@@ -135,6 +135,7 @@ class ImportReport(BaseModel):
     notes_skipped_duplicate: int = 0
     signals_added: int = 0
     queued_for_review: int = 0
+    duplicates_linked: int = 0
     signal_ids: list[int] = []
     failures: list[ImportFailure] = []
 
@@ -155,3 +156,12 @@ class Tally(BaseModel):
     rows: list[TallyRow]
     total_signals: int
     review_queue: int
+
+
+class LabelledExample(BaseModel):
+    """A reviewed (text, labels) pair the triage learns from."""
+
+    text: str
+    signal_type: str | None
+    gap: str | None  # known gap slug
+    new_gap_label: str | None = None

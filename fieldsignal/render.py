@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fieldsignal.models import ImportReport, Signal, Tally
@@ -18,6 +19,7 @@ def money(value: int | None) -> str:
 
 
 def signal_line(s: Signal) -> str:
+    """One signal as a line of rich markup (text from notes escaped)."""
     gap = s.gap_name or (f"new gap: {s.new_gap_label}" if s.new_gap_label else "no gap")
     parts = [f"#{s.id}", s.signal_type, gap]
     if s.category:
@@ -26,7 +28,9 @@ def signal_line(s: Signal) -> str:
     if s.acv_usd:
         parts.append(money(s.acv_usd))
     parts.append(f"conf {s.confidence:.2f}")
-    line = " · ".join(parts)
+    line = escape(" · ".join(parts))
+    if s.duplicate_of:
+        line += f"  [dim]duplicate of #{s.duplicate_of}[/]"
     return line + ("  [yellow]→ review[/]" if s.needs_review else "")
 
 
@@ -35,7 +39,7 @@ def signals_table(signals: list[Signal], title: str = "Signal log") -> Table:
     for col in ("ID", "Date", "Type", "Category", "Gap", "Customer", "Lost?", "ACV", "Status", "Conf"):
         table.add_column(col, no_wrap=col in ("ID", "Date", "ACV"))
     for s in signals:
-        gap = s.gap_name or (f"[italic]new: {s.new_gap_label}[/]" if s.new_gap_label else "-")
+        gap = s.gap_name or (f"[italic]new: {escape(s.new_gap_label)}[/]" if s.new_gap_label else "-")
         conf = f"{s.confidence:.2f}" + (" [yellow]R[/]" if s.needs_review else "")
         table.add_row(
             str(s.id),
@@ -43,7 +47,7 @@ def signals_table(signals: list[Signal], title: str = "Signal log") -> Table:
             s.signal_type,
             s.category or "-",
             gap,
-            s.customer or "-",
+            escape(s.customer or "-"),
             "yes" if s.lost_deal else "",
             money(s.acv_usd),
             s.status,
@@ -59,7 +63,7 @@ def tally_table(t: Tally) -> Table:
         table.add_column(col, justify="left" if col == t.by.capitalize() else "right")
     for r in t.rows:
         table.add_row(
-            r.key or "(none)",
+            escape(r.key or "(none)"),
             str(r.signals),
             str(r.customers),
             str(r.lost_deals),
@@ -74,6 +78,8 @@ def import_summary(r: ImportReport) -> str:
     text = f"{r.notes_added} notes added, {r.signals_added} signals, {r.queued_for_review} queued for review" + (
         f", {r.notes_skipped_duplicate} already known" if r.notes_skipped_duplicate else ""
     )
+    if r.duplicates_linked:
+        text += f", {r.duplicates_linked} repeat earlier signals"
     if r.failures:
         text += f", [red]{len(r.failures)} failed[/]"
     return text

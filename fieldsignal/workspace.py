@@ -18,7 +18,16 @@ from typing import Any
 from fieldsignal import registry
 from fieldsignal.errors import InputError
 from fieldsignal.ingest.text import content_hash
-from fieldsignal.models import ImportFailure, ImportReport, NoteInput, Signal, StatusChange, Tally, TriageResult
+from fieldsignal.models import (
+    NEW_GAP,
+    ImportFailure,
+    ImportReport,
+    NoteInput,
+    Signal,
+    StatusChange,
+    Tally,
+    TriageResult,
+)
 from fieldsignal.settings import Settings
 from fieldsignal.store import open_store
 from fieldsignal.store import signals as repo
@@ -30,10 +39,10 @@ Progress = Callable[[int], None]
 
 
 class Workspace:
-    def __init__(self, settings: Settings, taxonomy: Taxonomy | None = None, remember_customers: bool = True) -> None:
+    def __init__(self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True) -> None:
         self.settings = settings
         self._taxonomy = taxonomy
-        self.remember_customers = remember_customers
+        self.learn = learn
 
     # ---------------------------------------------------------------- parts
     @cached_property
@@ -66,7 +75,15 @@ class Workspace:
     def triage(self) -> Any:
         from fieldsignal.agent.triage import Triage
 
-        return Triage.build(self.taxonomy, self.embedder, self.settings.review_threshold)
+        return Triage.build(self.taxonomy, self.embedder, self.settings.review_threshold, self._labelled())
+
+    def _labelled(self) -> list[Any]:
+        if not self.learn or not self.settings.db_path.exists():
+            return []  # an evaluation workspace learns nothing
+        from fieldsignal.store.review import labelled_examples
+
+        with self.store() as con:
+            return labelled_examples(con)
 
     # ---------------------------------------------------------------- capture
     def add_notes(self, items: Iterable[NoteInput | InputError], progress: Progress | None = None) -> ImportReport:
@@ -92,11 +109,12 @@ class Workspace:
             unique.setdefault(content_hash(note.text), note)
         with self.store() as con:
             known = repo.known_note_hashes(con, list(unique))
-            customers = tuple(repo.known_customers(con)) if self.remember_customers else ()
+            customers = tuple(repo.known_customers(con)) if self.learn else ()
         fresh = [n for h, n in unique.items() if h not in known]
         report.notes_skipped_duplicate += len(notes) - len(fresh)
         results = self.triage.triage(fresh, customers) if fresh else []
-        ids, vectors = self._save(results)
+        ids, vectors, dupes = self._save(results)
+        report.duplicates_linked += dupes
         report.notes_added += len(results)
         report.signals_added += len(ids)
         report.queued_for_review += sum(d.needs_review for r in results for d in r.signals)
@@ -105,26 +123,59 @@ class Workspace:
         if progress:
             progress(len(notes))
 
-    def _save(self, results: list[TriageResult]) -> tuple[list[int], Any]:
+    def _save(self, results: list[TriageResult]) -> tuple[list[int], Any, int]:
         excerpts = [d.excerpt for r in results for d in r.signals]
         vectors = self.embedder.encode(excerpts)
         keys = [self.embedder.key(t) for t in excerpts]
         now = dt.datetime.now().replace(microsecond=0)
         ids: list[int] = []
+        dupes = 0
         with self.store(write=True) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 repo.save_embeddings(con, self.embedder.name, self.embedder.take_new_entries())
+                earlier = repo.dedupe_candidates(con)
                 offset = 0
                 for result in results:
                     n = len(result.signals)
-                    ids += repo.save_result(con, result, self.taxonomy, keys[offset : offset + n], now)
+                    saved = repo.save_result(con, result, self.taxonomy, keys[offset : offset + n], now)
+                    dupes += self._link_duplicates(con, result, saved, vectors[offset : offset + n], earlier, now)
+                    ids += saved
                     offset += n
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
                 raise
-        return ids, vectors
+        return ids, vectors, dupes
+
+    def _link_duplicates(
+        self, con: Any, result: TriageResult, ids: list[int], vectors: Any, earlier: list[Any], now: dt.datetime
+    ) -> int:
+        """Mark second reports of a signal already in the log (same customer and gap)."""
+        from fieldsignal.agent.dedupe import Candidate, find_original
+
+        linked = 0
+        for signal_id, draft, vector in zip(ids, result.signals, vectors, strict=True):
+            if not draft.deal.customer:
+                continue
+            label = draft.gap.label
+            known = label if label in self.taxonomy.gap_by_slug else None
+            candidate = Candidate(
+                id=signal_id,
+                note_id=-ids[0],
+                customer=draft.deal.customer,
+                gap=known,
+                new_gap=label == NEW_GAP,
+                date=draft.deal.date or now.date(),
+                vector=vector,
+            )
+            original = find_original(candidate, earlier)
+            if original is not None:
+                repo.mark_duplicate(con, signal_id, original)
+                candidate.duplicate_of = original
+                linked += 1
+            earlier.append(candidate)
+        return linked
 
     def _index_signals(self, ids: list[int], vectors: Any) -> None:
         if not ids:
@@ -162,6 +213,22 @@ class Workspace:
         now = dt.datetime.now().replace(microsecond=0)
         with self.store(write=True) as con:
             return repo.set_status(con, self.taxonomy, signal_id, status, who, why, ticket, now)
+
+    def review(self, signal_id: int, who: str, fix: Any = None) -> Signal:
+        """Accept (fix None) or fix a queued signal; the triage learns from it at once."""
+        from fieldsignal.store.review import resolve
+
+        now = dt.datetime.now().replace(microsecond=0)
+        with self.store(write=True) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                signal = resolve(con, self.taxonomy, signal_id, who, now, fix)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        self.__dict__.pop("triage", None)  # rebuilt with the new example on next use
+        return signal
 
     def reindex(self) -> dict[str, int]:
         """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""

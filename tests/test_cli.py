@@ -143,3 +143,96 @@ def test_reindex_and_taxonomy_commands(tmp_path: Path) -> None:
     assert r.returncode == 1 and str(bad) in r.stderr
     r = run_cli("--taxonomy", str(bad), "add", "anything at all here", home=home)
     assert r.returncode == 1 and r.stderr.startswith("error:")
+
+
+def test_eval_reports_the_contract_keys(tmp_path: Path) -> None:
+    rows = [
+        {
+            "id": "a",
+            "text": "Zephyr Pay: infosec blocks go-live until a WAF sits in front of the app, $120k",
+            "signal_type": "PRODUCT_GAP",
+            "gap": "No firewall",
+            "customer": "Zephyr Pay",
+            "acv_usd": 120000,
+        },
+        {
+            "id": "b",
+            "text": "Signed today, Juniper Foods goes live with the stock cockpit",
+            "signal_type": "Win",
+            "gap": None,
+            "competitor": None,
+        },
+        {
+            "id": "c",
+            "text": "Lost Osprey Labs to Retool, they need websockets and we have none",
+            "signal_type": "loss",
+            "gap": "NEW: websockets",
+            "competitor": "Retool",
+        },
+    ]
+    data = tmp_path / "rows.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    r = run_cli("eval", "--data", str(data), "--json", home=tmp_path / "ws")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["mode"] == "offline" and report["seconds"] > 0
+    for field, n in (("signal_type", 3), ("gap", 3), ("customer", 1), ("acv_usd", 1), ("competitor", 2)):
+        assert report[field]["n"] == n, field
+        assert {"accuracy", "macro_f1", "n", "per_class"} <= set(report[field])
+    assert set(report["signal_type"]["per_class"]) <= {"product gap", "win", "loss", "opportunity", "competitive"}
+    assert not (tmp_path / "ws").exists()  # scored in a temporary workspace, the user's is untouched
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "ok"}\nnot json\n')
+    r = run_cli("eval", "--data", str(bad), home=tmp_path / "ws")
+    assert r.returncode == 1 and "line 2" in r.stderr
+
+
+def test_review_accept_and_fix(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    run_cli("add", "Zephyr Pay wants the trading screen to push live quotes over websockets", home=home)
+    run_cli("add", "Juniper Foods asked about something, unclear what", home=home)
+    signals = json.loads(run_cli("list", "--json", home=home).stdout)
+    first, second = sorted(s["id"] for s in signals)[:2]
+
+    r = run_cli(
+        "review",
+        "fix",
+        str(first),
+        "--type",
+        "product gap",
+        "--gap",
+        "new: no websocket support",
+        "--acv",
+        "90000",
+        "--who",
+        "ana",
+        "--json",
+        home=home,
+    )
+    assert r.returncode == 0, r.stderr
+    fixed = json.loads(r.stdout)
+    assert (fixed["signal_type"], fixed["gap"], fixed["new_gap_label"], fixed["acv_usd"]) == (
+        "Product Gap",
+        None,
+        "no websocket support",
+        90000,
+    )
+    assert fixed["decided_by"] == "human" and not fixed["needs_review"]
+
+    r = run_cli("review", "fix", str(second), "--gap", "No firewall", "--json", home=home)
+    assert json.loads(r.stdout)["category"] == "Security"
+    r = run_cli("review", "accept", str(second), "--json", home=home)
+    assert r.returncode == 0, r.stderr
+    queue = json.loads(run_cli("review", "--json", home=home).stdout)
+    assert {q["signal"]["id"] for q in queue}.isdisjoint({first, second})
+
+    for args in (
+        ("review", "fix", str(first), "--gap", "no-such-gap"),
+        ("review", "fix", str(first)),
+        ("review", "fix", str(first), "--type", "Maybe"),
+        ("review", "fix", "999", "--gap", "none"),
+        ("review", "fix", str(first), "--industry", "Banking"),
+    ):
+        r = run_cli(*args, home=home)
+        assert r.returncode != 0 and r.stderr.startswith("error:"), (args, r.stderr)
+    assert json.loads(run_cli("show", str(first), "--json", home=home).stdout)["signal"]["acv_usd"] == 90000

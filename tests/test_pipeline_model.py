@@ -97,3 +97,26 @@ def test_embeddings_are_cached_in_the_store(ws: Workspace) -> None:
     fresh = Workspace(ws.settings)
     fresh.triage  # noqa: B018 - builds the prototypes from the taxonomy texts
     assert fresh.embedder.computed == 0
+
+
+def test_a_second_report_is_linked_and_counted_once(ws: Workspace) -> None:
+    from fieldsignal.ingest import note_from_text as n
+
+    first = ws.add_notes(
+        [n("Marlow Mutual: security wants a WAF with IP allow-listing in front of the app, $300k", author="ana")]
+    )
+    again = ws.add_notes(
+        [
+            n(
+                "fyi Marlow Mutual infosec again, nothing gets exposed without web firewall + ip allowlist in front",
+                author="raj",
+            )
+        ]
+    )
+    other = ws.add_notes([n("Pellow Retail's security wants a WAF with IP allow-listing in front of the app")])
+    (a,), (b,), (c,) = first.signal_ids, again.signal_ids, other.signal_ids
+    assert ws.show(b)["signal"].duplicate_of == a
+    assert ws.show(c)["signal"].duplicate_of is None
+    assert again.duplicates_linked == 1
+    rows = {r.key: r for r in ws.tally("customer").rows}
+    assert rows["Marlow Mutual"].signals == 1 and rows["Marlow Mutual"].acv_usd == 300_000

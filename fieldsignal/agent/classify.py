@@ -20,6 +20,10 @@ import numpy as np
 from fieldsignal.models import NEW_GAP, Scored
 
 TOP_K = 3
+# Prototype labels for reviewed corrections that name no known gap.
+NO_GAP_KEY = "__no_gap__"
+NEW_GAP_KEY = "__new_gap__"
+SPECIAL = (NO_GAP_KEY, NEW_GAP_KEY)
 
 
 @dataclass
@@ -116,7 +120,11 @@ class GapClassifier:
             primary = scored(labels, probs)
         else:
             primary = self._unknown(text, combined, labels)
-        others = self._others(seg, primary.label) if primary.label in self.prototypes.labels else []
+        if primary.label in SPECIAL:  # closest to a reviewed "no gap" / "new gap" correction
+            label = None if primary.label == NO_GAP_KEY else NEW_GAP
+            primary = primary.model_copy(update={"label": label})
+        known = primary.label in self.prototypes.labels
+        others = self._others(seg, primary.label) if known else []
         return GapDecision(primary=primary, others=others, scores=combined)
 
     def _unknown(self, text: str, combined: np.ndarray, labels: list[str | None]) -> Scored:
@@ -136,7 +144,12 @@ class GapClassifier:
             order = np.argsort(-row)
             top, second = int(order[0]), int(order[1]) if len(order) > 1 else int(order[0])
             label = self.prototypes.labels[top]
-            if label == primary or row[top] < p.multi_threshold or row[top] - row[second] < p.multi_margin:
+            if (
+                label in SPECIAL
+                or label == primary
+                or row[top] < p.multi_threshold
+                or row[top] - row[second] < p.multi_margin
+            ):
                 continue
             if label not in found or row[top] > found[label][0]:
                 found[label] = (float(row[top]), index)

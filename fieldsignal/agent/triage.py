@@ -12,15 +12,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fieldsignal.agent.classify import GapClassifier, Prototypes, TypeClassifier, softmax
+from fieldsignal.agent.classify import (
+    NEW_GAP_KEY,
+    NO_GAP_KEY,
+    SPECIAL,
+    GapClassifier,
+    Prototypes,
+    TypeClassifier,
+    softmax,
+)
 from fieldsignal.agent.extract import Extractor
 from fieldsignal.ingest.segment import segments
 from fieldsignal.ingest.text import content_hash
-from fieldsignal.models import NEW_GAP, NoteInput, Scored, SignalDraft, TriageResult
+from fieldsignal.models import NEW_GAP, LabelledExample, NoteInput, Scored, SignalDraft, TriageResult
 from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.vectorstore.embedder import Embedder
 
 EXCERPT_CHARS = 400
+
+
+def _gap_key(example: LabelledExample) -> str:
+    if example.gap:
+        return example.gap
+    return NEW_GAP_KEY if example.new_gap_label else NO_GAP_KEY
 
 
 def gap_prototype_texts(taxonomy: Taxonomy) -> dict[str, list[str]]:
@@ -42,12 +56,12 @@ class Triage:
         taxonomy: Taxonomy,
         embedder: Embedder,
         review_threshold: float = 0.55,
-        labelled: Sequence[tuple[str, str]] = (),
+        labelled: Sequence[LabelledExample] = (),
     ) -> Triage:
-        """`labelled`: extra (text, gap slug) examples, e.g. reviewed corrections."""
+        """`labelled`: reviewed examples; each joins its gap's and its type's prototypes."""
         texts = gap_prototype_texts(taxonomy)
-        for text, slug in labelled:
-            texts.setdefault(slug, []).append(text)
+        for example in labelled:
+            texts.setdefault(_gap_key(example), []).append(example.text)
         gap_protos = Prototypes.build(texts, embedder.encode)
         limitation = next((t for t in taxonomy.signal_types if t.name == "Product Gap"), None)
         cue = (
@@ -57,6 +71,9 @@ class Triage:
         types = None
         if taxonomy.signal_types:
             type_texts: dict[str, list[str]] = {t.name: [t.description, *t.examples] for t in taxonomy.signal_types}
+            for example in labelled:
+                if example.signal_type in type_texts:
+                    type_texts[example.signal_type].append(example.text)
             types = TypeClassifier(Prototypes.build(type_texts, embedder.encode))
         return cls(
             taxonomy, embedder, GapClassifier(gap_protos, keywords, cue), types, Extractor(taxonomy), review_threshold
@@ -137,6 +154,8 @@ class Triage:
         probs = softmax(scores, self.gaps.params.temperature)
         by_category: dict[str, float] = {}
         for slug, prob in zip(self.gaps.prototypes.labels, probs, strict=True):
+            if slug in SPECIAL:
+                continue
             cat = self.taxonomy.gap_by_slug[slug].category if slug in self.taxonomy.gap_by_slug else slug
             by_category[cat] = by_category.get(cat, 0.0) + float(prob)
         ranked = sorted(by_category.items(), key=lambda kv: -kv[1])

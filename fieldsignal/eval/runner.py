@@ -97,7 +97,7 @@ def _gap_key(value: str | None, taxonomy: Taxonomy) -> str | None:
 
 
 def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
-    ws = Workspace(settings, taxonomy, remember_customers=False)
+    ws = Workspace(settings, taxonomy, learn=False)
     results = _triage(ws, rows)
     report: dict[str, Any] = {}
     for field in FIELDS:
@@ -176,7 +176,7 @@ def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int) -> dic
     test = [r for r in rows if r.split == "test"]
     if not test:
         raise InputError("--few-shot needs rows with split 'test' to score")
-    ws = Workspace(settings, taxonomy, remember_customers=False)
+    ws = Workspace(settings, taxonomy, learn=False)
     results = _triage(ws, test)
     names = {g.slug: g.name for g in taxonomy.gaps}
     gold = [None if (r.label or "").lower() in OUT_OF_SCOPE else r.label for r in test]

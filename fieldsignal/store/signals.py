@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from fieldsignal.agent.dedupe import Candidate
 from fieldsignal.errors import FieldsignalError, NotFoundError
 from fieldsignal.models import Signal, SignalDraft, StatusChange, TriageResult
 from fieldsignal.taxonomy import Taxonomy
@@ -264,3 +265,30 @@ def signal_vectors(con: Any) -> tuple[list[Signal], np.ndarray]:
     kept = [s for s in signals if s.id in by_id]
     matrix = np.asarray([by_id[s.id] for s in kept], dtype=np.float32).reshape(len(kept), -1)
     return kept, matrix
+
+
+def dedupe_candidates(con: Any) -> list[Candidate]:
+    """Every signal that names a customer, with its vector when it proposes a new gap."""
+    rows = con.execute(
+        "SELECT s.id, s.note_id, s.customer, s.gap, s.new_gap_label IS NOT NULL, s.signal_date, s.duplicate_of, "
+        "CASE WHEN s.new_gap_label IS NOT NULL THEN e.vector END "
+        "FROM signals s LEFT JOIN signal_vectors v ON v.signal_id = s.id LEFT JOIN embeddings e ON e.hash = v.hash "
+        "WHERE s.customer IS NOT NULL ORDER BY s.id"
+    ).fetchall()
+    return [
+        Candidate(
+            id=r[0],
+            note_id=r[1],
+            customer=r[2],
+            gap=r[3],
+            new_gap=r[4],
+            date=r[5],
+            duplicate_of=r[6],
+            vector=np.asarray(r[7], dtype=np.float32) if r[7] is not None else None,
+        )
+        for r in rows
+    ]
+
+
+def mark_duplicate(con: Any, signal_id: int, original_id: int) -> None:
+    con.execute("UPDATE signals SET duplicate_of = ? WHERE id = ?", [original_id, signal_id])

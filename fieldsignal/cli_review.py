@@ -1,0 +1,93 @@
+"""`fieldsignal review`: the queue, and accept / fix decisions the triage learns from."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+
+from fieldsignal.cli_support import Json, emit, workspace
+
+review_app = typer.Typer(help="The review queue; accept or fix what the triage was unsure about.")
+Who = Annotated[str | None, typer.Option(help="Who decides (default: your login).")]
+
+
+@review_app.callback(invoke_without_command=True)
+def queue(ctx: typer.Context, as_json: Json = False) -> None:
+    """List the queue: each signal with why it is there and its runner-up labels."""
+    if ctx.invoked_subcommand:
+        return
+    ws = workspace()
+    items = [(ws.show(s.id), reasons) for s, reasons in ws.review_queue()]
+    if as_json:
+        emit([{"signal": d["signal"], "reasons": r, "alternatives": d["alternatives"]} for d, r in items])
+        return
+    from rich.markup import escape
+
+    from fieldsignal.render import console, signal_line
+
+    for details, reasons in items:
+        console.print(signal_line(details["signal"]), highlight=False)
+        console.print(f"    [dim]{escape(reasons)}[/]", highlight=False)
+        for field, alts in details["alternatives"].items():
+            if alts:
+                console.print(f"    [dim]{field} else: " + escape(", ".join(f"{a} {p:.2f}" for a, p in alts)) + "[/]")
+        console.print(f"    [italic]{escape(details['signal'].excerpt[:200])}[/]", highlight=False)
+    console.print(f"{len(items)} signals waiting for review · `fieldsignal review accept ID` or `review fix ID ...`")
+
+
+@review_app.command()
+def accept(signal_id: int, who: Who = None, as_json: Json = False) -> None:
+    """The triage was right: take the signal off the queue and keep it as a labelled example."""
+    signal = workspace().review(signal_id, who or getpass.getuser())
+    emit(signal) if as_json else typer.echo(f"#{signal_id} accepted")
+
+
+@review_app.command()
+def fix(
+    signal_id: int,
+    type_: Annotated[str | None, typer.Option("--type", help="Signal type.")] = None,
+    gap: Annotated[str | None, typer.Option(help="Gap slug or name, 'none', or 'new: label'.")] = None,
+    category: Annotated[str | None, typer.Option()] = None,
+    customer: Annotated[str | None, typer.Option()] = None,
+    industry: Annotated[str | None, typer.Option(help="Retail, FSI, HLS, MFG, DN, Other.")] = None,
+    competitor: Annotated[str | None, typer.Option()] = None,
+    acv: Annotated[int | None, typer.Option(help="ACV in USD.")] = None,
+    lost: Annotated[bool | None, typer.Option("--lost/--not-lost", help="Lost deal?")] = None,
+    who: Who = None,
+    as_json: Json = False,
+) -> None:
+    """Correct a signal's labels; later notes like it are classified with the correction."""
+    from fieldsignal.cli_support import fail
+    from fieldsignal.models import SIGNAL_TYPES
+    from fieldsignal.store.review import Fix
+
+    kind = None
+    if type_ is not None:
+        kind = next((t for t in SIGNAL_TYPES if t.lower().replace(" ", "") == type_.lower().replace(" ", "")), None)
+        if kind is None:
+            fail(f"unknown signal type {type_!r} (use one of: {', '.join(SIGNAL_TYPES)})")
+    values = {
+        "signal_type": kind,
+        "gap": gap,
+        "category": category,
+        "customer": customer,
+        "industry": industry,
+        "competitor": competitor,
+        "acv_usd": acv,
+        "lost_deal": lost,
+    }
+    if all(v is None for v in values.values()):
+        fail("nothing to fix: give --type, --gap, --category, --customer, --industry, --competitor, --acv or --lost")
+    try:
+        change = Fix.model_validate(values)
+    except ValueError as exc:
+        fail(str(exc).splitlines()[-1] if str(exc) else "invalid value")
+    signal = workspace().review(signal_id, who or getpass.getuser(), change)
+    if as_json:
+        emit(signal)
+        return
+    from fieldsignal.render import console, signal_line
+
+    console.print(signal_line(signal), highlight=False)

@@ -1,0 +1,101 @@
+"""Review decisions: accept a signal as triaged, or fix its labels; both become labelled examples."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from fieldsignal.errors import FieldsignalError
+from fieldsignal.models import Industry, LabelledExample, Signal, SignalType
+from fieldsignal.store.signals import get_signal
+from fieldsignal.taxonomy import Taxonomy
+
+
+class Fix(BaseModel):
+    """What a reviewer changes; unset fields stay as they are. `gap`: slug or name, `none`, or `new: label`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signal_type: SignalType | None = None
+    gap: str | None = None
+    category: str | None = None
+    customer: str | None = None
+    industry: Industry | None = None
+    competitor: str | None = None
+    acv_usd: int | None = None
+    lost_deal: bool | None = None
+
+
+def _gap_columns(taxonomy: Taxonomy, value: str) -> dict[str, Any]:
+    text = value.strip()
+    if text.lower() in ("none", "no gap", "-", ""):
+        return {"gap": None, "gap_name": None, "new_gap_label": None, "category": None, "use_case_blocked": None}
+    if text.lower().startswith("new:"):
+        label = text[4:].strip()
+        if not label:
+            raise FieldsignalError("a new gap needs a label: --gap 'new: no websocket support'")
+        return {"gap": None, "gap_name": None, "new_gap_label": label, "use_case_blocked": None}
+    gap = taxonomy.resolve_gap(text)
+    if gap is None:
+        known = ", ".join(g.slug for g in taxonomy.gaps)
+        raise FieldsignalError(f"unknown gap {value!r} (use a slug or name: {known}; or 'none', or 'new: label')")
+    return {
+        "gap": gap.slug,
+        "gap_name": gap.name,
+        "new_gap_label": None,
+        "category": gap.category,
+        "use_case_blocked": gap.use_case_blocked,
+    }
+
+
+def _updates(taxonomy: Taxonomy, fix: Fix) -> dict[str, Any]:
+    updates: dict[str, Any] = {}
+    if fix.gap is not None:
+        updates |= _gap_columns(taxonomy, fix.gap)
+    if fix.category is not None:
+        category = next((c for c in taxonomy.category_names if c.lower() == fix.category.lower()), None)
+        if category is None:
+            raise FieldsignalError(
+                f"unknown category {fix.category!r} (use one of: {', '.join(taxonomy.category_names)})"
+            )
+        updates["category"] = category
+    for field in ("signal_type", "customer", "industry", "competitor", "acv_usd", "lost_deal"):
+        value = getattr(fix, field)
+        if value is not None:
+            updates[field] = value
+    if fix.signal_type == "Loss" and fix.lost_deal is None:
+        updates["lost_deal"] = True
+    return updates
+
+
+def resolve(con: Any, taxonomy: Taxonomy, signal_id: int, who: str, now: dt.datetime, fix: Fix | None = None) -> Signal:
+    """Accept (no fix) or fix a signal; resolve its review entry; store the labelled example.
+
+    The caller holds the transaction.
+    """
+    get_signal(con, signal_id)
+    updates = _updates(taxonomy, fix) if fix else {}
+    updates |= {"needs_review": False, "decided_by": "human" if updates else "offline"}
+    if fix:
+        updates |= {"confidence": 1.0, "type_confidence": 1.0, "gap_confidence": 1.0}
+    assignments = ", ".join(f"{column} = ?" for column in updates)
+    con.execute(f"UPDATE signals SET {assignments} WHERE id = ?", [*updates.values(), signal_id])
+    con.execute(
+        "UPDATE review_queue SET resolved_at = ?, resolved_by = ?, resolution = ? WHERE signal_id = ? "
+        "AND resolved_at IS NULL",
+        [now, who, "fixed" if fix else "accepted", signal_id],
+    )
+    signal = get_signal(con, signal_id)
+    con.execute(
+        "INSERT INTO labelled_examples (text, signal_type, gap, new_gap_label, signal_id, who, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [signal.excerpt, signal.signal_type, signal.gap, signal.new_gap_label, signal_id, who, now],
+    )
+    return signal
+
+
+def labelled_examples(con: Any) -> list[LabelledExample]:
+    rows = con.execute("SELECT text, signal_type, gap, new_gap_label FROM labelled_examples ORDER BY id").fetchall()
+    return [LabelledExample(text=r[0], signal_type=r[1], gap=r[2], new_gap_label=r[3]) for r in rows]
