@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from fieldsignal.cli_gaps import gaps_app
 from fieldsignal.cli_review import review_app
 from fieldsignal.cli_support import Json, Since, Until, emit, fail, settings, state, workspace
 from fieldsignal.errors import FieldsignalError, InputError
@@ -23,6 +24,7 @@ app = typer.Typer(
 taxonomy_app = typer.Typer(help="Show or check a taxonomy file.", no_args_is_help=True)
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(review_app, name="review")
+app.add_typer(gaps_app, name="gaps")
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 
@@ -273,12 +275,12 @@ def eval_(
     from fieldsignal.eval.runner import run_eval
     from fieldsignal.taxonomy import load_taxonomy
 
-    if dupes or questions:
-        fail("--dupes and --questions are not available yet", 2)
-    if data is None:
-        fail("--data FILE.jsonl is required", 2)
+    if questions:
+        fail("--questions is not available yet", 2)
+    if data is None and dupes is None:
+        fail("give --data FILE.jsonl (and/or --dupes FILE.jsonl)", 2)
     s = settings()
-    report = run_eval(data, s, load_taxonomy(s.taxonomy), few_shot)
+    report = run_eval(data, s, load_taxonomy(s.taxonomy), few_shot, dupes=dupes)
     if as_json:
         emit(report)
         return

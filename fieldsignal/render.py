@@ -93,6 +93,21 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
     for field, value in report.items():
         if isinstance(value, dict) and "accuracy" in value:
             summary.add_row(field, str(value["n"]), _pct(value["accuracy"]), _pct(value.get("macro_f1")))
+    for name in ("dupes", "gap_set"):
+        extra = report.get(name)
+        if isinstance(extra, dict) and "f1" in extra:
+            summary.add_row(
+                f"{name} (P/R/F1)",
+                str(extra.get("n", "")),
+                f"{_pct(extra['precision'])}/{_pct(extra['recall'])}",
+                _pct(extra["f1"]),
+            )
+    review = report.get("review")
+    if isinstance(review, dict):
+        summary.caption = (
+            f"{review['share_to_review']:.0%} sent to review; auto-accepted "
+            f"{review['auto_accepted']} with accuracy {_pct(review['auto_accepted_accuracy'])}"
+        )
     tables.append(summary)
     for field in ("signal_type", "gap", "category", "label"):
         value = report.get(field)

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from fieldsignal import registry
-from fieldsignal.errors import InputError
+from fieldsignal.errors import FieldsignalError, InputError
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import (
     NEW_GAP,
@@ -32,9 +32,10 @@ from fieldsignal.settings import Settings
 from fieldsignal.store import open_store
 from fieldsignal.store import signals as repo
 from fieldsignal.store.tally import tally as run_tally
-from fieldsignal.taxonomy import Taxonomy, load_taxonomy
+from fieldsignal.taxonomy import Gap, Taxonomy, append_gap, load_taxonomy, with_promoted_gaps
 
 BATCH = 64
+PROMOTED_GAPS = "gaps.toml"  # gaps promoted from proposals, beside the workspace database
 Progress = Callable[[int], None]
 
 
@@ -47,7 +48,9 @@ class Workspace:
     # ---------------------------------------------------------------- parts
     @cached_property
     def taxonomy(self) -> Taxonomy:
-        return self._taxonomy or load_taxonomy(self.settings.taxonomy)
+        if self._taxonomy is not None:
+            return self._taxonomy
+        return with_promoted_gaps(load_taxonomy(self.settings.taxonomy), self.settings.home / PROMOTED_GAPS)
 
     @contextmanager
     def store(self, write: bool = False) -> Iterator[Any]:
@@ -214,7 +217,7 @@ class Workspace:
         with self.store(write=True) as con:
             return repo.set_status(con, self.taxonomy, signal_id, status, who, why, ticket, now)
 
-    def review(self, signal_id: int, who: str, fix: Any = None) -> Signal:
+    def review(self, signal_id: int, who: str, fix: Any = None, rebuild: bool = True) -> Signal:
         """Accept (fix None) or fix a queued signal; the triage learns from it at once."""
         from fieldsignal.store.review import resolve
 
@@ -227,8 +230,45 @@ class Workspace:
             except Exception:
                 con.execute("ROLLBACK")
                 raise
-        self.__dict__.pop("triage", None)  # rebuilt with the new example on next use
+        if rebuild:
+            self.__dict__.pop("triage", None)  # rebuilt with the new example on next use
         return signal
+
+    # ---------------------------------------------------------------- new gaps
+    def proposals(self) -> list[Any]:
+        """Signals proposing a new gap, grouped into candidate gaps."""
+        from fieldsignal.agent.discovery import cluster
+
+        with self.store() as con:
+            signals, vectors = repo.signal_vectors(con, proposals_only=True)
+        return cluster(signals, vectors)
+
+    def settle_proposal(
+        self, proposal_id: str, action: str, who: str, into: str | None = None, gap: Gap | None = None
+    ) -> list[Signal]:
+        """`promote` (with `gap`), `merge` (`into` a known gap) or `dismiss` a proposal's signals."""
+        from fieldsignal.errors import NotFoundError
+        from fieldsignal.store.review import Fix
+
+        found = next((p for p in self.proposals() if p.id.lower() == proposal_id.lower()), None)
+        if found is None:
+            raise NotFoundError(f"no proposed gap {proposal_id!r} (see `fieldsignal gaps`)")
+        if action == "promote":
+            if gap is None or self.taxonomy.resolve_gap(gap.slug) or self.taxonomy.resolve_gap(gap.name):
+                raise FieldsignalError(f"a gap named {gap.name if gap else '?'!r} already exists: use merge")
+            append_gap(self.settings.home / PROMOTED_GAPS, gap)
+            self.__dict__.pop("taxonomy", None)
+            target = gap.slug
+        elif action == "merge":
+            known = self.taxonomy.resolve_gap(into)
+            if known is None:
+                raise FieldsignalError(f"unknown gap {into!r} to merge into")
+            target = known.slug
+        else:
+            target = "none"
+        settled = [self.review(s.id, who, Fix(gap=target), rebuild=False) for s in found.signals]
+        self.__dict__.pop("triage", None)
+        return settled
 
     def reindex(self) -> dict[str, int]:
         """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""

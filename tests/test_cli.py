@@ -236,3 +236,51 @@ def test_review_accept_and_fix(tmp_path: Path) -> None:
         r = run_cli(*args, home=home)
         assert r.returncode != 0 and r.stderr.startswith("error:"), (args, r.stderr)
     assert json.loads(run_cli("show", str(first), "--json", home=home).stdout)["signal"]["acv_usd"] == 90000
+
+
+def test_proposed_gaps_promote_merge_dismiss(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    texts = [
+        "Zephyr Pay: live quotes need websockets and the app drops them",
+        "Quill Media: live chat widget needs a persistent socket, keeps dropping",
+        "Osprey Labs wants nightly cron jobs inside the app",
+        "Birch Energy wants a scheduled job in the app every hour",
+    ]
+    ids = []
+    for text in texts:
+        ids += json.loads(run_cli("add", text, "--json", home=home).stdout)["report"]["signal_ids"][:1]
+    for sid, label in zip(ids, ["websockets", "websockets", "scheduled jobs", "scheduled jobs"], strict=True):
+        assert run_cli("review", "fix", str(sid), "--gap", f"new: {label}", home=home).returncode == 0
+    found = json.loads(run_cli("gaps", "--json", home=home).stdout)
+    by_label = {p["label"]: p for p in found}
+    assert set(by_label) >= {"websockets", "scheduled jobs"}
+    ws_prop = next(p for p in found if ids[0] in p["signals"])
+    r = run_cli(
+        "gaps",
+        "promote",
+        ws_prop["id"],
+        "--name",
+        "No websocket support",
+        "--category",
+        "customization",
+        "--use-case",
+        "Real-time apps",
+        "--json",
+        home=home,
+    )
+    assert r.returncode == 0, r.stderr
+    moved = json.loads(r.stdout)
+    assert {s["gap"] for s in moved} == {"no-websocket-support"}
+    assert {s["category"] for s in moved} == {"Customization"}
+    listed = json.loads(run_cli("list", "--gap", "no-websocket-support", "--json", home=home).stdout)
+    assert {s["id"] for s in listed} == {s["id"] for s in moved}
+    r = run_cli("gaps", "promote", "N99999", "--name", "X", "--category", "Cost", home=home)
+    assert r.returncode == 1 and "no proposed gap" in r.stderr
+
+    rest = json.loads(run_cli("gaps", "--json", home=home).stdout)
+    cron = next(p for p in rest if ids[2] in p["signals"])
+    r = run_cli("gaps", "merge", cron["id"], "--into", "No horizontal scaling", "--json", home=home)
+    assert {s["gap"] for s in json.loads(r.stdout)} == {"no-horizontal-scaling"}
+    for p in json.loads(run_cli("gaps", "--json", home=home).stdout):
+        assert run_cli("gaps", "dismiss", p["id"], home=home).returncode == 0
+    assert json.loads(run_cli("gaps", "--json", home=home).stdout) == []

@@ -120,3 +120,19 @@ def test_a_second_report_is_linked_and_counted_once(ws: Workspace) -> None:
     assert again.duplicates_linked == 1
     rows = {r.key: r for r in ws.tally("customer").rows}
     assert rows["Marlow Mutual"].signals == 1 and rows["Marlow Mutual"].acv_usd == 300_000
+
+
+def test_a_fix_on_one_note_changes_how_a_similar_note_is_classified(tmp_path: Path) -> None:
+    from fieldsignal.settings import load_settings
+    from fieldsignal.store.review import Fix
+
+    ws = Workspace(load_settings(env={}, home=tmp_path / "learn"))
+    a = "Gannet Air: every screen has to sit behind Zscaler private access with device posture checks"
+    b = "Tern Rail also insists the app only be reachable through their ZPA connector with posture checks"
+    target = "no-ingress-egress-controls"
+    probe = ws.triage.triage([note_from_text(b)])[0].signals[0].gap.label
+    assert probe != target, "pick a pair the taxonomy alone gets wrong, or the test shows nothing"
+    (sid,) = ws.add_notes([note_from_text(a)]).signal_ids
+    ws.review(sid, "ana", Fix(gap=target))
+    (after,) = ws.add_notes([note_from_text(b)]).signal_ids
+    assert ws.show(after)["signal"].gap == target

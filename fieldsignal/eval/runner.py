@@ -67,13 +67,26 @@ def load_rows(path: Path) -> tuple[list[EvalRow], list[set[str]]]:
 
 
 def run_eval(
-    data: Path, settings: Settings, taxonomy: Taxonomy, few_shot: int | None = None, seed: int = 13
+    data: Path | None,
+    settings: Settings,
+    taxonomy: Taxonomy,
+    few_shot: int | None = None,
+    seed: int = 13,
+    dupes: Path | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    rows, present = load_rows(data)
+    rows, present = load_rows(data) if data else ([], [])
     with tempfile.TemporaryDirectory(prefix="fieldsignal-eval-") as home:
         fresh = settings.model_copy(update={"home": Path(home), "vectorstore": "memory"})
-        report = _few_shot(rows, fresh, few_shot, seed) if few_shot else _full(rows, present, fresh, taxonomy)
+        report: dict[str, Any] = {}
+        if rows:
+            report = _few_shot(rows, fresh, few_shot, seed) if few_shot else _full(rows, present, fresh, taxonomy)
+        if dupes:
+            from fieldsignal.eval.dupes import load_pairs, score_pairs
+
+            ws = Workspace(fresh, taxonomy, learn=False)
+            texts = {r.id: r.text for r in rows if r.id}
+            report["dupes"] = score_pairs(ws, load_pairs(dupes), texts)
     report["mode"] = "llm" if settings.llm_enabled else "offline"
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report

@@ -255,15 +255,18 @@ def known_customers(con: Any) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-def signal_vectors(con: Any) -> tuple[list[Signal], np.ndarray]:
-    """Every signal with its stored vector (for rebuilding the index)."""
-    signals = _signals(con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals ORDER BY id"))
+def signal_vectors(con: Any, proposals_only: bool = False) -> tuple[list[Signal], np.ndarray]:
+    """Every signal (or every open new-gap proposal) with its stored vector."""
+    where = "WHERE gap IS NULL AND new_gap_label IS NOT NULL" if proposals_only else ""
+    signals = _signals(con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals {where} ORDER BY id"))
     rows = con.execute(
         "SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash ORDER BY v.signal_id"
     ).fetchall()
     by_id = {sid: vec for sid, vec in rows}
     kept = [s for s in signals if s.id in by_id]
-    matrix = np.asarray([by_id[s.id] for s in kept], dtype=np.float32).reshape(len(kept), -1)
+    if not kept:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    matrix = np.asarray([by_id[s.id] for s in kept], dtype=np.float32)
     return kept, matrix
 
 

@@ -4,8 +4,18 @@ from fieldsignal.taxonomy.loader import (
     DEFAULT_TAXONOMY,
     Gap,
     Taxonomy,
+    append_gap,
     load_taxonomy,
     taxonomy_from_labels,
+    with_promoted_gaps,
 )
 
-__all__ = ["DEFAULT_TAXONOMY", "Gap", "Taxonomy", "load_taxonomy", "taxonomy_from_labels"]
+__all__ = [
+    "DEFAULT_TAXONOMY",
+    "Gap",
+    "Taxonomy",
+    "append_gap",
+    "load_taxonomy",
+    "taxonomy_from_labels",
+    "with_promoted_gaps",
+]

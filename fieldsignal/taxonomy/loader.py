@@ -216,3 +216,29 @@ def _slugify(label: str) -> str:
 
 
 __all__ = ["SIGNAL_TYPES", "Gap", "Taxonomy", "load_taxonomy"]
+
+
+def with_promoted_gaps(taxonomy: Taxonomy, path: Path) -> Taxonomy:
+    """The taxonomy plus the gaps promoted from proposals in this workspace (`gaps.toml`)."""
+    if not path.exists():
+        return taxonomy
+    try:
+        extra = tomllib.loads(path.read_text(encoding="utf-8")).get("gaps", [])
+        data = taxonomy.model_dump()
+        data["gaps"] = [*data["gaps"], *extra]
+        return Taxonomy.model_validate(data)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TaxonomyError(f"{path}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        raise TaxonomyError(f"{path}: {_describe(exc)}") from None
+
+
+def append_gap(path: Path, gap: Gap) -> None:
+    """Add a gap to a workspace's `gaps.toml` (strings written as JSON, which TOML reads)."""
+    import json
+
+    lines = ["", "[[gaps]]"]
+    for key, value in gap.model_dump().items():
+        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
