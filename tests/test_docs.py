@@ -18,7 +18,7 @@ def _commands() -> list[str]:
     names = []
     for name, cmd in group.commands.items():  # type: ignore[attr-defined]
         subs = getattr(cmd, "commands", None)
-        names += [f"{name} {sub}" for sub in subs] if subs else [name]
+        names += [name, *(f"{name} {sub}" for sub in subs or [])]
     return names
 
 
