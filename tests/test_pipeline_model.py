@@ -127,8 +127,9 @@ def test_a_fix_on_one_note_changes_how_a_similar_note_is_classified(tmp_path: Pa
     from fieldsignal.store.review import Fix
 
     ws = Workspace(load_settings(env={}, home=tmp_path / "learn"))
-    a = "Gannet Air: every screen has to sit behind Zscaler private access with device posture checks"
-    b = "Tern Rail also insists the app only be reachable through their ZPA connector with posture checks"
+    # in-house jargon the taxonomy cannot know: "Blue Zone" is one customer family's network policy
+    a = "Gannet Air: their Blue Zone policy means the claims app cannot go live yet"
+    b = "Tern Rail, same story, the Blue Zone policy is holding up go-live of the app"
     target = "no-ingress-egress-controls"
     probe = ws.triage.triage([note_from_text(b)])[0].signals[0].gap.label
     assert probe != target, "pick a pair the taxonomy alone gets wrong, or the test shows nothing"

@@ -81,8 +81,8 @@ class GapParams:
     keyword_bonus: float = 0.12
     known_threshold: float = 0.42  # below: not a known gap
     temperature: float = 0.04
-    multi_threshold: float = 0.55  # a second gap needs a segment this close to it
-    multi_margin: float = 0.06
+    multi_threshold: float = 0.45  # a second gap needs a segment this close to it
+    multi_margin: float = 0.06  # ...and this far ahead of the primary gap in that segment
     max_signals: int = 3
 
 
@@ -107,12 +107,16 @@ class GapClassifier:
             dtype=np.float32,
         )
 
-    def decide(self, text: str, segment_vectors: np.ndarray, note_vector: np.ndarray) -> GapDecision:
+    def decide(
+        self, text: str, segment_vectors: np.ndarray, note_vector: np.ndarray, segment_texts: Sequence[str] = ()
+    ) -> GapDecision:
         p = self.params
         seg = self.prototypes.score(segment_vectors)  # (s, L)
+        if len(segment_texts) == len(seg):
+            seg = seg + p.keyword_bonus * np.stack([self._keyword_hits(t) for t in segment_texts])
         whole = self.prototypes.score(note_vector[None, :])[0]
+        whole = whole + p.keyword_bonus * self._keyword_hits(text)
         combined = p.segment_weight * seg.max(axis=0) + (1 - p.segment_weight) * whole
-        combined = combined + p.keyword_bonus * self._keyword_hits(text)
         best = int(np.argmax(combined))
         labels: list[str | None] = [*self.prototypes.labels, None]
         if combined[best] >= p.known_threshold:
@@ -138,18 +142,16 @@ class GapClassifier:
         return Scored(label=NEW_GAP if limitation else None, confidence=confidence, alternatives=alternatives)
 
     def _others(self, seg: np.ndarray, primary: str | None) -> list[tuple[str, float, int]]:
+        """Further gaps: segments whose best label is another gap, clearly ahead of the primary there."""
         p = self.params
+        col = self.prototypes.labels.index(primary) if primary in self.prototypes.labels else None
         found: dict[str, tuple[float, int]] = {}
         for index, row in enumerate(seg):
-            order = np.argsort(-row)
-            top, second = int(order[0]), int(order[1]) if len(order) > 1 else int(order[0])
+            top = int(np.argmax(row))
             label = self.prototypes.labels[top]
-            if (
-                label in SPECIAL
-                or label == primary
-                or row[top] < p.multi_threshold
-                or row[top] - row[second] < p.multi_margin
-            ):
+            if label in SPECIAL or label == primary or row[top] < p.multi_threshold:
+                continue
+            if col is not None and row[top] - row[col] < p.multi_margin:
                 continue
             if label not in found or row[top] > found[label][0]:
                 found[label] = (float(row[top]), index)

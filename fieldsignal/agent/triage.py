@@ -103,7 +103,7 @@ class Triage:
         self, note: NoteInput, segs: list[str], seg_vectors: np.ndarray, known_customers: tuple[str, ...]
     ) -> TriageResult:
         note_vec = self.note_vector(seg_vectors, segs)
-        decision = self.gaps.decide(note.text, seg_vectors, note_vec)
+        decision = self.gaps.decide(note.text, seg_vectors, note_vec, segs)
         deal = self.extractor.extract(note, known_customers)
         has_gap = decision.primary.label is not None
         signal_type = self._type(note.text, note_vec, has_gap, deal.competitor is not None)
