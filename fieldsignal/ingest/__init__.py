@@ -13,7 +13,7 @@ from typing import Any
 
 from fieldsignal.errors import InputError
 from fieldsignal.ingest.email import read_eml, read_mbox
-from fieldsignal.ingest.tables import ColumnMap, iter_csv_rows, iter_jsonl_rows, parse_date
+from fieldsignal.ingest.tables import ColumnMap, iter_csv_rows, iter_jsonl_rows, leading_date, parse_date
 from fieldsignal.ingest.text import decode, require_text
 from fieldsignal.models import NoteInput
 
@@ -93,7 +93,7 @@ def read_file(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[Note
         return
     text = decode(data, what, options.encoding)
     if suffix in TEXT_SUFFIXES:
-        yield note_from_text(text, source=path.name, options=options, what=what)
+        yield note_from_text(text, source=path.name, options=options, what=what, date=leading_date(path.name, text))
         return
     rows = iter_csv_rows(text, what) if suffix == ".csv" else iter_jsonl_rows(text, what)
     yield from _rows_to_notes(rows, path.name, options)

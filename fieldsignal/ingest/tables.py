@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,4 +114,19 @@ def parse_date(value: Any) -> dt.date | None:
             return dt.datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
+    return None
+
+
+_ISO_DATE = re.compile(r"(?<!\d)(20\d\d)-([01]\d)-([0-3]\d)(?!\d)")
+
+
+def leading_date(name: str, text: str) -> dt.date | None:
+    """A text file's date: an ISO date in its file name, else in its first three lines."""
+    for place in (name, *text.splitlines()[:3]):
+        match = _ISO_DATE.search(place)
+        if match:
+            try:
+                return dt.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                continue
     return None
