@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fieldsignal.agent.head import LinearHead
 from fieldsignal.models import NEW_GAP, Scored
 
 TOP_K = 3
@@ -33,6 +34,8 @@ class Prototypes:
     labels: list[str]
     vectors: np.ndarray  # (n, dim), normalised
     owner: np.ndarray  # (n,) index into labels
+    _head: LinearHead | None = None
+    _head_fitted: bool = False
 
     @classmethod
     def build(cls, texts_by_label: dict[str, list[str]], encode: object) -> Prototypes:
@@ -48,6 +51,16 @@ class Prototypes:
         index = self.labels.index(label)
         self.vectors = np.vstack([self.vectors, vectors]) if len(self.vectors) else vectors
         self.owner = np.concatenate([self.owner, np.full(len(vectors), index, dtype=np.int64)])
+        self._head, self._head_fitted = None, False
+
+    def head(self, queries: np.ndarray) -> np.ndarray:
+        """(q, n_labels) probabilities from a linear head fitted on the labelled vectors (0 if none)."""
+        if not self._head_fitted:
+            self._head = LinearHead.fit(self.vectors, self.owner, len(self.labels))
+            self._head_fitted = True
+        if self._head is None:
+            return np.zeros((len(queries), len(self.labels)), dtype=np.float32)
+        return self._head.proba(queries)
 
     def score(self, queries: np.ndarray) -> np.ndarray:
         """(q, n_labels) scores for a (q, dim) batch of query vectors."""
@@ -78,12 +91,13 @@ def scored(labels: Sequence[str | None], probs: np.ndarray, top: int = 3) -> Sco
 @dataclass
 class GapParams:
     segment_weight: float = 0.6  # the rest goes to the whole-note similarity
-    keyword_bonus: float = 0.12
+    keyword_bonus: float = 0.08
     known_threshold: float = 0.42  # below: not a known gap
     temperature: float = 0.04
     multi_threshold: float = 0.45  # a second gap needs a segment this close to it
     multi_margin: float = 0.06  # ...and this far ahead of the primary gap in that segment
     max_signals: int = 3
+    head_weight: float = 0.2  # weight of the trained head's probability, added to the similarity
 
 
 @dataclass
@@ -116,14 +130,16 @@ class GapClassifier:
             seg = seg + p.keyword_bonus * np.stack([self._keyword_hits(t) for t in segment_texts])
         whole = self.prototypes.score(note_vector[None, :])[0]
         whole = whole + p.keyword_bonus * self._keyword_hits(text)
-        combined = p.segment_weight * seg.max(axis=0) + (1 - p.segment_weight) * whole
+        sim = p.segment_weight * seg.max(axis=0) + (1 - p.segment_weight) * whole
+        # the trained head re-ranks; the similarity of the chosen label decides "known or not"
+        combined = sim + p.head_weight * self.prototypes.head(note_vector[None, :])[0] if p.head_weight else sim
         best = int(np.argmax(combined))
         labels: list[str | None] = [*self.prototypes.labels, None]
-        if combined[best] >= p.known_threshold:
-            probs = softmax(np.append(combined, p.known_threshold), p.temperature)
-            primary = scored(labels, probs)
+        if sim[best] >= p.known_threshold:
+            floor = p.known_threshold + float(combined[best] - sim[best])
+            primary = scored(labels, softmax(np.append(combined, floor), p.temperature))
         else:
-            primary = self._unknown(text, combined, labels)
+            primary = self._unknown(text, sim, labels, float(sim[best]))
         if primary.label in SPECIAL:  # closest to a reviewed "no gap" / "new gap" correction
             label = None if primary.label == NO_GAP_KEY else NEW_GAP
             primary = primary.model_copy(update={"label": label})
@@ -131,13 +147,13 @@ class GapClassifier:
         others = self._others(seg, primary.label) if known else []
         return GapDecision(primary=primary, others=others, scores=combined)
 
-    def _unknown(self, text: str, combined: np.ndarray, labels: list[str | None]) -> Scored:
+    def _unknown(self, text: str, combined: np.ndarray, labels: list[str | None], best: float) -> Scored:
         """Below the known-gap threshold: a new gap if the note states a limitation, else none."""
         p = self.params
         limitation = bool(self.limitation_cue and self.limitation_cue.search(text))
         probs = softmax(np.append(combined, p.known_threshold), p.temperature)
         alternatives = [(str(labels[i]), round(float(probs[i]), 3)) for i in np.argsort(-probs)[:3] if labels[i]]
-        margin = float(p.known_threshold - combined.max())
+        margin = max(0.0, p.known_threshold - best)
         confidence = round(min(0.95, 0.5 + 4 * margin), 3)
         return Scored(label=NEW_GAP if limitation else None, confidence=confidence, alternatives=alternatives)
 
@@ -166,6 +182,7 @@ class TypeParams:
     gap_bonus: float = 0.5
     competitor_bonus: float = 0.6
     temperature: float = 0.35
+    head_weight: float = 0.0
     # precedence when cues of several types match: earlier types win ties
     precedence: tuple[str, ...] = ("Loss", "Win", "Competitive", "Product Gap", "Opportunity")
 
@@ -181,6 +198,8 @@ class TypeClassifier:
         p = self.params
         labels = self.prototypes.labels
         emb = self.prototypes.score(note_vector[None, :])[0]
+        if p.head_weight:
+            emb = emb + p.head_weight * self.prototypes.head(note_vector[None, :])[0]
         scores = p.embed_weight * (emb - emb.mean())
         for i, label in enumerate(labels):
             count = min(cue_counts.get(label, 0), 2)

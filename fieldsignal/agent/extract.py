@@ -40,6 +40,16 @@ _ORG_WORDS = re.compile(
     r"manufacturing|steel|chemicals?|apparel|brands|outfitters|trust|securities|investments|lending|university)\b",
     re.I,
 )
+_LEAD = re.compile(
+    r"^\s*(?:(?:call notes|call|sync|notes?|update|fyi|quick note|spoke|new opp|win!*|closed[- ]won|closed[- ]lost|"
+    r"acct|account|customer|re|fw|fwd)\b[!:]*\s*(?:w/|with|[:\-–—])?\s*)?"
+    r"(?P<name>[A-Za-z][\w&'.]*(?:[ ][A-Za-z][\w&'.]*){0,3}?)"
+    r"(?=[ \t]*(?:[:(\-–—,]|\n|$)|['’]s\b|[ ](?:wants?|needs?|asked|is|are|was|has|have|went|chose|signed|renewed|"
+    r"lost|closed|selected|picked|being|also|again|back|exploring|interested|keen|comparing|evaluating|considering|"
+    r"leaning|dropped|requested|stores|runs|uploads|sponsor|team|ciso|finance|cfo|security|infosec|it|ops|plant|"
+    r"compliance|audit|follow-up|update)\b)",
+    re.I,
+)
 _STOP = frozenset(
     w
     for line in (Path(__file__).parent / "not_names.txt").read_text(encoding="utf-8").splitlines()
@@ -81,6 +91,19 @@ class Extractor:
         ]
 
     @cached_property
+    def _industry_names(self) -> list[tuple[str, re.Pattern[str]]]:
+        return [
+            (i.code, re.compile(r"\b(?:" + "|".join(i.name_cues) + r")\b", re.I))
+            for i in self.taxonomy.industries
+            if i.name_cues
+        ]
+
+    def industry(self, customer: str | None, text: str) -> str | None:
+        """From the customer's name when it tells (an '... Bank'), else from the note's words."""
+        by_name = self._best(self._industry_names, customer) if customer else None
+        return by_name or self._best(self._industry, text)
+
+    @cached_property
     def _archetype(self) -> list[tuple[str, re.Pattern[str]]]:
         return [
             (a.name, re.compile(r"\b(?:" + "|".join(a.cues) + r")\b", re.I)) for a in self.taxonomy.archetypes if a.cues
@@ -94,13 +117,14 @@ class Extractor:
     # ------------------------------------------------------------------ fields
     def extract(self, note: NoteInput, known_customers: tuple[str, ...] = ()) -> DealFields:
         text = note.text
-        competitor = self.competitor(text)
+        customer = note.customer or self.customer(text, note.subject, note.author, known_customers)
+        competitor = self.competitor(text, customer)
         names = tuple(c.name for c in self.taxonomy.competitors) + tuple(
             a for c in self.taxonomy.competitors for a in c.aliases
         )
         return DealFields(
-            customer=note.customer or self.customer(text, note.subject, note.author, known_customers),
-            industry=self._best(self._industry, f"{note.subject or ''}\n{text}"),  # type: ignore[arg-type]
+            customer=customer,
+            industry=self.industry(customer, f"{note.subject or ''}\n{text}"),  # type: ignore[arg-type]
             archetype=self._best(self._archetype, text),  # type: ignore[arg-type]
             competitor=competitor,
             acv_usd=parse_acv(text, names),
@@ -108,8 +132,9 @@ class Extractor:
             author=note.author,
         )
 
-    def competitor(self, text: str) -> str | None:
-        """The competitor in play, company-level; a cloud that only hosts the customer is none."""
+    def competitor(self, text: str, customer: str | None = None) -> str | None:
+        """The competitor in play, company-level; a cloud that only hosts the customer is none,
+        nor is a word of the customer's own name ("Greystone Foundry") or a database ("their Oracle db")."""
         competitive = [p for name, p in self._type_cues.items() if name in ("Loss", "Competitive", "Win")]
         scores: Counter[str] = Counter()
         first: dict[str, int] = {}
@@ -117,7 +142,7 @@ class Extractor:
             in_play = any(p.search(sentence) for p in competitive)
             for name, pattern, infrastructure in self._competitors:
                 match = pattern.search(sentence)
-                if not match or (infrastructure and not in_play):
+                if not match or (infrastructure and not in_play) or _not_a_rival(sentence, match, customer):
                     continue
                 scores[name] += 2 if in_play else 1
                 first.setdefault(name, len(first))
@@ -141,11 +166,15 @@ class Extractor:
         hits = [k for k in known if re.search(rf"\b{re.escape(k.lower())}\b", lowered)]
         if hits:
             return max(hits, key=len)
-        return self._best_proper_noun(text, subject, author)
+        name = self._best_proper_noun(text, subject, author)
+        return _expand_short(name, known) if name else None
 
     def _best_proper_noun(self, text: str, subject: str | None, author: str | None) -> str | None:
         people = {w.lower() for w in re.findall(r"[A-Za-z]+", author or "")} | _greeted(text)
         scores: dict[str, float] = {}
+        lead = self._leading(text, people)
+        if lead:
+            scores[lead] = 3.0
         for source, weight in ((subject or "", 1.5), (text, 1.0)):
             for match in _PROPER.finditer(source):
                 name = _trim(match.group(0), self._alias_words, people)
@@ -156,6 +185,24 @@ class Extractor:
             return None
         best, score = max(scores.items(), key=lambda kv: (kv[1], len(kv[0])))
         return best if score >= 2 else None
+
+    def _leading(self, text: str, people: set[str]) -> str | None:
+        """The name a note opens with ("acme foods: ...", "Acme Foods - ...", "Acme's CISO ...")."""
+        match = _LEAD.match(text)
+        if not match or re.match(r"\s*(?:fwd?|re)?:?\s*(?:from|by)\b", text, re.I):
+            return None
+        words = match.group("name").split()
+        if words[0][:1].isupper():  # "Acme Bank marketing:" - the name ends where lower case starts
+            cut = next((i for i, w in enumerate(words) if w[:1].islower()), len(words))
+            words = words[:cut] or words
+        name = _trim(" ".join(words), self._alias_words, people)
+        if not name or name.lower() in _STOP:
+            return None
+        if name == name.lower():  # typed in lower case: "jasper grocers wants ...", every word a name word
+            if any(w in _STOP for w in match.group("name").lower().split()):
+                return None
+            name = " ".join(w[:1].upper() + w[1:] for w in name.split())
+        return name
 
     @staticmethod
     def _evidence(source: str, match: re.Match[str], name: str) -> float:
@@ -203,6 +250,26 @@ def _trim(phrase: str, alias_words: frozenset[str], people: set[str]) -> str | N
     if len(lowered) == 1 and (lowered[0] in alias_words or lowered[0].isdigit()):
         return None
     return name
+
+
+_DATA_STORE = re.compile(
+    r"^[\s\w/-]{0,12}?\b(?:db|dbs|database|databases|tables?|schema|instance|data ?warehouse)\b", re.I
+)
+
+
+def _not_a_rival(sentence: str, match: re.Match[str], customer: str | None) -> bool:
+    """A competitor's name that is part of the customer's name, or names a system the customer runs."""
+    if customer and match.group(0).lower() in customer.lower().split():
+        return True
+    return bool(_DATA_STORE.match(sentence[match.end() : match.end() + 30]))
+
+
+def _expand_short(name: str, known: tuple[str, ...]) -> str:
+    """'Oakhurst' for a known 'Oakhurst Retail': the one known customer whose first word it is."""
+    if " " in name:
+        return name
+    matches = [k for k in known if k.split()[0].lower() == name.lower()]
+    return matches[0] if len(matches) == 1 else name
 
 
 def _tidy(value: str) -> str | None:

@@ -117,6 +117,13 @@ def _looks_money(text: str, match: re.Match[str]) -> bool:
     return bool(_POSITIVE.search(before + " " + after))
 
 
+# "10k req/s", "2k shoppers", "400 users": counts of things, not money
+_COUNT_TAIL = re.compile(
+    r"^\s*(?:req(?:uest)?s?\b|rps\b|qps\b|/s\b|users?\b|shoppers?\b|people\b|rows?\b|records?\b|files?\b|"
+    r"stores?\b|employees?\b|agents?\b|nurses?\b|staff\b|customers?\b|visitors?\b|concurrent\b|sessions?\b|"
+    r"events?\b|messages?\b|calls?\b|transactions?\b|tps\b|hits?\b|views?\b|devices?\b|members?\b)",
+    re.I,
+)
 _CLAUSE = re.compile(r",|\bbut\b|\bwhile\b|\bwhereas\b|\bvs\.?|\bversus\b|\(|\)")
 
 
@@ -124,6 +131,8 @@ def _score(before: str, after: str, tail: str, competitors: tuple[str, ...]) -> 
     context = f"{before} {after}"
     clause = f"{_CLAUSE.split(before)[-1]} {_CLAUSE.split(after)[0]}"
     score = 0.0
+    if _COUNT_TAIL.match(tail):
+        return -5.0
     if _POSITIVE.search(context) or _ANNUAL.match(tail):
         score += 1.0
     if _NEGATIVE.search(clause):

@@ -29,6 +29,13 @@ from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.vectorstore.embedder import Embedder
 
 EXCERPT_CHARS = 400
+# Plain-English failure and absence words: with the taxonomy's own limitation cues, what makes a
+# note that matches no known gap a new-gap proposal rather than "no gap".
+_FAILURE = (
+    r"\b(?:drops?|dropped|fails?|failed|errors? out|breaks?|broken|times? out|timed out|crash\w*|"
+    r"not possible|impossible|unsupported|isn'?t supported|no (?:way|support|story|option)|"
+    r"doesn'?t (?:work|have|allow|support)|won'?t (?:work|run)|unable to|wish(?:es)?|not a thing)\b"
+)
 
 
 def _gap_key(example: LabelledExample) -> str:
@@ -64,9 +71,8 @@ class Triage:
             texts.setdefault(_gap_key(example), []).append(example.text)
         gap_protos = Prototypes.build(texts, embedder.encode)
         limitation = next((t for t in taxonomy.signal_types if t.name == "Product Gap"), None)
-        cue = (
-            re.compile("|".join(f"(?:{c})" for c in limitation.cues), re.I) if limitation and limitation.cues else None
-        )
+        cues = [*(limitation.cues if limitation else []), _FAILURE]
+        cue = re.compile("|".join(f"(?:{c})" for c in cues), re.I)
         keywords = {g.slug: [k.lower() for k in g.keywords] for g in taxonomy.gaps}
         types = None
         if taxonomy.signal_types:
@@ -107,6 +113,9 @@ class Triage:
         deal = self.extractor.extract(note, known_customers)
         has_gap = decision.primary.label is not None
         signal_type = self._type(note.text, note_vec, has_gap, deal.competitor is not None)
+        if decision.primary.label == NEW_GAP and signal_type.label in ("Win", "Opportunity"):
+            # good news that matches no known gap proposes none
+            decision.primary = decision.primary.model_copy(update={"label": None})
         deal = deal.model_copy(update={"lost_deal": signal_type.label == "Loss"})
         primary_excerpt = self._excerpt(note.text, segs, seg_vectors, decision.primary.label)
         drafts = [self._draft(decision.primary, signal_type, deal, primary_excerpt, note.text, decision.scores)]
@@ -147,7 +156,7 @@ class Triage:
 
     def _category(self, gap: Scored, scores: np.ndarray | None) -> Scored:
         known = self.taxonomy.gap_by_slug.get(gap.label or "")
-        if gap.label is None:
+        if gap.label is None or gap.label == NEW_GAP:  # a proposal gets its category when promoted
             return Scored(label=None, confidence=gap.confidence)
         if scores is None:
             return Scored(label=known.category if known else None, confidence=gap.confidence)

@@ -78,8 +78,9 @@ class Priority(_Entry):
 class IndustryDef(_Entry):
     code: Industry
     cues: list[str] = []
+    name_cues: list[str] = []
 
-    _cues_ok = field_validator("cues")(_check_regexes)
+    _cues_ok = field_validator("cues", "name_cues")(_check_regexes)
 
 
 class ArchetypeDef(_Entry):

@@ -53,7 +53,7 @@ no - Kinsey Motors dealers are separate companies, no accounts in the tenant, an
 ("""From: Gantry Freight vendor mgmt
 > please provide your remediation SLA for high/critical vulnerabilities affecting hosted app containers
 we have no published answer, review stuck in week 5""",
- "G", "cve-protection-unclear", "Gantry Freight", None, None, None),
+ "G", "cve-protection-unclear", "Gantry Freight", "Other", None, None),
 ("""Norcross Chemicals - security asked whether app dependencies (pip packages in the app) get scanned for known vulns and who's on the hook when log4shell-style thing hits. unclear to us too tbh""",
  "G", "cve-protection-unclear", "Norcross Chemicals", "MFG", None, None),
 ("""Foxglove Pharma: GxP auditors want documented patch mgmt for the app platform. we only have generic platform docs. blocking validation. ACV 320k""",
@@ -77,7 +77,7 @@ we have no published answer, review stuck in week 5""",
 ("""Zephyr Analytics lost - chose Google Cloud Run. scales out to many containers automatically, ours is single instance. $90k ACV""",
  "L", "no-horizontal-scaling", "Zephyr Analytics", "DN", "Google Cloud", 90000),
 ("""Gantry Freight: dispatch app needs active-active across two instances for HA, if the single instance restarts drivers lose the board. they want multiple copies""",
- "G", "no-horizontal-scaling", "Gantry Freight", None, None, None),
+ "G", "no-horizontal-scaling", "Gantry Freight", "Other", None, None),
 ("""Maple Row Clinics finance: app costs the same at 2am on a Sunday as at peak. ~5 users, 1 hr/day. They want pay-for-what-you-use or shut down when idle""",
  "G", "fixed-24x7-pricing", "Maple Row Clinics", "HLS", None, None),
 ("""oakhurst: budget owner killed 3 of 5 planned apps bc each one bills around the clock. want scale to zero""",
