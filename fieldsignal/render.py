@@ -109,6 +109,14 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
             f"{review['auto_accepted']} with accuracy {_pct(review['auto_accepted_accuracy'])}"
         )
     tables.append(summary)
+    curve = (report.get("label") or {}).get("oos_curve")
+    if curve:
+        oos = Table(title="out-of-scope trade-off (known-label threshold)", header_style="bold")
+        for col in ("Threshold", "In-scope accuracy", "Out-of-scope recall"):
+            oos.add_column(col, justify="right")
+        for point in curve:
+            oos.add_row(f"{point['threshold']:.2f}", _pct(point["in_scope_accuracy"]), _pct(point["oos_recall"]))
+        tables.append(oos)
     for field in ("signal_type", "gap", "category", "label"):
         value = report.get(field)
         if not isinstance(value, dict) or not value.get("per_class"):

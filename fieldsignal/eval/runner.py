@@ -12,6 +12,7 @@ import random
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -200,4 +201,32 @@ def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int) -> dic
     report["in_scope_accuracy"] = round(sum(g == p for g, p in in_scope) / len(in_scope), 4) if in_scope else None
     report["oos_recall"] = round(sum(p is None for p in oos) / len(oos), 4) if oos else None
     report["confusions"] = confusions(gold, pred)
+    if oos and in_scope:
+        report["oos_curve"] = _oos_curve(ws, test, gold, names)
     return {"label": report, "few_shot": k, "labels": len(shots)}
+
+
+def _oos_curve(ws: Workspace, test: list[EvalRow], gold: list[str | None], names: dict[str, str]) -> list[dict]:
+    """In-scope accuracy against out-of-scope recall as the known-label threshold moves.
+
+    The embeddings are cached, so each point re-runs only the decision layer.
+    """
+    base = ws.triage.gaps.params
+    curve = []
+    try:
+        for threshold in (0.30, 0.34, 0.38, 0.42, 0.46, 0.50):
+            ws.triage.gaps.params = replace(base, known_threshold=threshold)
+            pred = [names.get(res.signals[0].gap.label or "") for res in _triage(ws, test)]
+            pairs = list(zip(gold, pred, strict=True))
+            in_scope = [g == p for g, p in pairs if g is not None]
+            oos = [p is None for g, p in pairs if g is None]
+            curve.append(
+                {
+                    "threshold": threshold,
+                    "in_scope_accuracy": round(sum(in_scope) / len(in_scope), 4),
+                    "oos_recall": round(sum(oos) / len(oos), 4),
+                }
+            )
+    finally:
+        ws.triage.gaps.params = base
+    return curve
