@@ -50,6 +50,8 @@ _LEAD = re.compile(
     r"compliance|audit|follow-up|update)\b)",
     re.I,
 )
+# "nothing blocking", "no blockers yet": the absence of a blocker is not a cue for one
+_NEGATED_BLOCKER = re.compile(r"\b(?:no|nothing|not|without|zero|never)\s+(?:\w+\s+)?block\w*", re.I)
 _STOP = frozenset(
     w
     for line in (Path(__file__).parent / "not_names.txt").read_text(encoding="utf-8").splitlines()
@@ -152,6 +154,7 @@ class Extractor:
 
     def signal_cues(self, text: str) -> dict[str, int]:
         """How many cue matches each signal type has in the text."""
+        text = _NEGATED_BLOCKER.sub(" ", text)
         return {name: len(p.findall(text)) for name, p in self._type_cues.items()}
 
     def customer(

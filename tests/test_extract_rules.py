@@ -1,0 +1,89 @@
+"""Extraction rules learnt from the dev set's failure modes, pinned on fresh sentences."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from fieldsignal.agent.extract import Extractor
+from fieldsignal.agent.head import LinearHead
+from fieldsignal.agent.money import parse_acv
+from fieldsignal.ingest.tables import leading_date
+from fieldsignal.models import NoteInput
+from fieldsignal.taxonomy import load_taxonomy
+
+X = Extractor(load_taxonomy())
+
+
+def deal(text: str, known: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    return X.extract(NoteInput(text=text), known)
+
+
+@pytest.mark.parametrize(
+    ("text", "customer"),
+    [
+        ("marlowe textiles wants the app on their own hostname", "Marlowe Textiles"),
+        ("Pendle Credit Union marketing: brand review failed on the URL", "Pendle Credit Union"),
+        ("Orsino Bank DS lead: endpoint auth took weeks", "Orsino Bank"),
+        ("Call notes – Quayside Logistics\n* wants replicas", "Quayside Logistics"),
+        ("fwd from Jo: Tansy Mutual again wants a WAF", "Tansy Mutual"),
+        ("anyone else hearing this? nothing specific, just a general gripe about idle billing", None),
+    ],
+)
+def test_customer_from_a_notes_opening(text: str, customer: str | None) -> None:
+    assert deal(text).customer == customer
+
+
+def test_a_short_name_expands_to_the_one_known_customer() -> None:
+    assert deal("quayside: still no replicas", known=("Quayside Logistics", "Orsino Bank")).customer == (
+        "Quayside Logistics"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "industry"),
+    [
+        ("Tansy Mutual asked about a WAF", "FSI"),
+        ("Wrenfield Clinics want usage logs", "HLS"),
+        ("Corbel Steel: app slow at shift change", "MFG"),
+        ("Halyard Freight: app slow at 8am", "Other"),
+    ],
+)
+def test_industry_from_the_customers_name(text: str, industry: str) -> None:
+    assert deal(text).industry == industry
+
+
+def test_a_word_of_the_customers_name_is_no_competitor() -> None:
+    assert deal("Ironbridge Foundry: plant app needs an IP allowlist").competitor is None
+    assert deal("Sable Bank: app must write to their Oracle db").competitor is None
+    assert deal("lost the claims app to Google Cloud, Cloud Run scaled out").competitor == "Google Cloud"
+
+
+@pytest.mark.parametrize("text", ["pen testers sent 10k req/s at it", "2k shoppers at once on black friday"])
+def test_counts_are_not_money(text: str) -> None:
+    assert parse_acv(text) is None
+
+
+def test_no_blocker_is_not_a_blocker_cue() -> None:
+    assert X.signal_cues("nothing blocking so far, no blockers yet")["Product Gap"] == 0
+    assert X.signal_cues("blocked by the missing WAF")["Product Gap"] >= 1
+
+
+def test_text_file_dates_from_name_or_first_lines() -> None:
+    assert leading_date("2026-10-01-call.md", "x") == dt.date(2026, 10, 1)
+    assert leading_date("call.txt", "Call notes 2026-11-02\nbody") == dt.date(2026, 11, 2)
+    assert leading_date("call.txt", "no date\nhere\nor here\n2026-01-01") is None
+
+
+def test_linear_head_learns_separable_labels() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 8, dtype=np.float32)
+    vectors = np.vstack([c + 0.1 * rng.standard_normal((10, 8)) for c in centres]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    owner = np.repeat(np.arange(3), 10)
+    head = LinearHead.fit(vectors, owner, 3)
+    assert head is not None
+    assert (head.proba(vectors).argmax(axis=1) == owner).mean() == 1.0
+    assert LinearHead.fit(vectors[:5], owner[:5], 3) is None  # one label only: nothing to learn
