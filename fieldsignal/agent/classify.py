@@ -76,6 +76,13 @@ class Prototypes:
         return out
 
 
+def _has(keyword: str, lowered: str) -> bool:
+    """A keyword is a literal phrase, or a regular expression written between slashes."""
+    if len(keyword) > 2 and keyword.startswith("/") and keyword.endswith("/"):
+        return re.search(keyword[1:-1], lowered) is not None
+    return keyword.replace("-", " ") in lowered
+
+
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     z = (scores - scores.max()) / temperature
     e = np.exp(z)
@@ -92,7 +99,7 @@ def scored(labels: Sequence[str | None], probs: np.ndarray, top: int = 3) -> Sco
 class GapParams:
     segment_weight: float = 0.6  # the rest goes to the whole-note similarity
     keyword_bonus: float = 0.08
-    known_threshold: float = 0.42  # below: not a known gap
+    known_threshold: float = 0.47  # below: not a known gap (similarity plus half the head vote)
     temperature: float = 0.04
     multi_threshold: float = 0.45  # a second gap needs a segment this close to it
     multi_margin: float = 0.06  # ...and this far ahead of the primary gap in that segment
@@ -115,9 +122,9 @@ class GapClassifier:
     params: GapParams = field(default_factory=GapParams)
 
     def _keyword_hits(self, text: str) -> np.ndarray:
-        lowered = text.lower()
+        lowered = text.lower().replace("-", " ")
         return np.asarray(
-            [any(k in lowered for k in self.keywords.get(label, [])) for label in self.prototypes.labels],
+            [any(_has(k, lowered) for k in self.keywords.get(label, [])) for label in self.prototypes.labels],
             dtype=np.float32,
         )
 
@@ -133,13 +140,16 @@ class GapClassifier:
         sim = p.segment_weight * seg.max(axis=0) + (1 - p.segment_weight) * whole
         # the trained head re-ranks; the similarity of the chosen label decides "known or not"
         combined = sim + p.head_weight * self.prototypes.head(note_vector[None, :])[0] if p.head_weight else sim
-        best = int(np.argmax(combined))
+        # evidence for "a known gap": the similarity, plus half the head's vote
+        evidence = (sim + combined) / 2
+        eligible = np.where(evidence >= p.known_threshold, combined, -np.inf)
+        best = int(np.argmax(eligible)) if np.isfinite(eligible).any() else int(np.argmax(evidence))
         labels: list[str | None] = [*self.prototypes.labels, None]
-        if sim[best] >= p.known_threshold:
-            floor = p.known_threshold + float(combined[best] - sim[best])
+        if evidence[best] >= p.known_threshold:
+            floor = p.known_threshold + float(combined[best] - evidence[best])
             primary = scored(labels, softmax(np.append(combined, floor), p.temperature))
         else:
-            primary = self._unknown(text, sim, labels, float(sim[best]))
+            primary = self._unknown(text, evidence, labels, float(evidence[best]))
         if primary.label in SPECIAL:  # closest to a reviewed "no gap" / "new gap" correction
             label = None if primary.label == NO_GAP_KEY else NEW_GAP
             primary = primary.model_copy(update={"label": label})

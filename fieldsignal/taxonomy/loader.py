@@ -54,6 +54,12 @@ class Gap(_Entry):
     keywords: list[str] = []
     examples: list[str] = []
 
+    @field_validator("keywords")
+    @classmethod
+    def _regex_keywords(cls, keywords: list[str]) -> list[str]:
+        _check_regexes([k[1:-1] for k in keywords if len(k) > 2 and k.startswith("/") and k.endswith("/")])
+        return keywords
+
     @field_validator("slug")
     @classmethod
     def _slug_shape(cls, slug: str) -> str:
