@@ -5,31 +5,24 @@ python bench/errors.py [--data fieldsignal/eval/data/dev.jsonl] [--field gap ...
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+from devset import dev_parser, load_dev
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=Path("fieldsignal/eval/data/dev.jsonl"))
+    ap = dev_parser()
     ap.add_argument("--field", action="append", default=None)
     args = ap.parse_args()
-    if "test" in args.data.name:
-        raise SystemExit("study the dev set, never the test set")
+    from fieldsignal.eval.runner import FIELDS, _gold, _pred, _triage
 
-    from fieldsignal.eval.runner import FIELDS, _gold, _pred, _triage, load_rows
-    from fieldsignal.settings import load_settings
-    from fieldsignal.taxonomy import load_taxonomy
-    from fieldsignal.workspace import Workspace
-
-    rows, present = load_rows(args.data)
-    tax = load_taxonomy()
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(load_settings(home=Path(tmp)), tax, learn=False)
+        rows, present, tax, ws = load_dev(args.data, Path(tmp))
         results = _triage(ws, rows)
     for field in args.field or FIELDS:
         print(f"== {field}")

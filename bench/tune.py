@@ -9,33 +9,25 @@ category accuracy, and gap-set F1.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
+import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).parent))
+from devset import dev_parser, load_dev
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=Path("fieldsignal/eval/data/dev.jsonl"))
-    args = ap.parse_args()
-    if "test" in args.data.name:
-        raise SystemExit("tune on the dev set, never on the test set")
-
+    args = dev_parser().parse_args()
     from fieldsignal.eval.metrics import classification_report, set_prf
-    from fieldsignal.eval.runner import _gap_key, _gold, _pred, _triage, load_rows
-    from fieldsignal.settings import load_settings
-    from fieldsignal.taxonomy import load_taxonomy
-    from fieldsignal.workspace import Workspace
+    from fieldsignal.eval.runner import _gap_key, _gold, _pred, _triage
 
-    rows, _ = load_rows(args.data)
-    tax = load_taxonomy()
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(load_settings(home=Path(tmp)), tax, learn=False)
+        rows, _, tax, ws = load_dev(args.data, Path(tmp))
         _triage(ws, rows)  # warm the embedding cache
         base_gap, base_type = ws.triage.gaps.params, ws.triage.types.params
 
