@@ -241,6 +241,22 @@ def reindex(as_json: Json = False) -> None:
 
 
 @app.command()
+def train(as_json: Json = False) -> None:
+    """Fine-tune the local model on the taxonomy examples and reviewed corrections (SetFit-style)."""
+    ws = workspace()
+    if not as_json:
+        typer.echo("tuning the local model on the labelled gap texts (about a minute on 2 cores)...", err=True)
+    report = ws.train()
+    if as_json:
+        emit(report)
+        return
+    typer.echo(
+        f"tuned on {report.texts} texts of {report.labels} labels ({report.reviewed_examples} reviewed) "
+        f"in {report.steps} steps, {report.seconds} s; saved to {report.path} (version {report.version})"
+    )
+
+
+@app.command()
 def demo(as_json: Json = False) -> None:
     """Fresh demo workspace: import the bundled sample notes, print the tally and the review queue."""
     s = settings()
@@ -269,9 +285,13 @@ def eval_(
     dupes: Annotated[Path | None, typer.Option(help="Duplicate pairs (.jsonl).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Questions with answers (.jsonl).")] = None,
     few_shot: Annotated[int | None, typer.Option(help="K examples per label from split=train rows.")] = None,
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy to score against (default: the one in use).")] = None,
+    fine_tune: Annotated[
+        bool, typer.Option("--fine-tune", help="First tune the local model on the taxonomy's (or few-shot) examples.")
+    ] = False,
     as_json: Json = False,
 ) -> None:
-    """Score the triage on labelled data (fresh temporary workspace; nothing learnt)."""
+    """Score the triage on labelled data (fresh temporary workspace; nothing learnt from scored rows)."""
     from fieldsignal.eval.runner import run_eval
     from fieldsignal.taxonomy import load_taxonomy
 
@@ -280,7 +300,8 @@ def eval_(
     if data is None and dupes is None:
         fail("give --data FILE.jsonl (and/or --dupes FILE.jsonl)", 2)
     s = settings()
-    report = run_eval(data, s, load_taxonomy(s.taxonomy), few_shot, dupes=dupes)
+    tax = load_taxonomy(taxonomy or s.taxonomy)
+    report = run_eval(data, s, tax, few_shot, dupes=dupes, fine_tune=fine_tune)
     if as_json:
         emit(report)
         return

@@ -140,6 +140,18 @@ class ImportReport(BaseModel):
     failures: list[ImportFailure] = []
 
 
+class TrainReport(BaseModel):
+    """What `fieldsignal train` did: the local model tuned on the workspace's labelled texts."""
+
+    version: str
+    texts: int
+    labels: int
+    reviewed_examples: int
+    steps: int
+    seconds: float
+    path: str
+
+
 class TallyRow(BaseModel):
     key: str | None
     signals: int

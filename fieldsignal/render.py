@@ -117,6 +117,13 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
         for point in curve:
             oos.add_row(f"{point['threshold']:.2f}", _pct(point["in_scope_accuracy"]), _pct(point["oos_recall"]))
         tables.append(oos)
+    for field, cal in (report.get("calibration") or {}).items():
+        rel = Table(title=f"{field}: confidence vs accuracy (ECE {_pct(cal['ece'])})", header_style="bold")
+        for col in ("Confidence", "n", "Mean confidence", "Accuracy"):
+            rel.add_column(col, justify="right")
+        for b in cal["bins"]:
+            rel.add_row(b["range"], str(b["n"]), _pct(b["confidence"]), _pct(b["accuracy"]))
+        tables.append(rel)
     for field in ("signal_type", "gap", "category", "label"):
         value = report.get(field)
         if not isinstance(value, dict) or not value.get("per_class"):

@@ -33,7 +33,7 @@ class Settings(BaseModel):
     llm_api_key: str | None = None
     llm_use: Literal["uncertain", "always", "never"] = "uncertain"
     token: str | None = None
-    review_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    review_threshold: float = Field(default=0.70, ge=0.0, le=1.0)
     max_note_bytes: int = 2_000_000
     max_container_bytes: int = 200_000_000
     lock_timeout_seconds: float = 15.0
@@ -49,6 +49,11 @@ class Settings(BaseModel):
     @property
     def cache_path(self) -> Path:
         return self.home / "cache"
+
+    @property
+    def tuned_model_path(self) -> Path:
+        """Where `fieldsignal train` keeps the local model fine-tuned on this workspace's labels."""
+        return self.home / "models" / "classifier"
 
     @property
     def outbox_path(self) -> Path:

@@ -26,6 +26,7 @@ from fieldsignal.models import (
     Signal,
     StatusChange,
     Tally,
+    TrainReport,
     TriageResult,
 )
 from fieldsignal.settings import Settings
@@ -64,6 +65,15 @@ class Workspace:
         inner = registry.create("embedder", self.settings.embedder, self.settings)
         return CachedEmbedder(inner, lookup=self._lookup_embeddings)
 
+    @cached_property
+    def gap_embedder(self) -> Any:
+        """The model `train` tuned for the gap classifier, or None (then the base model serves)."""
+        from fieldsignal.vectorstore.embedder import CachedEmbedder
+        from fieldsignal.vectorstore.tuned import tuned_embedder
+
+        tuned = tuned_embedder(self.settings.tuned_model_path) if self.settings.embedder == "minilm" else None
+        return CachedEmbedder(tuned, lookup=self._lookup_embeddings) if tuned else None
+
     def _lookup_embeddings(self, keys: list[str]) -> dict[str, Any]:
         if not self.settings.db_path.exists():
             return {}
@@ -78,7 +88,9 @@ class Workspace:
     def triage(self) -> Any:
         from fieldsignal.agent.triage import Triage
 
-        return Triage.build(self.taxonomy, self.embedder, self.settings.review_threshold, self._labelled())
+        return Triage.build(
+            self.taxonomy, self.embedder, self.settings.review_threshold, self._labelled(), self.gap_embedder
+        )
 
     def _labelled(self) -> list[Any]:
         if not self.learn or not self.settings.db_path.exists():
@@ -137,6 +149,8 @@ class Workspace:
             con.execute("BEGIN TRANSACTION")
             try:
                 repo.save_embeddings(con, self.embedder.name, self.embedder.take_new_entries())
+                if self.gap_embedder is not None:
+                    repo.save_embeddings(con, self.gap_embedder.name, self.gap_embedder.take_new_entries())
                 earlier = repo.dedupe_candidates(con)
                 offset = 0
                 for result in results:
@@ -269,6 +283,49 @@ class Workspace:
         settled = [self.review(s.id, who, Fix(gap=target), rebuild=False) for s in found.signals]
         self.__dict__.pop("triage", None)
         return settled
+
+    # ---------------------------------------------------------------- learning
+    def train(self, params: Any = None) -> TrainReport:
+        """Fine-tune the local model on every labelled gap text (SetFit-style), for the gap classifier.
+
+        Taxonomy descriptions and examples plus reviewed corrections; the model is saved in
+        the workspace and used by every later triage. Corrections made after training still
+        count at once (as prototypes and in the linear head); `train` again folds them in.
+        """
+        import hashlib
+        import json
+        import time
+
+        from fieldsignal.agent.finetune import FineTuneParams, fine_tune, labelled_texts
+        from fieldsignal.agent.triage import gap_training_texts
+        from fieldsignal.vectorstore.embedder import fresh_base_model
+        from fieldsignal.vectorstore.tuned import save_tuned
+
+        if self.settings.embedder != "minilm":
+            raise FieldsignalError("fine-tuning needs the local sentence model (embedder = minilm)")
+        labelled = self._labelled()
+        texts, labels = labelled_texts(gap_training_texts(self.taxonomy, labelled))
+        if len(set(labels)) < 2:
+            raise FieldsignalError("nothing to learn: fewer than two labels with examples")
+        params = params or FineTuneParams()
+        version = hashlib.sha256(json.dumps([texts, labels, repr(params)]).encode()).hexdigest()[:12]
+        started = time.perf_counter()
+        model = fresh_base_model()
+        steps = fine_tune(model, texts, labels, params)
+        path = self.settings.tuned_model_path
+        manifest = {"version": version, "texts": len(texts), "labels": len(set(labels)), "steps": steps}
+        save_tuned(model, path, manifest | {"trained_at": dt.datetime.now().isoformat(timespec="seconds")})
+        for cached in ("gap_embedder", "triage"):
+            self.__dict__.pop(cached, None)
+        return TrainReport(
+            version=version,
+            texts=len(texts),
+            labels=len(set(labels)),
+            reviewed_examples=len(labelled),
+            steps=steps,
+            seconds=round(time.perf_counter() - started, 1),
+            path=str(path),
+        )
 
     def reindex(self) -> dict[str, int]:
         """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""

@@ -30,6 +30,8 @@ def deal(text: str, known: tuple[str, ...] = ()):  # type: ignore[no-untyped-def
         ("Call notes – Quayside Logistics\n* wants replicas", "Quayside Logistics"),
         ("fwd from Jo: Tansy Mutual again wants a WAF", "Tansy Mutual"),
         ("anyone else hearing this? nothing specific, just a general gripe about idle billing", None),
+        ("tolland aerospace infosec team wants a WAF", "Tolland Aerospace"),
+        ("cresswell bank appsec - pen test questions again", "Cresswell Bank"),
     ],
 )
 def test_customer_from_a_notes_opening(text: str, customer: str | None) -> None:
@@ -87,3 +89,17 @@ def test_linear_head_learns_separable_labels() -> None:
     assert head is not None
     assert (head.proba(vectors).argmax(axis=1) == owner).mean() == 1.0
     assert LinearHead.fit(vectors[:5], owner[:5], 3) is None  # one label only: nothing to learn
+
+
+@pytest.mark.parametrize(
+    ("text", "win_cues"),
+    [
+        ("signed! the portal goes live next week", 1),
+        ("infosec: no WAF, no go-live", 0),
+        ("they need an SBOM before go-live", 0),
+        ("the network policy is holding up go-live", 0),
+        ("legal won't sign until the DPA is fixed", 0),
+    ],
+)
+def test_a_cue_that_did_not_happen_does_not_count(text: str, win_cues: int) -> None:
+    assert X.signal_cues(text).get("Win", 0) == win_cues

@@ -76,6 +76,18 @@ def test_unknown_limitation_is_proposed_as_a_new_gap(ws: Workspace) -> None:
     assert signal.needs_review
 
 
+def test_good_news_names_a_gap_only_when_it_states_a_limitation(ws: Workspace) -> None:
+    plain = "Signed!! Larchmont Credit Union went live with the branch scheduling app, $120k, on their own URL"
+    caveat = (
+        "Larchmont Credit Union signed, $120k. Still annoyed that each app bills around the clock "
+        "even when idle, they cannot scale it to zero"
+    )
+    results = ws.triage.triage([note_from_text(plain), note_from_text(caveat)])
+    first, second = (r.signals[0] for r in results)
+    assert first.signal_type.label == "Win" and first.gap.label is None, first
+    assert second.gap.label == "fixed-24x7-pricing", second  # a win with a caveat keeps its gap
+
+
 def test_reimport_is_a_no_op_and_reindex_rebuilds_chroma(ws: Workspace) -> None:
     items = list(read_paths([SAMPLES]))
     first = ws.add_notes(items)

@@ -100,7 +100,7 @@ class GapParams:
     segment_weight: float = 0.6  # the rest goes to the whole-note similarity
     keyword_bonus: float = 0.08
     known_threshold: float = 0.47  # below: not a known gap (similarity plus half the head vote)
-    temperature: float = 0.04
+    temperature: float = 0.03  # fitted on dev for calibration (bench/calibrate.py)
     multi_threshold: float = 0.45  # a second gap needs a segment this close to it
     multi_margin: float = 0.06  # ...and this far ahead of the primary gap in that segment
     max_signals: int = 3
@@ -191,7 +191,7 @@ class TypeParams:
     cue_weight: float = 0.5
     gap_bonus: float = 0.5
     competitor_bonus: float = 0.6
-    temperature: float = 0.35
+    temperature: float = 0.15  # fitted on dev for calibration (bench/calibrate.py)
     head_weight: float = 0.0
     # precedence when cues of several types match: earlier types win ties
     precedence: tuple[str, ...] = ("Loss", "Win", "Competitive", "Product Gap", "Opportunity")

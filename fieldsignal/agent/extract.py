@@ -37,7 +37,8 @@ _ORG_WORDS = re.compile(
     r"therapeutics|bio|biosciences|motors|automotive|foods|grocers?|retail|stores|markets?|group|capital|financial|"
     r"finance|payments|pay|credit union|labs|systems|industries|industrial|energy|logistics|partners|technologies|tech|"
     r"corp|inc|co|ltd|llc|gmbh|plc|holdings|airlines?|telecom|media|games|studios|networks|software|analytics|"
-    r"manufacturing|steel|chemicals?|apparel|brands|outfitters|trust|securities|investments|lending|university)\b",
+    r"manufacturing|steel|chemicals?|apparel|brands|outfitters|trust|securities|investments|lending|university|"
+    r"aerospace|foundry|utilities|airways|shipping|freight|mining|realty|robotics|semiconductors?)\b",
     re.I,
 )
 _LEAD = re.compile(
@@ -52,6 +53,12 @@ _LEAD = re.compile(
 )
 # "nothing blocking", "no blockers yet": the absence of a blocker is not a cue for one
 _NEGATED_BLOCKER = re.compile(r"\b(?:no|nothing|not|without|zero|never)\s+(?:\w+\s+)?block\w*", re.I)
+# "no go-live", "before it goes live", "won't sign": a cue that did not (yet) happen counts for nothing
+_NEGATED_BEFORE = re.compile(
+    r"\b(?:no|not|never|won'?t|wouldn'?t|didn'?t|without|before|until|unless|pending|blocks?|blocking|"
+    r"holds?|holding|delay(?:s|ed|ing)?|stall(?:s|ed|ing)?)\s+(?:\w+\s+)?$",
+    re.I,
+)
 _STOP = frozenset(
     w
     for line in (Path(__file__).parent / "not_names.txt").read_text(encoding="utf-8").splitlines()
@@ -155,7 +162,10 @@ class Extractor:
     def signal_cues(self, text: str) -> dict[str, int]:
         """How many cue matches each signal type has in the text."""
         text = _NEGATED_BLOCKER.sub(" ", text)
-        return {name: len(p.findall(text)) for name, p in self._type_cues.items()}
+        return {
+            name: sum(not _NEGATED_BEFORE.search(text[max(0, m.start() - 24) : m.start()]) for m in p.finditer(text))
+            for name, p in self._type_cues.items()
+        }
 
     def customer(
         self, text: str, subject: str | None = None, author: str | None = None, known: tuple[str, ...] = ()
@@ -198,11 +208,15 @@ class Extractor:
         if words[0][:1].isupper():  # "Acme Bank marketing:" - the name ends where lower case starts
             cut = next((i for i, w in enumerate(words) if w[:1].islower()), len(words))
             words = words[:cut] or words
-        name = _trim(" ".join(words), self._alias_words, people)
+        phrase = " ".join(words)
+        if phrase == phrase.lower():  # "marisco bank appsec -": a lower-case name ends at its last org word
+            ends = [m.end() for m in _ORG_WORDS.finditer(phrase)]
+            phrase = phrase[: ends[-1]] if ends else phrase
+        name = _trim(phrase, self._alias_words, people)
         if not name or name.lower() in _STOP:
             return None
         if name == name.lower():  # typed in lower case: "jasper grocers wants ...", every word a name word
-            if any(w in _STOP for w in match.group("name").lower().split()):
+            if any(w in _STOP for w in phrase.lower().split()):
                 return None
             name = " ".join(w[:1].upper() + w[1:] for w in name.split())
         return name

@@ -17,6 +17,7 @@ from fieldsignal.agent.classify import (
     NO_GAP_KEY,
     SPECIAL,
     GapClassifier,
+    GapDecision,
     Prototypes,
     TypeClassifier,
     softmax,
@@ -29,6 +30,7 @@ from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.vectorstore.embedder import Embedder
 
 EXCERPT_CHARS = 400
+GOOD_NEWS = ("Win", "Opportunity")
 # Plain-English failure and absence words: with the taxonomy's own limitation cues, what makes a
 # note that matches no known gap a new-gap proposal rather than "no gap".
 _FAILURE = (
@@ -48,6 +50,14 @@ def gap_prototype_texts(taxonomy: Taxonomy) -> dict[str, list[str]]:
     return {g.slug: [g.description, f"{g.name}: {g.use_case_blocked}".strip(": "), *g.examples] for g in taxonomy.gaps}
 
 
+def gap_training_texts(taxonomy: Taxonomy, labelled: Sequence[LabelledExample] = ()) -> dict[str, list[str]]:
+    """Every labelled text of the gap classifier: taxonomy prototypes plus reviewed corrections."""
+    texts = gap_prototype_texts(taxonomy)
+    for example in labelled:
+        texts.setdefault(_gap_key(example), []).append(example.text)
+    return texts
+
+
 @dataclass
 class Triage:
     taxonomy: Taxonomy
@@ -55,21 +65,25 @@ class Triage:
     gaps: GapClassifier
     types: TypeClassifier | None
     extractor: Extractor
-    review_threshold: float = 0.55
+    review_threshold: float = 0.70
+    gap_embedder: Embedder | None = None  # a model fine-tuned on the gap labels, if trained
 
     @classmethod
     def build(
         cls,
         taxonomy: Taxonomy,
         embedder: Embedder,
-        review_threshold: float = 0.55,
+        review_threshold: float = 0.70,
         labelled: Sequence[LabelledExample] = (),
+        gap_embedder: Embedder | None = None,
     ) -> Triage:
-        """`labelled`: reviewed examples; each joins its gap's and its type's prototypes."""
-        texts = gap_prototype_texts(taxonomy)
-        for example in labelled:
-            texts.setdefault(_gap_key(example), []).append(example.text)
-        gap_protos = Prototypes.build(texts, embedder.encode)
+        """`labelled`: reviewed examples; each joins its gap's and its type's prototypes.
+
+        `gap_embedder`: the model `fieldsignal train` tuned on the gap labels; the gap
+        classifier then reads its vectors, the rest (type, excerpts) the base model's.
+        """
+        texts = gap_training_texts(taxonomy, labelled)
+        gap_protos = Prototypes.build(texts, (gap_embedder or embedder).encode)
         limitation = next((t for t in taxonomy.signal_types if t.name == "Product Gap"), None)
         cues = [*(limitation.cues if limitation else []), _FAILURE]
         cue = re.compile("|".join(f"(?:{c})" for c in cues), re.I)
@@ -81,21 +95,21 @@ class Triage:
                 if example.signal_type in type_texts:
                     type_texts[example.signal_type].append(example.text)
             types = TypeClassifier(Prototypes.build(type_texts, embedder.encode))
-        return cls(
-            taxonomy, embedder, GapClassifier(gap_protos, keywords, cue), types, Extractor(taxonomy), review_threshold
-        )
+        gaps = GapClassifier(gap_protos, keywords, cue)
+        return cls(taxonomy, embedder, gaps, types, Extractor(taxonomy), review_threshold, gap_embedder)
 
     # ---------------------------------------------------------------- public
     def triage(self, notes: Sequence[NoteInput], known_customers: tuple[str, ...] = ()) -> list[TriageResult]:
         pieces = [segments(n.text) for n in notes]
         flat = [s for p in pieces for s in p]
         vectors = self.embedder.encode(flat)
+        gap_vectors = self.gap_embedder.encode(flat) if self.gap_embedder else vectors
         results = []
         start = 0
         for note, segs in zip(notes, pieces, strict=True):
-            seg_vectors = vectors[start : start + len(segs)]
-            start += len(segs)
-            results.append(self._one(note, segs, seg_vectors, known_customers))
+            end = start + len(segs)
+            results.append(self._one(note, segs, vectors[start:end], gap_vectors[start:end], known_customers))
+            start = end
         return results
 
     def note_vector(self, seg_vectors: np.ndarray, segs: Sequence[str]) -> np.ndarray:
@@ -106,23 +120,41 @@ class Triage:
 
     # ---------------------------------------------------------------- internals
     def _one(
-        self, note: NoteInput, segs: list[str], seg_vectors: np.ndarray, known_customers: tuple[str, ...]
+        self,
+        note: NoteInput,
+        segs: list[str],
+        seg_vectors: np.ndarray,
+        gap_vectors: np.ndarray,
+        known_customers: tuple[str, ...],
     ) -> TriageResult:
         note_vec = self.note_vector(seg_vectors, segs)
-        decision = self.gaps.decide(note.text, seg_vectors, note_vec, segs)
+        gap_note_vec = self.note_vector(gap_vectors, segs) if self.gap_embedder else note_vec
+        decision = self.gaps.decide(note.text, gap_vectors, gap_note_vec, segs)
         deal = self.extractor.extract(note, known_customers)
         has_gap = decision.primary.label is not None
         signal_type = self._type(note.text, note_vec, has_gap, deal.competitor is not None)
-        if decision.primary.label == NEW_GAP and signal_type.label in ("Win", "Opportunity"):
-            # good news that matches no known gap proposes none
-            decision.primary = decision.primary.model_copy(update={"label": None})
+        if signal_type.label in GOOD_NEWS:
+            self._good_news(note.text, decision, signal_type)
         deal = deal.model_copy(update={"lost_deal": signal_type.label == "Loss"})
-        primary_excerpt = self._excerpt(note.text, segs, seg_vectors, decision.primary.label)
+        primary_excerpt = self._excerpt(note.text, segs, gap_vectors, decision.primary.label)
         drafts = [self._draft(decision.primary, signal_type, deal, primary_excerpt, note.text, decision.scores)]
         for label, score, index in decision.others:
             gap = Scored(label=label, confidence=round(min(0.95, score + 0.2), 3))
             drafts.append(self._draft(gap, signal_type, deal, segs[index], segs[index], None))
         return TriageResult(note=note, note_hash=content_hash(note.text), signals=drafts)
+
+    def _good_news(self, text: str, decision: GapDecision, signal_type: Scored) -> None:
+        """Good news never proposes a new gap; a win names a known gap only when it states a limitation.
+
+        (An opportunity keeps its gap: "they'd go ahead if X" is how a blocker is often first heard.)
+        """
+        label = decision.primary.label
+        stated = bool(self.gaps.limitation_cue and self.gaps.limitation_cue.search(text))
+        if label is None or (label != NEW_GAP and (stated or signal_type.label != "Win")):
+            return
+        alternatives = [(label, decision.primary.confidence)] if label != NEW_GAP else []
+        decision.primary = Scored(label=None, confidence=signal_type.confidence, alternatives=alternatives)
+        decision.others = []
 
     def _type(self, text: str, note_vec: np.ndarray, has_gap: bool, has_competitor: bool) -> Scored:
         if self.types is None:

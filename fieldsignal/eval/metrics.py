@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -72,3 +73,32 @@ def set_prf(gold_sets: Sequence[set[str]], pred_sets: Sequence[set[str]]) -> dic
     recall = tp / n_gold if n_gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "n": len(gold_sets)}
+
+
+CALIBRATION_EDGES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
+
+
+def calibration(confidence: Sequence[float], correct: Sequence[bool]) -> dict[str, Any]:
+    """Reliability of a confidence: per bin, its mean and the accuracy seen; ECE is their weighted gap.
+
+    A well-calibrated 0.8 is right eight times in ten, so a review threshold means what it says.
+    """
+    n = len(confidence)
+    bins = []
+    ece = 0.0
+    for low, high in itertools.pairwise(CALIBRATION_EDGES):
+        members = [(c, ok) for c, ok in zip(confidence, correct, strict=True) if low <= c < high]
+        if not members:
+            continue
+        mean_conf = sum(c for c, _ in members) / len(members)
+        accuracy = sum(ok for _, ok in members) / len(members)
+        ece += len(members) / n * abs(mean_conf - accuracy)
+        bins.append(
+            {
+                "range": f"{low:.1f}-{min(high, 1.0):.1f}",
+                "n": len(members),
+                "confidence": round(mean_conf, 4),
+                "accuracy": round(accuracy, 4),
+            }
+        )
+    return {"ece": round(ece, 4) if n else None, "bins": bins}

@@ -19,7 +19,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from fieldsignal.errors import InputError
-from fieldsignal.eval.metrics import classification_report, confusions, norm_label, norm_name, set_prf
+from fieldsignal.eval.metrics import (
+    calibration,
+    classification_report,
+    confusions,
+    norm_label,
+    norm_name,
+    set_prf,
+)
 from fieldsignal.models import NEW_GAP, NoteInput, TriageResult
 from fieldsignal.settings import Settings
 from fieldsignal.taxonomy import Taxonomy, taxonomy_from_labels
@@ -74,6 +81,7 @@ def run_eval(
     few_shot: int | None = None,
     seed: int = 13,
     dupes: Path | None = None,
+    fine_tune: bool = False,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     rows, present = load_rows(data) if data else ([], [])
@@ -81,7 +89,10 @@ def run_eval(
         fresh = settings.model_copy(update={"home": Path(home), "vectorstore": "memory"})
         report: dict[str, Any] = {}
         if rows:
-            report = _few_shot(rows, fresh, few_shot, seed) if few_shot else _full(rows, present, fresh, taxonomy)
+            if few_shot:
+                report = _few_shot(rows, fresh, few_shot, seed, fine_tune)
+            else:
+                report = _full(rows, present, fresh, taxonomy, fine_tune)
         if dupes:
             from fieldsignal.eval.dupes import load_pairs, score_pairs
 
@@ -89,6 +100,7 @@ def run_eval(
             texts = {r.id: r.text for r in rows if r.id}
             report["dupes"] = score_pairs(ws, load_pairs(dupes), texts)
     report["mode"] = "llm" if settings.llm_enabled else "offline"
+    report["fine_tuned"] = fine_tune
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report
 
@@ -110,8 +122,18 @@ def _gap_key(value: str | None, taxonomy: Taxonomy) -> str | None:
     return gap.slug if gap else f"unknown:{value}"
 
 
-def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
+def _workspace(settings: Settings, taxonomy: Taxonomy, fine_tune: bool) -> Workspace:
+    """A workspace that learns nothing from the rows; tuned on the taxonomy's own examples if asked."""
     ws = Workspace(settings, taxonomy, learn=False)
+    if fine_tune:
+        ws.train()
+    return ws
+
+
+def _full(
+    rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy, fine_tune: bool = False
+) -> dict[str, Any]:
+    ws = _workspace(settings, taxonomy, fine_tune)
     results = _triage(ws, rows)
     report: dict[str, Any] = {}
     for field in FIELDS:
@@ -127,7 +149,24 @@ def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxo
         pred_sets = [{s.gap.label for s in res.signals if s.gap.label} for _, res in multi]
         report["gap_set"] = set_prf(gold_sets, pred_sets)
     report["review"] = _review_stats(rows, results, taxonomy)
+    report["calibration"] = _calibration(rows, present, results, taxonomy)
     return report
+
+
+def _calibration(
+    rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], taxonomy: Taxonomy
+) -> dict[str, Any]:
+    """Reliability of the gap and type confidences of each note's primary signal."""
+    out: dict[str, Any] = {}
+    for field, attr in (("gap", "gap"), ("signal_type", "signal_type")):
+        scored = [
+            (getattr(res.signals[0], attr).confidence, _gold(field, row, taxonomy) == _pred(field, res, row, taxonomy))
+            for row, res, keys in zip(rows, results, present, strict=True)
+            if field in keys
+        ]
+        if scored:
+            out[field] = calibration([c for c, _ in scored], [ok for _, ok in scored])
+    return out
 
 
 def _gold(field: str, row: EvalRow, taxonomy: Taxonomy) -> Any:
@@ -153,6 +192,9 @@ def _pred(field: str, res: TriageResult, row: EvalRow, taxonomy: Taxonomy) -> An
     if field == "signal_type":
         return norm_label(primary.signal_type.label)
     if field == "category":
+        gold_gaps = {_gap_key(g, taxonomy) for g in (row.gaps or [])}
+        if len(gold_gaps) > 1 and any(s.gap.label in gold_gaps for s in res.signals):
+            return norm_label(row.category)  # as for the gap: any of a multi-gap note's gaps is right
         return norm_label(primary.category.label)
     value = getattr(primary.deal, field)
     if field in ("industry", "archetype"):
@@ -177,7 +219,7 @@ def _review_stats(rows: list[EvalRow], results: list[TriageResult], taxonomy: Ta
     }
 
 
-def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int) -> dict[str, Any]:
+def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int, fine_tune: bool = False) -> dict[str, Any]:
     by_label: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         if row.split == "train" and row.label and row.label.lower() not in OUT_OF_SCOPE:
@@ -190,7 +232,7 @@ def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int) -> dic
     test = [r for r in rows if r.split == "test"]
     if not test:
         raise InputError("--few-shot needs rows with split 'test' to score")
-    ws = Workspace(settings, taxonomy, learn=False)
+    ws = _workspace(settings, taxonomy, fine_tune)
     results = _triage(ws, test)
     names = {g.slug: g.name for g in taxonomy.gaps}
     gold = [None if (r.label or "").lower() in OUT_OF_SCOPE else r.label for r in test]

