@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from fieldsignal.cli_gaps import gaps_app
+from fieldsignal.cli_llm import llm_app
 from fieldsignal.cli_review import review_app
 from fieldsignal.cli_support import Json, Since, Until, emit, fail, settings, state, workspace
 from fieldsignal.errors import FieldsignalError, InputError
@@ -25,6 +26,7 @@ taxonomy_app = typer.Typer(help="Show or check a taxonomy file.", no_args_is_hel
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(review_app, name="review")
 app.add_typer(gaps_app, name="gaps")
+app.add_typer(llm_app, name="llm")
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 
@@ -77,6 +79,8 @@ def _report(ws: Any, report: Any, as_json: bool) -> None:
             for sid in report.signal_ids:
                 console.print(signal_line(ws.show(sid)["signal"]), highlight=False)
         console.print(import_summary(report), highlight=False)
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for failure in report.failures:
         err.print(f"[red]failed:[/] {escape(failure.error)}", highlight=False)
     if report.failures:

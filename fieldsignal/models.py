@@ -75,6 +75,8 @@ class SignalDraft(BaseModel):
     needs_review: bool = False
     review_reasons: list[str] = []
     decided_by: DecidedBy = "offline"
+    llm_model: str | None = None  # the model that decided, when decided_by is "llm"
+    prompt_id: str | None = None  # and the prompt version it was given
 
 
 class TriageResult(BaseModel):
@@ -111,6 +113,8 @@ class Signal(BaseModel):
     needs_review: bool
     duplicate_of: int | None
     decided_by: DecidedBy
+    llm_model: str | None = None
+    prompt_id: str | None = None
     excerpt: str
     created_at: dt.datetime
 
@@ -138,6 +142,8 @@ class ImportReport(BaseModel):
     duplicates_linked: int = 0
     signal_ids: list[int] = []
     failures: list[ImportFailure] = []
+    llm_calls: int = 0
+    warnings: list[str] = []  # e.g. the LLM was unreachable and the offline result was kept
 
 
 class TrainReport(BaseModel):

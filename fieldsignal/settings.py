@@ -32,6 +32,12 @@ class Settings(BaseModel):
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_use: Literal["uncertain", "always", "never"] = "uncertain"
+    llm_provider: Literal["openai", "azure"] = "openai"  # openai: OpenAI, Databricks serving, vLLM, Ollama
+    llm_api_version: str | None = None  # Azure OpenAI only
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)  # 429 and 5xx, with backoff
+    llm_concurrency: int = Field(default=4, ge=1, le=64)
+    llm_redact_customers: bool = True  # customer names leave the machine as placeholders
     token: str | None = None
     review_threshold: float = Field(default=0.70, ge=0.0, le=1.0)
     max_note_bytes: int = 2_000_000

@@ -128,7 +128,12 @@ class Workspace:
         fresh = [n for h, n in unique.items() if h not in known]
         report.notes_skipped_duplicate += len(notes) - len(fresh)
         results = self.triage.triage(fresh, customers) if fresh else []
-        ids, vectors, dupes = self._save(results)
+        assisted = self._assist(results, customers)
+        if assisted is not None:
+            results = assisted.results
+            report.llm_calls += assisted.calls
+            report.warnings += [w for w in assisted.warnings if w not in report.warnings]
+        ids, vectors, dupes = self._save(results, assisted)
         report.duplicates_linked += dupes
         report.notes_added += len(results)
         report.signals_added += len(ids)
@@ -138,7 +143,51 @@ class Workspace:
         if progress:
             progress(len(notes))
 
-    def _save(self, results: list[TriageResult]) -> tuple[list[int], Any, int]:
+    def triage_notes(self, notes: list[NoteInput]) -> list[TriageResult]:
+        """Triage without storing (eval, previews): offline, then the LLM's pass when configured."""
+        results = self.triage.triage(notes)
+        assisted = self._assist(results, ())
+        return assisted.results if assisted is not None else results
+
+    def _assist(self, results: list[TriageResult], customers: tuple[str, ...]) -> Any:
+        """The LLM's pass over the uncertain results (None when no endpoint is configured)."""
+        if self.llm is None or not results:
+            return None
+        from fieldsignal.store.llm import lookup_cache
+
+        def cached(keys: list[str]) -> dict[str, str]:
+            if not self.settings.db_path.exists():
+                return {}
+            with self.store() as con:
+                return lookup_cache(con, keys)
+
+        return self.llm.refine(results, cached, customers)
+
+    @cached_property
+    def llm(self) -> Any:
+        """The LLM assistant, or None when the workspace is offline (no model, or llm_use = never)."""
+        if not self.settings.llm_enabled:
+            return None
+        from fieldsignal.agent.llm.assist import LLMAssist
+
+        return LLMAssist(
+            chat=registry.create("llm", self.settings.llm_provider, self.settings),
+            taxonomy=self.taxonomy,
+            use=self.settings.llm_use,
+            concurrency=self.settings.llm_concurrency,
+            redact_customers=self.settings.llm_redact_customers,
+            examples=self._nearest_examples,
+        )
+
+    def _nearest_examples(self, result: TriageResult) -> list[tuple[str, str]]:
+        from fieldsignal.agent.classify import NEW_GAP_KEY, NO_GAP_KEY
+
+        protos = self.triage.gaps.prototypes
+        vector = (self.gap_embedder or self.embedder).encode([result.note.text])[0]
+        names = {NO_GAP_KEY: "null", NEW_GAP_KEY: NEW_GAP}
+        return [(names.get(label, label), text) for label, text, _ in protos.nearest(vector, 4)]
+
+    def _save(self, results: list[TriageResult], assisted: Any = None) -> tuple[list[int], Any, int]:
         excerpts = [d.excerpt for r in results for d in r.signals]
         vectors = self.embedder.encode(excerpts)
         keys = [self.embedder.key(t) for t in excerpts]
@@ -149,6 +198,11 @@ class Workspace:
             con.execute("BEGIN TRANSACTION")
             try:
                 repo.save_embeddings(con, self.embedder.name, self.embedder.take_new_entries())
+                if assisted is not None:
+                    from fieldsignal.store.llm import record_usage, save_cache
+
+                    save_cache(con, assisted.cache_entries, now)
+                    record_usage(con, assisted.usage)
                 if self.gap_embedder is not None:
                     repo.save_embeddings(con, self.gap_embedder.name, self.gap_embedder.take_new_entries())
                 earlier = repo.dedupe_candidates(con)
@@ -219,6 +273,14 @@ class Workspace:
         with self.store() as con:
             return repo.review_queue(con)
 
+    def llm_usage(self, since: dt.date | None = None) -> list[Any]:
+        from fieldsignal.store.llm import usage_summary
+
+        if not self.settings.db_path.exists():
+            return []
+        with self.store() as con:
+            return usage_summary(con, since)
+
     def tally(self, by: str = "gap", since: dt.date | None = None, until: dt.date | None = None) -> Tally:
         with self.store() as con:
             return run_tally(con, by, since, until)
@@ -286,46 +348,15 @@ class Workspace:
 
     # ---------------------------------------------------------------- learning
     def train(self, params: Any = None) -> TrainReport:
-        """Fine-tune the local model on every labelled gap text (SetFit-style), for the gap classifier.
-
-        Taxonomy descriptions and examples plus reviewed corrections; the model is saved in
-        the workspace and used by every later triage. Corrections made after training still
-        count at once (as prototypes and in the linear head); `train` again folds them in.
-        """
-        import hashlib
-        import json
-        import time
-
-        from fieldsignal.agent.finetune import FineTuneParams, fine_tune, labelled_texts
-        from fieldsignal.agent.triage import gap_training_texts
-        from fieldsignal.vectorstore.embedder import fresh_base_model
-        from fieldsignal.vectorstore.tuned import save_tuned
+        """Fine-tune the local model on every labelled gap text (see agent.training)."""
+        from fieldsignal.agent.training import tune_classifier
 
         if self.settings.embedder != "minilm":
             raise FieldsignalError("fine-tuning needs the local sentence model (embedder = minilm)")
-        labelled = self._labelled()
-        texts, labels = labelled_texts(gap_training_texts(self.taxonomy, labelled))
-        if len(set(labels)) < 2:
-            raise FieldsignalError("nothing to learn: fewer than two labels with examples")
-        params = params or FineTuneParams()
-        version = hashlib.sha256(json.dumps([texts, labels, repr(params)]).encode()).hexdigest()[:12]
-        started = time.perf_counter()
-        model = fresh_base_model()
-        steps = fine_tune(model, texts, labels, params)
-        path = self.settings.tuned_model_path
-        manifest = {"version": version, "texts": len(texts), "labels": len(set(labels)), "steps": steps}
-        save_tuned(model, path, manifest | {"trained_at": dt.datetime.now().isoformat(timespec="seconds")})
+        report = tune_classifier(self.settings.tuned_model_path, self.taxonomy, self._labelled(), params)
         for cached in ("gap_embedder", "triage"):
             self.__dict__.pop(cached, None)
-        return TrainReport(
-            version=version,
-            texts=len(texts),
-            labels=len(set(labels)),
-            reviewed_examples=len(labelled),
-            steps=steps,
-            seconds=round(time.perf_counter() - started, 1),
-            path=str(path),
-        )
+        return report
 
     def reindex(self) -> dict[str, int]:
         """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""

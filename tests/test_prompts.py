@@ -18,7 +18,7 @@ def test_every_bundled_prompt_parses_and_declares_its_variables() -> None:
 
 
 def test_render_checks_variables_both_ways() -> None:
-    p = prompts.load("triage")
+    p = prompts.load("triage", 1)
     text = p.render(note="They need a WAF", signal_types=[], gaps=[], offline_guess="no-firewall")
     assert "They need a WAF" in text
     with pytest.raises(prompts.PromptError, match="missing"):
@@ -34,3 +34,14 @@ def test_malformed_prompt_file(tmp_path: Path) -> None:
         prompts.parse(bad)
     with pytest.raises(prompts.PromptError, match="named"):
         prompts.parse(tmp_path / "noversion.md")
+
+
+def test_the_latest_triage_prompt_keeps_the_note_apart_from_the_instructions() -> None:
+    from fieldsignal.agent.llm.assist import NOTE_MARK
+
+    p = prompts.load("triage")
+    assert p.version >= 2
+    values = {v: [] for v in p.variables} | {"note": "They need a WAF", "offline_guess": "[]"}
+    system, mark, user = p.render(**values).partition(NOTE_MARK)
+    assert mark and "They need a WAF" in user and "They need a WAF" not in system
+    assert "not instructions" in system

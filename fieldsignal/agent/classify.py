@@ -34,6 +34,7 @@ class Prototypes:
     labels: list[str]
     vectors: np.ndarray  # (n, dim), normalised
     owner: np.ndarray  # (n,) index into labels
+    texts: list[str] = field(default_factory=list)  # row i's text (few-shot examples for the LLM)
     _head: LinearHead | None = None
     _head_fitted: bool = False
 
@@ -43,15 +44,15 @@ class Prototypes:
         texts = [t for label in labels for t in texts_by_label[label]]
         owner = np.asarray([i for i, label in enumerate(labels) for _ in texts_by_label[label]], dtype=np.int64)
         vectors = encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)  # type: ignore[operator]
-        return cls(labels, np.asarray(vectors, dtype=np.float32), owner)
+        return cls(labels, np.asarray(vectors, dtype=np.float32), owner, texts)
 
-    def extend(self, label: str, vectors: np.ndarray) -> None:
-        if label not in self.labels:
-            self.labels.append(label)
-        index = self.labels.index(label)
-        self.vectors = np.vstack([self.vectors, vectors]) if len(self.vectors) else vectors
-        self.owner = np.concatenate([self.owner, np.full(len(vectors), index, dtype=np.int64)])
-        self._head, self._head_fitted = None, False
+    def nearest(self, query: np.ndarray, k: int = 4) -> list[tuple[str, str, float]]:
+        """The k labelled texts closest to a query vector: (label, text, cosine)."""
+        if not len(self.vectors) or not self.texts:
+            return []
+        sims = self.vectors @ query
+        order = np.argsort(-sims)[:k]
+        return [(self.labels[int(self.owner[i])], self.texts[i], float(sims[i])) for i in order]
 
     def head(self, queries: np.ndarray) -> np.ndarray:
         """(q, n_labels) probabilities from a linear head fitted on the labelled vectors (0 if none)."""

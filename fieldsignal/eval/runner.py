@@ -109,7 +109,7 @@ def _triage(ws: Workspace, rows: list[EvalRow]) -> list[TriageResult]:
     notes = [NoteInput(text=r.text, author=r.author) for r in rows]
     results: list[TriageResult] = []
     for start in range(0, len(notes), 64):
-        results += ws.triage.triage(notes[start : start + 64])
+        results += ws.triage_notes(notes[start : start + 64])
     return results
 
 

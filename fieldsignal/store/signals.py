@@ -19,7 +19,7 @@ SIGNAL_COLUMNS = (
     "id, note_id, signal_date AS date, source, signal_type, category, gap, gap_name, new_gap_label, "
     "use_case_blocked, customer, industry, archetype, competitor, lost_deal, acv_usd, pm_ticket, "
     "status, author, confidence, type_confidence, gap_confidence, needs_review, duplicate_of, "
-    "decided_by, excerpt, created_at"
+    "decided_by, llm_model, prompt_id, excerpt, created_at"
 )
 
 
@@ -88,8 +88,8 @@ def _insert_signal(con: Any, note_id: int, source: str, d: SignalDraft, taxonomy
         "INSERT INTO signals (note_id, signal_date, source, signal_type, category, gap, gap_name, "
         "new_gap_label, use_case_blocked, customer, industry, archetype, competitor, lost_deal, acv_usd, "
         "author, confidence, type_confidence, gap_confidence, category_confidence, alternatives, "
-        "needs_review, decided_by, excerpt, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "needs_review, decided_by, llm_model, prompt_id, excerpt, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [
             note_id,
             signal_date,
@@ -114,6 +114,8 @@ def _insert_signal(con: Any, note_id: int, source: str, d: SignalDraft, taxonomy
             alternatives,
             d.needs_review,
             d.decided_by,
+            d.llm_model,
+            d.prompt_id,
             d.excerpt,
             now,
         ],

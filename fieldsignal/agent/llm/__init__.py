@@ -1,0 +1,1 @@
+"""LLM-assisted triage: providers, the answer schema, redaction-aware calls, cache and usage."""
