@@ -188,6 +188,8 @@ def show(signal_id: int, as_json: Json = False) -> None:
     s, note = details["signal"], details["note"]
     console.print(signal_line(s), highlight=False)
     console.print(f"[dim]note {note['id']} · {note['source']} · {note['author'] or 'unknown author'} · {s.date}[/]")
+    decided = f"{s.decided_by} ({s.llm_model}, {s.prompt_id})" if s.decided_by == "llm" else s.decided_by
+    console.print(f"[dim]decided by {decided}[/]")
     console.print(note["text"], highlight=False, markup=False)
     for field, alts in details["alternatives"].items():
         if alts:

@@ -35,15 +35,20 @@ class FakeOpenAI:
         self.responder: Responder | None = None
         self.requests: list[dict[str, Any]] = []
         self.headers_seen: list[dict[str, str]] = []
+        self.paths: list[str] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
-    def base_url(self) -> str:
+    def root(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return f"http://{host!s}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root}/v1"
 
     def start(self) -> FakeOpenAI:
         self._thread.start()
@@ -86,7 +91,8 @@ class FakeOpenAI:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.headers_seen.append({k.lower(): v for k, v in self.headers.items()})
-                if not self.path.rstrip("/").endswith("/chat/completions"):
+                fake.paths.append(self.path)
+                if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
                     return
                 reply = fake._next(body)

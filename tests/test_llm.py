@@ -188,13 +188,18 @@ def test_concurrency_is_limited(tmp_path: Path, fake: FakeOpenAI) -> None:
     assert report.llm_calls == 6 and peak[0] == 2
 
 
-def test_uncertain_mode_only_sends_what_the_offline_triage_is_unsure_of(tmp_path: Path, fake: FakeOpenAI) -> None:
-    fake.script(Reply(answer("Product Gap", "no-firewall")))
+def test_uncertain_mode_sends_only_unsure_multi_gap_or_customerless_notes(tmp_path: Path, fake: FakeOpenAI) -> None:
     ws = Workspace(llm_settings(tmp_path, fake, llm_use="uncertain"))
-    results = ws.triage.triage([NoteInput(text=NOTE), NoteInput(text="hello")])
-    sure = [r for r in results if not any(s.needs_review for s in r.signals) and len(r.signals) == 1]
-    outcome = ws._assist(results, ())
-    assert outcome.calls == len(results) - len(sure)
+    (base,) = ws.triage.triage([NoteInput(text=NOTE)])
+    sure = base.signals[0].model_copy(update={"needs_review": False})
+    sure = sure.model_copy(update={"deal": sure.deal.model_copy(update={"customer": "Kestrel Bank"})})
+    unsure = sure.model_copy(update={"needs_review": True})
+    nameless = sure.model_copy(update={"deal": sure.deal.model_copy(update={"customer": None})})
+    cases = [([sure], False), ([unsure], True), ([sure, sure], True), ([nameless], True)]
+    for signals, expected in cases:
+        assert ws.llm.wanted(base.model_copy(update={"signals": list(signals)})) is expected
+    outcome = ws._assist([base.model_copy(update={"signals": [sure]})], ())
+    assert outcome.calls == 0 and not fake.requests
 
 
 def test_redaction_restores_what_it_replaced() -> None:
@@ -231,3 +236,25 @@ def test_eval_reports_llm_mode(tmp_path: Path, fake: FakeOpenAI) -> None:
     report = run_eval(data, llm_settings(tmp_path, fake), load_taxonomy())
     assert report["mode"] == "llm" and report["gap"]["accuracy"] == 1.0
     assert len(fake.requests) == 1
+
+
+def test_review_keeps_who_decided_on_accept_and_says_human_on_fix(tmp_path: Path, fake: FakeOpenAI) -> None:
+    from fieldsignal.store.review import Fix
+
+    proposal = {"signals": [{"signal_type": "Product Gap", "gap": "new gap candidate", "new_gap_label": "R apps"}]}
+    fake.script(Reply(json.dumps(proposal | {"deal": {}})))
+    ws = Workspace(llm_settings(tmp_path, fake))
+    _, (a,) = add(ws, "Tamar Labs asks whether apps can run their R Shiny dashboards. they can't today")
+    _, (b,) = add(ws, "Ostler Freight: their analysts only write R; no way to host shiny on apps")
+    assert a.needs_review and a.new_gap_label == "R apps" and a.decided_by == "llm"
+    assert ws.review(a.id, "ana").decided_by == "llm"
+    assert ws.review(b.id, "ana", Fix(gap="none")).decided_by == "human"
+
+
+def test_azure_openai_speaks_to_its_deployment_route(tmp_path: Path, fake: FakeOpenAI) -> None:
+    fake.script(Reply(answer("Loss", "no-firewall")))
+    s = llm_settings(tmp_path, fake, llm_provider="azure", llm_base_url=fake.root, llm_api_version="2024-10-21")
+    _, (signal,) = add(Workspace(s), NOTE)
+    assert signal.decided_by == "llm"
+    assert fake.paths[0].startswith("/openai/deployments/fake-model/chat/completions?api-version=2024-10-21")
+    assert fake.headers_seen[0]["api-key"] == "sk-test"

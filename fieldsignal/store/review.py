@@ -77,7 +77,9 @@ def resolve(con: Any, taxonomy: Taxonomy, signal_id: int, who: str, now: dt.date
     """
     get_signal(con, signal_id)
     updates = _updates(taxonomy, fix) if fix else {}
-    updates |= {"needs_review": False, "decided_by": "human" if updates else "offline"}
+    updates["needs_review"] = False
+    if len(updates) > 1:  # a fix that changed something: a person decided (an accept keeps who decided)
+        updates["decided_by"] = "human"
     if fix:
         updates |= {"confidence": 1.0, "type_confidence": 1.0, "gap_confidence": 1.0}
     assignments = ", ".join(f"{column} = ?" for column in updates)

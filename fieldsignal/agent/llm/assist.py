@@ -64,7 +64,9 @@ class LLMAssist:
             return False
         if self.use == "always":
             return True
-        return len(result.signals) > 1 or any(s.needs_review for s in result.signals)
+        # unsure, several gaps in one note, or a field the offline extractor could not find
+        unsure = any(s.needs_review for s in result.signals)
+        return unsure or len(result.signals) > 1 or result.signals[0].deal.customer is None
 
     def refine(
         self, results: Sequence[TriageResult], cached: Callable[[list[str]], dict[str, str]], known: Sequence[str] = ()
