@@ -34,6 +34,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_triage.py
+	$(BIN)/python bench/bench_memos.py
 
 eval: $(STAMP)
 	$(BIN)/fieldsignal eval --data fieldsignal/eval/data/dev.jsonl

@@ -12,6 +12,7 @@ import typer
 
 from fieldsignal.cli_gaps import gaps_app
 from fieldsignal.cli_llm import llm_app
+from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
 from fieldsignal.cli_review import review_app
 from fieldsignal.cli_support import Json, Since, Until, emit, fail, settings, state, workspace
 from fieldsignal.errors import FieldsignalError, InputError
@@ -27,6 +28,9 @@ app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(review_app, name="review")
 app.add_typer(gaps_app, name="gaps")
 app.add_typer(llm_app, name="llm")
+app.add_typer(memo_app, name="memo")
+app.add_typer(drafts_app, name="drafts")
+app.command("metrics")(metrics_command)
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 
@@ -275,13 +279,20 @@ def demo(as_json: Json = False) -> None:
     state.home = s.home
     ws, report = _run_import(items, as_json)
     t = ws.tally("gap")
+    weeks = [r.key for r in ws.tally("week").rows if r.key]
+    memo = ws.desk.draft("weekly", weeks[-1], "demo", dt.datetime.now().replace(microsecond=0)) if weeks else None
     if as_json:
-        emit({"workspace": s.home, "report": report, "tally": t})
+        emit({"workspace": s.home, "report": report, "tally": t, "memo": memo})
         return
+    from rich.markdown import Markdown
+
     from fieldsignal.render import console, import_summary, tally_table
 
     console.print(import_summary(report), highlight=False)
     console.print(tally_table(t))
+    if memo is not None:
+        console.rule(f"weekly memo draft {memo.id} (stored for review: fieldsignal drafts show {memo.id})")
+        console.print(Markdown(memo.latest.body))
     console.print(f"Review queue: {t.review_queue} signals.  Explore: FIELDSIGNAL_HOME={s.home} fieldsignal list")
 
 

@@ -81,6 +81,20 @@ class Workspace:
             return repo.lookup_embeddings(con, keys)
 
     @cached_property
+    def desk(self) -> Any:
+        """Memo drafts: compose, edit, approve, publish (agent.synthesis.desk)."""
+        from fieldsignal.agent.synthesis.desk import Desk
+
+        chat = self.llm.chat if self.llm is not None else None
+        return Desk(self.store, self.taxonomy, self.settings.outbox_path, chat, self.settings.llm_redact_customers)
+
+    def metrics(self, today: dt.date, weeks: int = 8) -> Any:
+        from fieldsignal.agent.synthesis.metrics import metrics
+
+        with self.store() as con:
+            return metrics(con, today, weeks)
+
+    @cached_property
     def index(self) -> Any:
         return registry.create("vectorstore", self.settings.vectorstore, self.settings)
 

@@ -21,6 +21,15 @@ HERE = Path(__file__).parent
 _NAME = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.md$")
 
 
+def usd(value: Any) -> str:
+    """$1,250,000 for a number; "$0" for none."""
+    return f"${int(value or 0):,}"
+
+
+# The filters every template may use, beside Jinja2's own.
+FILTERS = {"usd": usd, "add_hash": lambda value: f"#{value}"}
+
+
 class PromptError(FieldsignalError):
     """A prompt file is malformed or rendered with the wrong variables."""
 
@@ -46,6 +55,7 @@ class Prompt:
         from jinja2 import Environment, StrictUndefined
 
         env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+        env.filters.update(FILTERS)
         return env.from_string(self.body).render(**values)
 
 

@@ -1,0 +1,1 @@
+"""Synthesis: the figures behind the memos, the drafts drafted from them, and their review."""

@@ -1,0 +1,214 @@
+"""Memos, drafts and metrics on a fixture log whose answers were worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+
+from fieldsignal.errors import FieldsignalError
+from fieldsignal.ingest.text import content_hash
+from fieldsignal.models import DealFields, NoteInput, Scored, SignalDraft, TriageResult
+from fieldsignal.store import signals as repo
+from fieldsignal.workspace import Workspace
+from tests.conftest import run_cli
+
+NOW = dt.datetime(2026, 11, 2, 9, 0)
+
+# (date, type, gap, customer, acv, lost, competitor, duplicate of row)
+ROWS = [
+    ("2026-10-20", "Product Gap", "no-firewall", "Acme Bank", 300_000, False, None, None),
+    ("2026-10-22", "Product Gap", "no-firewall", "Acme Bank", 300_000, False, None, 0),  # a second report
+    ("2026-10-21", "Loss", "no-firewall", "Birch Foods", 100_000, True, "Vercel", None),
+    ("2026-10-22", "Product Gap", "fixed-24x7-pricing", "Cedar Health", 500_000, False, None, None),
+    ("2026-10-23", "Product Gap", "no-gpu-config", "Dune Labs", None, False, None, None),
+    ("2026-10-24", "Product Gap", "no-gpu-config", "Elm Retail", None, False, None, None),
+    ("2026-10-25", "Product Gap", "no-user-sessions", "Fir Steel", 50_000, False, None, None),
+    ("2026-10-26", "Product Gap", "no-firewall", "Gale Mutual", 900_000, False, None, None),  # next week
+    ("2026-09-15", "Loss", "fixed-24x7-pricing", "Hazel Retail", 70_000, True, "Heroku", None),  # last month
+    ("2026-10-28", "Win", None, "Ivy Credit Union", 210_000, False, None, None),
+]
+# score = (signals + 2·customers + at-risk/100k + 2·lost/100k) × weight
+# no-firewall (2 signals, 2 customers, 300k at risk, 100k lost, priority 1): (2 + 4 + 3 + 2) × 1.5 = 16.5
+# fixed-24x7-pricing (1, 1, 500k, 0, priority 2): (1 + 2 + 5) × 1.3 = 10.4
+# no-gpu-config (2, 2, none, unprioritised): (2 + 4) × 1.0 = 6.0
+# no-user-sessions (1, 1, 50k, priority 4): (1 + 2 + 0.5) × 1.0 = 3.5
+
+
+@pytest.fixture
+def ws(fast_ws: Workspace) -> Workspace:
+    return fill(fast_ws)
+
+
+def fill(ws: Workspace) -> Workspace:
+    tax = ws.taxonomy
+    ids: list[int] = []
+    with ws.store(write=True) as con:
+        for n, (day, kind, gap, customer, acv, lost, rival, dup) in enumerate(ROWS):
+            date = dt.date.fromisoformat(day)
+            text = f"note {n}: {customer} {gap or kind}"
+            known = tax.gap_by_slug.get(gap or "")
+            draft = SignalDraft(
+                signal_type=Scored(label=kind, confidence=1.0),
+                gap=Scored(label=gap, confidence=1.0),
+                category=Scored(label=known.category if known else None, confidence=1.0),
+                excerpt=text,
+                deal=DealFields(customer=customer, acv_usd=acv, lost_deal=lost, competitor=rival, date=date),
+                use_case_blocked=known.use_case_blocked if known else None,
+            )
+            result = TriageResult(note=NoteInput(text=text, date=date), note_hash=content_hash(text), signals=[draft])
+            (sid,) = repo.save_result(con, result, tax, [f"k{n}"], NOW)
+            if dup is not None:
+                repo.mark_duplicate(con, sid, ids[dup])
+            ids.append(sid)
+        repo.set_status(con, tax, ids[0], "Escalated", "ana", None, "PM-1", dt.datetime(2026, 10, 24, 12))
+        repo.set_status(con, tax, ids[3], "Escalated", "ana", None, None, dt.datetime(2026, 10, 30, 12))
+        repo.set_status(con, tax, ids[3], "Roadmap", "pm", None, None, dt.datetime(2026, 10, 31, 12))
+    return ws
+
+
+def test_weekly_memo_ranks_top_three_and_agrees_with_tally(ws: Workspace) -> None:
+    from fieldsignal.agent.synthesis.facts import gap_facts, week_period
+
+    period = week_period("2026-W43")
+    with ws.store() as con:
+        facts = gap_facts(con, ws.taxonomy, period)
+    assert [(g.gap, g.score) for g in facts] == [
+        ("no-firewall", 16.5),
+        ("fixed-24x7-pricing", 10.4),
+        ("no-gpu-config", 6.0),
+        ("no-user-sessions", 3.5),
+    ]
+    firewall = facts[0]
+    assert (firewall.signals, firewall.customers, firewall.acv_at_risk_usd, firewall.acv_lost_usd) == (
+        2,
+        ["Acme Bank", "Birch Foods"],
+        300_000,
+        100_000,
+    )
+    tally = {r.key: r for r in ws.tally("gap", period.start, period.end).rows}
+    for g in facts:
+        row = tally[g.name]
+        assert (row.signals, row.customers, row.acv_usd, row.acv_lost_usd) == (
+            g.signals,
+            len(g.customers),
+            g.acv_at_risk_usd + g.acv_lost_usd,
+            g.acv_lost_usd,
+        )
+    body = ws.desk.draft("weekly", "2026-w43", "ana", NOW).latest.body
+    top = body.split("## Top 3 Blockers This Week")[1].split("##")[0]
+    assert top.index("No firewall") < top.index("Fixed 24x7 pricing") < top.index("No GPU config")
+    assert "No user sessions" not in top and "Gale Mutual" not in body
+    assert "[#1, #3]" in top  # cites its signals; the duplicate (#2) is not one of them
+    assert "$300,000 at risk, $100,000 lost in 1 deal" in body
+
+
+def test_loss_summary_and_newsletter(ws: Workspace) -> None:
+    losses = ws.desk.draft("losses", "2026-10", "ana", NOW).latest.body
+    assert "| 2026-10 | 1 | No firewall | $100,000 | lost to Vercel |" in losses
+    assert "| Birch Foods |" in losses and "Hazel Retail" not in losses
+    news = ws.desk.draft("newsletter", "2026-10", "ana", NOW).latest.body
+    assert "8 signals this month against 1 in 2026-09" in news
+    assert "| Security | 3 | 0 | +3 |" in news and "| Cost | 1 | 1 | +0 |" in news
+    assert "→ Roadmap on 2026-10-31 by pm" in news and "→ Escalated on 2026-10-24 by ana" in news
+    assert "Ivy Credit Union, $210,000" in news
+
+
+def test_drafts_need_approval_and_keep_every_version(ws: Workspace, tmp_path: Path) -> None:
+    desk = ws.desk
+    draft = desk.draft("weekly", "2026-W43", "ana", NOW)
+    with pytest.raises(FieldsignalError, match="not approved"):
+        desk.publish(draft.id, NOW)
+    desk.approve(draft.id, "lead", NOW)
+    edited = desk.edit(draft.id, draft.latest.body + "\nPS <script>alert(1)</script>\n", "ana", NOW)
+    assert [v.version for v in edited.versions] == [1, 2] and edited.status == "draft"
+    with pytest.raises(FieldsignalError, match="not approved"):
+        desk.publish(draft.id, NOW)  # the approval was for v1
+    approved = desk.approve(draft.id, "lead", NOW)
+    assert (approved.approved_version, approved.approved_by) == (2, "lead")
+    published, paths = desk.publish(draft.id, NOW)
+    assert published.status == "published" and [p.suffix for p in paths] == [".md", ".html", ".eml"]
+    html = paths[1].read_text()
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<table>" in html
+    message = email.message_from_bytes(paths[2].read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "PM Feedback Synthesis — 2026-W43" and message.is_multipart()
+    with pytest.raises(FieldsignalError, match="empty"):
+        desk.edit(draft.id, "  ", "ana", NOW)
+    assert len(desk.get(draft.id).versions) == 2
+
+
+def test_metrics(ws: Workspace) -> None:
+    m = ws.metrics(dt.date(2026, 11, 1), weeks=3)
+    assert [(w.week, w.signals) for w in m.weeks] == [("2026-W42", 0), ("2026-W43", 6), ("2026-W44", 2)]
+    assert m.features_influenced == ["Fixed 24x7 pricing"]
+    # Acme Bank: Oct 20 → Oct 24 (4 days); Cedar Health: Oct 22 → Oct 30 (8 days)
+    assert (m.escalated_signals, m.avg_days_to_escalation) == (2, 6.0)
+
+
+def test_bad_periods_are_refused(ws: Workspace) -> None:
+    for kind, period in (("weekly", "2026-43"), ("weekly", "2026-W60"), ("losses", "2026-13"), ("memo", "2026-10")):
+        with pytest.raises(FieldsignalError):
+            ws.desk.compose(kind, period)
+
+
+def test_memo_and_drafts_through_the_cli(ws: Workspace, tmp_path: Path) -> None:
+    home = ws.settings.home
+    out = run_cli("memo", "weekly", "--week", "2026-W43", "--who", "ana", home=home)
+    assert out.returncode == 0, out.stderr
+    assert "## Top 3 Blockers This Week" in out.stdout and "draft 1 v1 stored" in out.stderr
+    edited = tmp_path / "edited.md"
+    edited.write_text(out.stdout.replace("## Deal Impact", "## Deal Impact (checked with finance)"))
+    assert run_cli("drafts", "edit", "1", "--file", str(edited), home=home).returncode == 0
+    refused = run_cli("drafts", "publish", "1", home=home)
+    assert refused.returncode == 1 and "not approved" in refused.stderr
+    assert run_cli("drafts", "approve", "1", "--who", "lead", home=home).returncode == 0
+    published = run_cli("drafts", "publish", "1", home=home)
+    assert published.returncode == 0 and published.stdout.strip().endswith(".eml")
+    listing = run_cli("drafts", "list", home=home).stdout
+    assert "weekly" in listing and "published" in listing and "v2" in listing
+    metrics = run_cli("metrics", "--today", "2026-11-01", "--weeks", "2", home=home)
+    assert "2026-W43     6 signals  below 10+" in metrics.stdout
+
+
+def test_llm_polish_is_kept_only_when_it_agrees_with_the_data(tmp_path: Path) -> None:
+    from fieldsignal.settings import load_settings
+    from tests.fake_openai import FakeOpenAI, Reply
+
+    fake = FakeOpenAI().start()
+    try:
+        settings = load_settings(
+            env={},
+            home=tmp_path / "ws",
+            embedder="hashing",
+            vectorstore="memory",
+            llm_model="fake-model",
+            llm_base_url=fake.base_url,
+            llm_max_retries=0,
+        )
+        ws = fill(Workspace(settings))
+        _, template, _ = ws.desk.compose("losses", "2026-10")
+        # a faithful editor: rewords a heading of the (redacted) draft it was sent
+        fake.responder = lambda body: Reply(
+            body["messages"][-1]["content"].replace("Loss Analysis", "Loss analysis, deal by deal")
+        )
+        draft = ws.desk.draft("losses", "2026-10", "ana", NOW)
+        fake.responder = None
+        assert [v.source for v in draft.versions] == ["template:memo_losses", "llm:fake-model"], ws.desk.warnings
+        assert "deal by deal" in draft.latest.body and "Birch Foods" in draft.latest.body
+        assert "Birch Foods" not in fake.bodies_text()  # customers leave as placeholders
+        assert not ws.desk.warnings
+        fake.script(Reply(template.replace("$100,000", "$1,000,000").replace("Vercel", "Vercel and Gale Mutual")))
+        refused = ws.desk.draft("losses", "2026-10", "ana", NOW)
+        assert refused.latest.source == "template:memo_losses" and refused.latest.body == template
+        assert "number 1000000 is not in the data" in ws.desk.warnings[0]
+        assert "'Gale Mutual' is not in the data" in ws.desk.warnings[0]
+        fake.script(Reply("# Losses\nNothing much happened."))  # a polish that drops the figures
+        ws.desk.draft("losses", "2026-10", "ana", NOW)
+        assert "figure 100000 was dropped" in ws.desk.warnings[0] and "'Birch Foods' was dropped" in ws.desk.warnings[0]
+        usage = {u.prompt_id: u for u in ws.llm_usage()}["memo_polish.v1"]
+        assert (usage.calls, usage.failed) == (3, 2)
+    finally:
+        fake.stop()
