@@ -110,6 +110,8 @@ def test_loss_summary_and_newsletter(ws: Workspace) -> None:
     losses = ws.desk.draft("losses", "2026-10", "ana", NOW).latest.body
     assert "| 2026-10 | 1 | No firewall | $100,000 | lost to Vercel |" in losses
     assert "| Birch Foods |" in losses and "Hazel Retail" not in losses
+    october = next(r for r in ws.tally("month").rows if r.key == "2026-10")
+    assert (october.lost_deals, october.acv_lost_usd) == (1, 100_000)  # the memo agrees with tally
     news = ws.desk.draft("newsletter", "2026-10", "ana", NOW).latest.body
     assert "8 signals this month against 1 in 2026-09" in news
     assert "| Security | 3 | 0 | +3 |" in news and "| Cost | 1 | 1 | +0 |" in news
@@ -212,3 +214,16 @@ def test_llm_polish_is_kept_only_when_it_agrees_with_the_data(tmp_path: Path) ->
         assert (usage.calls, usage.failed) == (3, 2)
     finally:
         fake.stop()
+
+
+def test_drafts_edit_opens_the_editor(ws: Workspace, tmp_path: Path) -> None:
+    home = ws.settings.home
+    assert run_cli("memo", "losses", "--month", "2026-10", home=home).returncode == 0
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/## Loss Analysis/## Loss Analysis (reviewed)/' \"$1\"\n")
+    editor.chmod(0o755)
+    out = run_cli("drafts", "edit", "1", "--who", "ana", home=home, extra_env={"EDITOR": str(editor), "VISUAL": ""})
+    assert out.returncode == 0 and "v2 saved" in out.stdout, out.stderr
+    draft = ws.desk.get(1)
+    assert "(reviewed)" in draft.latest.body and draft.latest.who == "ana" and draft.latest.source == "edit"
+    assert "(reviewed)" not in draft.versions[0].body
