@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from fieldsignal.cli_ask import ask_command
 from fieldsignal.cli_gaps import gaps_app
 from fieldsignal.cli_llm import llm_app
 from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
@@ -31,6 +32,7 @@ app.add_typer(llm_app, name="llm")
 app.add_typer(memo_app, name="memo")
 app.add_typer(drafts_app, name="drafts")
 app.command("metrics")(metrics_command)
+app.command("ask")(ask_command)
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 

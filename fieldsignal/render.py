@@ -144,3 +144,35 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def answer_view(a: Any) -> list[Any]:
+    """The answer's sentence, its rows as a table, the SQL and the evidence."""
+    from rich.markup import escape
+
+    parts: list[Any] = [f"[bold]{escape(a.sentence)}[/]"]
+    if a.rows and not (len(a.rows) == 1 and len(a.rows[0]) == 1):
+        table = Table(header_style="bold")
+        for col in a.columns:
+            table.add_column(col)
+        for row in a.rows[:50]:
+            table.add_row(*[_cell(c, v) for c, v in zip(a.columns, row, strict=False)])
+        parts.append(table)
+    if a.sql:
+        parts.append(f"[dim]SQL: {escape(' '.join(a.sql.split()))}[/]")
+        parts.append(f"[dim]params: {escape(str(a.params))}[/]")
+        ids = ", ".join(f"#{i}" for i in a.signal_ids[:60]) + (" …" if len(a.signal_ids) > 60 else "")
+        parts.append(f"[dim]signals ({len(a.signal_ids)}): {ids or 'none'}[/]")
+    for r in a.related:
+        parts.append(
+            f"  #{r['id']} {escape(str(r['customer'] or '?'))} · {escape(str(r['gap'] or '-'))}: {escape(r['excerpt'])}"
+        )
+    return parts
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if column.startswith("acv") and isinstance(value, int | float):
+        return f"${int(value):,}"
+    return str(value)

@@ -34,13 +34,14 @@ from fieldsignal.store import open_store
 from fieldsignal.store import signals as repo
 from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, append_gap, load_taxonomy, with_promoted_gaps
+from fieldsignal.workspace_insights import Insights
 
 BATCH = 64
 PROMOTED_GAPS = "gaps.toml"  # gaps promoted from proposals, beside the workspace database
 Progress = Callable[[int], None]
 
 
-class Workspace:
+class Workspace(Insights):
     def __init__(self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True) -> None:
         self.settings = settings
         self._taxonomy = taxonomy
@@ -79,20 +80,6 @@ class Workspace:
             return {}
         with self.store() as con:
             return repo.lookup_embeddings(con, keys)
-
-    @cached_property
-    def desk(self) -> Any:
-        """Memo drafts: compose, edit, approve, publish (agent.synthesis.desk)."""
-        from fieldsignal.agent.synthesis.desk import Desk
-
-        chat = self.llm.chat if self.llm is not None else None
-        return Desk(self.store, self.taxonomy, self.settings.outbox_path, chat, self.settings.llm_redact_customers)
-
-    def metrics(self, today: dt.date, weeks: int = 8) -> Any:
-        from fieldsignal.agent.synthesis.metrics import metrics
-
-        with self.store() as con:
-            return metrics(con, today, weeks)
 
     @cached_property
     def index(self) -> Any:
@@ -286,14 +273,6 @@ class Workspace:
     def review_queue(self) -> list[tuple[Signal, str]]:
         with self.store() as con:
             return repo.review_queue(con)
-
-    def llm_usage(self, since: dt.date | None = None) -> list[Any]:
-        from fieldsignal.store.llm import usage_summary
-
-        if not self.settings.db_path.exists():
-            return []
-        with self.store() as con:
-            return usage_summary(con, since)
 
     def tally(self, by: str = "gap", since: dt.date | None = None, until: dt.date | None = None) -> Tally:
         with self.store() as con:

@@ -1,0 +1,1 @@
+"""Plain-English questions about blockers: parser, vetted SQL, answers with their evidence."""

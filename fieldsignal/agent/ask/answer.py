@@ -1,0 +1,134 @@
+"""Answer a question over the signal log: parse → vetted SQL → rows, one sentence, the evidence.
+
+When the question is not understood, the answer says so and carries no number; the caller
+adds the most relevant signals by semantic search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel
+
+from fieldsignal.agent.ask.parse import Vocabulary, parse
+from fieldsignal.agent.ask.query import Query
+from fieldsignal.agent.ask.sql import build, evidence
+from fieldsignal.taxonomy import Taxonomy
+
+MEASURE_WORDS = {
+    "signals": "signals",
+    "deals": "deals",
+    "customers": "customers",
+    "acv": "ACV",
+    "acv_lost": "ACV lost",
+    "acv_at_risk": "ACV at risk",
+    "lost_deals": "lost deals",
+}
+
+
+class Answer(BaseModel):
+    question: str
+    understood: bool
+    sentence: str
+    columns: list[str] = []
+    rows: list[list[Any]] = []
+    sql: str | None = None
+    params: list[Any] = []
+    signal_ids: list[int] = []
+    query: Query | None = None
+    related: list[dict[str, Any]] = []  # when not understood: the closest signals, by meaning
+    decided_by: str = "offline"
+
+
+def vocabulary(con: Any, taxonomy: Taxonomy) -> Vocabulary:
+    def distinct(column: str) -> list[str]:
+        rows = con.execute(f"SELECT DISTINCT {column} FROM signals WHERE {column} IS NOT NULL").fetchall()
+        return [r[0] for r in rows]
+
+    return Vocabulary(taxonomy, distinct("customer"), distinct("competitor"), distinct("author"))
+
+
+def answer(con: Any, question: str, taxonomy: Taxonomy, today: dt.date) -> Answer:
+    query = parse(question, vocabulary(con, taxonomy), today)
+    if query is None:
+        return Answer(
+            question=question,
+            understood=False,
+            sentence="I can't answer that exactly; here are the signals closest to the question.",
+        )
+    return run(con, question, query, taxonomy)
+
+
+def run(con: Any, question: str, query: Query, taxonomy: Taxonomy) -> Answer:
+    sql, params, columns = build(query)
+    rows = [list(r) for r in con.execute(sql, params).fetchall()]
+    keys = [r[0] for r in rows] if query.shape in ("ranking", "trend") else None
+    id_sql, id_params = evidence(query, keys)
+    ids = [r[0] for r in con.execute(id_sql, id_params).fetchall()]
+    return Answer(
+        question=question,
+        understood=True,
+        sentence=sentence(query, rows, taxonomy),
+        columns=columns,
+        rows=[[_plain(v) for v in r] for r in rows],
+        sql=sql,
+        params=[_plain(p) for p in params],
+        signal_ids=ids,
+        query=query,
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def describe(query: Query, taxonomy: Taxonomy) -> str:
+    f = query.filters
+    parts = []
+    if f.gaps:
+        parts.append(
+            "for " + " or ".join(taxonomy.gap_by_slug[g].name if g in taxonomy.gap_by_slug else g for g in f.gaps)
+        )
+    for label, values in (
+        ("in", f.categories),
+        ("in", f.industries),
+        ("at", f.customers),
+        ("from", f.authors),
+        ("of type", f.signal_types),
+        ("with status", f.statuses),
+    ):
+        if values:
+            parts.append(f"{label} {' or '.join(values)}")
+    if f.competitors:
+        parts.append(("lost to " if f.lost else "involving ") + " or ".join(f.competitors))
+    elif f.lost:
+        parts.append("on lost deals")
+    parts.append(query.period_label or "all time")
+    return ", ".join(parts)
+
+
+def sentence(query: Query, rows: list[list[Any]], taxonomy: Taxonomy) -> str:
+    scope = describe(query, taxonomy)
+    what = MEASURE_WORDS[query.measure]
+    money = query.measure.startswith("acv")
+    fmt = (lambda v: f"${int(v or 0):,}") if money else (lambda v: f"{int(v or 0):,}")
+    if query.shape == "value":
+        value = rows[0][0] if rows else 0
+        if not money and int(value or 0) == 1:
+            what = what[:-1] if what.endswith("s") else what
+        return f"{fmt(value)} {what} ({scope})."
+    if query.shape == "ranking":
+        if not rows:
+            return f"No {query.group_by} has any {what} ({scope})."
+        lead = rows[0]
+        if query.limit == 1:
+            return f"{lead[0]} leads with {fmt(lead[1])} {what} ({scope})."
+        return f"{len(rows)} {query.group_by} values by {what}; first {lead[0]} with {fmt(lead[1])} ({scope})."
+    if query.shape == "trend":
+        return f"{what.capitalize()} per {query.group_by}: {len(rows)} periods ({scope})."
+    if query.shape == "list_customers":
+        return f"{len(rows)} customer{'s' if len(rows) != 1 else ''} ({scope})."
+    if query.shape == "list_deals":
+        return f"{len(rows)} deal{'s' if len(rows) != 1 else ''} ({scope})."
+    return f"{len(rows)} signal{'s' if len(rows) != 1 else ''} shown ({scope})."

@@ -1,0 +1,112 @@
+"""Vetted SQL for each question shape: fixed text, values only as parameters.
+
+Same rules as `tally`: duplicates are left out, ACV counts once per deal (note) within a row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fieldsignal.agent.ask.query import Filters, Query
+
+KEYS = {
+    "gap": "gap_name",
+    "category": "category",
+    "industry": "industry",
+    "competitor": "competitor",
+    "customer": "customer",
+    "month": "strftime(signal_date, '%Y-%m')",
+    "week": "strftime(signal_date, '%G-W%V')",
+    "signal_type": "signal_type",
+    "status": "status",
+}
+MEASURES = {
+    "signals": "a.signals",
+    "deals": "a.deals",
+    "customers": "a.customers",
+    "acv": "b.acv",
+    "acv_lost": "b.acv_lost",
+    "acv_at_risk": "b.acv_at_risk",
+    "lost_deals": "b.lost_deals",
+}
+_AGGREGATES = """
+a AS (SELECT key, count(*) AS signals, count(DISTINCT note_id) AS deals,
+             count(DISTINCT lower(customer)) AS customers FROM s GROUP BY key),
+d AS (SELECT key, note_id, max(acv_usd) AS acv, bool_or(lost_deal) AS lost FROM s GROUP BY key, note_id),
+b AS (SELECT key, coalesce(sum(acv), 0) AS acv, coalesce(sum(acv) FILTER (WHERE lost), 0) AS acv_lost,
+             coalesce(sum(acv) FILTER (WHERE NOT lost), 0) AS acv_at_risk, count(*) FILTER (WHERE lost) AS lost_deals
+      FROM d GROUP BY key)
+"""
+
+
+def where(f: Filters) -> tuple[str, list[Any]]:
+    clauses: list[str] = ["duplicate_of IS NULL"]
+    params: list[Any] = []
+
+    def any_of(column: str, values: list[Any], lower: bool = False) -> None:
+        if values:
+            col = f"lower({column})" if lower else column
+            clauses.append(f"{col} IN (SELECT unnest(?))")
+            params.append([v.lower() for v in values] if lower else list(values))
+
+    any_of("gap", f.gaps)
+    any_of("category", f.categories)
+    any_of("industry", f.industries)
+    any_of("customer", f.customers, lower=True)
+    any_of("competitor", f.competitors, lower=True)
+    any_of("signal_type", f.signal_types)
+    any_of("status", f.statuses)
+    any_of("author", f.authors, lower=True)
+    if f.lost is not None:
+        clauses.append("lost_deal = ?")
+        params.append(f.lost)
+    if f.since:
+        clauses.append("signal_date >= ?")
+        params.append(f.since)
+    if f.until:
+        clauses.append("signal_date <= ?")
+        params.append(f.until)
+    return " AND ".join(clauses), params
+
+
+def build(q: Query) -> tuple[str, list[Any], list[str]]:
+    """(sql, params, column names) for the answer rows."""
+    cond, params = where(q.filters)
+    key = KEYS[q.group_by] if q.group_by else "'all'"
+    base = f"WITH s AS (SELECT {key} AS key, * FROM signals WHERE {cond}),{_AGGREGATES}"
+    measure = MEASURES[q.measure]
+    if q.shape == "value":
+        return f"{base}SELECT coalesce((SELECT {measure} FROM a JOIN b USING (key)), 0)", params, [q.measure]
+    if q.shape in ("ranking", "trend"):
+        order = "a.key" if q.shape == "trend" else f"{measure} {'ASC' if q.ascending else 'DESC'}, a.key"
+        limit = f" LIMIT {int(q.limit)}" if q.limit else ""
+        sql = f"{base}SELECT a.key, {measure} FROM a JOIN b USING (key) WHERE a.key IS NOT NULL ORDER BY {order}{limit}"
+        return sql, params, [q.group_by or "key", q.measure]
+    if q.shape == "list_customers":
+        sql = (
+            f"WITH s AS (SELECT * FROM signals WHERE {cond}) SELECT min(customer) AS customer FROM s "
+            "WHERE customer IS NOT NULL GROUP BY lower(customer) ORDER BY lower(min(customer))"
+        )
+        return sql, params, ["customer"]
+    if q.shape == "list_deals":
+        sql = (
+            f"WITH s AS (SELECT * FROM signals WHERE {cond}) SELECT any_value(customer) AS customer, "
+            "max(acv_usd) AS acv_usd, any_value(competitor) AS competitor, "
+            "string_agg(DISTINCT gap_name, ', ' ORDER BY gap_name) AS gaps FROM s GROUP BY note_id "
+            "ORDER BY max(acv_usd) DESC NULLS LAST, any_value(customer)"
+        )
+        return sql, params, ["customer", "acv_usd", "competitor", "gaps"]
+    sql = (
+        f"WITH s AS (SELECT * FROM signals WHERE {cond}) SELECT id, signal_date, customer, gap_name, signal_type "
+        "FROM s ORDER BY signal_date DESC, id DESC LIMIT 50"
+    )
+    return sql, params, ["id", "date", "customer", "gap", "signal_type"]
+
+
+def evidence(q: Query, keys: list[Any] | None) -> tuple[str, list[Any]]:
+    """The ids of the signals behind an answer (for a ranking: behind the rows shown)."""
+    cond, params = where(q.filters)
+    if q.shape in ("ranking", "trend") and q.group_by and keys is not None:
+        cond += f" AND {KEYS[q.group_by]} IN (SELECT unnest(?))"
+        params = [*params, keys]
+    return f"SELECT id FROM signals WHERE {cond} ORDER BY id", params

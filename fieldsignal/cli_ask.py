@@ -1,0 +1,30 @@
+"""`fieldsignal ask`: a plain-English question, an exact answer, its SQL and its signals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from fieldsignal.cli_support import Json, emit, workspace
+
+
+def ask_command(
+    question: Annotated[str, typer.Argument(help='e.g. "which gap cost us the most ACV in FSI last quarter?"')],
+    today: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Resolve 'last quarter' etc. against this date.")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Answer a question about blockers with exact numbers, the SQL run and the signal ids behind it."""
+    result = workspace().ask(question, today.date() if today else None)
+    if as_json:
+        emit(result)
+        return
+    from fieldsignal.render import answer_view, console
+
+    for part in answer_view(result):
+        console.print(part)
+    if not result.understood:
+        raise typer.Exit(1)

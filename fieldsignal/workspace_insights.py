@@ -1,0 +1,65 @@
+"""The read side of a workspace: memo drafts, metrics, questions, LLM usage (mixed into Workspace)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
+
+from fieldsignal.errors import FieldsignalError, InputError
+from fieldsignal.store import signals as repo
+
+if TYPE_CHECKING:
+    from fieldsignal.workspace import Workspace
+
+
+class Insights:
+    @cached_property
+    def desk(self) -> Any:
+        """Memo drafts: compose, edit, approve, publish (agent.synthesis.desk)."""
+        ws = cast("Workspace", self)
+        from fieldsignal.agent.synthesis.desk import Desk
+
+        chat = ws.llm.chat if ws.llm is not None else None
+        return Desk(ws.store, ws.taxonomy, ws.settings.outbox_path, chat, ws.settings.llm_redact_customers)
+
+    def ask(self, question: str, today: dt.date | None = None) -> Any:
+        """An exact answer with its SQL and signal ids, or (not understood) the closest signals."""
+        ws = cast("Workspace", self)
+        from fieldsignal.agent.ask.answer import answer
+
+        if not question.strip():
+            raise InputError('ask a question, e.g. "which gap cost us the most ACV last quarter?"')
+        if not ws.settings.db_path.exists():
+            raise FieldsignalError("the workspace is empty: add or import notes first")
+        with ws.store() as con:
+            result = answer(con, question[:1000], ws.taxonomy, today or dt.date.today())
+        if not result.understood:
+            result.related = ws._related(question)
+        return result
+
+    def _related(self, question: str, k: int = 5) -> list[dict[str, Any]]:
+        ws = cast("Workspace", self)
+        try:
+            hits = ws.index.query("signals", ws.embedder.encode([question])[0], k)
+        except Exception:  # an empty or missing index: no related signals, never a crash
+            return []
+        with ws.store() as con:
+            signals = [repo.get_signal(con, int(h.id)) for h in hits]
+        return [{"id": s.id, "customer": s.customer, "gap": s.gap_name, "excerpt": s.excerpt[:160]} for s in signals]
+
+    def metrics(self, today: dt.date, weeks: int = 8) -> Any:
+        ws = cast("Workspace", self)
+        from fieldsignal.agent.synthesis.metrics import metrics
+
+        with ws.store() as con:
+            return metrics(con, today, weeks)
+
+    def llm_usage(self, since: dt.date | None = None) -> list[Any]:
+        ws = cast("Workspace", self)
+        from fieldsignal.store.llm import usage_summary
+
+        if not ws.settings.db_path.exists():
+            return []
+        with ws.store() as con:
+            return usage_summary(con, since)

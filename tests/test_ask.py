@@ -1,0 +1,117 @@
+"""`ask` on the hand-checked fixture log of test_synthesis: exact answers, their SQL and evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from fieldsignal.agent.ask.periods import find_period
+from fieldsignal.workspace import Workspace
+from tests.conftest import run_cli
+from tests.test_synthesis import fill
+
+TODAY = dt.date(2026, 11, 25)
+INDUSTRY = {"Acme Bank": "FSI", "Gale Mutual": "FSI", "Birch Foods": "Retail", "Cedar Health": "HLS"}
+
+
+@pytest.fixture
+def ws(fast_ws: Workspace) -> Workspace:
+    fill(fast_ws)
+    with fast_ws.store(write=True) as con:
+        for customer, industry in INDUSTRY.items():
+            con.execute("UPDATE signals SET industry = ? WHERE customer = ?", [industry, customer])
+    return fast_ws
+
+
+@pytest.mark.parametrize(
+    ("question", "rows"),
+    [
+        ("How many deals did we lose to Vercel?", [[1]]),
+        ("how many deals did we lose", [[2]]),
+        ("Which gap cost us the most ACV last quarter?", [["Fixed 24x7 pricing", 70_000]]),
+        ("Which gap cost us the most ACV in October?", [["No firewall", 100_000]]),
+        ("Which customers are blocked by the firewall?", [["Acme Bank"], ["Birch Foods"], ["Gale Mutual"]]),
+        ("top 2 gaps by ACV", [["No firewall", 1_300_000], ["Fixed 24x7 pricing", 570_000]]),
+        ("how many signals in October?", [[8]]),
+        ("How many signals in October 2026 about GPUs", [[2]]),
+        ("total ACV at risk for GPU config", [[0]]),
+        ("signals per month", [["2026-09", 1], ["2026-10", 8]]),
+        ("how many customers in FSI", [[2]]),
+        ("how many banks and insurers are blocked", [[2]]),
+        (
+            "which deals did we lose?",
+            [
+                ["Birch Foods", 100_000, "Vercel", "No firewall"],
+                ["Hazel Retail", 70_000, "Heroku", "Fixed 24x7 pricing"],
+            ],
+        ),
+        ("how many wins this month", [[0]]),
+        ("how many wins in october", [[1]]),
+        ("how many signals from acmee", [[1]]),
+        ("how many escalated signals", [[1]]),
+        ("what's on the roadmap - which gaps?", [["Fixed 24x7 pricing", 1]]),
+        ("how much ACV did we lose in security gaps since september", [[100_000]]),
+    ],
+)
+def test_exact_answers(ws: Workspace, question: str, rows: list[list[Any]]) -> None:
+    answer = ws.ask(question, TODAY)
+    assert answer.understood, question
+    assert answer.rows == rows, (question, answer.query)
+    assert answer.sql.lstrip().upper().startswith("WITH") and "?" in answer.sql or not answer.params
+
+
+def test_the_evidence_is_the_signals_behind_the_number(ws: Workspace) -> None:
+    lost = ws.ask("How many deals did we lose to Vercel?", TODAY)
+    assert lost.signal_ids == [3] and lost.sentence == "1 lost deal (lost to Vercel, all time)."
+    top = ws.ask("top 1 gap by signals in october", TODAY)
+    assert top.rows == [["No firewall", 3]] and top.signal_ids == [1, 3, 8]  # #2 is a duplicate of #1
+
+
+def test_answers_agree_with_tally(ws: Workspace) -> None:
+    ranking = ws.ask("rank the gaps by signals", TODAY).rows
+    tally = [[r.key, r.signals] for r in ws.tally("gap").rows if r.key]
+    assert sorted(ranking) == sorted(tally)
+    acv = dict(ws.ask("ACV by gap", TODAY).rows)
+    assert acv == {r.key: r.acv_usd for r in ws.tally("gap").rows if r.key}
+
+
+def test_an_unknown_question_gives_no_number(ws: Workspace) -> None:
+    answer = ws.ask("what is the weather in Paris", TODAY)
+    assert not answer.understood and answer.rows == [] and answer.sql is None
+    assert "can't answer" in answer.sentence
+
+
+def test_relative_periods_resolve_against_today() -> None:
+    cases = {
+        "last quarter": (dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+        "this quarter": (dt.date(2026, 10, 1), TODAY),
+        "in october": (dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
+        "in december": (dt.date(2025, 12, 1), dt.date(2025, 12, 31)),  # the latest December
+        "since september": (dt.date(2026, 9, 1), None),
+        "last week": (dt.date(2026, 11, 16), dt.date(2026, 11, 22)),
+        "this week": (dt.date(2026, 11, 23), TODAY),
+        "in q1 2026": (dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        "in the last 30 days": (dt.date(2026, 10, 27), TODAY),
+        "in 2025": (dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+    }
+    for words, (since, until) in cases.items():
+        span, rest = find_period(f"how many signals {words}?", TODAY)
+        assert span is not None and span[:2] == (since, until), words
+        assert words.split()[-1] not in rest
+
+
+def test_ask_through_the_cli(ws: Workspace) -> None:
+    home = ws.settings.home
+    out = run_cli("ask", "How many deals did we lose to Vercel?", "--today", "2026-11-25", "--json", home=home)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["rows"] == [[1]] and data["signal_ids"] == [3] and data["sql"]
+    human = run_cli("ask", "top 2 gaps by ACV", home=home)
+    assert "No firewall" in human.stdout and "$1,300,000" in human.stdout and "SQL:" in human.stdout
+    unknown = run_cli("ask", "tell me a joke", home=home)
+    assert unknown.returncode == 1 and "can't answer" in unknown.stdout
+    empty = run_cli("ask", "  ", home=home)
+    assert empty.returncode == 1 and "ask a question" in empty.stderr
