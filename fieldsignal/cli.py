@@ -133,7 +133,12 @@ def import_(
     from fieldsignal.ingest.tables import ColumnMap
 
     if labeled:
-        fail("--labeled import is not available yet (tracked with `eval --questions`)", 2)
+        from fieldsignal.ingest.labeled import read_labeled
+
+        ws = workspace()
+        found = [item for path in paths for item in read_labeled(path)]
+        _report(ws, ws.import_labeled(found), as_json)
+        return
     s = settings()
     options = ReadOptions(
         columns=ColumnMap(text=text_col, date=date_col, author=author_col, customer=customer_col, source=source_col),
@@ -314,13 +319,11 @@ def eval_(
     from fieldsignal.eval.runner import run_eval
     from fieldsignal.taxonomy import load_taxonomy
 
-    if questions:
-        fail("--questions is not available yet", 2)
     if data is None and dupes is None:
         fail("give --data FILE.jsonl (and/or --dupes FILE.jsonl)", 2)
     s = settings()
     tax = load_taxonomy(taxonomy or s.taxonomy)
-    report = run_eval(data, s, tax, few_shot, dupes=dupes, fine_tune=fine_tune)
+    report = run_eval(data, s, tax, few_shot, dupes=dupes, fine_tune=fine_tune, questions=questions)
     if as_json:
         emit(report)
         return

@@ -102,6 +102,9 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
                 f"{_pct(extra['precision'])}/{_pct(extra['recall'])}",
                 _pct(extra["f1"]),
             )
+    questions = report.get("questions")
+    if isinstance(questions, dict):
+        summary.add_row("questions (exact)", str(questions["n"]), _pct(questions["accuracy"]), "")
     review = report.get("review")
     if isinstance(review, dict):
         summary.caption = (
@@ -117,6 +120,14 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
         for point in curve:
             oos.add_row(f"{point['threshold']:.2f}", _pct(point["in_scope_accuracy"]), _pct(point["oos_recall"]))
         tables.append(oos)
+    failures = (report.get("questions") or {}).get("failures") or []
+    if failures:
+        missed = Table(title="questions answered wrong (first 15)", header_style="bold")
+        for col in ("Question", "Expected", "Got"):
+            missed.add_column(col)
+        for f in failures[:15]:
+            missed.add_row(escape(f["question"]), escape(str(f["expected"])[:80]), escape(str(f["got"])[:80]))
+        tables.append(missed)
     for field, cal in (report.get("calibration") or {}).items():
         rel = Table(title=f"{field}: confidence vs accuracy (ECE {_pct(cal['ece'])})", header_style="bold")
         for col in ("Confidence", "n", "Mean confidence", "Accuracy"):

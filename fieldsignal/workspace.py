@@ -35,13 +35,14 @@ from fieldsignal.store import signals as repo
 from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, append_gap, load_taxonomy, with_promoted_gaps
 from fieldsignal.workspace_insights import Insights
+from fieldsignal.workspace_labeled import LabeledImport
 
 BATCH = 64
 PROMOTED_GAPS = "gaps.toml"  # gaps promoted from proposals, beside the workspace database
 Progress = Callable[[int], None]
 
 
-class Workspace(Insights):
+class Workspace(Insights, LabeledImport):
     def __init__(self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True) -> None:
         self.settings = settings
         self._taxonomy = taxonomy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_exact_answers(ws: Workspace, question: str, rows: list[list[Any]]) -> N
     answer = ws.ask(question, TODAY)
     assert answer.understood, question
     assert answer.rows == rows, (question, answer.query)
-    assert answer.sql.lstrip().upper().startswith("WITH") and "?" in answer.sql or not answer.params
+    assert (answer.sql.lstrip().upper().startswith("WITH") and "?" in answer.sql) or not answer.params
 
 
 def test_the_evidence_is_the_signals_behind_the_number(ws: Workspace) -> None:
@@ -115,3 +116,80 @@ def test_ask_through_the_cli(ws: Workspace) -> None:
     assert unknown.returncode == 1 and "can't answer" in unknown.stdout
     empty = run_cli("ask", "  ", home=home)
     assert empty.returncode == 1 and "ask a question" in empty.stderr
+
+
+def test_labeled_import_keeps_every_row_as_labelled(fast_ws: Workspace, tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "Date,Source,Category,Gap,Use Case Blocked,Customer,Lost Deal?,PM Ticket,Status,Text,Signal Type,ACV\n"
+        "2026-10-02,Slack,Security,No firewall,Internet-exposed apps,Acme Bank,No,PM-7,Escalated,needs a WAF,"
+        'Product Gap,"$250,000"\n'
+        "2026-10-03,Email,,NEW: offline mode,,Acme Bank,yes,,,tablets offline,Loss,90000\n"
+        "2026-10-03,Email,,NEW: offline mode,,Acme Bank,yes,,,tablets offline,Loss,90000\n"
+        "2026-10-04,Call,,,,,,,,bad row,Rumour,\n"
+    )
+    from fieldsignal.ingest.labeled import read_labeled
+
+    report = fast_ws.import_labeled(read_labeled(log))
+    assert (report.notes_added, report.signals_added) == (3, 3)  # the repeated row is not merged away
+    assert len(report.failures) == 1 and "unknown signal type 'Rumour'" in report.failures[0].error
+    first, second, _ = (fast_ws.show(i)["signal"] for i in report.signal_ids)
+    assert (first.gap, first.status, first.pm_ticket, first.acv_usd, first.decided_by) == (
+        "no-firewall",
+        "Escalated",
+        "PM-7",
+        250_000,
+        "import",
+    )
+    assert (second.gap, second.new_gap_label, second.lost_deal, second.date) == (
+        None,
+        "offline mode",
+        True,
+        dt.date(2026, 10, 3),
+    )
+    again = fast_ws.import_labeled(read_labeled(log))
+    assert again.notes_added == 0 and again.notes_skipped_duplicate == 3
+
+
+def test_eval_questions_scores_exact_rows(tmp_path: Path) -> None:
+    from fieldsignal.eval.runner import run_eval
+    from fieldsignal.settings import load_settings
+    from fieldsignal.taxonomy import load_taxonomy
+
+    data = tmp_path / "log.jsonl"
+    rows = [
+        {
+            "id": "a",
+            "text": "waf please",
+            "signal_type": "Loss",
+            "gap": "no-firewall",
+            "customer": "Acme",
+            "competitor": "Vercel",
+            "lost_deal": True,
+            "acv_usd": 100,
+            "date": "2026-10-02",
+        },
+        {
+            "id": "b",
+            "text": "own domain",
+            "signal_type": "Product Gap",
+            "gap": "no-custom-domains",
+            "customer": "Birch",
+            "acv_usd": 50,
+            "date": "2026-10-05",
+        },
+    ]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    questions = tmp_path / "q.jsonl"
+    asked = [
+        {"question": "how many deals did we lose to vercel", "answer": [[1]]},
+        {"question": "which customers are blocked by custom domains", "answer": ["birch"]},
+        {"question": "top 2 gaps by ACV", "answer": [["No custom domains", 50], ["No firewall", 100]]},  # wrong order
+        {"question": "tell me a story", "answer": [[0]]},
+    ]
+    questions.write_text("".join(json.dumps(q | {"today": "2026-11-25"}) + "\n" for q in asked))
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing")
+    report = run_eval(data, settings, load_taxonomy(), questions=questions)["questions"]
+    assert (report["accuracy"], report["n"]) == (0.5, 4)
+    assert [f["question"] for f in report["failures"]] == ["top 2 gaps by ACV", "tell me a story"]
+    assert report["failures"][1]["got"] == "not understood"

@@ -82,12 +82,20 @@ def run_eval(
     seed: int = 13,
     dupes: Path | None = None,
     fine_tune: bool = False,
+    questions: Path | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     rows, present = load_rows(data) if data else ([], [])
     with tempfile.TemporaryDirectory(prefix="fieldsignal-eval-") as home:
         fresh = settings.model_copy(update={"home": Path(home), "vectorstore": "memory"})
         report: dict[str, Any] = {}
+        if questions:
+            if data is None:
+                raise InputError("--questions needs --data: the rows are imported with their labels first")
+            from fieldsignal.eval.questions import score_questions
+
+            report["questions"] = score_questions(Workspace(fresh, taxonomy, learn=False), data, questions)
+            rows = []  # the rows were the log the questions ask about, not triage cases
         if rows:
             if few_shot:
                 report = _few_shot(rows, fresh, few_shot, seed, fine_tune)

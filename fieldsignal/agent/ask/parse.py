@@ -46,7 +46,9 @@ GROUP_WORDS: dict[GroupBy, str] = {
     "signal_type": r"(?:signal )?types?",
     "status": r"status(?:es)?",
 }
-_LOST = re.compile(r"\b(?:lost|lose|losing|losses|loss|closed[- ]lost|churn\w*)\b")
+_LOST = re.compile(
+    r"\b(?:lost|lose|losing|losses|loss|closed[- ]lost|churn\w*|took\b.*\bfrom us|beat us|won (?:against|over) us)\b"
+)
 
 
 @dataclass
@@ -57,9 +59,10 @@ class Vocabulary:
     authors: list[str] = field(default_factory=list)
 
     def gap_phrases(self) -> list[tuple[str, str]]:
+        """Phrases naming each gap: its name, slug and keywords, and the name's core ("No GPU config" → "gpu")."""
         out = []
         for g in self.taxonomy.gaps:
-            for phrase in (g.name, g.slug.replace("-", " "), *g.keywords):
+            for phrase in (g.name, g.slug.replace("-", " "), _core(g.name), *g.keywords):
                 phrase = re.sub(r"^no ", "", phrase.lower().replace("-", " ")).strip()
                 if len(phrase) >= 3 and not phrase.startswith("/"):
                     out.append((phrase, g.slug))
@@ -71,6 +74,17 @@ class Vocabulary:
             for alias in (c.name, *c.aliases):
                 names[alias.lower()] = c.name
         return names
+
+
+_HEDGES = re.compile(r"^(?:no|missing|lack of|complex|fixed|limited)\s+|\s+(?:only|unclear|config|support|missing)$")
+
+
+def _core(name: str) -> str:
+    """A gap name without its hedges: "No GPU config" → "GPU", "Lakebase only" → "Lakebase"."""
+    core = name.lower()
+    for _ in range(2):
+        core = _HEDGES.sub("", core).strip()
+    return core if core != name.lower() and len(core) >= 3 else ""
 
 
 def parse(question: str, vocab: Vocabulary, today: dt.date) -> Query | None:
@@ -88,7 +102,7 @@ def _take(text: str, pattern: str) -> tuple[bool, str]:
     match = re.search(rf"(?<![\w-])(?:{pattern})(?![\w-])", text)
     if not match:
         return False, text
-    return True, text[: match.start()] + " " + text[match.end() :]
+    return True, text[: match.start()] + " · " + text[match.end() :]  # a name leaves a mark, not a gap in the words
 
 
 def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
@@ -107,12 +121,14 @@ def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
         if hit:
             f.categories.append(category)
     for name, canonical in sorted(vocab.competitor_names().items(), key=lambda kv: -len(kv[0])):
+        if name not in text:
+            continue
         hit, text = _take(text, re.escape(name))
         if hit and canonical not in f.competitors:
             f.competitors.append(canonical)
     text = _customers(text, vocab.customers, f)
     for code, pattern in INDUSTRY_WORDS.items():
-        hit, text = _take(text, rf"(?:in |from |at )?(?:{pattern})(?: customers| accounts| deals)?")
+        hit, text = _take(text, rf"(?:in |from |at )?(?:{pattern})")
         if hit:
             f.industries.append(code)
     for status, pattern in STATUS_WORDS.items():
@@ -120,6 +136,8 @@ def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
         if hit:
             f.statuses.append(status)
     for author in vocab.authors:
+        if author.lower() not in text:
+            continue
         hit, text = _take(text, rf"(?:from|by|reported by|author) {re.escape(author.lower())}")
         if hit:
             f.authors.append(author)
@@ -129,6 +147,8 @@ def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
 def _customers(text: str, customers: Iterable[str], f: Filters) -> str:
     known = sorted({c for c in customers if c}, key=len, reverse=True)
     for name in known:
+        if name.lower() not in text:  # a cheap test first: logs hold thousands of customers
+            continue
         hit, text = _take(text, re.escape(name.lower()) + r"(?:'s)?")
         if hit:
             f.customers.append(name)
@@ -177,7 +197,10 @@ def _shape(text: str, f: Filters) -> Query | None:
     if re.search(r"\b(?:per week|by week|each week|weekly)\b", text):
         return Query(shape="trend", measure=measure or "signals", group_by="week", filters=f)
     single = re.search(r"\b(?:which|what)\b.*\b(?:most|biggest|largest|highest|top)\b", text)
-    if group and (top or single or re.search(r"\b(?:by|per|for each|rank\w*|breakdown|split)\b", text)):
+    words = GROUP_WORDS[group] if group else "-"
+    by_group = rf"\b(?:by|per|for each|across|breakdown of|split by)\s+(?:the\s+)?(?:{words})\b|\brank\w*\b"
+    grouped = group and re.search(by_group, text)
+    if group and (top or single or grouped):
         if group == "customer" and not (top or single) and measure is None:
             return Query(shape="list_customers", filters=f)
         return Query(

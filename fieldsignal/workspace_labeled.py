@@ -1,0 +1,81 @@
+"""`import --labeled` on a workspace: rows become signals as labelled, none merged away (mixed into Workspace)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from fieldsignal.errors import InputError
+from fieldsignal.ingest.labeled import LabeledRow
+from fieldsignal.models import ImportFailure, ImportReport
+
+if TYPE_CHECKING:
+    from fieldsignal.workspace import Workspace
+
+
+class LabeledImport:
+    def import_labeled(self, items: Iterable[LabeledRow | InputError]) -> ImportReport:
+        """No triage and no duplicate linking: what the rows say is what is stored (decided_by "import")."""
+        from fieldsignal.agent.labeled import result_from_labels
+        from fieldsignal.store import signals as repo
+
+        ws = cast("Workspace", self)
+        report = ImportReport()
+        results, rows = [], []
+        for number, item in enumerate(items, start=1):
+            if isinstance(item, InputError):
+                report.failures.append(ImportFailure(source=str(item).split(":")[0], error=str(item)))
+                continue
+            report.notes_seen += 1
+            try:
+                results.append(result_from_labels(item, ws.taxonomy, number))
+                rows.append(item)
+            except InputError as exc:
+                report.failures.append(ImportFailure(source="row", error=str(exc)))
+        excerpts = [d.excerpt for r in results for d in r.signals]
+        vectors = ws.embedder.encode(excerpts)
+        keys = [ws.embedder.key(t) for t in excerpts]
+        now = dt.datetime.now().replace(microsecond=0)
+        ids: list[int] = []
+        saved_vectors: list[Any] = []
+        with ws.store(write=True) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                repo.save_embeddings(con, ws.embedder.name, ws.embedder.take_new_entries())
+                known = repo.known_note_hashes(con, [r.note_hash for r in results])
+                offset = 0
+                for result, row in zip(results, rows, strict=True):
+                    n = len(result.signals)
+                    if result.note_hash in known:
+                        report.notes_skipped_duplicate += 1
+                    else:
+                        saved = repo.save_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
+                        _apply_status(con, ws, saved, row, now)
+                        ids += saved
+                        saved_vectors += list(vectors[offset : offset + n])
+                        report.notes_added += 1
+                    offset += n
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        report.signals_added, report.signal_ids = len(ids), ids
+        if ids:
+            ws._index_signals(ids, np.stack(saved_vectors))
+        return report
+
+
+def _apply_status(con: Any, ws: Workspace, ids: list[int], row: LabeledRow, now: dt.datetime) -> None:
+    from fieldsignal.store import signals as repo
+
+    if row.status and row.status.strip().lower() != "new":
+        for signal_id in ids:
+            repo.set_status(
+                con, ws.taxonomy, signal_id, row.status.strip(), row.author or "import", None, row.pm_ticket, now
+            )
+    elif row.pm_ticket:
+        for signal_id in ids:
+            con.execute("UPDATE signals SET pm_ticket = ? WHERE id = ?", [row.pm_ticket, signal_id])
