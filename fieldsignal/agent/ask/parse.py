@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fieldsignal.agent.ask.periods import find_period
 from fieldsignal.agent.ask.query import Filters, GroupBy, Measure, Query
@@ -28,6 +29,7 @@ TYPE_WORDS = {
     "Win": r"wins?|won|signed|closed[- ]won",
     "Competitive": r"competitive(?: signals?)?",
     "Opportunity": r"opportunit(?:y|ies)|opps?|pipeline",
+    "Product Gap": r"product gaps?(?= signals?| reports?)",
 }
 STATUS_WORDS = {
     "Escalated": r"escalated",
@@ -88,7 +90,8 @@ def _core(name: str) -> str:
 
 
 def parse(question: str, vocab: Vocabulary, today: dt.date) -> Query | None:
-    text = " " + re.sub(r"[?!.,;:]+", " ", question.lower().replace("’", "'")) + " "
+    text = question.lower().replace("’", "'").replace("#", " number of ")
+    text = " " + re.sub(r"[?!.,;:]+|(?<=[a-z])-(?=[a-z])", " ", text) + " "  # "per-industry" = "per industry"
     span, text = find_period(text, today)
     filters = Filters(since=span[0] if span else None, until=span[1] if span else None)
     text = _names(text, vocab, filters)
@@ -111,6 +114,8 @@ def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
         hit, text = _take(text, re.escape(phrase) + "(?:e?s)?")  # "GPUs", "custom domain"
         if hit and slug not in f.gaps:
             f.gaps.append(slug)
+    if not f.gaps:  # "custm domains", "firewal": the closest phrase, if close enough
+        text = _fuzzy(text, vocab.gap_phrases(), f.gaps)
     for category in vocab.taxonomy.category_names:  # "security gaps", "category cost", "in Scaling"
         name = re.escape(category.lower())
         hit, text = _take(
@@ -120,12 +125,15 @@ def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
         )
         if hit:
             f.categories.append(category)
-    for name, canonical in sorted(vocab.competitor_names().items(), key=lambda kv: -len(kv[0])):
+    rivals = sorted(vocab.competitor_names().items(), key=lambda kv: -len(kv[0]))
+    for name, canonical in rivals:
         if name not in text:
             continue
         hit, text = _take(text, re.escape(name))
         if hit and canonical not in f.competitors:
             f.competitors.append(canonical)
+    if not f.competitors:
+        text = _fuzzy(text, rivals, f.competitors)
     text = _customers(text, vocab.customers, f)
     for code, pattern in INDUSTRY_WORDS.items():
         hit, text = _take(text, rf"(?:in |from |at )?(?:{pattern})")
@@ -138,9 +146,35 @@ def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
     for author in vocab.authors:
         if author.lower() not in text:
             continue
-        hit, text = _take(text, rf"(?:from|by|reported by|author) {re.escape(author.lower())}")
+        name = re.escape(author.lower())
+        hit, text = _take(
+            text,
+            rf"(?:from|by|reported by|author) {name}|{name}(?='s| (?:{_AUTHORED}))",
+        )
         if hit:
             f.authors.append(author)
+    return text
+
+
+def _fuzzy(text: str, phrases: list[tuple[str, str]], found: list[str]) -> str:
+    """The phrase closest to a run of words in the text (each word at least 0.8 alike, 5+ letters in all)."""
+    words = text.split()
+    best: tuple[float, str, str, list[str]] | None = None
+    for phrase, value in phrases:
+        parts = phrase.split()
+        if len(phrase) < 5 or not parts:
+            continue
+        for i in range(len(words) - len(parts) + 1):
+            window = words[i : i + len(parts)]
+            if any(w in _WORDS and w != p for w, p in zip(window, parts, strict=True)):
+                continue
+            score = min(difflib.SequenceMatcher(None, w, p).ratio() for w, p in zip(window, parts, strict=True))
+            if score >= 0.8 and (best is None or score > best[0]):
+                best = (score, phrase, value, window)
+    if best is None:
+        return text
+    found.append(best[2])
+    _, text = _take(text, r"\s+".join(re.escape(w) for w in best[3]))
     return text
 
 
@@ -158,16 +192,26 @@ def _customers(text: str, customers: Iterable[str], f: Filters) -> str:
     for name in known:
         first_words.setdefault(name.split()[0].lower(), []).append(name)
     for word in re.findall(r"[a-z][\w&'-]{3,}", text):
-        matches = first_words.get(word) or first_words.get(
-            next(iter(difflib.get_close_matches(word, list(first_words), n=1, cutoff=0.85)), ""), []
-        )
-        if len(matches) == 1 and word not in _COMMON:
+        if word in _COMMON:
+            continue
+        matches = first_words.get(word)
+        if not matches and len(word) >= 5 and word not in _WORDS:
+            close = difflib.get_close_matches(word, list(first_words), n=1, cutoff=0.85)
+            matches = first_words.get(close[0]) if close else None
+        if matches and len(matches) == 1:
             f.customers.append(matches[0])
             _, text = _take(text, re.escape(word) + r"(?:'s)?")
             break
     return text
 
 
+_AUTHORED = "logged|reported|filed|sent|captured|raised|wrote|added"
+_WORDS = frozenset(
+    w
+    for path in (Path(__file__).parent / "words.txt", Path(__file__).parents[1] / "not_names.txt")
+    for line in path.read_text(encoding="utf-8").splitlines()
+    for w in line.split("#")[0].split()
+)
 _COMMON = frozenset(
     re.findall(
         r"\w+",
@@ -196,16 +240,17 @@ def _shape(text: str, f: Filters) -> Query | None:
         return Query(shape="trend", measure=measure or "signals", group_by="month", filters=f)
     if re.search(r"\b(?:per week|by week|each week|weekly)\b", text):
         return Query(shape="trend", measure=measure or "signals", group_by="week", filters=f)
-    single = re.search(r"\b(?:which|what)\b.*\b(?:most|biggest|largest|highest|top)\b", text)
+    single = re.search(r"\b(?:which|what|who)\b.*\b(?:most|biggest|largest|highest|top|hardest|worst)\b", text)
     words = GROUP_WORDS[group] if group else "-"
     by_group = rf"\b(?:by|per|for each|across|breakdown of|split by)\s+(?:the\s+)?(?:{words})\b|\brank\w*\b"
     grouped = group and re.search(by_group, text)
     if group and (top or single or grouped):
         if group == "customer" and not (top or single) and measure is None:
             return Query(shape="list_customers", filters=f)
+        default: Measure = "lost_deals" if lost else "signals"
         return Query(
             shape="ranking",
-            measure=measure or "signals",
+            measure=measure or default,
             group_by=group,
             limit=limit or (1 if single else None),
             filters=f,
@@ -224,13 +269,22 @@ def _shape(text: str, f: Filters) -> Query | None:
 
 
 def _measure(text: str, lost: bool) -> Measure | None:
-    money = re.search(r"\b(?:acv|revenue|money|dollars?|\$|value|arr|cost)\b", text)
+    money = re.search(r"\b(?:acv|revenue|money|dollars?|value|arr|cost)\b|\$", text)
     if money:
         if re.search(r"\bat risk\b", text):
             return "acv_at_risk"
         if lost or re.search(r"\bcost\b", text):
             return "acv_lost"
         return "acv"
+    by = re.search(
+        r"\bby (?:the )?(?:number of )?(lost deals|deals lost|losses|deals|customers|accounts|signals)\b", text
+    )
+    if by:
+        word = by.group(1)
+        if word in ("lost deals", "deals lost", "losses"):
+            return "lost_deals"
+        counted: dict[str, Measure] = {"deals": "deals", "customers": "customers", "accounts": "customers"}
+        return counted.get(word, "signals")
     if re.search(r"\b(?:how many|number of|count)\b", text):
         if re.search(r"\b(?:customers?|accounts?)\b", text):
             return "customers"
@@ -238,11 +292,19 @@ def _measure(text: str, lost: bool) -> Measure | None:
             return "lost_deals" if lost else "deals"
         return "signals"
     if re.search(r"\bmost (?:signals|reports|mentions)\b|\bmost often\b|\bmost reported\b", text):
-        return "signals"
+        return "lost_deals" if lost else "signals"
     return None
 
 
 def _group(text: str) -> GroupBy | None:
+    """The thing asked about: the group word right after which/what/top N/by/per, else the first one named."""
+    if re.search(r"\b(?:who|which \w+|what \w+)\b.*\b(?:lose|lost|losing) to\b", text):
+        return "competitor"
+    for group, pattern in GROUP_WORDS.items():
+        if re.search(
+            rf"\b(?:which|what|top (?:\d+|three|five|ten)|by|per|for each|rank)\s+(?:the\s+)?(?:{pattern})\b", text
+        ):
+            return group
     for group, pattern in GROUP_WORDS.items():
         if re.search(rf"\b(?:{pattern})\b", text):
             return group
