@@ -32,8 +32,14 @@ class Insights:
             raise InputError('ask a question, e.g. "which gap cost us the most ACV last quarter?"')
         if not ws.settings.db_path.exists():
             raise FieldsignalError("the workspace is empty: add or import notes first")
+        day = today or dt.date.today()
         with ws.store() as con:
-            result = answer(con, question[:1000], ws.taxonomy, today or dt.date.today())
+            result = answer(con, question[:1000], ws.taxonomy, day)
+            if not result.understood and ws.llm is not None:  # text-to-SQL, validated, on this read-only connection
+                from fieldsignal.agent.ask.llm_sql import llm_answer
+
+                gaps = [g.name for g in ws.taxonomy.gaps]
+                result = llm_answer(con, ws.llm.chat, question[:1000], day.isoformat(), gaps) or result
         if not result.understood:
             result.related = ws._related(question)
         return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -258,3 +259,56 @@ def test_azure_openai_speaks_to_its_deployment_route(tmp_path: Path, fake: FakeO
     assert signal.decided_by == "llm"
     assert fake.paths[0].startswith("/openai/deployments/fake-model/chat/completions?api-version=2024-10-21")
     assert fake.headers_seen[0]["api-key"] == "sk-test"
+
+
+def test_llm_sql_is_validated_before_it_runs(tmp_path: Path, fake: FakeOpenAI) -> None:
+    from fieldsignal.agent.ask.llm_sql import UnsafeSQL, validate
+
+    ws = Workspace(llm_settings(tmp_path, fake, llm_use="uncertain"))
+    fake.script(Reply(answer("Loss", "no-firewall", customer="Kestrel Bank", competitor="Vercel", acv_usd=300000)))
+    add(ws, NOTE)
+    with ws.store() as con:
+        validate(con, "SELECT customer, max(acv_usd) AS acv FROM signal_log GROUP BY customer ORDER BY acv DESC")
+        refused = {
+            "DELETE FROM signals": "SELECT",
+            "SELECT * FROM signals": "not allowed",
+            "SELECT * FROM read_csv('/etc/passwd')": "table functions",
+            "SELECT getenv('HOME') FROM signal_log": "getenv",
+            "SELECT salary FROM signal_log": "unknown column 'salary'",
+            "SELECT 1 FROM signal_log; SELECT 2 FROM signal_log": "one SELECT",
+        }
+        for sql, why in refused.items():
+            with pytest.raises(UnsafeSQL, match=why):
+                validate(con, sql)
+
+
+def test_ask_falls_back_to_llm_sql_with_one_repair(tmp_path: Path, fake: FakeOpenAI) -> None:
+    ws = Workspace(llm_settings(tmp_path, fake, llm_use="never"))
+    add(ws, NOTE)
+    ws = Workspace(llm_settings(tmp_path, fake, llm_use="uncertain"))
+    fake.script(
+        Reply(json.dumps({"sql": "DROP TABLE signals"})),
+        Reply(json.dumps({"sql": "SELECT id, customer FROM signal_log WHERE acv_usd > 100000"})),
+    )
+    result = ws.ask("the big-ticket accounts, please, with their ids", dt.date(2026, 11, 25))
+    assert result.understood and result.decided_by == "llm"
+    assert result.rows == [[1, "Kestrel Bank"]] and result.signal_ids == [1]
+    assert "refused" in fake.requests[1]["messages"][-1]["content"]
+    with ws.store() as con:
+        assert con.execute("SELECT count(*) FROM signals").fetchone()[0] == 1  # nothing dropped
+    fake.script(Reply(json.dumps({"sql": "SELECT secret FROM signal_log"})))
+    refused = ws.ask("anything about secrets?", dt.date(2026, 11, 25))
+    assert not refused.understood and refused.rows == []
+
+
+def test_llm_sql_runs_with_a_time_limit() -> None:
+    import duckdb
+
+    from fieldsignal.agent.ask.llm_sql import UnsafeSQL, run_limited
+
+    con = duckdb.connect()
+    started = time.perf_counter()
+    with pytest.raises(UnsafeSQL, match="was stopped"):
+        run_limited(con, "SELECT count(*) FROM range(100000) a, range(100000) b WHERE a.range + b.range = 7", 0.3)
+    assert time.perf_counter() - started < 5
+    assert run_limited(con, "SELECT * FROM range(5000)")[1][-1] == [999]  # the row limit
