@@ -258,6 +258,22 @@ def reindex(as_json: Json = False) -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (Databricks Apps set DATABRICKS_APP_PORT).")] = 8000,
+) -> None:
+    """The web app: paste box, review queue, signal log, dashboard, drafts, ask; JSON API under /api."""
+    import os
+
+    import uvicorn
+
+    from fieldsignal.web.app import create_app
+
+    port = int(os.environ.get("DATABRICKS_APP_PORT", port))
+    uvicorn.run(create_app(settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
 def train(as_json: Json = False) -> None:
     """Fine-tune the local model on the taxonomy examples and reviewed corrections (SetFit-style)."""
     ws = workspace()

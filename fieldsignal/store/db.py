@@ -9,6 +9,7 @@ connection that finds the file locked retries until `lock_timeout` has passed.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,9 +86,21 @@ def _connect(path: Path, read_only: bool, timeout: float) -> Any:
             delay = min(delay * 2, 0.5)
 
 
+# One connection at a time within a process: DuckDB refuses a read-only and a read-write
+# connection to the same file side by side in one process (the web server's threads);
+# across processes the file lock decides, and `_connect` waits it out.
+_PROCESS_LOCK = threading.RLock()
+
+
 @contextmanager
 def open_store(path: Path, write: bool = False, timeout: float = 15.0) -> Iterator[Any]:
     """A DuckDB connection to the workspace file, migrated, closed on exit."""
+    with _PROCESS_LOCK, _open(path, write, timeout) as con:
+        yield con
+
+
+@contextmanager
+def _open(path: Path, write: bool, timeout: float) -> Iterator[Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     if write or not path.exists() or _needs_migration(path, timeout):
         con = _connect(path, read_only=False, timeout=timeout)

@@ -1,0 +1,37 @@
+"""`fieldsignal serve`: the FastAPI app (pages and JSON API) over one Workspace.
+
+Every request opens its own short DuckDB connection (one at a time in this process, see
+store.db), so the CLI can write to the same workspace while the server runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from fieldsignal import __version__
+from fieldsignal.settings import Settings
+from fieldsignal.web import api, pages
+
+
+def create_app(settings: Settings) -> FastAPI:
+    from fieldsignal.workspace import Workspace
+
+    app = FastAPI(
+        title="fieldsignal",
+        version=__version__,
+        description="Field feedback → signals, tallies, memos and answers. The JSON API mirrors the CLI.",
+    )
+    app.state.settings = settings
+    app.state.workspace = Workspace(settings)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,258 @@
+"""Server-rendered pages: plain HTML forms that post and redirect (no JavaScript needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from fieldsignal.errors import FieldsignalError
+from fieldsignal.web import charts
+from fieldsignal.web.auth import COOKIE, identity
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _page(request: Request, name: str, **values: Any) -> HTMLResponse:
+    q = request.query_params
+    values = {"who": identity(request), "flash": q.get("msg"), "error": q.get("err"), "path": request.url.path} | values
+    return templates.TemplateResponse(request, name, values)
+
+
+def _back(path: str, msg: str | None = None, err: str | None = None) -> RedirectResponse:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in (("msg", msg), ("err", err)) if v})
+    return RedirectResponse(f"{path}{'?' + query if query else ''}", status_code=303)
+
+
+def _writer(request: Request, path: str) -> tuple[str | None, RedirectResponse | None]:
+    who = identity(request)
+    return (who, None) if who else (None, _back("/login", err="sign in to change anything"))
+
+
+def _ws(request: Request) -> Any:
+    return request.app.state.workspace
+
+
+# ---------------------------------------------------------------- paste
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    ids = [int(i) for i in request.query_params.get("ids", "").split(",") if i.isdigit()]
+    added = [_ws(request).show(i) for i in ids[:20]]
+    return _page(request, "home.html", added=added, taxonomy=_ws(request).taxonomy)
+
+
+@router.post("/notes")
+def add_note(request: Request, text: Annotated[str, Form()] = "") -> Response:
+    from fieldsignal.ingest import note_from_text
+
+    who, deny = _writer(request, "/")
+    if deny:
+        return deny
+    try:
+        report = _ws(request).add_notes([note_from_text(text, source="web", author=who)])
+    except FieldsignalError as exc:
+        return _back("/", err=str(exc))
+    if report.failures:
+        return _back("/", err=report.failures[0].error)
+    ids = ",".join(str(i) for i in report.signal_ids)
+    note = f"{report.signals_added} signal(s) added" + (f"; {'; '.join(report.warnings)}" if report.warnings else "")
+    return RedirectResponse(f"/?ids={ids}&msg={note}", status_code=303)
+
+
+# ---------------------------------------------------------------- review
+@router.get("/review", response_class=HTMLResponse)
+def review(request: Request) -> HTMLResponse:
+    queue = [(s, r, _ws(request).show(s.id)["alternatives"]) for s, r in _ws(request).review_queue()]
+    return _page(request, "review.html", queue=queue, taxonomy=_ws(request).taxonomy)
+
+
+@router.post("/review/{signal_id}/accept")
+def accept(signal_id: int, request: Request, back: Annotated[str, Form()] = "/review") -> Response:
+    who, deny = _writer(request, back)
+    if deny:
+        return deny
+    try:
+        _ws(request).review(signal_id, who)
+    except FieldsignalError as exc:
+        return _back(_safe(back), err=str(exc))
+    return _back(_safe(back), msg=f"#{signal_id} accepted")
+
+
+@router.post("/review/{signal_id}/fix")
+def fix(
+    signal_id: int,
+    request: Request,
+    gap: Annotated[str, Form()] = "",
+    signal_type: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/review",
+) -> Response:
+    from fieldsignal.store.review import Fix
+
+    who, deny = _writer(request, back)
+    if deny:
+        return deny
+    try:
+        change = Fix.model_validate({"gap": gap or None, "signal_type": signal_type or None})
+        _ws(request).review(signal_id, who, change)
+    except ValidationError as exc:
+        return _back(_safe(back), err=f"not a valid fix: {exc.errors()[0]['msg']}")
+    except FieldsignalError as exc:
+        return _back(_safe(back), err=str(exc))
+    return _back(_safe(back), msg=f"#{signal_id} fixed")
+
+
+def _safe(path: str) -> str:
+    """Only same-site paths as redirect targets."""
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+# ---------------------------------------------------------------- log
+@router.get("/signals", response_class=HTMLResponse)
+def signals(request: Request) -> HTMLResponse:
+    from fieldsignal.store.signals import SignalFilter
+
+    q = request.query_params
+    f = SignalFilter(
+        gap=q.get("gap") or None,
+        category=q.get("category") or None,
+        signal_type=q.get("type") or None,
+        status=q.get("status") or None,
+        customer=q.get("customer") or None,
+    )
+    try:
+        rows, error = _ws(request).list_signals(f), q.get("err")
+    except FieldsignalError as exc:
+        rows, error = [], str(exc)
+    taxonomy = _ws(request).taxonomy
+    return _page(request, "signals.html", rows=rows[:500], total=len(rows), q=q, taxonomy=taxonomy, error=error)
+
+
+@router.post("/signals/{signal_id}/status")
+def status(
+    signal_id: int,
+    request: Request,
+    status: Annotated[str, Form()],
+    why: Annotated[str, Form()] = "",
+    ticket: Annotated[str, Form()] = "",
+) -> Response:
+    who, deny = _writer(request, "/signals")
+    if deny:
+        return deny
+    try:
+        _ws(request).set_status(signal_id, status, who, why or None, ticket or None)
+    except FieldsignalError as exc:
+        return _back("/signals", err=str(exc))
+    return _back("/signals", msg=f"#{signal_id} → {status}")
+
+
+# ---------------------------------------------------------------- dashboard
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request) -> HTMLResponse:
+    ws = _ws(request)
+    weeks = ws.tally("week").rows[-12:]
+    gaps = [r for r in ws.tally("gap").rows if r.key][:10]
+    rivals = [r for r in ws.tally("competitor").rows if r.key and r.lost_deals]
+    by_category = [r for r in ws.tally("category").rows if r.key]
+    metrics = ws.metrics(dt.date.today())
+    return _page(
+        request,
+        "dashboard.html",
+        weekly=charts.columns([(r.key or "", r.signals) for r in weeks], target=10, title="signals per week"),
+        acv=charts.hbar([(r.key or "", r.acv_usd) for r in gaps], money=True, title="ACV by gap"),
+        losses=charts.hbar([(r.key or "", r.acv_lost_usd) for r in rivals], money=True, title="ACV lost by competitor"),
+        categories=charts.hbar([(r.key or "", r.signals) for r in by_category], title="signals by category"),
+        metrics=metrics,
+    )
+
+
+# ---------------------------------------------------------------- drafts
+@router.get("/drafts", response_class=HTMLResponse)
+def drafts(request: Request) -> HTMLResponse:
+    return _page(request, "drafts.html", drafts=_ws(request).desk.drafts(), today=dt.date.today())
+
+
+@router.post("/memos")
+def memo(request: Request, kind: Annotated[str, Form()], period: Annotated[str, Form()]) -> Response:
+    who, deny = _writer(request, "/drafts")
+    if deny:
+        return deny
+    try:
+        draft = _ws(request).desk.draft(kind, period, who, dt.datetime.now().replace(microsecond=0))
+    except FieldsignalError as exc:
+        return _back("/drafts", err=str(exc))
+    return _back(f"/drafts/{draft.id}", msg=f"drafted v{draft.latest.version}")
+
+
+@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+def draft(draft_id: int, request: Request) -> Response:
+    import markdown
+    from markupsafe import Markup, escape
+
+    try:
+        d = _ws(request).desk.get(draft_id)
+    except FieldsignalError as exc:
+        return _back("/drafts", err=str(exc))
+    html = Markup(markdown.markdown(str(escape(d.latest.body)), extensions=["tables"]))
+    return _page(request, "draft.html", d=d, html=html)
+
+
+@router.post("/drafts/{draft_id}/{action}")
+def draft_action(draft_id: int, action: str, request: Request, body: Annotated[str, Form()] = "") -> Response:
+    who, deny = _writer(request, f"/drafts/{draft_id}")
+    if deny:
+        return deny
+    desk, now = _ws(request).desk, dt.datetime.now().replace(microsecond=0)
+    try:
+        if action == "edit":
+            desk.edit(draft_id, body.replace("\r\n", "\n"), who, now)
+            msg = "saved as a new version; approve it again to publish"
+        elif action == "approve":
+            msg = f"approved v{desk.approve(draft_id, who, now).approved_version}"
+        elif action == "publish":
+            _, paths = desk.publish(draft_id, now)
+            msg = "published: " + ", ".join(p.name for p in paths)
+        else:
+            return _back(f"/drafts/{draft_id}", err=f"unknown action {action}")
+    except FieldsignalError as exc:
+        return _back(f"/drafts/{draft_id}", err=str(exc))
+    return _back(f"/drafts/{draft_id}", msg=msg)
+
+
+# ---------------------------------------------------------------- ask
+@router.get("/ask", response_class=HTMLResponse)
+def ask(request: Request) -> HTMLResponse:
+    question = request.query_params.get("q", "").strip()
+    answer, error = None, None
+    if question:
+        try:
+            answer = _ws(request).ask(question)
+        except FieldsignalError as exc:
+            error = str(exc)
+    return _page(request, "ask.html", question=question, answer=answer, ask_error=error)
+
+
+# ---------------------------------------------------------------- sign in
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "login.html", configured=bool(request.app.state.settings.token))
+
+
+@router.post("/login")
+def login(request: Request, token: Annotated[str, Form()], name: Annotated[str, Form()] = "") -> Response:
+    import hmac
+
+    expected = request.app.state.settings.token
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        return _back("/login", err="that token is not right")
+    response = _back("/", msg=f"signed in as {name or 'token'}")
+    response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+    response.set_cookie("fieldsignal_user", name or "token", httponly=True, samesite="strict")
+    return response

@@ -1,0 +1,124 @@
+"""The web app through HTTP: pages, the JSON API, auth, and writers in parallel with the CLI."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fieldsignal.settings import load_settings
+from fieldsignal.web.app import create_app
+from tests.conftest import run_cli
+
+TOKEN = "s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}", "X-Fieldsignal-User": "ana"}
+NOTE = "Kestrel Bank closed lost, $300k: infosec wanted a WAF in front of the app. They went with Vercel."
+
+
+def client(tmp_path: Path, token: str | None = TOKEN) -> TestClient:
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", token=token)
+    return TestClient(create_app(settings))
+
+
+def test_writes_need_an_identity(tmp_path: Path) -> None:
+    open_server = client(tmp_path, token=None)
+    refused = open_server.post("/api/notes", json={"text": NOTE})
+    assert refused.status_code == 401 and "FIELDSIGNAL_TOKEN" in refused.json()["detail"]
+    app = client(tmp_path / "b")
+    assert app.post("/api/notes", json={"text": NOTE}).status_code == 401
+    assert app.post("/api/notes", json={"text": NOTE}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert app.get("/api/signals").status_code == 200  # reads are open
+    databricks = app.post("/api/notes", json={"text": NOTE}, headers={"X-Forwarded-Email": "dana@example.com"})
+    assert databricks.status_code == 200
+    signal = databricks.json()["signals"][0]
+    assert signal["author"] == "dana@example.com"
+
+
+def test_the_api_mirrors_the_cli(tmp_path: Path) -> None:
+    app = client(tmp_path)
+    added = app.post("/api/notes", json={"text": NOTE}, headers=AUTH).json()
+    (signal,) = added["signals"]
+    sid = signal["id"]
+    assert app.post("/api/notes", json={"text": NOTE, "extra": 1}, headers=AUTH).status_code == 422
+    assert app.post("/api/notes", json={"text": ""}, headers=AUTH).status_code == 422
+    changed = app.post(f"/api/signals/{sid}/status", json={"status": "Escalated", "ticket": "PM-9"}, headers=AUTH)
+    assert changed.status_code == 200 and changed.json()["who"] == "ana"
+    history = app.get(f"/api/signals/{sid}").json()["history"]
+    assert [(h["status"], h["who"]) for h in history][-1] == ("Escalated", "ana")
+    assert app.post(f"/api/signals/{sid}/status", json={"status": "Done"}, headers=AUTH).status_code == 422
+    fixed = app.post(f"/api/review/{sid}/fix", json={"gap": "no-firewall", "signal_type": "Loss"}, headers=AUTH)
+    assert fixed.status_code == 200 and fixed.json()["decided_by"] == "human"
+    assert app.get("/api/signals/999").status_code == 404
+    tally = app.get("/api/tally", params={"by": "gap"}).json()
+    assert tally["rows"][0]["key"] == "No firewall"
+    answer = app.post("/api/ask", json={"question": "how many deals did we lose to vercel", "today": "2026-11-25"})
+    assert answer.json()["rows"] == [[1]] and answer.json()["signal_ids"] == [sid]
+    paths = app.get("/openapi.json").json()["paths"]
+    assert {"/api/notes", "/api/ask", "/api/drafts/{draft_id}/publish"} <= set(paths)
+
+
+def test_drafts_through_the_api(tmp_path: Path) -> None:
+    app = client(tmp_path)
+    app.post("/api/notes", json={"text": NOTE, "date": "2026-10-20"}, headers=AUTH)
+    draft = app.post("/api/memos", json={"kind": "weekly", "period": "2026-W43"}, headers=AUTH).json()
+    assert "No firewall" in draft["versions"][-1]["body"] or "signals this week" in draft["versions"][-1]["body"]
+    did = draft["id"]
+    assert app.post(f"/api/drafts/{did}/publish", headers=AUTH).status_code == 422
+    assert app.post(f"/api/drafts/{did}/approve", headers=AUTH).json()["approved_by"] == "ana"
+    published = app.post(f"/api/drafts/{did}/publish", headers=AUTH).json()
+    assert published["draft"]["status"] == "published" and len(published["files"]) == 3
+
+
+def test_pages_render_and_escape_what_people_paste(tmp_path: Path) -> None:
+    app = client(tmp_path)
+    hostile = "Acme Retail <script>alert('x')</script> wants a custom domain for the app"
+    app.post("/api/notes", json={"text": hostile}, headers=AUTH)
+    for path in ("/", "/review", "/signals", "/dashboard", "/drafts", "/ask?q=top+gaps+by+signals", "/login"):
+        page = app.get(path)
+        assert page.status_code == 200, path
+        assert "<script>alert" not in page.text, path
+    assert "&lt;script&gt;" in app.get("/signals").text or "&lt;script&gt;" in app.get("/review").text
+    assert "<svg" in app.get("/dashboard").text
+
+
+def test_the_paste_form_signs_in_and_triages(tmp_path: Path) -> None:
+    app = client(tmp_path)
+    anonymous = app.post("/notes", data={"text": NOTE}, follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    wrong = app.post("/login", data={"token": "nope", "name": "ana"}, follow_redirects=False)
+    assert "err=" in wrong.headers["location"]
+    app.post("/login", data={"token": TOKEN, "name": "ana"})
+    page = app.post("/notes", data={"text": NOTE})
+    assert page.status_code == 200 and "Kestrel Bank" in page.text and "signal(s) added" in page.text
+
+
+def test_server_and_cli_write_at_the_same_time(tmp_path: Path) -> None:
+    app = client(tmp_path)
+    home = tmp_path / "ws"
+    results: list[int] = []
+
+    def post(i: int) -> None:
+        text = f"Customer{i} Labs needs a WAF in front of app {i} before go-live"
+        results.append(app.post("/api/notes", json={"text": text}, headers=AUTH).status_code)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    cli = run_cli("add", "Zephyr Mining wants the app on ops.zephyr.com", home=home)
+    for t in threads:
+        t.join()
+    assert cli.returncode == 0, cli.stderr
+    assert results == [200] * 6
+    customers = {s["customer"] for s in app.get("/api/signals").json()}
+    assert {f"Customer{i} Labs" for i in range(6)} | {"Zephyr Mining"} <= customers
+
+
+@pytest.mark.parametrize("path", ["/drafts/999", "/review/abc/accept"])
+def test_bad_paths_give_a_clear_answer(tmp_path: Path, path: str) -> None:
+    app = client(tmp_path)
+    response = app.get(path) if "drafts" in path else app.post(path, headers=AUTH)
+    assert response.status_code in (200, 404, 405, 422)
+    if response.status_code == 200:
+        assert "no draft 999" in response.text
