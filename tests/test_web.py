@@ -122,3 +122,21 @@ def test_bad_paths_give_a_clear_answer(tmp_path: Path, path: str) -> None:
     assert response.status_code in (200, 404, 405, 422)
     if response.status_code == 200:
         assert "no draft 999" in response.text
+
+
+def test_dropped_files_are_read_like_an_import(tmp_path: Path) -> None:
+    app = client(tmp_path)
+    eml = (
+        b"From: Dana <dana@example.com>\r\nSubject: Wren Foods\r\nDate: Tue, 20 Oct 2026 10:00:00 +0000\r\n\r\n"
+        b"Wren Foods wants the app on their own domain, reports.wrenfoods.com, with their cert.\r\n"
+    )
+    files = [
+        ("files", ("call.txt", b"Harbor Bank needs a WAF in front of the app", "text/plain")),
+        ("files", ("mail.eml", eml, "message/rfc822")),
+        ("files", ("broken.pdf", b"%PDF-1.4", "application/pdf")),
+    ]
+    page = app.post("/files", files=files, headers=AUTH)
+    assert page.status_code == 200
+    assert "2 note(s)" in page.text and "unsupported file type .pdf" in page.text
+    customers = {s["customer"] for s in app.get("/api/signals").json()}
+    assert {"Harbor Bank", "Wren Foods"} <= customers

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
@@ -65,6 +65,46 @@ def add_note(request: Request, text: Annotated[str, Form()] = "") -> Response:
     ids = ",".join(str(i) for i in report.signal_ids)
     note = f"{report.signals_added} signal(s) added" + (f"; {'; '.join(report.warnings)}" if report.warnings else "")
     return RedirectResponse(f"/?ids={ids}&msg={note}", status_code=303)
+
+
+@router.post("/files")
+async def add_files(request: Request, files: Annotated[list[UploadFile], File()]) -> Response:
+    """Dropped files (.txt .md .eml .mbox .csv .jsonl): read like `fieldsignal import`, bad ones reported."""
+    who, deny = _writer(request, "/")
+    if deny:
+        return deny
+    items = await read_uploads(files, request.app.state.settings.max_container_bytes)
+    items = [i.model_copy(update={"author": i.author or who}) if hasattr(i, "model_copy") else i for i in items]
+    report = _ws(request).add_notes(items)
+    ids = ",".join(str(i) for i in report.signal_ids[:20])
+    msg = f"{report.notes_added} note(s), {report.signals_added} signal(s) added"
+    err = "; ".join(f.error for f in report.failures[:3]) or None
+    from urllib.parse import urlencode
+
+    return RedirectResponse("/?" + urlencode({"ids": ids, "msg": msg} | ({"err": err} if err else {})), status_code=303)
+
+
+async def read_uploads(files: list[UploadFile], limit: int) -> list[Any]:
+    """Uploaded files as notes or InputErrors, through the same readers as the CLI (via a temp folder)."""
+    import tempfile
+
+    from fieldsignal.errors import InputError
+    from fieldsignal.ingest import read_paths
+
+    items: list[Any] = []
+    with tempfile.TemporaryDirectory(prefix="fieldsignal-upload-") as tmp:
+        paths = []
+        for upload in files:
+            name = Path(upload.filename or "upload.txt").name or "upload.txt"
+            data = await upload.read(limit + 1)
+            if len(data) > limit:
+                items.append(InputError(f"{name}: larger than {limit / 1e6:.0f} MB"))
+                continue
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            paths.append(path)
+        items += list(read_paths(paths))
+    return items
 
 
 # ---------------------------------------------------------------- review
@@ -158,8 +198,8 @@ def status(
 def dashboard(request: Request) -> HTMLResponse:
     ws = _ws(request)
     weeks = ws.tally("week").rows[-12:]
-    gaps = [r for r in ws.tally("gap").rows if r.key][:10]
-    rivals = [r for r in ws.tally("competitor").rows if r.key and r.lost_deals]
+    gaps = sorted((r for r in ws.tally("gap").rows if r.key and r.acv_usd), key=lambda r: -r.acv_usd)[:10]
+    rivals = sorted((r for r in ws.tally("competitor").rows if r.key and r.lost_deals), key=lambda r: -r.acv_lost_usd)
     by_category = [r for r in ws.tally("category").rows if r.key]
     metrics = ws.metrics(dt.date.today())
     return _page(

@@ -124,7 +124,10 @@ def sentence(query: Query, rows: list[list[Any]], taxonomy: Taxonomy) -> str:
         lead = rows[0]
         if query.limit == 1:
             return f"{lead[0]} leads with {fmt(lead[1])} {what} ({scope})."
-        return f"{len(rows)} {query.group_by} values by {what}; first {lead[0]} with {fmt(lead[1])} ({scope})."
+        plural = {"category": "categories", "industry": "industries", "status": "statuses"}.get(
+            query.group_by or "", f"{query.group_by}s"
+        )
+        return f"{len(rows)} {plural} by {what}; {lead[0]} leads with {fmt(lead[1])} ({scope})."
     if query.shape == "trend":
         return f"{what.capitalize()} per {query.group_by}: {len(rows)} periods ({scope})."
     if query.shape == "list_customers":

@@ -1,0 +1,146 @@
+"""End to end in headless Chromium (Debian's `chromium`, driven by Playwright) against a real `fieldsignal serve`.
+
+Paste a note, fix its classification, draft, approve and publish a memo, ask a question —
+and take a screenshot of every page at desktop and phone width (tests/artifacts/).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+TOKEN = "e2e-token"
+SHOTS = Path(__file__).parent / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("e2e") / "ws"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
+    env |= {
+        "FIELDSIGNAL_HOME": str(home),
+        "FIELDSIGNAL_EMBEDDER": "hashing",
+        "FIELDSIGNAL_VECTORSTORE": "memory",
+        "FIELDSIGNAL_TOKEN": TOKEN,
+        "HF_HUB_OFFLINE": "1",
+    }
+    log = Path(__file__).parents[1] / "fieldsignal" / "eval" / "data" / "dev_log.jsonl"
+    subprocess.run([sys.executable, "-m", "fieldsignal", "import", "--labeled", str(log)], env=env, check=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fieldsignal", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
+                ) from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (make browser)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def test_paste_fix_publish_ask(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(f"{server}/login")
+    page.fill("input[name=name]", "ana")
+    page.fill("input[name=token]", TOKEN)
+    page.click("text=Sign in >> nth=-1")
+    assert "signed in as ana" in page.inner_text(".flash")
+
+    page.goto(server)
+    page.fill(
+        "textarea[name=text]",
+        "Orrin Health closed lost, $200k: they went with Vercel because we bill 24/7 even when idle",
+    )
+    page.click("button:has-text('Triage')")
+    assert "signal(s) added" in page.inner_text(".flash")
+    assert "Orrin Health" in page.inner_text("article.signal")
+
+    page.select_option("form.fix select[name=gap]", "fixed-24x7-pricing")
+    page.select_option("form.fix select[name=signal_type]", "Loss")
+    page.click("form.fix button")
+    assert "fixed" in page.inner_text(".flash")
+    row = page.inner_text("tbody tr >> nth=0")
+    assert "Fixed 24x7 pricing" in row and "Loss" in row
+    page.select_option("tbody tr select[name=status] >> nth=0", "Escalated")
+    page.click("tbody tr button:has-text('Set') >> nth=0")
+    assert "→ Escalated" in page.inner_text(".flash")
+
+    page.goto(f"{server}/drafts")
+    page.select_option("select[name=kind]", "losses")
+    page.fill("input[name=period]", time.strftime("%Y-%m"))
+    page.click("button:has-text('Draft')")
+    assert "drafted v1" in page.inner_text(".flash")
+    assert page.locator("button:has-text('Publish')").is_disabled()
+    page.click("button:has-text('Approve')")
+    assert "approved v1" in page.inner_text(".flash")
+    page.click("button:has-text('Publish')")
+    assert "published" in page.inner_text(".flash")
+    assert "Monthly Loss Summary" in page.inner_text("article.memo")
+
+    page.goto(f"{server}/ask")
+    page.fill("input[name=q]", "how many deals did we lose to Vercel this week")  # the log holds older ones
+    page.click("button:has-text('Ask')")
+    assert page.inner_text(".answer").startswith("1 lost deal")
+    page.close()
+
+
+@pytest.mark.parametrize(("name", "width"), [("desktop", 1280), ("phone", 390)])
+def test_every_page_fits_its_screen(server: str, browser: object, name: str, width: int) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    for path in (
+        "/",
+        "/review",
+        "/signals",
+        "/dashboard",
+        "/drafts",
+        "/drafts/1",
+        "/ask?q=top+3+gaps+by+ACV",
+        "/login",
+    ):
+        page.goto(server + path)
+        slug = path.split("?")[0].strip("/").replace("/", "-") or "home"
+        page.screenshot(path=str(SHOTS / f"{name}-{slug}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{path} is {overflow}px wider than a {width}px screen"
+    page.close()
