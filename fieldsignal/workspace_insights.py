@@ -54,6 +54,15 @@ class Insights:
             signals = [repo.get_signal(con, int(h.id)) for h in hits]
         return [{"id": s.id, "customer": s.customer, "gap": s.gap_name, "excerpt": s.excerpt[:160]} for s in signals]
 
+    def weekly_by_category(self, weeks: int = 12) -> dict[str, dict[str, int]]:
+        ws = cast("Workspace", self)
+        from fieldsignal.store.tally import weekly_by_category
+
+        if not ws.settings.db_path.exists():
+            return {}
+        with ws.store() as con:
+            return weekly_by_category(con, weeks)
+
     def metrics(self, today: dt.date, weeks: int = 8) -> Any:
         ws = cast("Workspace", self)
         from fieldsignal.agent.synthesis.metrics import metrics

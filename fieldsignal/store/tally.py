@@ -70,3 +70,15 @@ FROM counts c JOIN money m ON c.key IS NOT DISTINCT FROM m.key
 
 def _row(r: tuple[Any, ...]) -> TallyRow:
     return TallyRow(key=r[0], signals=r[1], customers=r[2], lost_deals=r[3], acv_usd=int(r[4]), acv_lost_usd=int(r[5]))
+
+
+def weekly_by_category(con: Any, weeks: int = 12) -> dict[str, dict[str, int]]:
+    """{week: {category: signals}} for the last `weeks` weeks that have signals (duplicates once)."""
+    rows = con.execute(
+        "SELECT strftime(signal_date, '%G-W%V') AS week, coalesce(category, 'no gap'), count(*) FROM signals "
+        "WHERE duplicate_of IS NULL GROUP BY ALL ORDER BY week"
+    ).fetchall()
+    out: dict[str, dict[str, int]] = {}
+    for week, category, count in rows:
+        out.setdefault(week, {})[category] = int(count)
+    return dict(list(out.items())[-weeks:])

@@ -197,7 +197,6 @@ def status(
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
     ws = _ws(request)
-    weeks = ws.tally("week").rows[-12:]
     gaps = sorted((r for r in ws.tally("gap").rows if r.key and r.acv_usd), key=lambda r: -r.acv_usd)[:10]
     rivals = sorted((r for r in ws.tally("competitor").rows if r.key and r.lost_deals), key=lambda r: -r.acv_lost_usd)
     by_category = [r for r in ws.tally("category").rows if r.key]
@@ -205,7 +204,7 @@ def dashboard(request: Request) -> HTMLResponse:
     return _page(
         request,
         "dashboard.html",
-        weekly=charts.columns([(r.key or "", r.signals) for r in weeks], target=10, title="signals per week"),
+        weekly=charts.stacked(ws.weekly_by_category(12), target=10, title="signals per week by category"),
         acv=charts.hbar([(r.key or "", r.acv_usd) for r in gaps], money=True, title="ACV by gap"),
         losses=charts.hbar([(r.key or "", r.acv_lost_usd) for r in rivals], money=True, title="ACV lost by competitor"),
         categories=charts.hbar([(r.key or "", r.signals) for r in by_category], title="signals by category"),
