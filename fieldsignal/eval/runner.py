@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from fieldsignal.errors import InputError
 from fieldsignal.eval.metrics import (
@@ -27,6 +27,7 @@ from fieldsignal.eval.metrics import (
     norm_name,
     set_prf,
 )
+from fieldsignal.ingest.labeled import LabeledRow
 from fieldsignal.models import NEW_GAP, NoteInput, TriageResult
 from fieldsignal.settings import Settings
 from fieldsignal.taxonomy import Taxonomy, taxonomy_from_labels
@@ -36,25 +37,11 @@ OUT_OF_SCOPE = {"oos", "out_of_scope", "out-of-scope"}
 FIELDS = ("signal_type", "category", "gap", "customer", "industry", "archetype", "competitor", "lost_deal", "acv_usd")
 
 
-class EvalRow(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class EvalRow(LabeledRow):
+    """A labelled row (the `import --labeled` shape) plus the few-shot keys."""
 
-    text: str
-    id: str | None = None
     split: str | None = None
     label: str | None = None
-    signal_type: str | None = None
-    category: str | None = None
-    gap: str | None = None
-    gaps: list[str] | None = None
-    customer: str | None = None
-    industry: str | None = None
-    archetype: str | None = None
-    competitor: str | None = None
-    lost_deal: bool | None = None
-    acv_usd: int | None = None
-    date: str | None = None
-    author: str | None = None
 
 
 def load_rows(path: Path) -> tuple[list[EvalRow], list[set[str]]]:
