@@ -103,3 +103,21 @@ def test_linear_head_learns_separable_labels() -> None:
 )
 def test_a_cue_that_did_not_happen_does_not_count(text: str, win_cues: int) -> None:
     assert X.signal_cues(text).get("Win", 0) == win_cues
+
+
+def test_new_gap_labels_carry_no_emoji_and_read_shorthand() -> None:
+    from fieldsignal.agent.triage import new_gap_label
+
+    assert new_gap_label("Tarn Mills 😩 reps w/o signal in the plant, app dead. +1 for offline") == (
+        "w/o signal in the plant"
+    )
+    assert "🙃" not in new_gap_label("🙃 they keep asking for dark mode")
+
+
+def test_keywords_read_note_shorthand() -> None:
+    from fieldsignal.agent.classify import GapClassifier, Prototypes
+
+    protos = Prototypes(["a", "b"], np.zeros((0, 3), dtype=np.float32), np.zeros(0, dtype=np.int64))
+    gaps = GapClassifier(protos, {"a": ["without accounts"], "b": ["with their cert"]}, None)
+    assert gaps._keyword_hits("partners w/o accounts").tolist() == [1.0, 0.0]
+    assert gaps._keyword_hits("on their domain w/ their cert").tolist() == [0.0, 1.0]

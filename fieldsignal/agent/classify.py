@@ -77,6 +77,11 @@ class Prototypes:
         return out
 
 
+# note-taking shorthand, spelled out before keywords are looked for ("w/o accounts" = "without accounts")
+_EXPAND = {"w/o": "without", "w/": "with", "b/c": "because", "acct": "account", "accts": "accounts"}
+_SHORTHAND = re.compile(r"(?<!\w)(?:w/o|w/|b/c|accts?)(?!\w)")
+
+
 def _has(keyword: str, lowered: str) -> bool:
     """A keyword is a literal phrase, or a regular expression written between slashes."""
     if len(keyword) > 2 and keyword.startswith("/") and keyword.endswith("/"):
@@ -123,7 +128,7 @@ class GapClassifier:
     params: GapParams = field(default_factory=GapParams)
 
     def _keyword_hits(self, text: str) -> np.ndarray:
-        lowered = text.lower().replace("-", " ")
+        lowered = _SHORTHAND.sub(lambda m: _EXPAND[m.group(0)], text.lower()).replace("-", " ")
         return np.asarray(
             [any(_has(k, lowered) for k in self.keywords.get(label, [])) for label in self.prototypes.labels],
             dtype=np.float32,

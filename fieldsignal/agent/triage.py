@@ -214,7 +214,7 @@ class Triage:
 
 
 _LIMITATION = re.compile(
-    r"\b(?:no|without|lack(?:s|ing)? of|missing|doesn'?t (?:support|have|allow)|don'?t (?:support|have)|"
+    r"\b(?:no|without|w/o|lack(?:s|ing)? of|missing|doesn'?t (?:support|have|allow)|don'?t (?:support|have)|"
     r"can'?t|cannot|unable to|no way to|not (?:able|possible) to)\b\s+(?P<what>[^.,;!?\n]{3,60})",
     re.I,
 )
@@ -222,6 +222,7 @@ _LIMITATION = re.compile(
 
 def new_gap_label(text: str) -> str:
     """A short label for a proposed gap: the first stated limitation, else the opening words."""
+    text = re.sub(r"[^\w\s/'$.,:;!?()-]", " ", text)  # no emoji or symbols in a label
     match = _LIMITATION.search(text)
     if match:
         words = match.group("what").split()[:7]
