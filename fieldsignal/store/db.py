@@ -90,6 +90,7 @@ def _connect(path: Path, read_only: bool, timeout: float) -> Any:
 # connection to the same file side by side in one process (the web server's threads);
 # across processes the file lock decides, and `_connect` waits it out.
 _PROCESS_LOCK = threading.RLock()
+_CURRENT: set[str] = set()  # database files this process has seen at the latest schema
 
 
 @contextmanager
@@ -102,7 +103,8 @@ def open_store(path: Path, write: bool = False, timeout: float = 15.0) -> Iterat
 @contextmanager
 def _open(path: Path, write: bool, timeout: float) -> Iterator[Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if write or not path.exists() or _needs_migration(path, timeout):
+    key = str(path.resolve())
+    if write or not path.exists() or (key not in _CURRENT and _needs_migration(path, timeout)):
         con = _connect(path, read_only=False, timeout=timeout)
         migrate(con)
         if not write:
@@ -110,6 +112,7 @@ def _open(path: Path, write: bool, timeout: float) -> Iterator[Any]:
             con = _connect(path, read_only=True, timeout=timeout)
     else:
         con = _connect(path, read_only=True, timeout=timeout)
+    _CURRENT.add(key)  # checked once per process: later reads skip the schema check
     try:
         yield con
     finally:
