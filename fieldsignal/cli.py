@@ -31,8 +31,7 @@ app.add_typer(gaps_app, name="gaps")
 app.add_typer(llm_app, name="llm")
 app.add_typer(memo_app, name="memo")
 app.add_typer(drafts_app, name="drafts")
-app.command("metrics")(metrics_command)
-app.command("ask")(ask_command)
+
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 
@@ -291,7 +290,7 @@ def train(as_json: Json = False) -> None:
 
 @app.command()
 def demo(as_json: Json = False) -> None:
-    """Fresh demo workspace: import the bundled sample notes, print the tally and the review queue."""
+    """Fresh demo workspace: import the bundled sample notes, print the tally and the weekly memo draft."""
     s = settings()
     s = s.model_copy(update={"home": s.home / "demo"})
     ws = workspace(s)
@@ -377,6 +376,10 @@ def taxonomy_validate(
         f"ok: {len(t.signal_types)} signal types, {len(t.category_names)} categories, "
         f"{len(t.gaps)} gaps, {len(t.status_names)} statuses"
     )
+
+
+app.command("ask")(ask_command)
+app.command("metrics")(metrics_command)
 
 
 def main() -> None:
