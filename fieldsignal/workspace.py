@@ -130,6 +130,10 @@ class Workspace(Insights, LabeledImport):
         fresh = [n for h, n in unique.items() if h not in known]
         report.notes_skipped_duplicate += len(notes) - len(fresh)
         results = self.triage.triage(fresh, customers) if fresh else []
+        if self.learn and results:
+            from fieldsignal.agent.triage import expand_batch_customers
+
+            results = expand_batch_customers(results, customers, self.triage.extractor)
         assisted = self._assist(results, customers)
         if assisted is not None:
             results = assisted.results

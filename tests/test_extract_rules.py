@@ -121,3 +121,24 @@ def test_keywords_read_note_shorthand() -> None:
     gaps = GapClassifier(protos, {"a": ["without accounts"], "b": ["with their cert"]}, None)
     assert gaps._keyword_hits("partners w/o accounts").tolist() == [1.0, 0.0]
     assert gaps._keyword_hits("on their domain w/ their cert").tolist() == [0.0, 1.0]
+
+
+def test_notes_imported_together_share_their_customers() -> None:
+    from fieldsignal.agent.triage import expand_batch_customers
+    from fieldsignal.ingest.text import content_hash
+    from fieldsignal.models import DealFields, Scored, SignalDraft, TriageResult
+
+    def result(text: str, customer: str) -> TriageResult:
+        one = Scored(label=None, confidence=1.0)
+        draft = SignalDraft(signal_type=one, gap=one, category=one, excerpt=text, deal=DealFields(customer=customer))
+        return TriageResult(note=NoteInput(text=text), note_hash=content_hash(text), signals=[draft])
+
+    batch = [
+        result("fairway: still no custom domain", "Fairway"),
+        result("Fairway Mutual asks again", "Fairway Mutual"),
+    ]
+    first, second = expand_batch_customers(batch, (), X)
+    assert first.signals[0].deal.customer == "Fairway Mutual" and first.signals[0].deal.industry == "FSI"
+    assert second.signals[0].deal.customer == "Fairway Mutual"
+    lone = expand_batch_customers([result("acme: hi", "Acme")], ("Acme Bank", "Acme Foods"), X)
+    assert lone[0].signals[0].deal.customer == "Acme"  # two candidates: left as written

@@ -180,7 +180,7 @@ class Extractor:
         if hits:
             return max(hits, key=len)
         name = self._best_proper_noun(text, subject, author)
-        return _expand_short(name, known) if name else None
+        return expand_short(name, known) if name else None
 
     def _best_proper_noun(self, text: str, subject: str | None, author: str | None) -> str | None:
         people = {w.lower() for w in re.findall(r"[A-Za-z]+", author or "")} | _greeted(text)
@@ -281,7 +281,7 @@ def _not_a_rival(sentence: str, match: re.Match[str], customer: str | None) -> b
     return bool(_DATA_STORE.match(sentence[match.end() : match.end() + 30]))
 
 
-def _expand_short(name: str, known: tuple[str, ...]) -> str:
+def expand_short(name: str, known: tuple[str, ...]) -> str:
     """'Oakhurst' for a known 'Oakhurst Retail': the one known customer whose first word it is."""
     if " " in name:
         return name

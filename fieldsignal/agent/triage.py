@@ -22,7 +22,7 @@ from fieldsignal.agent.classify import (
     TypeClassifier,
     softmax,
 )
-from fieldsignal.agent.extract import Extractor
+from fieldsignal.agent.extract import Extractor, expand_short
 from fieldsignal.ingest.segment import segments
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import NEW_GAP, LabelledExample, NoteInput, Scored, SignalDraft, TriageResult
@@ -211,6 +211,29 @@ class Triage:
         column = self.gaps.prototypes.labels.index(label)
         best = int(np.argmax(self.gaps.prototypes.score(seg_vectors)[:, column]))
         return segs[best]
+
+
+def expand_batch_customers(
+    results: list[TriageResult], known: tuple[str, ...], extractor: Extractor
+) -> list[TriageResult]:
+    """Notes imported together know each other's customers: "Fairway" becomes the batch's "Fairway Mutual".
+
+    Used by imports, not by eval (which scores each note on its own).
+    """
+    names = tuple({d.deal.customer for r in results for d in r.signals if d.deal.customer and " " in d.deal.customer})
+    out = []
+    for result in results:
+        short = result.signals[0].deal.customer
+        full = expand_short(short, (*known, *names)) if short and " " not in short else short
+        if full != short and full is not None:
+            deal = result.signals[0].deal.model_copy(
+                update={"customer": full, "industry": extractor.industry(full, result.note.text)}
+            )
+            result = result.model_copy(
+                update={"signals": [d.model_copy(update={"deal": deal}) for d in result.signals]}
+            )
+        out.append(result)
+    return out
 
 
 _LIMITATION = re.compile(
