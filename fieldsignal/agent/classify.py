@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -82,11 +83,17 @@ _EXPAND = {"w/o": "without", "w/": "with", "b/c": "because", "acct": "account", 
 _SHORTHAND = re.compile(r"(?<!\w)(?:w/o|w/|b/c|accts?)(?!\w)")
 
 
-def _has(keyword: str, lowered: str) -> bool:
-    """A keyword is a literal phrase, or a regular expression written between slashes."""
+@lru_cache(maxsize=4096)
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """A keyword is a regular expression written between slashes, or a literal phrase that starts
+    a word ("autoscal" finds "autoscaling"; "rds" does not find "dashboards", nor "idle" "Ridley")."""
     if len(keyword) > 2 and keyword.startswith("/") and keyword.endswith("/"):
-        return re.search(keyword[1:-1], lowered) is not None
-    return keyword.replace("-", " ") in lowered
+        return re.compile(keyword[1:-1])
+    return re.compile(r"(?<!\w)" + re.escape(keyword.replace("-", " ")))
+
+
+def _has(keyword: str, lowered: str) -> bool:
+    return _keyword_pattern(keyword).search(lowered) is not None
 
 
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -105,6 +112,7 @@ def scored(labels: Sequence[str | None], probs: np.ndarray, top: int = 3) -> Sco
 class GapParams:
     segment_weight: float = 0.6  # the rest goes to the whole-note similarity
     keyword_bonus: float = 0.08
+    keyword_relief: float = 0.04  # the known threshold is this much lower for a gap the note names by keyword
     known_threshold: float = 0.47  # below: not a known gap (similarity plus half the head vote)
     temperature: float = 0.03  # fitted on dev for calibration (bench/calibrate.py)
     multi_threshold: float = 0.45  # a second gap needs a segment this close to it
@@ -141,18 +149,19 @@ class GapClassifier:
         seg = self.prototypes.score(segment_vectors)  # (s, L)
         if len(segment_texts) == len(seg):
             seg = seg + p.keyword_bonus * np.stack([self._keyword_hits(t) for t in segment_texts])
-        whole = self.prototypes.score(note_vector[None, :])[0]
-        whole = whole + p.keyword_bonus * self._keyword_hits(text)
+        hits = self._keyword_hits(text)
+        whole = self.prototypes.score(note_vector[None, :])[0] + p.keyword_bonus * hits
         sim = p.segment_weight * seg.max(axis=0) + (1 - p.segment_weight) * whole
         # the trained head re-ranks; the similarity of the chosen label decides "known or not"
         combined = sim + p.head_weight * self.prototypes.head(note_vector[None, :])[0] if p.head_weight else sim
         # evidence for "a known gap": the similarity, plus half the head's vote
         evidence = (sim + combined) / 2
-        eligible = np.where(evidence >= p.known_threshold, combined, -np.inf)
+        threshold = p.known_threshold - p.keyword_relief * hits  # a gap named outright needs less similarity
+        eligible = np.where(evidence >= threshold, combined, -np.inf)
         best = int(np.argmax(eligible)) if np.isfinite(eligible).any() else int(np.argmax(evidence))
         labels: list[str | None] = [*self.prototypes.labels, None]
-        if evidence[best] >= p.known_threshold:
-            floor = p.known_threshold + float(combined[best] - evidence[best])
+        if evidence[best] >= threshold[best]:
+            floor = float(threshold[best] + combined[best] - evidence[best])
             primary = scored(labels, softmax(np.append(combined, floor), p.temperature))
         else:
             primary = self._unknown(text, evidence, labels, float(evidence[best]))

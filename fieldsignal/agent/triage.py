@@ -132,8 +132,9 @@ class Triage:
         decision = self.gaps.decide(note.text, gap_vectors, gap_note_vec, segs)
         deal = self.extractor.extract(note, known_customers)
         has_gap = decision.primary.label is not None
-        signal_type = self._type(note.text, note_vec, has_gap, deal.competitor is not None)
-        if signal_type.label in GOOD_NEWS:
+        cues = self.extractor.signal_cues(note.text)
+        signal_type = self._type(cues, note_vec, has_gap, deal.competitor is not None)
+        if signal_type.label in GOOD_NEWS and self._sure(signal_type, cues):
             self._good_news(note.text, decision, signal_type)
         deal = deal.model_copy(update={"lost_deal": signal_type.label == "Loss"})
         primary_excerpt = self._excerpt(note.text, segs, gap_vectors, decision.primary.label)
@@ -156,10 +157,14 @@ class Triage:
         decision.primary = Scored(label=None, confidence=signal_type.confidence, alternatives=alternatives)
         decision.others = []
 
-    def _type(self, text: str, note_vec: np.ndarray, has_gap: bool, has_competitor: bool) -> Scored:
+    def _sure(self, signal_type: Scored, cues: dict[str, int]) -> bool:
+        """Good news erases a blocker only when it is stated ("signed", "went live") or confident:
+        a note that merely sounds upbeat keeps its gap, and goes to review for its type."""
+        return bool(cues.get(signal_type.label or "")) or signal_type.confidence >= self.review_threshold
+
+    def _type(self, cues: dict[str, int], note_vec: np.ndarray, has_gap: bool, has_competitor: bool) -> Scored:
         if self.types is None:
             return Scored(label="Product Gap", confidence=1.0)
-        cues = self.extractor.signal_cues(text)
         return self.types.decide(note_vec, cues, has_gap, has_competitor)
 
     def _draft(

@@ -1,0 +1,56 @@
+"""Pure unit tests of the gap decision: keyword matching and the known-gap threshold."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from fieldsignal.agent.classify import GapClassifier, GapParams, Prototypes, _has
+from fieldsignal.models import NEW_GAP
+
+
+def test_literal_keywords_match_at_the_start_of_a_word_only() -> None:
+    assert _has("autoscal", "they need autoscaling badly")
+    assert _has("rds", "data sits in rds today")
+    assert not _has("rds", "research dashboards for r users")
+    assert not _has("idle", "ridley motors exploring an app")
+    assert _has("always-on", "the always on charge")  # hyphens read as spaces on both sides
+    assert _has(r"/\bcpu (?:at )?100/", "cpu at 100% at shift change")
+
+
+def _classifier(similarity: float) -> tuple[GapClassifier, np.ndarray]:
+    """One gap whose single prototype has cosine `similarity` with the query vector."""
+    proto = np.asarray([[1.0, 0.0]], dtype=np.float32)
+    query = np.asarray([similarity, float(np.sqrt(1 - similarity**2))], dtype=np.float32)
+    protos = Prototypes(["slow-apps"], proto, np.asarray([0]), ["apps are slow"])
+    params = GapParams(head_weight=0.0, keyword_bonus=0.0, known_threshold=0.47, keyword_relief=0.04)
+    cue = re.compile(r"\bcan'?t\b")
+    return GapClassifier(protos, {"slow-apps": ["sluggish"]}, cue, params), query
+
+
+def test_a_gap_named_by_keyword_needs_less_similarity_to_be_known() -> None:
+    classifier, query = _classifier(0.45)  # under the threshold, within the keyword relief
+    named = classifier.decide("the app is sluggish", query[None, :], query, ["the app is sluggish"])
+    unnamed = classifier.decide("the app can't keep up", query[None, :], query, ["the app can't keep up"])
+    assert named.primary.label == "slow-apps"
+    assert unnamed.primary.label == NEW_GAP  # a stated limitation that matches no known gap well
+
+
+def test_relief_does_not_admit_a_keyword_far_below_the_threshold() -> None:
+    classifier, query = _classifier(0.30)
+    decision = classifier.decide("the app is sluggish", query[None, :], query, ["the app is sluggish"])
+    assert decision.primary.label is None
+
+
+def test_only_stated_or_confident_good_news_erases_a_blocker() -> None:
+    from types import SimpleNamespace
+
+    from fieldsignal.agent.triage import Triage
+    from fieldsignal.models import Scored
+
+    triage = SimpleNamespace(review_threshold=0.7)
+    upbeat = Scored(label="Win", confidence=0.45)
+    assert not Triage._sure(triage, upbeat, {})  # type: ignore[arg-type]
+    assert Triage._sure(triage, upbeat, {"Win": 1})  # type: ignore[arg-type]  # "signed", "went live"
+    assert Triage._sure(triage, Scored(label="Win", confidence=0.9), {})  # type: ignore[arg-type]
