@@ -99,6 +99,9 @@ def test_linear_head_learns_separable_labels() -> None:
         ("they need an SBOM before go-live", 0),
         ("the network policy is holding up go-live", 0),
         ("legal won't sign until the DPA is fixed", 0),
+        ("Harmon Bank (March renewal) wants the pen test letter first", 0),  # a renewal to come
+        ("renewal signed: Apps for every BU", 1),
+        ("they renewed for three years", 1),
     ],
 )
 def test_a_cue_that_did_not_happen_does_not_count(text: str, win_cues: int) -> None:
