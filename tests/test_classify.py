@@ -54,3 +54,19 @@ def test_only_stated_or_confident_good_news_erases_a_blocker() -> None:
     assert not Triage._sure(triage, upbeat, {})  # type: ignore[arg-type]
     assert Triage._sure(triage, upbeat, {"Win": 1})  # type: ignore[arg-type]  # "signed", "went live"
     assert Triage._sure(triage, Scored(label="Win", confidence=0.9), {})  # type: ignore[arg-type]
+
+
+def test_default_keywords_name_the_right_gap_and_no_other() -> None:
+    from fieldsignal.taxonomy import load_taxonomy
+
+    gaps = load_taxonomy().gaps
+
+    def named(text: str) -> set[str]:
+        lowered = text.lower().replace("-", " ")
+        return {g.slug for g in gaps if any(_has(k.lower(), lowered) for k in g.keywords)}
+
+    assert named("council wants residents to book without an account") == {"public-urls-without-login"}
+    assert named("which wards actually use the rota app? nobody knows") == {"no-user-sessions"}
+    assert named("which apps use their postgres today") == {"lakebase-only"}
+    assert named("CPU pegged at 9am, there is no bigger size") == {"vertical-only"}
+    assert named("Ridley Motors research dashboards") == set()
