@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from fieldsignal.agent.classify import GapClassifier, GapParams, Prototypes, _has
+from fieldsignal.agent.classify import GapClassifier, GapParams, Prototypes, _has, keyword_text
 from fieldsignal.models import NEW_GAP
 
 
@@ -44,16 +44,13 @@ def test_relief_does_not_admit_a_keyword_far_below_the_threshold() -> None:
 
 
 def test_only_stated_or_confident_good_news_erases_a_blocker() -> None:
-    from types import SimpleNamespace
-
-    from fieldsignal.agent.triage import Triage
+    from fieldsignal.agent.triage import good_news_is_sure
     from fieldsignal.models import Scored
 
-    triage = SimpleNamespace(review_threshold=0.7)
     upbeat = Scored(label="Win", confidence=0.45)
-    assert not Triage._sure(triage, upbeat, {})  # type: ignore[arg-type]
-    assert Triage._sure(triage, upbeat, {"Win": 1})  # type: ignore[arg-type]  # "signed", "went live"
-    assert Triage._sure(triage, Scored(label="Win", confidence=0.9), {})  # type: ignore[arg-type]
+    assert not good_news_is_sure(upbeat, {}, 0.7)
+    assert good_news_is_sure(upbeat, {"Win": 1}, 0.7)  # "signed", "went live"
+    assert good_news_is_sure(Scored(label="Win", confidence=0.9), {}, 0.7)
 
 
 def test_default_keywords_name_the_right_gap_and_no_other() -> None:
@@ -62,7 +59,7 @@ def test_default_keywords_name_the_right_gap_and_no_other() -> None:
     gaps = load_taxonomy().gaps
 
     def named(text: str) -> set[str]:
-        lowered = text.lower().replace("-", " ")
+        lowered = keyword_text(text)
         return {g.slug for g in gaps if any(_has(k.lower(), lowered) for k in g.keywords)}
 
     assert named("council wants residents to book without an account") == {"public-urls-without-login"}

@@ -96,6 +96,11 @@ def _has(keyword: str, lowered: str) -> bool:
     return _keyword_pattern(keyword).search(lowered) is not None
 
 
+def keyword_text(text: str) -> str:
+    """The form keywords are looked for in: lower case, shorthand spelled out, hyphens as spaces."""
+    return _SHORTHAND.sub(lambda m: _EXPAND[m.group(0)], text.lower()).replace("-", " ")
+
+
 def softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
     z = (scores - scores.max()) / temperature
     e = np.exp(z)
@@ -136,7 +141,7 @@ class GapClassifier:
     params: GapParams = field(default_factory=GapParams)
 
     def _keyword_hits(self, text: str) -> np.ndarray:
-        lowered = _SHORTHAND.sub(lambda m: _EXPAND[m.group(0)], text.lower()).replace("-", " ")
+        lowered = keyword_text(text)
         return np.asarray(
             [any(_has(k, lowered) for k in self.keywords.get(label, [])) for label in self.prototypes.labels],
             dtype=np.float32,

@@ -40,6 +40,12 @@ _FAILURE = (
 )
 
 
+def good_news_is_sure(signal_type: Scored, cues: dict[str, int], threshold: float) -> bool:
+    """Good news erases a blocker only when it is stated ("signed", "went live") or confident:
+    a note that merely sounds upbeat keeps its gap, and goes to review for its type."""
+    return bool(cues.get(signal_type.label or "")) or signal_type.confidence >= threshold
+
+
 def _gap_key(example: LabelledExample) -> str:
     if example.gap:
         return example.gap
@@ -134,7 +140,7 @@ class Triage:
         has_gap = decision.primary.label is not None
         cues = self.extractor.signal_cues(note.text)
         signal_type = self._type(cues, note_vec, has_gap, deal.competitor is not None)
-        if signal_type.label in GOOD_NEWS and self._sure(signal_type, cues):
+        if signal_type.label in GOOD_NEWS and good_news_is_sure(signal_type, cues, self.review_threshold):
             self._good_news(note.text, decision, signal_type)
         deal = deal.model_copy(update={"lost_deal": signal_type.label == "Loss"})
         primary_excerpt = self._excerpt(note.text, segs, gap_vectors, decision.primary.label)
@@ -156,11 +162,6 @@ class Triage:
         alternatives = [(label, decision.primary.confidence)] if label != NEW_GAP else []
         decision.primary = Scored(label=None, confidence=signal_type.confidence, alternatives=alternatives)
         decision.others = []
-
-    def _sure(self, signal_type: Scored, cues: dict[str, int]) -> bool:
-        """Good news erases a blocker only when it is stated ("signed", "went live") or confident:
-        a note that merely sounds upbeat keeps its gap, and goes to review for its type."""
-        return bool(cues.get(signal_type.label or "")) or signal_type.confidence >= self.review_threshold
 
     def _type(self, cues: dict[str, int], note_vec: np.ndarray, has_gap: bool, has_competitor: bool) -> Scored:
         if self.types is None:
