@@ -21,10 +21,10 @@ def ask_command(
     result = workspace().ask(question, today.date() if today else None)
     if as_json:
         emit(result)
-        return
-    from fieldsignal.render import answer_view, console
+    else:
+        from fieldsignal.render import answer_view, console
 
-    for part in answer_view(result):
-        console.print(part)
-    if not result.understood:
+        for part in answer_view(result):
+            console.print(part)
+    if not result.understood:  # scripts see "no answer" in the exit code, with --json too
         raise typer.Exit(1)

@@ -39,6 +39,9 @@ class Settings(BaseModel):
     llm_concurrency: int = Field(default=4, ge=1, le=64)
     llm_redact_customers: bool = True  # customer names leave the machine as placeholders
     token: str | None = None
+    # Inside the Databricks Apps runtime the platform's proxy signs users in and forwards who they are
+    # (X-Forwarded-Email ...). Only there are those headers trusted; anywhere else anyone can send them.
+    databricks_app: bool = False
     review_threshold: float = Field(default=0.70, ge=0.0, le=1.0)
     max_note_bytes: int = 2_000_000
     max_container_bytes: int = 200_000_000
@@ -80,12 +83,19 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     values.update(from_env)
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["home"] = home
+    if databricks_app_runtime(env):
+        values["databricks_app"] = True
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise FieldsignalError(f"invalid setting {where}: {first['msg']}") from None
+
+
+def databricks_app_runtime(env: dict[str, str]) -> bool:
+    """True inside the Databricks Apps runtime: the platform sets the app's name and port there."""
+    return bool(env.get("DATABRICKS_APP_NAME") and env.get("DATABRICKS_APP_PORT"))
 
 
 def _from_env(env: dict[str, str]) -> dict[str, Any]:

@@ -1,15 +1,15 @@
 """The core API the interfaces call: a workspace (settings, taxonomy, store, backends).
 
-Reading files and embedding happen outside any database connection; the write
-connection is held only for one batch's inserts, so a CLI import and the web server
-can take turns on the single-writer DuckDB file.
+Reading files, embedding and LLM calls happen outside any database connection; the write
+connection is held only for one batch's inserts, so a CLI import and the web server can
+take turns on the single-writer DuckDB file. A note another writer stored meanwhile is
+skipped inside that transaction, never an error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -34,15 +34,18 @@ from fieldsignal.store import open_store
 from fieldsignal.store import signals as repo
 from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, append_gap, load_taxonomy, with_promoted_gaps
+from fieldsignal.vectorstore import writers
+from fieldsignal.workspace_index import IndexSync
 from fieldsignal.workspace_insights import Insights
 from fieldsignal.workspace_labeled import LabeledImport
+from fieldsignal.workspace_save import BatchSave, Saved
 
 BATCH = 64
 PROMOTED_GAPS = "gaps.toml"  # gaps promoted from proposals, beside the workspace database
 Progress = Callable[[int], None]
 
 
-class Workspace(Insights, LabeledImport):
+class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
     def __init__(self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True) -> None:
         self.settings = settings
         self._taxonomy = taxonomy
@@ -81,10 +84,6 @@ class Workspace(Insights, LabeledImport):
             return {}
         with self.store() as con:
             return repo.lookup_embeddings(con, keys)
-
-    @cached_property
-    def index(self) -> Any:
-        return registry.create("vectorstore", self.settings.vectorstore, self.settings)
 
     @cached_property
     def triage(self) -> Any:
@@ -139,13 +138,20 @@ class Workspace(Insights, LabeledImport):
             results = assisted.results
             report.llm_calls += assisted.calls
             report.warnings += [w for w in assisted.warnings if w not in report.warnings]
-        ids, vectors, dupes = self._save(results, assisted)
-        report.duplicates_linked += dupes
-        report.notes_added += len(results)
-        report.signals_added += len(ids)
-        report.queued_for_review += sum(d.needs_review for r in results for d in r.signals)
-        report.signal_ids.extend(ids)
-        self._index_signals(ids, vectors)
+        saved = Saved()
+        if results:
+            with writers.writing(self.settings.home):  # from before the commit until the index has the signals
+                saved = self._save(results, assisted)
+                self._index_signals(saved.ids, saved.vectors, report)
+        report.notes_skipped_duplicate += len(results) - len(saved.results)  # stored by another writer meanwhile
+        report.duplicates_linked += saved.duplicates
+        report.notes_added += len(saved.results)
+        report.signals_added += len(saved.ids)
+        report.queued_for_review += sum(d.needs_review for r in saved.results for d in r.signals)
+        report.signal_ids.extend(saved.ids)
+        index = self.__dict__.get("_index")
+        if index is not None and not self.__dict__.get("_index_checked"):
+            self._check(index)  # once per workspace: signals an interrupted writer left unindexed
         if progress:
             progress(len(notes))
 
@@ -159,6 +165,7 @@ class Workspace(Insights, LabeledImport):
         """The LLM's pass over the uncertain results (None when no endpoint is configured)."""
         if self.llm is None or not results:
             return None
+        from fieldsignal.store.db import release_before_network
         from fieldsignal.store.llm import lookup_cache
 
         def cached(keys: list[str]) -> dict[str, str]:
@@ -167,6 +174,7 @@ class Workspace(Insights, LabeledImport):
             with self.store() as con:
                 return lookup_cache(con, keys)
 
+        release_before_network("LLM triage")  # each call may take a while: no store connection across them
         return self.llm.refine(results, cached, customers)
 
     @cached_property
@@ -193,79 +201,6 @@ class Workspace(Insights, LabeledImport):
         names = {NO_GAP_KEY: "null", NEW_GAP_KEY: NEW_GAP}
         return [(names.get(label, label), text) for label, text, _ in protos.nearest(vector, 4)]
 
-    def _save(self, results: list[TriageResult], assisted: Any = None) -> tuple[list[int], Any, int]:
-        excerpts = [d.excerpt for r in results for d in r.signals]
-        vectors = self.embedder.encode(excerpts)
-        keys = [self.embedder.key(t) for t in excerpts]
-        now = dt.datetime.now().replace(microsecond=0)
-        ids: list[int] = []
-        dupes = 0
-        with self.store(write=True) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                repo.save_embeddings(con, self.embedder.name, self.embedder.take_new_entries())
-                if assisted is not None:
-                    from fieldsignal.store.llm import record_usage, save_cache
-
-                    save_cache(con, assisted.cache_entries, now)
-                    record_usage(con, assisted.usage)
-                if self.gap_embedder is not None:
-                    repo.save_embeddings(con, self.gap_embedder.name, self.gap_embedder.take_new_entries())
-                earlier = repo.dedupe_candidates(con)
-                offset = 0
-                for result in results:
-                    n = len(result.signals)
-                    saved = repo.save_result(con, result, self.taxonomy, keys[offset : offset + n], now)
-                    dupes += self._link_duplicates(con, result, saved, vectors[offset : offset + n], earlier, now)
-                    ids += saved
-                    offset += n
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
-        return ids, vectors, dupes
-
-    def _link_duplicates(
-        self, con: Any, result: TriageResult, ids: list[int], vectors: Any, earlier: list[Any], now: dt.datetime
-    ) -> int:
-        """Mark second reports of a signal already in the log (same customer and gap)."""
-        from fieldsignal.agent.dedupe import Candidate, find_original
-
-        linked = 0
-        for signal_id, draft, vector in zip(ids, result.signals, vectors, strict=True):
-            if not draft.deal.customer:
-                continue
-            label = draft.gap.label
-            known = label if label in self.taxonomy.gap_by_slug else None
-            candidate = Candidate(
-                id=signal_id,
-                note_id=-ids[0],
-                customer=draft.deal.customer,
-                gap=known,
-                new_gap=label == NEW_GAP,
-                date=draft.deal.date or now.date(),
-                vector=vector,
-            )
-            original = find_original(candidate, earlier)
-            if original is not None:
-                repo.mark_duplicate(con, signal_id, original)
-                candidate.duplicate_of = original
-                linked += 1
-            earlier.append(candidate)
-        return linked
-
-    def _index_signals(self, ids: list[int], vectors: Any) -> None:
-        if not ids:
-            return
-        try:
-            with self.store() as con:
-                signals = [repo.get_signal(con, i) for i in ids]
-            self.index.upsert(
-                "signals", [str(i) for i in ids], vectors, [_meta(s) for s in signals], [s.excerpt for s in signals]
-            )
-        except Exception as exc:
-            warnings.warn(f"vector index not updated ({exc}); run `fieldsignal reindex`", stacklevel=2)
-
     # ---------------------------------------------------------------- read
     def list_signals(self, filters: repo.SignalFilter | None = None) -> list[Signal]:
         with self.store() as con:
@@ -274,6 +209,19 @@ class Workspace(Insights, LabeledImport):
     def show(self, signal_id: int) -> dict[str, Any]:
         with self.store() as con:
             return repo.signal_details(con, signal_id)
+
+    def show_many(self, signal_ids: list[int]) -> list[dict[str, Any]]:
+        """The details of each id that exists (unknown ids are left out)."""
+        from fieldsignal.errors import NotFoundError
+
+        found = []
+        with self.store() as con:
+            for signal_id in signal_ids:
+                try:
+                    found.append(repo.signal_details(con, signal_id))
+                except NotFoundError:
+                    continue
+        return found
 
     def review_queue(self) -> list[tuple[Signal, str]]:
         with self.store() as con:
@@ -356,34 +304,9 @@ class Workspace(Insights, LabeledImport):
             self.__dict__.pop(cached, None)
         return report
 
-    def reindex(self) -> dict[str, int]:
-        """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""
-        from fieldsignal.agent.triage import gap_prototype_texts
-
-        with self.store() as con:
-            signals, matrix = repo.signal_vectors(con)
-        self.index.reset()
-        self.index.upsert(
-            "signals", [str(s.id) for s in signals], matrix, [_meta(s) for s in signals], [s.excerpt for s in signals]
-        )
-        texts = gap_prototype_texts(self.taxonomy)
-        flat = [(slug, t) for slug, ts in texts.items() for t in ts]
-        vectors = self.embedder.encode([t for _, t in flat])
-        self.index.upsert(
-            "gaps",
-            [f"{slug}:{i}" for i, (slug, _) in enumerate(flat)],
-            vectors,
-            [{"gap": slug} for slug, _ in flat],
-            [t for _, t in flat],
-        )
-        new = self.embedder.take_new_entries()
-        if new:
-            with self.store(write=True) as con:
-                repo.save_embeddings(con, self.embedder.name, new)
-        return {"signals": len(signals), "gap_examples": len(flat)}
-
     def reset(self) -> None:
         """Delete the workspace's data (used by `demo` on its own folder)."""
+        self._close_index()
         for path in (self.settings.db_path, self.settings.chroma_path):
             if path.is_dir():
                 shutil.rmtree(path)
@@ -392,16 +315,3 @@ class Workspace(Insights, LabeledImport):
         wal = self.settings.db_path.with_suffix(".duckdb.wal")
         if wal.exists():
             wal.unlink()
-
-
-def _meta(s: Signal) -> dict[str, str | int | float | bool]:
-    meta: dict[str, str | int | float | bool] = {
-        "signal_type": s.signal_type,
-        "date": s.date.isoformat() if s.date else "",
-        "note_id": s.note_id,
-    }
-    for key in ("gap", "category", "customer", "competitor"):
-        value = getattr(s, key)
-        if value:
-            meta[key] = value
-    return meta

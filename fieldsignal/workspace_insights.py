@@ -33,13 +33,24 @@ class Insights:
         if not ws.settings.db_path.exists():
             raise FieldsignalError("the workspace is empty: add or import notes first")
         day = today or dt.date.today()
+        box = None
         with ws.store() as con:
             result = answer(con, question[:1000], ws.taxonomy, day)
-            if not result.understood and ws.llm is not None:  # text-to-SQL, validated, on this read-only connection
-                from fieldsignal.agent.ask.llm_sql import llm_answer
+            if not result.understood and ws.llm is not None:
+                from fieldsignal.store.sandbox import snapshot
 
+                box = snapshot(con)  # the model's SQL runs on this copy, after the store is released
+        if box is not None:
+            from fieldsignal.agent.ask.llm_sql import llm_answer
+            from fieldsignal.store.db import release_before_network
+
+            release_before_network("asking the LLM for SQL")
+
+            try:
                 gaps = [g.name for g in ws.taxonomy.gaps]
-                result = llm_answer(con, ws.llm.chat, question[:1000], day.isoformat(), gaps) or result
+                result = llm_answer(box, ws.llm.chat, question[:1000], day.isoformat(), gaps) or result
+            finally:
+                box.close()
         if not result.understood:
             result.related = ws._related(question)
         return result

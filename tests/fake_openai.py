@@ -25,6 +25,7 @@ class Reply:
 
 
 Responder = Callable[[dict[str, Any]], Reply]
+ROLES = {"system", "user", "assistant"}  # a repair round sends the model's earlier answer as "assistant"
 
 
 class FakeOpenAI:
@@ -94,6 +95,10 @@ class FakeOpenAI:
                 fake.paths.append(self.path)
                 if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                roles = [m.get("role") for m in body.get("messages", [])]
+                if not roles or (roles[0] != "system" and "system" in roles) or not set(roles) <= ROLES:
+                    self._json(400, {"error": {"message": f"bad message roles {roles}", "type": "invalid_request"}})
                     return
                 reply = fake._next(body)
                 if reply.delay:

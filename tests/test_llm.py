@@ -60,7 +60,7 @@ def test_a_valid_answer_decides_the_signal_and_is_recorded(tmp_path: Path, fake:
     report, (signal,) = add(ws, NOTE)
     assert report.llm_calls == 1 and not report.warnings
     assert (signal.signal_type, signal.gap, signal.decided_by) == ("Loss", "no-firewall", "llm")
-    assert (signal.llm_model, signal.prompt_id) == ("fake-model", "triage.v2")
+    assert (signal.llm_model, signal.prompt_id) == ("fake-model", "triage.v3")
     assert signal.customer == "Kestrel Bank"  # the placeholder came back and was restored
     assert signal.lost_deal and signal.acv_usd == 300_000
     (usage,) = ws.llm_usage()
@@ -100,6 +100,8 @@ def test_invalid_json_gets_one_repair_round(tmp_path: Path, fake: FakeOpenAI) ->
     assert len(fake.requests) == 2 and signal.decided_by == "llm" and not report.warnings
     repair = fake.requests[1]["messages"][-1]["content"]
     assert "invalid" in repair and "JSON" in repair
+    earlier = fake.requests[1]["messages"][-2]  # the model's own answer goes back in its own role
+    assert earlier == {"role": "assistant", "content": "Sure! Here is the JSON you asked for"}
 
 
 def test_an_enum_outside_the_taxonomy_leaves_the_offline_result(tmp_path: Path, fake: FakeOpenAI) -> None:

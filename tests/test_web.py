@@ -30,7 +30,16 @@ def test_writes_need_an_identity(tmp_path: Path) -> None:
     assert app.post("/api/notes", json={"text": NOTE}).status_code == 401
     assert app.post("/api/notes", json={"text": NOTE}, headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert app.get("/api/signals").status_code == 200  # reads are open
-    databricks = app.post("/api/notes", json={"text": NOTE}, headers={"X-Forwarded-Email": "dana@example.com"})
+    forged = app.post("/api/notes", json={"text": NOTE}, headers={"X-Forwarded-Email": "dana@example.com"})
+    assert forged.status_code == 401  # outside the Databricks Apps runtime anyone can send that header
+    settings = load_settings(
+        env={"DATABRICKS_APP_NAME": "fieldsignal", "DATABRICKS_APP_PORT": "8000"},
+        home=tmp_path / "c",
+        embedder="hashing",
+        vectorstore="memory",
+    )
+    in_app = TestClient(create_app(settings))
+    databricks = in_app.post("/api/notes", json={"text": NOTE}, headers={"X-Forwarded-Email": "dana@example.com"})
     assert databricks.status_code == 200
     signal = databricks.json()["signals"][0]
     assert signal["author"] == "dana@example.com"

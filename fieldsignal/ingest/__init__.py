@@ -6,6 +6,7 @@ explains why that input could not be used; a bad file never stops the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +14,9 @@ from typing import Any
 
 from fieldsignal.errors import InputError
 from fieldsignal.ingest.email import read_eml, read_mbox
-from fieldsignal.ingest.tables import ColumnMap, iter_csv_rows, iter_jsonl_rows, leading_date, parse_date
-from fieldsignal.ingest.text import decode, require_text
+from fieldsignal.ingest.tables import ColumnMap, Row, iter_csv_rows, iter_jsonl_rows, leading_date, parse_date
+from fieldsignal.ingest.text import DEFAULT_MAX_NOTE, decode, label_text, require_text, shown, unreadable
+from fieldsignal.ingest.walk import walk_folder
 from fieldsignal.models import NoteInput
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
@@ -28,7 +30,7 @@ SUPPORTED = TEXT_SUFFIXES | EMAIL_SUFFIXES | MBOX_SUFFIXES | TABLE_SUFFIXES
 class ReadOptions:
     columns: ColumnMap = field(default_factory=ColumnMap)
     encoding: str | None = None
-    max_note_bytes: int = 2_000_000
+    max_note_bytes: int = DEFAULT_MAX_NOTE
     max_container_bytes: int = 200_000_000
 
 
@@ -41,41 +43,51 @@ def note_from_text(
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path | InputError]:
-    """Files as given, folders walked (supported files only, sorted, hidden ones skipped)."""
+    """Files as given (a link named here is the user's choice), folders walked (see ingest.walk)."""
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            found = False
+            for item in walk_folder(path, SUPPORTED):
+                found = found or isinstance(item, Path)
+                yield item
             if not found:
-                yield InputError(f"{path}: folder holds no supported files ({', '.join(sorted(SUPPORTED))})")
-            yield from found
+                yield InputError(f"{shown(path)}: folder holds no supported files ({', '.join(sorted(SUPPORTED))})")
         elif path.is_file():
             yield path
         else:
-            yield InputError(f"{path}: no such file or folder")
+            yield InputError(f"{shown(path)}: no such file or folder")
 
 
 def read_paths(paths: Iterable[Path], options: ReadOptions = ReadOptions()) -> Iterator[NoteInput | InputError]:
     for item in expand_paths(paths):
         if isinstance(item, InputError):
             yield item
-            continue
-        try:
-            yield from read_file(item, options)
-        except InputError as exc:
-            yield exc
-        except (OSError, ValueError) as exc:
-            yield InputError(f"{item}: {exc}")
+        else:
+            yield from read_one(item, options)
 
 
-def read_file(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[NoteInput | InputError]:
-    suffix = path.suffix.lower()
-    what = str(path)
+def read_one(
+    path: Path, options: ReadOptions = ReadOptions(), label: str | None = None
+) -> Iterator[NoteInput | InputError]:
+    """`read_file`, with whatever goes wrong turned into one InputError: a bad file never stops the others."""
+    what = label or shown(path)
+    try:
+        yield from read_file(path, options, label)
+    except InputError as exc:
+        yield exc
+    except OSError as exc:
+        yield InputError(f"{what}: cannot read: {exc.strerror or exc}")
+    except Exception as exc:  # input from outside: any failure is this file's, reported in one line
+        yield InputError(f"{what}: {unreadable(exc)}")
+
+
+def read_file(
+    path: Path, options: ReadOptions = ReadOptions(), label: str | None = None
+) -> Iterator[NoteInput | InputError]:
+    """The notes in one file. `label` names it in sources and messages instead of its path (uploads)."""
+    what = label or shown(path)
+    name = label_text(Path(label).name if label else path.name, max_chars=300)  # file names hold <= 255 bytes
+    suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED:
         raise InputError(f"{what}: unsupported file type {suffix or '(none)'} (use {', '.join(sorted(SUPPORTED))})")
     size = path.stat().st_size
@@ -85,32 +97,48 @@ def read_file(path: Path, options: ReadOptions = ReadOptions()) -> Iterator[Note
     if size == 0:
         raise InputError(f"{what}: empty file")
     if suffix in MBOX_SUFFIXES:
-        yield from read_mbox(path, what)
+        yield from read_mbox(path, what, options.max_note_bytes)
         return
-    data = path.read_bytes()
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:  # grew since it was measured
+        raise InputError(f"{what}: file is over {limit / 1e6:.1f} MB, the limit for a {suffix} file")
     if suffix in EMAIL_SUFFIXES:
-        yield _checked(read_eml(data, what), what, options)
+        yield read_eml(data, what, options.max_note_bytes)
         return
     text = decode(data, what, options.encoding)
     if suffix in TEXT_SUFFIXES:
-        yield note_from_text(text, source=path.name, options=options, what=what, date=leading_date(path.name, text))
+        checked = require_text(text, what, options.max_note_bytes, size=len(data))
+        yield NoteInput(text=checked, source=name, date=leading_date(name, text))
         return
     rows = iter_csv_rows(text, what) if suffix == ".csv" else iter_jsonl_rows(text, what)
-    yield from _rows_to_notes(rows, path.name, options)
+    yield from _rows_to_notes(rows, name, what, options)
 
 
-def _checked(note: NoteInput, what: str, options: ReadOptions) -> NoteInput:
-    return note.model_copy(update={"text": require_text(note.text, what, options.max_note_bytes)})
+def upload_label(filename: str | None) -> str:
+    """An uploaded file's name, safe as a label: its last path part, one line, never '', '.' or '..'."""
+    name = re.split(r"[\\/]", label_text(filename or "", 1000))[-1].strip()
+    if name in ("", ".", ".."):
+        return "upload"
+    if len(name) > 100:
+        suffix = Path(name).suffix[:16]
+        name = name[: 100 - len(suffix)] + suffix
+    return name
 
 
-def _rows_to_notes(rows: Iterator[dict[str, Any]], name: str, options: ReadOptions) -> Iterator[NoteInput | InputError]:
+def _rows_to_notes(
+    rows: Iterator[Row | InputError], name: str, what: str, options: ReadOptions
+) -> Iterator[NoteInput | InputError]:
     chosen: dict[str, str | None] | None = None
-    for number, row in enumerate(rows, start=1):
-        where = f"{name} row {number}"
+    for item in rows:
+        if isinstance(item, InputError):
+            yield item
+            continue
+        line, row = item
         if chosen is None:
-            chosen = options.columns.resolve(list(row), name)
+            chosen = options.columns.resolve(list(row), what)
         try:
-            yield _row_note(row, chosen, name, where, options)
+            yield _row_note(row, chosen, name, f"{what}: line {line}", options)
         except InputError as exc:
             yield exc
 
@@ -123,12 +151,16 @@ def _row_note(
         value = row.get(col) if col else None
         return str(value).strip() if value not in (None, "") else None
 
+    def short(role: str) -> str | None:
+        value = get(role)
+        return label_text(value) or None if value else None
+
     text = require_text(get("text") or "", where, options.max_note_bytes)
-    channel = get("source")
+    channel = short("source")
     return NoteInput(
         text=text,
         source=f"{name}: {channel}" if channel else name,
-        author=get("author"),
+        author=short("author"),
         date=parse_date(get("date")),
-        customer=get("customer"),
+        customer=short("customer"),
     )

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from fieldsignal.errors import InputError
-from fieldsignal.ingest.text import clean, decode
+from fieldsignal.ingest.text import DEFAULT_MAX_NOTE, clean, decode, label_text, looks_binary, require_text, unreadable
 from fieldsignal.models import NoteInput
 
 _FORWARD_MARK = re.compile(
@@ -30,39 +30,46 @@ _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv)\s*:\s*)+", re.IGNORECA
 _MOBILE_SIG = re.compile(r"^\s*(?:Sent from my \w+.*|Get Outlook for \w+.*)$", re.IGNORECASE | re.MULTILINE)
 
 
-def read_eml(data: bytes, what: str) -> NoteInput:
+def read_eml(data: bytes, what: str, max_chars: int = DEFAULT_MAX_NOTE) -> NoteInput:
     try:
         message = email.message_from_bytes(data, policy=email.policy.default)
     except Exception as exc:
         raise InputError(f"{what}: not a readable e-mail: {exc}") from None
     if not isinstance(message, EmailMessage) or not (message.keys() or message.get_payload()):
         raise InputError(f"{what}: not a readable e-mail")
-    return message_to_note(message, what)
+    return message_to_note(message, what, max_chars, size=len(data))
 
 
-def read_mbox(path: Path, what: str) -> Iterator[NoteInput | InputError]:
-    head = path.read_bytes()[:5]
+def read_mbox(path: Path, what: str, max_chars: int = DEFAULT_MAX_NOTE) -> Iterator[NoteInput | InputError]:
+    """Every message as a note, or an InputError naming it; each is checked like a .txt file."""
+    with path.open("rb") as f:
+        head = f.read(5)
     if head != b"From ":
         raise InputError(f"{what}: not an mbox file (it must start with a 'From ' line)")
     box = mailbox.mbox(str(path), factory=None, create=False)
     try:
-        for index, raw in enumerate(box):
+        for index, key in enumerate(box.iterkeys()):
             where = f"{what} message {index + 1}"
             try:
-                message = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
-                yield message_to_note(message, where)
+                raw = box.get_bytes(key)
+                message = email.message_from_bytes(raw, policy=email.policy.default)
+                yield message_to_note(message, where, max_chars, size=len(raw))
             except InputError as exc:
                 yield exc
+            except Exception as exc:  # one malformed message never loses the others
+                yield InputError(f"{where}: {unreadable(exc)}")
     finally:
         box.close()
 
 
-def message_to_note(message: EmailMessage, what: str) -> NoteInput:
+def message_to_note(
+    message: EmailMessage, what: str, max_chars: int = DEFAULT_MAX_NOTE, size: int | None = None
+) -> NoteInput:
+    """The message's own words as a note; its size and body pass the same checks as a .txt file."""
+    subject = _SUBJECT_PREFIX.sub("", label_text(str(message.get("Subject") or ""))).strip() or None
     body = _body_text(message, what)
-    text = strip_reply_and_signature(body)
-    subject = _SUBJECT_PREFIX.sub("", str(message.get("Subject") or "")).strip() or None
-    if not text and subject:
-        text = subject
+    checked = require_text(body if body.strip() else subject or "", what, max_chars, size)
+    text = (strip_reply_and_signature(checked) if body.strip() else "") or subject
     if not text:
         raise InputError(f"{what}: e-mail has no text of its own")
     return NoteInput(
@@ -75,6 +82,7 @@ def message_to_note(message: EmailMessage, what: str) -> NoteInput:
 
 
 def _body_text(message: EmailMessage, what: str) -> str:
+    """The body as text (HTML converted), not yet cleaned: the checks look at what was sent."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         if message.get_content_maintype() == "text":
@@ -89,8 +97,10 @@ def _body_text(message: EmailMessage, what: str) -> str:
     if isinstance(content, bytes):
         content = decode(content, what)
     if part.get_content_subtype() == "html":
+        if looks_binary(content):
+            raise InputError(f"{what}: looks like binary data, not a note")
         content = html_to_text(content)
-    return clean(content)
+    return content
 
 
 def html_to_text(html: str) -> str:
@@ -143,7 +153,7 @@ def _latest_reply(text: str) -> str:
 def _sender(message: EmailMessage) -> str | None:
     raw = str(message.get("From") or "")
     name, address = email.utils.parseaddr(raw)
-    return name or address or None
+    return label_text(name or address) or None
 
 
 def _date(message: EmailMessage) -> dt.date | None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from fieldsignal.errors import InputError
 from fieldsignal.ingest.tables import iter_csv_rows, iter_jsonl_rows, parse_date
+from fieldsignal.ingest.text import DEFAULT_MAX_NOTE, decode, require_text, shown, unreadable
 
 ALIASES = {
     "type": "signal_type",
@@ -86,28 +87,44 @@ def _key(name: str) -> str:
     return ALIASES.get(key, ALIASES.get(key + "_", key))
 
 
-def read_labeled(path: Path) -> Iterator[LabeledRow | InputError]:
+def read_labeled(
+    path: Path, max_chars: int = DEFAULT_MAX_NOTE, max_bytes: int = 200_000_000, encoding: str | None = None
+) -> Iterator[LabeledRow | InputError]:
     """Each row as a LabeledRow, or an InputError naming its line; a bad row never stops the others."""
-    what = str(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        yield InputError(f"{what}: {exc}")
-        return
+    what = shown(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         yield InputError(f"{what}: --labeled reads .csv or .jsonl rows")
         return
-    rows = iter_csv_rows(raw, what) if suffix == ".csv" else iter_jsonl_rows(raw, what)
-    for number, row in enumerate(rows, start=1):
-        data = {_key(k): (None if v == "" else v) for k, v in row.items() if k}
-        try:
-            item = LabeledRow.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            yield InputError(f"{what} row {number}: {'.'.join(map(str, first['loc']))}: {first['msg']}")
-            continue
-        if not item.text.strip():
-            yield InputError(f"{what} row {number}: empty text")
-            continue
-        yield item
+    try:
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise InputError(f"{what}: file is over {max_bytes / 1e6:.1f} MB, the limit for a {suffix} file")
+        raw = decode(data, what, encoding)
+        rows = iter_csv_rows(raw, what) if suffix == ".csv" else iter_jsonl_rows(raw, what)
+        for item in rows:
+            if isinstance(item, InputError):
+                yield item
+            else:
+                yield _labeled(*item, what, max_chars)
+    except InputError as exc:
+        yield exc
+    except OSError as exc:
+        yield InputError(f"{what}: cannot read: {exc.strerror or exc}")
+    except Exception as exc:  # input from outside: one line, never a traceback
+        yield InputError(f"{what}: {unreadable(exc)}")
+
+
+def _labeled(line: int, row: dict[str, Any], what: str, max_chars: int) -> LabeledRow | InputError:
+    where = f"{what}: line {line}"
+    data = {_key(k): (None if v == "" else v) for k, v in row.items() if k}
+    try:
+        item = LabeledRow.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return InputError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}")
+    try:
+        return item.model_copy(update={"text": require_text(item.text, where, max_chars)})
+    except InputError as exc:
+        return exc

@@ -55,39 +55,116 @@ class ColumnMap:
         return chosen
 
 
-def iter_csv_rows(text: str, what: str) -> Iterator[dict[str, Any]]:
+Row = tuple[int, dict[str, Any]]  # (1-based line the row starts on, its values by column)
+
+# Largest CSV cell read, in characters: above any sensible note limit (a bigger cell is then
+# refused as an oversized note, alone), yet bounded. The csv module's default is 131,072.
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
+_MAX_REREADS = 20  # unclosed quotes re-read from their next line; past this the rest of the file is refused
+
+
+class _Lines:
+    """A text's physical lines (\\n, \\r\\n or \\r) for csv.reader, counted, with rewind."""
+
+    def __init__(self, text: str) -> None:
+        self._buf = io.StringIO(text, newline="")
+        self.line = 0  # lines handed out so far
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._buf.readline()
+        if not line:
+            raise StopIteration
+        self.line += 1
+        return line
+
+    def mark(self) -> tuple[int, int]:
+        return self._buf.tell(), self.line
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        self._buf.seek(mark[0])
+        self.line = mark[1]
+
+    def at_end(self) -> bool:
+        here = self._buf.tell()
+        more = bool(self._buf.read(1))
+        self._buf.seek(here)
+        return not more
+
+
+def iter_csv_rows(text: str, what: str) -> Iterator[Row | InputError]:
+    """Each data row with the line it starts on, or an InputError naming that line; a bad row never stops the rest."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     try:
         sample = text[:8192]
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|") if sample else csv.excel
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, strict=True)
-    if not reader.fieldnames:
+    lines = _Lines(text)
+    # quotes inside quoted cells are doubled (RFC 4180), whatever the sample suggested to the sniffer
+    reader = csv.reader(lines, dialect=dialect, doublequote=True, strict=True)
+    header: list[str] | None = None
+    rereads = 0
+    while True:
+        mark = lines.mark()
+        start = mark[1] + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if header is None:
+                raise InputError(f"{what}: line {start}: malformed CSV header: {exc}") from None
+            spanned = lines.line - mark[1]
+            if spanned > 1 and lines.at_end():  # an unclosed quote swallowed the rest: read on from its next line
+                if rereads >= _MAX_REREADS:
+                    yield InputError(
+                        f"{what}: line {start}: malformed CSV: {exc}; too many unclosed quotes, rest unread"
+                    )
+                    return
+                rereads += 1
+                lines.rewind(mark)
+                next(lines)
+            yield InputError(f"{what}: line {start}: malformed CSV: {exc}")
+            continue
+        if not record:
+            continue  # blank line
+        if header is None:
+            header = record
+            continue
+        extra = record[len(header) :]
+        if any(value.strip() for value in extra):
+            yield InputError(f"{what}: line {start}: malformed CSV: expected {len(header)} fields, got {len(record)}")
+            continue
+        values: list[str | None] = [*record[: len(header)], *[None] * (len(header) - len(record))]
+        yield start, dict(zip(header, values, strict=True))
+    if header is None:
         raise InputError(f"{what}: empty CSV (no header row)")
-    header = len(reader.fieldnames)
-    try:
-        for row in reader:
-            if None in row or (len(row) != header):
-                raise InputError(
-                    f"{what}: malformed CSV at line {reader.line_num}: "
-                    f"expected {header} fields, got {len(row) + len(row.get(None) or []) - (None in row)}"
-                )
-            yield row
-    except csv.Error as exc:
-        raise InputError(f"{what}: malformed CSV at line {reader.line_num}: {exc}") from None
 
 
-def iter_jsonl_rows(text: str, what: str) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def iter_jsonl_rows(text: str, what: str) -> Iterator[Row | InputError]:
+    """Each JSON object with its physical line number, or an InputError naming the line."""
+    for number, line in enumerate(io.StringIO(text, newline="\n"), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
+        except RecursionError:
+            yield InputError(f"{what}: line {number} nests too deeply to read")
+            continue
         except json.JSONDecodeError as exc:
-            raise InputError(f"{what}: line {number} is not valid JSON: {exc.msg}") from None
+            yield InputError(f"{what}: line {number} is not valid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except ValueError as exc:  # e.g. an integer longer than Python will convert
+            yield InputError(f"{what}: line {number} is not usable JSON: {exc}")
+            continue
         if not isinstance(row, dict):
-            raise InputError(f"{what}: line {number} is not a JSON object")
-        yield row
+            yield InputError(f"{what}: line {number} is not a JSON object")
+            continue
+        yield number, row
 
 
 def parse_date(value: Any) -> dt.date | None:

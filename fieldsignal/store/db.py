@@ -8,6 +8,7 @@ connection that finds the file locked retries until `lock_timeout` has passed.
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -70,7 +71,7 @@ def _connect(path: Path, read_only: bool, timeout: float) -> Any:
     import duckdb
 
     deadline = time.monotonic() + timeout
-    delay = 0.02
+    delay = 0.01
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
@@ -82,8 +83,10 @@ def _connect(path: Path, read_only: bool, timeout: float) -> Any:
                         f"writing); tried for {timeout:.0f}s"
                     ) from None
                 raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            # Short, jittered polls: another writer holds the file only for one batch's inserts, and a
+            # waiter that sleeps long (or in step with a rival) keeps missing the gaps between them.
+            time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.0)))
+            delay = min(delay * 2, 0.1)
 
 
 # One connection at a time within a process: DuckDB refuses a read-only and a read-write
@@ -91,13 +94,29 @@ def _connect(path: Path, read_only: bool, timeout: float) -> Any:
 # across processes the file lock decides, and `_connect` waits it out.
 _PROCESS_LOCK = threading.RLock()
 _CURRENT: set[str] = set()  # database files this process has seen at the latest schema
+_HELD = threading.local()  # how many store connections this thread has open
 
 
 @contextmanager
 def open_store(path: Path, write: bool = False, timeout: float = 15.0) -> Iterator[Any]:
     """A DuckDB connection to the workspace file, migrated, closed on exit."""
     with _PROCESS_LOCK, _open(path, write, timeout) as con:
-        yield con
+        _HELD.depth = getattr(_HELD, "depth", 0) + 1
+        try:
+            yield con
+        finally:
+            _HELD.depth -= 1
+
+
+def holding_store() -> bool:
+    """True while this thread has a store connection open (and so the process lock and the file lock)."""
+    return getattr(_HELD, "depth", 0) > 0
+
+
+def release_before_network(what: str) -> None:
+    """Call before a network call (an LLM request): a connection held across it would stall every writer."""
+    if holding_store():
+        raise RuntimeError(f"{what} while a workspace database connection is open: release the store first")
 
 
 @contextmanager

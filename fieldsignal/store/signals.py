@@ -57,20 +57,46 @@ def save_embeddings(con: Any, model: str, entries: dict[str, np.ndarray]) -> Non
         )
 
 
+def missing_embeddings(con: Any, keys: Sequence[str]) -> set[str]:
+    """The keys among `keys` with no stored vector."""
+    if not keys:
+        return set()
+    return set(keys) - set(lookup_embeddings(con, list(dict.fromkeys(keys))))
+
+
 def save_result(
     con: Any, result: TriageResult, taxonomy: Taxonomy, vector_keys: Sequence[str], now: dt.datetime
 ) -> list[int]:
     """Store one note and its signals (and queue the uncertain ones); returns signal ids.
 
     The caller holds the transaction. `vector_keys[i]` is the embedding-cache key of
-    signal i's excerpt vector.
+    signal i's excerpt vector. A note already stored is an error here; writers that may
+    race another writer use `save_new_result`.
+    """
+    ids = save_new_result(con, result, taxonomy, vector_keys, now)
+    if ids is None:
+        raise FieldsignalError(f"note {result.note_hash[:12]} is already stored")
+    return ids
+
+
+def save_new_result(
+    con: Any, result: TriageResult, taxonomy: Taxonomy, vector_keys: Sequence[str], now: dt.datetime
+) -> list[int] | None:
+    """Like `save_result`, but None (nothing stored) when the note is already stored.
+
+    The check is the insert itself (ON CONFLICT on the unique note hash), inside the
+    caller's write transaction: another process or thread that stored the same note
+    after this one read the known hashes cannot make the batch fail.
     """
     note = result.note
-    note_id = con.execute(
+    row = con.execute(
         "INSERT INTO notes (hash, text, source, author, note_date, subject, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id",
         [result.note_hash, note.text, note.source, note.author, note.date, note.subject, now],
-    ).fetchone()[0]
+    ).fetchone()
+    if row is None:
+        return None
+    note_id = row[0]
     ids = []
     for draft, key in zip(result.signals, vector_keys, strict=True):
         signal_id = _insert_signal(con, note_id, note.source, draft, taxonomy, now)
@@ -257,12 +283,28 @@ def known_customers(con: Any) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
-def signal_vectors(con: Any, proposals_only: bool = False) -> tuple[list[Signal], np.ndarray]:
-    """Every signal (or every open new-gap proposal) with its stored vector."""
-    where = "WHERE gap IS NULL AND new_gap_label IS NOT NULL" if proposals_only else ""
-    signals = _signals(con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals {where} ORDER BY id"))
+def signal_ids(con: Any) -> set[int]:
+    return {r[0] for r in con.execute("SELECT id FROM signals").fetchall()}
+
+
+def signal_count(con: Any) -> int:
+    return int(con.execute("SELECT count(*) FROM signals").fetchone()[0])
+
+
+def signal_vectors(
+    con: Any, proposals_only: bool = False, ids: Sequence[int] | None = None
+) -> tuple[list[Signal], np.ndarray]:
+    """Every signal (or every open new-gap proposal, or those of `ids`) that has a stored vector, with it."""
+    clauses, params = (["gap IS NULL AND new_gap_label IS NOT NULL"] if proposals_only else []), []
+    if ids is not None:
+        clauses.append("id IN (SELECT unnest(?))")
+        params.append(list(ids))
+    where = "WHERE " + " AND ".join(clauses) if clauses else ""
+    signals = _signals(con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals {where} ORDER BY id", params))
+    only = "WHERE v.signal_id IN (SELECT unnest(?))" if ids is not None else ""
     rows = con.execute(
-        "SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash ORDER BY v.signal_id"
+        f"SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash {only}",
+        [list(ids)] if ids is not None else [],
     ).fetchall()
     by_id = {sid: vec for sid, vec in rows}
     kept = [s for s in signals if s.id in by_id]

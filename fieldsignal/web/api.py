@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from fieldsignal.errors import FieldsignalError, InputError, NotFoundError, StoreBusyError
@@ -162,7 +162,7 @@ def ask(question: AskIn, request: Request) -> Any:
 
 
 @router.get("/metrics")
-def metrics(request: Request, today: dt.date | None = None, weeks: int = 8) -> Any:
+def metrics(request: Request, today: dt.date | None = None, weeks: Annotated[int, Query(ge=1, le=520)] = 8) -> Any:
     return ws(request).metrics(today or dt.date.today(), weeks)
 
 
@@ -209,4 +209,4 @@ def publish(draft_id: int, request: Request, who: Writer) -> dict[str, Any]:
         published, paths = ws(request).desk.publish(draft_id, _now())
     except FieldsignalError as exc:
         raise errors(exc) from None
-    return {"draft": published, "files": [str(p) for p in paths]}
+    return {"draft": published, "files": [p.name for p in paths]}  # names in the outbox, no server paths

@@ -1,11 +1,15 @@
 """`fieldsignal serve`: the FastAPI app (pages and JSON API) over one Workspace.
 
 Every request opens its own short DuckDB connection (one at a time in this process, see
-store.db), so the CLI can write to the same workspace while the server runs.
+store.db), so the CLI can write to the same workspace while the server runs. On start, the
+vector index is checked against DuckDB in the background (repaired, or one warning line).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -13,19 +17,30 @@ from fastapi.staticfiles import StaticFiles
 
 from fieldsignal import __version__
 from fieldsignal.settings import Settings
-from fieldsignal.web import api, pages
+from fieldsignal.web import api, errors, pages
+from fieldsignal.web.auth import SameOriginWrites
 
 
 def create_app(settings: Settings) -> FastAPI:
     from fieldsignal.workspace import Workspace
 
+    workspace = Workspace(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=workspace.check_index, name="index-check", daemon=True).start()
+        yield
+
     app = FastAPI(
         title="fieldsignal",
         version=__version__,
         description="Field feedback → signals, tallies, memos and answers. The JSON API mirrors the CLI.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.workspace = Workspace(settings)
+    app.state.workspace = workspace
+    app.add_middleware(SameOriginWrites)
+    errors.install(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -44,27 +44,38 @@ def _ws(request: Request) -> Any:
 # ---------------------------------------------------------------- paste
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
-    ids = [int(i) for i in request.query_params.get("ids", "").split(",") if i.isdigit()]
-    added = [_ws(request).show(i) for i in ids[:20]]
+    ids = [int(i) for i in request.query_params.get("ids", "").split(",") if i.isdigit() and len(i) < 19]
+    added = _ws(request).show_many(ids[:20])
     return _page(request, "home.html", added=added, taxonomy=_ws(request).taxonomy)
 
 
 @router.post("/notes")
-def add_note(request: Request, text: Annotated[str, Form()] = "") -> Response:
+async def add_note(request: Request) -> Response:
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException as FormRefused
+
     from fieldsignal.ingest import note_from_text
 
     who, deny = _writer(request, "/")
     if deny:
         return deny
+    limit = request.app.state.settings.max_note_bytes
+    try:  # a note may be as large as a file would be, not only the framework's 1 MB per field
+        text = str((await request.form(max_part_size=limit + 1)).get("text") or "")
+    except FormRefused:
+        return _back("/", err=f"that text is larger than {limit / 1e6:g} MB: save it as a file and import it")
     try:
-        report = _ws(request).add_notes([note_from_text(text, source="web", author=who)])
+        note = note_from_text(text, source="web", author=who)
+        report = await run_in_threadpool(_ws(request).add_notes, [note])
     except FieldsignalError as exc:
         return _back("/", err=str(exc))
     if report.failures:
         return _back("/", err=report.failures[0].error)
+    from urllib.parse import urlencode
+
     ids = ",".join(str(i) for i in report.signal_ids)
-    note = f"{report.signals_added} signal(s) added" + (f"; {'; '.join(report.warnings)}" if report.warnings else "")
-    return RedirectResponse(f"/?ids={ids}&msg={note}", status_code=303)
+    msg = f"{report.signals_added} signal(s) added" + (f"; {'; '.join(report.warnings)}" if report.warnings else "")
+    return RedirectResponse("/?" + urlencode({"ids": ids, "msg": msg}), status_code=303)
 
 
 @router.post("/files")
@@ -85,25 +96,31 @@ async def add_files(request: Request, files: Annotated[list[UploadFile], File()]
 
 
 async def read_uploads(files: list[UploadFile], limit: int) -> list[Any]:
-    """Uploaded files as notes or InputErrors, through the same readers as the CLI (via a temp folder)."""
+    """Uploaded files as notes or InputErrors, through the same readers as the CLI.
+
+    Each upload is its own temporary file with a name of our making; the name it came with
+    is only a label (made safe: no folders, never '', '.' or '..'), so uploads that share a
+    name are all read and no name can point anywhere.
+    """
+    import os
     import tempfile
 
     from fieldsignal.errors import InputError
-    from fieldsignal.ingest import read_paths
+    from fieldsignal.ingest import read_one, upload_label
 
     items: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="fieldsignal-upload-") as tmp:
-        paths = []
         for upload in files:
-            name = Path(upload.filename or "upload.txt").name or "upload.txt"
+            name = upload_label(upload.filename)
             data = await upload.read(limit + 1)
             if len(data) > limit:
                 items.append(InputError(f"{name}: larger than {limit / 1e6:.0f} MB"))
                 continue
-            path = Path(tmp) / name
-            path.write_bytes(data)
-            paths.append(path)
-        items += list(read_paths(paths))
+            handle, path = tempfile.mkstemp(dir=tmp, prefix="upload-")
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            items += list(read_one(Path(path), label=name))
+            os.unlink(path)
     return items
 
 
@@ -232,14 +249,15 @@ def memo(request: Request, kind: Annotated[str, Form()], period: Annotated[str, 
 
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
 def draft(draft_id: int, request: Request) -> Response:
-    import markdown
-    from markupsafe import Markup, escape
+    from markupsafe import Markup
+
+    from fieldsignal.agent.synthesis.safe_html import markdown_to_safe_html
 
     try:
         d = _ws(request).desk.get(draft_id)
     except FieldsignalError as exc:
         return _back("/drafts", err=str(exc))
-    html = Markup(markdown.markdown(str(escape(d.latest.body)), extensions=["tables"]))
+    html = Markup(markdown_to_safe_html(d.latest.body))
     return _page(request, "draft.html", d=d, html=html)
 
 

@@ -1,10 +1,14 @@
-"""Text-to-SQL with an LLM, for questions the offline parser does not know — validated before it runs.
+"""Text-to-SQL with an LLM, for questions the offline parser does not know: checked, then sandboxed.
 
-The model may only write one SELECT over the documented `signal_log` view. Before running,
-DuckDB's own parser (json_serialize_sql) checks: a single SELECT, only `signal_log` (or the
-query's own CTEs), no table functions or file/system functions, only documented columns (or
-aliases the query defines). It runs on the read-only connection, with a row limit and a time
-limit; an error goes back to the model once, then the answer is "not understood".
+Two independent barriers stand between a model's SQL and anything it should not see:
+1. `validate` reads DuckDB's own parse tree (json_serialize_sql): one SELECT; every table reference is
+   the `signal_log` view or a CTE of the query (CTE names are plain identifiers that shadow nothing and
+   never refer to themselves); no table functions, no schema- or catalog-qualified names; every
+   function is on an allow-list of analytic functions (nothing that reads files or settings, nothing
+   that can build a huge value from a small query); only documented columns or the query's own aliases.
+2. `run_limited` runs it on a sandbox (store.sandbox): an in-memory copy of the view with external
+   access off, locked configuration, one thread and a memory limit, with a row limit and a time limit.
+The model is told why a query was refused in our own words, never in DuckDB's error text.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from pathlib import Path
 from typing import Any
 
 from fieldsignal.agent.ask.answer import Answer
@@ -43,34 +48,70 @@ COLUMNS = {
 }
 ROW_LIMIT = 1000
 TIMEOUT_SECONDS = 5.0
-_FORBIDDEN = re.compile(
-    r"^(?:read_|parquet_|sniff_|glob$|getenv$|query$|query_table$|system$|current_setting$|pragma_)"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+ALLOWED_FUNCTIONS = frozenset(
+    word
+    for line in (Path(__file__).parent / "sql_functions.txt").read_text(encoding="utf-8").splitlines()
+    if not line.startswith("#")
+    for word in line.split()
 )
 
 
 class UnsafeSQL(ValueError):
-    """The SQL is not a single SELECT over the documented view."""
+    """The SQL is not a single SELECT over the documented view, or it did not run."""
 
 
 def validate(con: Any, sql: str) -> None:
+    """Refuse anything but one SELECT over `signal_log` with documented columns and allowed functions."""
+    if len(sql) > 8000:
+        raise UnsafeSQL("the query is too long")
     tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
-        raise UnsafeSQL(tree.get("error_message") or "not a SELECT statement")
+        raise UnsafeSQL("not a single SELECT statement (it did not parse as one)")
     if len(tree.get("statements", [])) != 1:
         raise UnsafeSQL("exactly one SELECT statement is allowed")
-    names = {**COLUMNS, **{a: "" for a in _collect(tree, "alias")}, **{c: "" for c in _cte_names(tree)}}
+    ctes = _check_ctes(tree)
+    aliases = {a for a in _collect(tree, "alias")}
     for node in _nodes(tree):
-        kind = node.get("type")
-        if kind == "BASE_TABLE" and node.get("table_name", "").lower() not in {VIEW, *_cte_names(tree)}:
-            raise UnsafeSQL(f"table {node.get('table_name')!r} is not allowed (use {VIEW})")
-        if kind == "TABLE_FUNCTION":
+        kind, cls = node.get("type"), node.get("class")
+        if kind == "BASE_TABLE":
+            _check_table(node, ctes)
+        elif kind == "TABLE_FUNCTION":
             raise UnsafeSQL("table functions are not allowed")
-        if node.get("class") == "FUNCTION" and _FORBIDDEN.match(str(node.get("function_name", "")).lower()):
-            raise UnsafeSQL(f"function {node.get('function_name')} is not allowed")
-        if node.get("class") == "COLUMN_REF":
-            column = node["column_names"][-1].lower()
-            if column not in names:
-                raise UnsafeSQL(f"unknown column {column!r} (columns: {', '.join(COLUMNS)})")
+        if cls in ("FUNCTION", "WINDOW"):
+            name = str(node.get("function_name", "")).lower()
+            if name not in ALLOWED_FUNCTIONS or node.get("schema") or node.get("catalog"):
+                raise UnsafeSQL(f"function {_shown(name)} is not allowed")
+        elif cls == "COLUMN_REF":
+            column = str(node["column_names"][-1]).lower()
+            if column not in COLUMNS and column not in aliases and column not in ctes:
+                raise UnsafeSQL(f"unknown column {_shown(column)} (columns: {', '.join(COLUMNS)})")
+
+
+def _check_ctes(tree: Any) -> set[str]:
+    """The query's CTE names: plain identifiers that shadow no table and never read themselves."""
+    names: set[str] = set()
+    for node in _nodes(tree):
+        for entry in (node.get("cte_map") or {}).get("map") or []:
+            name = str(entry.get("key", "")).lower()
+            if not _IDENTIFIER.match(name) or name == VIEW:
+                raise UnsafeSQL(f"a CTE may not be named {_shown(name)}")
+            inner = {str(n.get("table_name", "")).lower() for n in _nodes(entry.get("value")) if "table_name" in n}
+            if name in inner:
+                raise UnsafeSQL(f"CTE {_shown(name)} may not refer to itself")
+            names.add(name)
+    return names
+
+
+def _check_table(node: dict[str, Any], ctes: set[str]) -> None:
+    name = str(node.get("table_name", "")).lower()
+    if node.get("schema_name") or node.get("catalog_name") or name not in {VIEW, *ctes}:
+        raise UnsafeSQL(f"table {_shown(name)} is not allowed (use {VIEW})")
+
+
+def _shown(name: str) -> str:
+    """A name as it may appear in a message to the model: short identifiers only."""
+    return repr(name) if re.fullmatch(r"[\w.*+\-/%<>=!~|^@]{1,40}", name) else "(that name)"
 
 
 def _nodes(value: Any) -> list[dict[str, Any]]:
@@ -87,20 +128,11 @@ def _nodes(value: Any) -> list[dict[str, Any]]:
 
 
 def _collect(tree: Any, key: str) -> set[str]:
-    return {str(n[key]).lower() for n in _nodes(tree) if n.get(key)}
-
-
-def _cte_names(tree: Any) -> set[str]:
-    return {
-        str(entry["key"]).lower()
-        for n in _nodes(tree)
-        for entry in (n.get("map") or [])
-        if isinstance(entry, dict) and "key" in entry
-    }
+    return {str(n[key]).lower() for n in _nodes(tree) if n.get(key) and isinstance(n[key], str)}
 
 
 def run_limited(con: Any, sql: str, timeout: float = TIMEOUT_SECONDS) -> tuple[list[str], list[list[Any]]]:
-    """Run on the given (read-only) connection with a row limit; interrupt it after `timeout` seconds."""
+    """Run on the given (sandbox) connection with a row limit; interrupt it after `timeout` seconds."""
     timer = threading.Timer(timeout, con.interrupt)
     timer.start()
     try:
@@ -110,14 +142,15 @@ def run_limited(con: Any, sql: str, timeout: float = TIMEOUT_SECONDS) -> tuple[l
     except Exception as exc:
         if not timer.is_alive():
             raise UnsafeSQL(f"the query ran over {timeout:g} s and was stopped") from None
-        raise UnsafeSQL(str(exc).splitlines()[0]) from None
+        kind = type(exc).__name__.removesuffix("Exception").removesuffix("Error") or "an"
+        raise UnsafeSQL(f"the query failed when it ran ({kind} error); write a simpler one") from None
     finally:
         timer.cancel()
     return columns, rows
 
 
-def llm_answer(con: Any, chat: ChatModel, question: str, today: str, gaps: list[str]) -> Answer | None:
-    """An answer from LLM-written SQL that passed validation, or None (after one repair round)."""
+def llm_answer(box: Any, chat: ChatModel, question: str, today: str, gaps: list[str]) -> Answer | None:
+    """An answer from LLM-written SQL that passed validation and ran on the sandbox `box`, or None."""
     prompt = load("ask_sql")
     rendered = prompt.render(question=question, today=today, columns=list(COLUMNS.items()), gaps=gaps)
     system, _, user = rendered.partition(NOTE_MARK)
@@ -129,26 +162,32 @@ def llm_answer(con: Any, chat: ChatModel, question: str, today: str, gaps: list[
             return None
         try:
             sql = str(json.loads(reply.text)["sql"])
-            validate(con, sql)
-            columns, rows = run_limited(con, sql)
-        except (ValueError, KeyError, TypeError) as exc:
-            messages = [
-                *messages,
-                {"role": "assistant", "content": reply.text[:4000]},
-                {"role": "user", "content": f"That query was refused: {exc}. Reply with corrected JSON only."},
-            ]
-            continue
-        ids = (
-            [r[columns.index("id")] for r in rows if isinstance(r[columns.index("id")], int)] if "id" in columns else []
-        )
-        return Answer(
-            question=question,
-            understood=True,
-            sentence=f"{len(rows)} row(s) from SQL written by {chat.name} and checked before it ran.",
-            columns=columns,
-            rows=[[v.isoformat() if hasattr(v, "isoformat") else v for v in r] for r in rows],
-            sql=sql,
-            signal_ids=ids,
-            decided_by="llm",
-        )
+            validate(box, sql)
+            columns, rows = run_limited(box, sql)
+        except UnsafeSQL as exc:
+            why = str(exc)
+        except (ValueError, KeyError, TypeError):
+            why = 'the reply was not JSON of the form {"sql": "SELECT ..."}'
+        else:
+            return _answer(question, sql, columns, rows, chat.name)
+        messages = [
+            *messages,
+            {"role": "assistant", "content": reply.text[:4000]},
+            {"role": "user", "content": f"That query was refused: {why}. Reply with corrected JSON only."},
+        ]
     return None
+
+
+def _answer(question: str, sql: str, columns: list[str], rows: list[list[Any]], model: str) -> Answer:
+    at = columns.index("id") if "id" in columns else None
+    ids = [r[at] for r in rows if isinstance(r[at], int)] if at is not None else []
+    return Answer(
+        question=question,
+        understood=True,
+        sentence=f"{len(rows)} row(s) from SQL written by {model} and checked before it ran.",
+        columns=columns,
+        rows=[[v.isoformat() if hasattr(v, "isoformat") else v for v in r] for r in rows],
+        sql=sql,
+        signal_ids=ids,
+        decided_by="llm",
+    )

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from fieldsignal.agent.llm.merge import merge
 from fieldsignal.agent.llm.provider import ChatModel, ChatReply, LLMUnavailable
 from fieldsignal.agent.llm.schema import triage_schema
-from fieldsignal.ingest.redact import Redaction, redact
+from fieldsignal.ingest.redact import Redaction, RedactionUnavailable, redact
 from fieldsignal.models import TriageResult
 from fieldsignal.prompts import Prompt, load
 from fieldsignal.store.llm import CacheEntry, UsageRecord
@@ -74,9 +74,13 @@ class LLMAssist:
         """Refine the results the offline triage is unsure of; the others pass through unchanged."""
         self._down = None
         todo = [i for i, r in enumerate(results) if self.wanted(r)]
-        calls = {i: self._messages(results[i], known) for i in todo}
-        hits = cached([key for _, _, key in calls.values()])
         outcome = AssistOutcome(results=list(results))
+        try:
+            calls = {i: self._messages(results[i], known) for i in todo}
+        except RedactionUnavailable as exc:  # fail closed: nothing leaves the machine unredacted
+            outcome.warnings.append(f"LLM not used: {exc}; kept the offline result")
+            return outcome
+        hits = cached([key for _, _, key in calls.values()])
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             answers = pool.map(lambda i: self._answer(*calls[i], hits.get(calls[i][2])), todo)
             for i, (answer, usage, entry, warning) in zip(todo, answers, strict=True):

@@ -19,22 +19,53 @@ DISAGREE = 0.75  # the model's word against the offline classifier's
 
 def merge(result: TriageResult, answer: dict[str, Any], taxonomy: Taxonomy, model: str, prompt_id: str) -> TriageResult:
     offline = result.signals
-    deal = _deal(offline[0].deal, answer.get("deal") or {})
+    deal, doubts = _deal(offline[0].deal, answer.get("deal") or {}, result.note.text)
     drafts = []
     for index, item in enumerate(answer["signals"]):
         before = offline[index] if index < len(offline) else offline[0]
-        drafts.append(_draft(before, item, deal, result.note.text, taxonomy, model, prompt_id))
+        drafts.append(_draft(before, item, deal, result.note.text, taxonomy, model, prompt_id, doubts))
     return result.model_copy(update={"signals": drafts})
 
 
-def _deal(offline: DealFields, answer: dict[str, Any]) -> DealFields:
+def _deal(offline: DealFields, answer: dict[str, Any], text: str) -> tuple[DealFields, list[str]]:
+    """The deal fields with the model's reading, and why a person should look (facts it contradicts).
+
+    A figure or a customer the note does not contain is never stored: the offline value stays and
+    the signal goes to review with both values. A figure or customer the note does contain, but that
+    differs from the offline reading, is taken and also goes to review with both values.
+    """
     update: dict[str, Any] = {}
+    doubts: list[str] = []
     for key in ("customer", "industry", "archetype", "competitor", "acv_usd"):
         value = answer.get(key)
         if value is None or (isinstance(value, str) and "<" in value):  # an unrestored placeholder
             continue
+        before = getattr(offline, key)
+        if key == "acv_usd":
+            if not _figure_in(int(value), text):
+                doubts.append(f"the LLM gave ACV {usd(int(value))}, a figure not in the note (kept {usd(before)})")
+                continue
+            if before is not None and int(value) != before:
+                doubts.append(f"ACV: the LLM read {usd(int(value))}, the offline reading {usd(before)}")
+        elif key == "customer":
+            if str(value).casefold() not in text.casefold():
+                doubts.append(f"the LLM named customer {value!r}, who is not in the note (kept {before!r})")
+                continue
+            if before and str(value).casefold() != str(before).casefold():
+                doubts.append(f"customer: the LLM read {value!r}, the offline reading {before!r}")
         update[key] = value
-    return offline.model_copy(update=update)
+    return offline.model_copy(update=update), doubts
+
+
+def _figure_in(value: int, text: str) -> bool:
+    """Is this annual figure one the note states (as written, or as its annual value)?"""
+    from fieldsignal.agent.money import amounts
+
+    return any(abs(a.usd - value) <= max(1, 0.01 * value) for a in amounts(text))
+
+
+def usd(value: int | None) -> str:
+    return f"${value:,}" if value is not None else "none"
 
 
 def _draft(
@@ -45,16 +76,19 @@ def _draft(
     taxonomy: Taxonomy,
     model: str,
     prompt_id: str,
+    doubts: list[str],
 ) -> SignalDraft:
     signal_type = item["signal_type"]
     gap = item.get("gap")
     known = taxonomy.gap_by_slug.get(gap or "")
-    reasons = []
+    reasons = list(doubts)
     if gap == NEW_GAP:
         reasons.append("proposes a new gap")
-    offline_sure = min(before.gap.confidence, before.signal_type.confidence) >= 0.9
-    if offline_sure and (before.gap.label, before.signal_type.label) != (gap, signal_type):
-        reasons.append("the LLM and the offline classifier disagree")
+    if signal_type != before.signal_type.label:
+        reasons.append(f"type: the LLM read {signal_type}, the offline classifier {before.signal_type.label}")
+    offline_sure = before.gap.confidence >= 0.9
+    if offline_sure and before.gap.label != gap:
+        reasons.append("the LLM and the offline classifier disagree on the gap")
     evidence = item.get("evidence") or ""
     excerpt = evidence if evidence and evidence in text else before.excerpt
     return SignalDraft(

@@ -45,9 +45,10 @@ class LangChainChat:
         self.name = name
 
     def chat(self, messages: list[dict[str, str]], json_mode: bool = True) -> ChatReply:
-        from langchain_core.messages import HumanMessage, SystemMessage
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-        lc = [SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"]) for m in messages]
+        roles = {"system": SystemMessage, "assistant": AIMessage, "user": HumanMessage}
+        lc = [roles.get(m["role"], HumanMessage)(m["content"]) for m in messages]
         extra = {"response_format": {"type": "json_object"}} if json_mode else {}
         started = time.perf_counter()
         try:

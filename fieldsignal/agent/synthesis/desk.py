@@ -87,12 +87,14 @@ class Desk:
 
     def _polish(self, kind: str, body: str, now: dt.datetime) -> tuple[str | None, Any]:
         from fieldsignal.agent.synthesis.polish import polish
+        from fieldsignal.store.db import release_before_network
         from fieldsignal.store.llm import UsageRecord
 
         with self.store() as con:
             rows = con.execute("SELECT DISTINCT customer FROM signals WHERE customer IS NOT NULL").fetchall()
         customers = [r[0] for r in rows]
         names = [g.name for g in self.taxonomy.gaps] + customers
+        release_before_network("polishing a draft with the LLM")  # the model may take minutes: hold nothing
         text, problems, reply = polish(self.chat, kind, body, names, customers, self.redact_customers)
         if problems:
             self.warnings.append("LLM polish refused, template draft kept: " + "; ".join(problems[:8]))
@@ -143,13 +145,12 @@ class Desk:
 
 
 def write_outbox(outbox: Path, draft: repo.Draft, now: dt.datetime) -> list[Path]:
-    import markdown
+    from fieldsignal.agent.synthesis.safe_html import markdown_to_safe_html
 
     outbox.mkdir(parents=True, exist_ok=True)
     stem = f"{draft.kind}-{draft.period}-v{draft.latest.version}"
     title = f"{TITLES[draft.kind]} — {draft.period}"
-    # the body quotes field notes: escape any HTML in it before Markdown turns it into a page
-    html = markdown.markdown(escape(draft.latest.body, quote=False), extensions=["tables"])
+    html = markdown_to_safe_html(draft.latest.body)  # the body quotes field notes: untrusted
     head = f"<head><meta charset='utf-8'><title>{escape(title)}</title></head>"
     page = f"<!doctype html>\n<html>{head}<body>\n{html}\n</body></html>\n"
     message = EmailMessage()

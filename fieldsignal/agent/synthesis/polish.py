@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from fieldsignal.agent.llm.assist import NOTE_MARK
 from fieldsignal.agent.llm.provider import ChatModel, ChatReply, LLMUnavailable
-from fieldsignal.ingest.redact import redact
+from fieldsignal.ingest.redact import RedactionUnavailable, redact
 from fieldsignal.prompts import load
 
 _NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
@@ -45,7 +45,10 @@ def polish(
     chat: ChatModel, kind: str, draft: str, names: Sequence[str], customers: Sequence[str], redact_customers: bool
 ) -> tuple[str | None, list[str], ChatReply | None]:
     """(polished text or None, problems, the reply for usage accounting)."""
-    redaction = redact(draft, (), customers, redact_customers)
+    try:
+        redaction = redact(draft, (), customers, redact_customers)
+    except RedactionUnavailable as exc:  # fail closed: the template draft stands
+        return None, [f"LLM not used ({exc})"], None
     system, _, user = load("memo_polish").render(kind=kind, draft=redaction.text).partition(NOTE_MARK)
     try:
         reply = chat.chat([{"role": "system", "content": system.strip()}, {"role": "user", "content": user}], False)

@@ -1,0 +1,48 @@
+"""A locked-down copy of the `signal_log` view for SQL that a model wrote.
+
+The copy is an in-memory DuckDB database that holds one table, `signal_log`, and nothing else:
+no notes, no other tables, no files (external access is off and the configuration is locked, so a
+query cannot turn it back on), one thread and a memory limit. It is built from the workspace's
+read-only connection and then needs no lock on the workspace, so a slow model call holds nothing
+that a writer waits for.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+VIEW = "signal_log"
+MEMORY_LIMIT = "256MB"
+
+
+def snapshot(con: Any, memory_limit: str = MEMORY_LIMIT) -> Any:
+    """A sandboxed in-memory connection holding a copy of `signal_log` from `con`."""
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="fieldsignal-sandbox-") as folder:
+        path = Path(folder) / "signal_log.parquet"
+        con.execute(f"COPY (SELECT * FROM {VIEW}) TO '{path}' (FORMAT parquet)")
+        box = duckdb.connect(":memory:")
+        try:
+            box.execute(f"CREATE TABLE {VIEW} AS SELECT * FROM read_parquet('{path}')")
+            lock_down(box, memory_limit)
+        except Exception:
+            box.close()
+            raise
+    return box
+
+
+def lock_down(box: Any, memory_limit: str = MEMORY_LIMIT) -> None:
+    """No file system, no extensions, bounded memory and threads, and no way to undo any of it."""
+    for setting, value in (
+        ("enable_external_access", "false"),
+        ("autoload_known_extensions", "false"),
+        ("autoinstall_known_extensions", "false"),
+        ("memory_limit", f"'{memory_limit}'"),
+        ("max_temp_directory_size", "'0B'"),
+        ("threads", "1"),
+        ("lock_configuration", "true"),
+    ):
+        box.execute(f"SET {setting} = {value}")

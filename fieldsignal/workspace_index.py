@@ -1,0 +1,225 @@
+"""The vector index of a workspace (mixed into Workspace): kept whole against DuckDB.
+
+DuckDB is the source of truth; the index is derived. Opened for a command that uses it,
+the index is checked against DuckDB (counts first, ids only when they differ): signals
+missing from it (an import killed between its DuckDB commit and the index update) are
+re-added from their stored vectors, ids DuckDB does not know are dropped, and one
+warning line says so. An index that cannot be opened or read is rebuilt from DuckDB.
+`reindex` always rebuilds from scratch, whatever state the folder is in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from fieldsignal import registry
+from fieldsignal.models import ImportReport, Signal
+from fieldsignal.store import signals as repo
+from fieldsignal.vectorstore import writers
+from fieldsignal.vectorstore.index import GAPS, SIGNALS, IndexDamaged, Metadata, wipe_chroma
+
+if TYPE_CHECKING:
+    from fieldsignal.workspace import Workspace
+
+log = logging.getLogger("fieldsignal.index")
+_OPENING = threading.RLock()  # one thread opens (or rebuilds) a workspace's index at a time
+
+
+class IndexSync:
+    @property
+    def index(self) -> Any:
+        """The vector index: opened (rebuilt if damaged), and reconciled with DuckDB on first use."""
+        index = self._opened_index()
+        if not self.__dict__.get("_index_checked"):
+            self._check(index)
+        return index
+
+    def check_index(self) -> bool:
+        """Open and reconcile the index now (e.g. when the server starts); False, with one warning, if unusable."""
+        ws = cast("Workspace", self)
+        if not ws.settings.db_path.exists():
+            return True  # a new workspace: nothing to check yet
+        try:
+            self.index  # noqa: B018 - the property does the work
+        except Exception as exc:
+            log.warning("warning: the vector index is unusable (%s); run `fieldsignal reindex`", exc)
+            return False
+        return True
+
+    def _opened_index(self) -> Any:
+        """The index this workspace object has open; opening a damaged one rebuilds it from DuckDB."""
+        index = self.__dict__.get("_index")
+        if index is not None and not getattr(index, "stale", bool)():
+            return index
+        with _OPENING:
+            index = self.__dict__.get("_index")
+            if index is not None and getattr(index, "stale", bool)():
+                self._close_index()  # another process rebuilt the folder (reindex): reopen it, and check it again
+                index = None
+            if index is None:
+                try:
+                    index = self._open_index()
+                except IndexDamaged as exc:
+                    index = self._rebuilt(exc)
+                self.__dict__["_index"] = index
+        return index
+
+    def _open_index(self) -> Any:
+        ws = cast("Workspace", self)
+        return registry.create("vectorstore", ws.settings.vectorstore, ws.settings)
+
+    def _close_index(self) -> None:
+        self.__dict__.pop("_index_checked", None)
+        index = self.__dict__.pop("_index", None)
+        if index is not None:
+            index.close()
+
+    def _rebuilt(self, why: IndexDamaged) -> Any:
+        index, counts = self._rebuild()
+        log.warning("warning: %s; rebuilt it from DuckDB (%d signals)", why, counts["signals"])
+        self.__dict__["_index_checked"] = True
+        return index
+
+    def _check(self, index: Any) -> None:
+        """Reconcile once per workspace object: repaired with one warning line, never an error."""
+        ws = cast("Workspace", self)
+        try:
+            with writers.checking(ws.settings.home) as quiet:
+                note = self._reconcile(index)
+        except IndexDamaged as exc:
+            self._close_index()
+            self.__dict__["_index"] = self._rebuilt(exc)
+            return
+        except Exception as exc:  # e.g. the database is busy: use the index unchecked this time
+            log.warning("warning: the vector index was not checked against DuckDB (%s)", exc)
+            return
+        self.__dict__["_index_checked"] = True
+        # with a writer mid-way, a gap may be its next update: repaired, not reported
+        if note and quiet and getattr(index, "persistent", True):
+            log.warning("warning: %s", note)
+
+    def _reconcile(self, index: Any) -> str | None:
+        """Make the signals collection hold exactly DuckDB's signals; a one-line note of what was repaired."""
+        ws = cast("Workspace", self)
+        exists = ws.settings.db_path.exists()
+        indexed = index.count(SIGNALS)  # the index first: it only ever trails DuckDB (updated after each commit)
+        if exists:
+            with ws.store() as con:
+                stored = repo.signal_count(con)
+        else:
+            stored = 0
+        if indexed == stored:
+            return None
+        have = index.ids(SIGNALS)
+        known: set[int] = set()
+        if exists:
+            with ws.store() as con:
+                known = repo.signal_ids(con)
+        extra = sorted(i for i in have if not i.isdigit() or int(i) not in known)
+        missing = sorted(known - {int(i) for i in have if i.isdigit()})
+        index.delete(SIGNALS, extra)
+        added = self._index_from_store(index, missing)
+        parts = [f"the vector index held {len(have)} signals, DuckDB {len(known)}"]
+        if missing:
+            parts.append(f"re-added {added} from DuckDB (an interrupted import?)")
+        if extra:
+            parts.append(f"dropped {len(extra)} DuckDB does not have")
+        return "; ".join(parts)
+
+    def _index_from_store(self, index: Any, ids: Sequence[int] | None) -> int:
+        """Upsert signals (`ids`, or all) from their stored vectors; one without a stored vector is embedded."""
+        ws = cast("Workspace", self)
+        if ids is not None and not ids:
+            return 0
+        if not ws.settings.db_path.exists():
+            return 0
+        with ws.store() as con:
+            signals, matrix = repo.signal_vectors(con, ids=ids)
+            have = {s.id for s in signals}
+            wanted = sorted(repo.signal_ids(con)) if ids is None else list(ids)
+            lacking = [repo.get_signal(con, i) for i in wanted if i not in have]
+        if lacking:  # should not happen (vectors are saved with their signals), but never leave a hole
+            signals = signals + lacking
+            fresh = ws.embedder.encode([s.excerpt for s in lacking])
+            matrix = np.vstack([matrix, fresh]) if len(matrix) else fresh
+        if signals:
+            ids_ = [str(s.id) for s in signals]
+            index.upsert(SIGNALS, ids_, matrix, [signal_meta(s) for s in signals], _docs(signals))
+        return len(signals)
+
+    def _index_signals(self, ids: list[int], vectors: Any, report: ImportReport | None = None) -> None:
+        """Add just-committed signals to the index; a failure is one warning, never an error."""
+        if not ids:
+            return
+        ws = cast("Workspace", self)
+        try:
+            with ws.store() as con:
+                signals = [repo.get_signal(con, i) for i in ids]
+            metas = [signal_meta(s) for s in signals]
+            try:
+                self._opened_index().upsert(SIGNALS, [str(i) for i in ids], vectors, metas, _docs(signals))
+            except IndexDamaged as exc:  # damaged while in use: rebuilt from DuckDB, which has these signals
+                self._close_index()
+                self.__dict__["_index"] = self._rebuilt(exc)
+        except Exception as exc:
+            message = f"vector index not updated ({exc}); run `fieldsignal reindex`"
+            if report is not None:
+                report.warnings.append(message)
+            else:
+                log.warning("warning: %s", message)
+
+    def reindex(self) -> dict[str, int]:
+        """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""
+        index, counts = self._rebuild()
+        self.__dict__["_index"], self.__dict__["_index_checked"] = index, True
+        return counts
+
+    def _rebuild(self) -> tuple[Any, dict[str, int]]:
+        """A fresh index filled from DuckDB: the old folder is moved aside and deleted, whatever its state."""
+        from fieldsignal.agent.triage import gap_prototype_texts
+
+        ws = cast("Workspace", self)
+        texts = gap_prototype_texts(ws.taxonomy)
+        flat = [(slug, t) for slug, ts in texts.items() for t in ts]
+        vectors = ws.embedder.encode([t for _, t in flat])  # before the old index goes: this may load the model
+        self._close_index()
+        with writers.writing(ws.settings.home):  # a check elsewhere meanwhile sees a writer at work, not a gap
+            if ws.settings.vectorstore == "chroma":
+                wipe_chroma(ws.settings.chroma_path)
+            index = self._open_index()
+            index.reset()
+            signals = self._index_from_store(index, None)
+            index.upsert(
+                GAPS,
+                [f"{slug}:{i}" for i, (slug, _) in enumerate(flat)],
+                vectors,
+                [{"gap": slug} for slug, _ in flat],
+                [t for _, t in flat],
+            )
+        new = ws.embedder.take_new_entries()
+        if new:
+            with ws.store(write=True) as con:
+                repo.save_embeddings(con, ws.embedder.name, new)
+        return index, {"signals": signals, "gap_examples": len(flat)}
+
+
+def _docs(signals: Sequence[Signal]) -> list[str]:
+    return [s.excerpt for s in signals]
+
+
+def signal_meta(s: Signal) -> Metadata:
+    meta: Metadata = {
+        "signal_type": s.signal_type,
+        "date": s.date.isoformat() if s.date else "",
+        "note_id": s.note_id,
+    }
+    for key in ("gap", "category", "customer", "competitor"):
+        value = getattr(s, key)
+        if value:
+            meta[key] = value
+    return meta
