@@ -106,7 +106,12 @@ def add(
     if text in (None, "-"):
         if sys.stdin.isatty():
             fail("no text given: pass it as an argument or pipe it on stdin")
-        text = sys.stdin.read()
+        from fieldsignal.ingest.text import read_stdin
+
+        try:
+            text = read_stdin(sys.stdin)
+        except InputError as exc:
+            fail(str(exc))
     try:
         note = note_from_text(text or "", source=source, author=author, date=date.date() if date else None)
     except InputError as exc:
@@ -135,7 +140,7 @@ def import_(
         from fieldsignal.ingest.labeled import read_labeled
 
         ws = workspace()
-        found = [item for path in paths for item in read_labeled(path)]
+        found = [item for path in paths for item in read_labeled(path, encoding=encoding)]
         _report(ws, ws.import_labeled(found), as_json)
         return
     s = settings()
@@ -328,6 +333,10 @@ def eval_(
     fine_tune: Annotated[
         bool, typer.Option("--fine-tune", help="First tune the local model on the taxonomy's (or few-shot) examples.")
     ] = False,
+    group_by: Annotated[
+        str | None,
+        typer.Option(help="Cross-group: train the learned triage without each group (e.g. writer), score it on it."),
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Score the triage on labelled data (fresh temporary workspace; nothing learnt from scored rows)."""
@@ -338,7 +347,7 @@ def eval_(
         fail("give --data FILE.jsonl (and/or --dupes FILE.jsonl)", 2)
     s = settings()
     tax = load_taxonomy(taxonomy or s.taxonomy)
-    report = run_eval(data, s, tax, few_shot, dupes=dupes, fine_tune=fine_tune, questions=questions)
+    report = run_eval(data, s, tax, few_shot, dupes=dupes, fine_tune=fine_tune, questions=questions, group_by=group_by)
     if as_json:
         emit(report)
         return

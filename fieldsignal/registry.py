@@ -43,5 +43,6 @@ def names(kind: str) -> list[str]:
 def _load_builtin_backends() -> None:
     # Importing these modules registers their backends; they import heavy libraries lazily.
     import fieldsignal.agent.llm.provider
+    import fieldsignal.triage.encoder
     import fieldsignal.vectorstore.embedder
     import fieldsignal.vectorstore.index  # noqa: F401

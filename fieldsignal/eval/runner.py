@@ -35,13 +35,18 @@ from fieldsignal.workspace import Workspace
 
 OUT_OF_SCOPE = {"oos", "out_of_scope", "out-of-scope"}
 FIELDS = ("signal_type", "category", "gap", "customer", "industry", "archetype", "competitor", "lost_deal", "acv_usd")
+# "right in every field" for an auto-accepted signal: the fields a person would otherwise fix
+ALL_FIELDS = ("signal_type", "gap", "customer", "industry", "competitor", "acv_usd")
 
 
 class EvalRow(LabeledRow):
-    """A labelled row (the `import --labeled` shape) plus the few-shot keys."""
+    """A labelled row (the `import --labeled` shape) plus the few-shot and corpus keys."""
 
     split: str | None = None
     label: str | None = None
+    writer: str | None = None  # who wrote the note: the group of `--group-by writer`
+    customer_mention: str | None = None  # the names as written in the text (span-tagger training)
+    competitor_mention: str | None = None
 
 
 def load_rows(path: Path) -> tuple[list[EvalRow], list[set[str]]]:
@@ -70,6 +75,7 @@ def run_eval(
     dupes: Path | None = None,
     fine_tune: bool = False,
     questions: Path | None = None,
+    group_by: str | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     rows, present = load_rows(data) if data else ([], [])
@@ -84,7 +90,11 @@ def run_eval(
             report["questions"] = score_questions(Workspace(fresh, taxonomy, learn=False), data, questions)
             rows = []  # the rows were the log the questions ask about, not triage cases
         if rows:
-            if few_shot:
+            if group_by:
+                from fieldsignal.eval.grouped import run_grouped
+
+                report = run_grouped(rows, present, fresh, taxonomy, group_by, seed)
+            elif few_shot:
                 report = _few_shot(rows, fresh, few_shot, seed, fine_tune)
             else:
                 report = _full(rows, present, fresh, taxonomy, fine_tune)
@@ -129,7 +139,11 @@ def _full(
     rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy, fine_tune: bool = False
 ) -> dict[str, Any]:
     ws = _workspace(settings, taxonomy, fine_tune)
-    results = _triage(ws, rows)
+    return score(rows, present, _triage(ws, rows), taxonomy)
+
+
+def score(rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], taxonomy: Taxonomy) -> dict:
+    """Every labelled field's report, gap sets, review and calibration, for triage results of these rows."""
     report: dict[str, Any] = {}
     for field in FIELDS:
         pairs = [(row, res) for row, res, keys in zip(rows, results, present, strict=True) if field in keys]
@@ -143,7 +157,7 @@ def _full(
         gold_sets = [{k for g in row.gaps or [] if (k := _gap_key(g, taxonomy))} for row, _ in multi]
         pred_sets = [{s.gap.label for s in res.signals if s.gap.label} for _, res in multi]
         report["gap_set"] = set_prf(gold_sets, pred_sets)
-    report["review"] = _review_stats(rows, results, taxonomy)
+    report["review"] = _review_stats(rows, results, taxonomy, present)
     report["calibration"] = _calibration(rows, present, results, taxonomy)
     return report
 
@@ -199,18 +213,26 @@ def _pred(field: str, res: TriageResult, row: EvalRow, taxonomy: Taxonomy) -> An
     return value
 
 
-def _review_stats(rows: list[EvalRow], results: list[TriageResult], taxonomy: Taxonomy) -> dict[str, Any]:
-    """Share sent to review, and accuracy (type and gap both right) of what was auto-accepted."""
-    auto = [(row, res) for row, res in zip(rows, results, strict=True) if not res.signals[0].needs_review]
+def _review_stats(
+    rows: list[EvalRow], results: list[TriageResult], taxonomy: Taxonomy, present: list[set[str]] | None = None
+) -> dict[str, Any]:
+    """Share sent to review; accuracy of what was auto-accepted: type and gap, and every labelled field."""
+    keys = present or [set(FIELDS)] * len(rows)
+    auto = [(row, res, k) for row, res, k in zip(rows, results, keys, strict=True) if not res.signals[0].needs_review]
     right = sum(
         _gold("gap", row, taxonomy) == _pred("gap", res, row, taxonomy)
         and norm_label(row.signal_type) == norm_label(res.signals[0].signal_type.label)
-        for row, res in auto
+        for row, res, _ in auto
+    )
+    every = sum(
+        all(_gold(f, row, taxonomy) == _pred(f, res, row, taxonomy) for f in ALL_FIELDS if f in k)
+        for row, res, k in auto
     )
     return {
         "share_to_review": round(1 - len(auto) / len(rows), 4),
         "auto_accepted": len(auto),
         "auto_accepted_accuracy": round(right / len(auto), 4) if auto else None,
+        "auto_accepted_all_fields": round(every / len(auto), 4) if auto else None,
     }
 
 

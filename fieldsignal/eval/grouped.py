@@ -1,0 +1,113 @@
+"""`fieldsignal eval --group-by writer`: the cross-writer figure.
+
+Each group (writer) is scored by a learned triage trained on every other group plus the taxonomy's
+own examples, never on the group itself. The report gives every field per group, and for the
+headline the mean and the worst group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fieldsignal import registry
+from fieldsignal.errors import InputError
+from fieldsignal.models import NoteInput
+from fieldsignal.settings import Settings
+from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.crossval import leave_one_group_out
+from fieldsignal.triage.encoder import TokenVectors
+from fieldsignal.triage.model import Example
+from fieldsignal.triage.pipeline import LearnedTriage
+
+LABELS = (
+    "signal_type", "gap", "gaps", "industry", "archetype", "customer", "customer_mention", "competitor",
+    "competitor_mention", "acv_usd",
+)  # fmt: skip
+HEADLINE = ("signal_type", "gap", "category", "customer", "competitor", "acv_usd", "industry")
+
+
+def examples_of(rows: list[Any], present: list[set[str]], group_by: str) -> list[Example]:
+    out = []
+    for row, keys in zip(rows, present, strict=True):
+        group = getattr(row, group_by, None)
+        if not group:
+            raise InputError(f"--group-by {group_by}: row {row.id or row.text[:30]!r} has no {group_by}")
+        out.append(Example(row.text, {k: getattr(row, k) for k in LABELS if k in keys}, str(group)))
+    return out
+
+
+def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
+    out = [Example(text, {"signal_type": t.name}, "taxonomy") for t in taxonomy.signal_types for text in t.examples]
+    for gap in taxonomy.gaps:
+        out += [Example(text, {"gap": gap.slug}, "taxonomy") for text in [gap.description, *gap.examples]]
+    return out
+
+
+def run_grouped(
+    rows: list[Any],
+    present: list[set[str]],
+    settings: Settings,
+    taxonomy: Taxonomy,
+    group_by: str,
+    seed: int = 13,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    from fieldsignal.eval.runner import score
+
+    examples = examples_of(rows, present, group_by)
+    extra = taxonomy_examples(taxonomy)
+    encoder = registry.create("token_encoder", settings.embedder, settings)
+    tokens = _encode(encoder, [e.text for e in [*examples, *extra]], progress)
+    predictions = leave_one_group_out(examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress)
+    triage = LearnedTriage(taxonomy, encoder, None, settings.review_threshold)  # type: ignore[arg-type]
+    results = [
+        triage.result(NoteInput(text=row.text, author=row.author), pred)
+        for row, pred in zip(rows, predictions, strict=True)
+    ]
+    groups: dict[str, Any] = {}
+    for group in sorted({e.group for e in examples}):
+        idx = [i for i, e in enumerate(examples) if e.group == group]
+        groups[group] = score([rows[i] for i in idx], [present[i] for i in idx], [results[i] for i in idx], taxonomy)
+    overall = score(rows, present, results, taxonomy)
+    return overall | {"group_by": group_by, "groups": groups, "cross_group": summary(groups)}
+
+
+def _encode(encoder: Any, texts: list[str], progress: Callable[[str], None] | None) -> list[TokenVectors]:
+    unique = list(dict.fromkeys(texts))
+    done: dict[str, TokenVectors] = {}
+    for start in range(0, len(unique), 32):
+        chunk = unique[start : start + 32]
+        done.update(zip(chunk, encoder.encode(chunk), strict=True))
+        if progress:
+            progress(f"encoded {min(start + 32, len(unique))}/{len(unique)}")
+    return [done[t] for t in texts]
+
+
+def summary(groups: dict[str, Any]) -> dict[str, Any]:
+    """Mean and worst group for the headline figures."""
+    figures: dict[str, list[float]] = {}
+    for report in groups.values():
+        for field in HEADLINE:
+            if field in report and report[field]["accuracy"] is not None:
+                figures.setdefault(f"{field}.accuracy", []).append(report[field]["accuracy"])
+        if "signal_type" in report:
+            figures.setdefault("signal_type.macro_f1", []).append(report["signal_type"]["macro_f1"])
+            loss = report["signal_type"]["per_class"].get("loss")
+            if loss:
+                figures.setdefault("loss_recall", []).append(loss["recall"])
+        review = report.get("review", {})
+        for key in ("share_to_review", "auto_accepted_all_fields"):
+            if review.get(key) is not None:
+                figures.setdefault(key, []).append(review[key])
+        ece = report.get("calibration", {}).get("signal_type", {}).get("ece")
+        if ece is not None:
+            figures.setdefault("signal_type.ece", []).append(ece)
+    worst_is_max = {"share_to_review", "signal_type.ece"}
+    return {
+        name: {
+            "mean": round(sum(values) / len(values), 4),
+            "worst": round(max(values) if name in worst_is_max else min(values), 4),
+        }
+        for name, values in figures.items()
+    }

@@ -1,0 +1,173 @@
+"""One pass of the local encoder over a note: a vector for every word piece, with its character span.
+
+Everything the learned triage reads comes from these token vectors: the span tagger classifies each
+word piece (customer, competitor or neither) and the note classifiers pool them per segment and per
+note. A note longer than the encoder's window is read in overlapping windows; a word piece seen in
+two windows keeps the vector of the window where it sat further from the edge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+WINDOW = 256
+STRIDE = 64
+MAX_WINDOWS = 12  # ~2,500 word pieces: the rest of a very long note is not read
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """The word pieces of one text: `vectors[i]` covers `text[offsets[i, 0]:offsets[i, 1]]`."""
+
+    vectors: np.ndarray  # (n, dim) float32
+    offsets: np.ndarray  # (n, 2) int32
+    cased: np.ndarray  # (n, 4) float32: capitalised, all capitals, has a digit, starts a line
+
+    def pooled(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """The mean of the word pieces inside [start, end), L2-normalised (zeros when there are none)."""
+        stop = end if end is not None else int(self.offsets[:, 1].max(initial=0))
+        inside = (self.offsets[:, 0] >= start) & (self.offsets[:, 1] <= stop)
+        if not inside.any():
+            return np.zeros(self.vectors.shape[1], dtype=np.float32)
+        mean = self.vectors[inside].mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return (mean / norm if norm else mean).astype(np.float32)
+
+
+class TokenEncoder:
+    """Word-piece vectors from a BERT-style model behind sentence-transformers (tokenizer + model)."""
+
+    def __init__(self, load: Callable[[], Any], name: str, batch_size: int = 16) -> None:
+        self._load = load
+        self.name = name
+        self.batch_size = batch_size
+
+    def encode(self, texts: Sequence[str]) -> list[TokenVectors]:
+        import torch
+
+        model = self._load()
+        tokenizer, network = model.tokenizer, model[0].auto_model
+        batch = tokenizer(
+            list(texts),
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=WINDOW,
+            stride=STRIDE,
+            return_overflowing_tokens=True,
+            padding=True,
+            return_tensors="pt",
+        )
+        owner = batch.pop("overflow_to_sample_mapping").tolist()
+        offsets = batch.pop("offset_mapping").numpy()
+        keep = _first_windows(owner, MAX_WINDOWS)
+        outputs = np.zeros((len(owner), offsets.shape[1], network.config.hidden_size), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(keep), self.batch_size):
+                rows = keep[start : start + self.batch_size]
+                inputs = {k: v[rows] for k, v in batch.items()}
+                outputs[rows] = network(**inputs).last_hidden_state.numpy()
+        masks = batch["attention_mask"].numpy()
+        return [
+            _merge(text, [w for w in keep if owner[w] == i], outputs, offsets, masks) for i, text in enumerate(texts)
+        ]
+
+
+def _first_windows(owner: list[int], limit: int) -> list[int]:
+    seen: dict[int, int] = {}
+    keep = []
+    for window, note in enumerate(owner):
+        seen[note] = seen.get(note, 0) + 1
+        if seen[note] <= limit:
+            keep.append(window)
+    return keep
+
+
+def _merge(text: str, windows: list[int], outputs: np.ndarray, offsets: np.ndarray, masks: np.ndarray) -> TokenVectors:
+    best: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
+    for window in windows:
+        length = int(masks[window].sum())
+        for position in range(length):
+            start, end = (int(x) for x in offsets[window, position])
+            if end <= start:
+                continue  # [CLS], [SEP], padding
+            margin = min(position, length - 1 - position)
+            if (start, end) not in best or margin > best[(start, end)][0]:
+                best[(start, end)] = (margin, outputs[window, position])
+    spans = sorted(best)
+    if not spans:
+        dim = outputs.shape[2]
+        return TokenVectors(np.zeros((0, dim), np.float32), np.zeros((0, 2), np.int32), np.zeros((0, 4), np.float32))
+    vectors = np.stack([best[s][1] for s in spans]).astype(np.float32)
+    return TokenVectors(vectors, np.asarray(spans, dtype=np.int32), casing(text, spans))
+
+
+_LINE_START = re.compile(r"(?:^|\n)[ \t>*\-•]*$")
+
+
+def casing(text: str, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Surface features a lower-casing tokenizer loses: how each word piece's word is written."""
+    rows = []
+    for start, end in spans:
+        word_start = start
+        while word_start > 0 and (text[word_start - 1].isalnum() or text[word_start - 1] in "'&-"):
+            word_start -= 1
+        word = text[word_start:end]
+        rows.append(
+            (
+                float(word[:1].isupper()),
+                float(len(word) > 1 and word.isupper()),
+                float(any(c.isdigit() for c in word)),
+                float(bool(_LINE_START.search(text[max(0, word_start - 8) : word_start]))),
+            )
+        )
+    return np.asarray(rows, dtype=np.float32)
+
+
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+class HashingTokenEncoder:
+    """A fake for tests of the plumbing: each word a fixed pseudo-random vector, no context, no model."""
+
+    name = "hashing-tokens-v1"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+
+    def encode(self, texts: Sequence[str]) -> list[TokenVectors]:
+        import hashlib
+
+        out = []
+        for text in texts:
+            spans = [(m.start(), m.end()) for m in _WORD.finditer(text)][: WINDOW * MAX_WINDOWS]
+            rows = []
+            for start, end in spans:
+                seed = int.from_bytes(
+                    hashlib.blake2b(text[start:end].lower().encode(), digest_size=4).digest(), "little"
+                )
+                rows.append(np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32))
+            vectors = np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
+            offsets = np.asarray(spans, dtype=np.int32).reshape(-1, 2)
+            out.append(TokenVectors(vectors, offsets, casing(text, spans).reshape(-1, 4)))
+        return out
+
+
+def _minilm_tokens(settings: Any) -> TokenEncoder:
+    from fieldsignal.vectorstore.embedder import _load_sentence_transformer, base_model_path
+
+    return TokenEncoder(lambda: _load_sentence_transformer(base_model_path()), "all-MiniLM-L6-v2-tokens")
+
+
+def _register() -> None:
+    from fieldsignal.registry import register
+
+    register("token_encoder", "minilm")(_minilm_tokens)
+    register("token_encoder", "hashing")(lambda settings: HashingTokenEncoder())
+
+
+_register()

@@ -1,0 +1,121 @@
+"""Note-level classifiers: scikit-learn logistic regressions over pooled encoder vectors, calibrated.
+
+A note is read as its segments (lines and sentences). Its features are the mean of all its word-piece
+vectors and the element-wise maximum over its segments' vectors, so one sentence that says "they went
+with Modal" weighs in whatever the rest of the note is about: how much is learned, not set by hand.
+Probabilities are calibrated with scikit-learn (`CalibratedClassifierCV`, sigmoid), on folds that
+hold out whole writers where the training data has several, so a confidence means the same on a
+stranger's notes as on the training notes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from fieldsignal.triage.encoder import TokenVectors
+
+_SEGMENT = re.compile(r"[^\n.!?]+(?:[.!?]+|$)", re.M)
+
+
+def segment_spans(text: str, min_chars: int = 12, limit: int = 64) -> list[tuple[int, int]]:
+    """Lines and sentences as character ranges; short fragments join the one before."""
+    spans: list[tuple[int, int]] = []
+    for match in _SEGMENT.finditer(text):
+        start, end = match.start(), match.end()
+        if not text[start:end].strip():
+            continue
+        if spans and (end - start < min_chars or spans[-1][1] - spans[-1][0] < min_chars):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    while len(spans) > limit:
+        spans = [(spans[i][0], spans[min(i + 1, len(spans) - 1)][1]) for i in range(0, len(spans), 2)]
+    return spans or [(0, len(text))]
+
+
+def segment_vectors(text: str, tokens: TokenVectors) -> tuple[list[tuple[int, int]], np.ndarray]:
+    spans = segment_spans(text)
+    vectors = np.stack([tokens.pooled(s, e) for s, e in spans])
+    return spans, vectors
+
+
+def note_features(text: str, tokens: TokenVectors) -> np.ndarray:
+    _, segs = segment_vectors(text, tokens)
+    return np.concatenate([tokens.pooled(), segs.max(axis=0)]).astype(np.float32)
+
+
+def _splits(labels: np.ndarray, groups: np.ndarray | None) -> Any:
+    """Calibration folds: by writer when there are several, else stratified; None when too few rows."""
+    from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+    _, counts = np.unique(labels, return_counts=True)
+    if len(counts) < 2 or counts.min() < 2:
+        return None
+    if groups is not None and len(set(groups.tolist())) >= 3:
+        return list(GroupKFold(n_splits=3).split(labels, labels, groups))
+    return StratifiedKFold(n_splits=min(3, int(counts.min())), shuffle=True, random_state=0)
+
+
+def _logistic(c: float) -> Any:
+    """A class-balanced logistic regression (features come standardised: see TriageModel)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=1000, class_weight="balanced")
+
+
+class Head:
+    """One calibrated multi-class classifier; `None` labels are a class of their own ("(none)")."""
+
+    NONE = "(none)"
+
+    def __init__(self, c: float = 1.0) -> None:
+        self.c = c
+        self.model: Any = None
+        self.classes: list[str] = []
+
+    def fit(self, x: Any, labels: Sequence[str | None], weights: np.ndarray, groups: np.ndarray | None) -> Head:
+        from sklearn.calibration import CalibratedClassifierCV
+
+        y = np.asarray([label if label is not None else self.NONE for label in labels], dtype=object)
+        base = _logistic(self.c)
+        splits = _splits(y, groups)
+        if len(set(y.tolist())) < 2:
+            self.classes = [str(y[0])]
+            return self
+        if splits is None:
+            self.model = base.fit(x, y, sample_weight=weights)
+        else:
+            self.model = CalibratedClassifierCV(base, method="sigmoid", cv=splits).fit(x, y, sample_weight=weights)
+        self.classes = [str(c) for c in self.model.classes_]
+        return self
+
+    def proba(self, x: Any) -> np.ndarray:
+        if self.model is None:
+            return np.ones((x.shape[0], 1), dtype=np.float32)
+        return np.asarray(self.model.predict_proba(x), dtype=np.float32)
+
+    def label(self, index: int) -> str | None:
+        name = self.classes[index]
+        return None if name == self.NONE else name
+
+
+class MultiLabelHead:
+    """Which labels a note carries (several gaps in one note), one logistic regression per label."""
+
+    def __init__(self, c: float = 1.0) -> None:
+        self.c = c
+        self.models: dict[str, Any] = {}
+
+    def fit(self, x: Any, label_sets: Sequence[Sequence[str]], weights: np.ndarray) -> MultiLabelHead:
+        for label in sorted({label for labels in label_sets for label in labels}):
+            y = np.asarray([label in labels for labels in label_sets])
+            if 2 <= y.sum() < len(y):
+                self.models[label] = _logistic(self.c).fit(x, y, sample_weight=weights)
+        return self
+
+    def proba(self, x: Any) -> dict[str, np.ndarray]:
+        return {label: model.predict_proba(x)[:, 1] for label, model in self.models.items()}

@@ -1,0 +1,177 @@
+"""The learned triage model: every head, trained together from labelled examples, and what it predicts.
+
+Training examples come from the corpus (many writers), the taxonomy's own examples and the
+workspace's reviewed corrections (weighted up, so a fix changes the next similar note at once).
+An example labels only the fields it knows (`labels` holds those keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fieldsignal.models import NEW_GAP
+from fieldsignal.triage.acv import AcvScorer
+from fieldsignal.triage.encoder import TokenVectors
+from fieldsignal.triage.heads import Head, MultiLabelHead, note_features, segment_vectors
+from fieldsignal.triage.spans import Span, SpanTagger, find_all, pick, tags
+
+Encode = Callable[[Sequence[str]], list[TokenVectors]]
+SPAN_THRESHOLD = 0.35
+C = 0.05  # regularisation of every head, on standardised features
+
+
+@dataclass
+class Example:
+    text: str
+    labels: dict[str, Any]
+    group: str = "corpus"
+    weight: float = 1.0
+
+
+def gap_class(value: Any) -> str | None:
+    """A row's gap as a class: a slug, NEW_GAP for "NEW: …", None for no gap."""
+    if value is None or value == "":
+        return None
+    text = str(value)
+    return NEW_GAP if text.upper().startswith("NEW") or text == NEW_GAP else text
+
+
+@dataclass
+class Prediction:
+    signal_type: list[tuple[str, float]]  # best first
+    gap: list[tuple[str | None, float]]
+    more_gaps: list[tuple[str, float]]  # other gaps the note reports, with their probability
+    industry: tuple[str | None, float]
+    archetype: tuple[str | None, float]
+    customer: str | None
+    competitor: str | None
+    acv_usd: int | None
+    spans: list[Span] = field(default_factory=list)
+    segment_gap: list[tuple[int, int, str | None, float]] = field(default_factory=list)  # start, end, best gap, p
+
+
+class TriageModel:
+    def __init__(self, seed: int = 13) -> None:
+        self.seed = seed
+        self.types = Head(c=C)
+        self.gaps = Head(c=C)
+        self.more = MultiLabelHead(c=C)
+        self.industry = Head(c=C)
+        self.archetype = Head(c=C)
+        self.tagger = SpanTagger(seed=seed)
+        self.acv = AcvScorer()
+        self._name_vectorizer: Any = None
+        self.scaler: Any = None
+
+    # ---------------------------------------------------------------- training
+    def fit(self, examples: Sequence[Example], tokens: Sequence[TokenVectors]) -> TriageModel:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self._name_vectorizer = HashingVectorizer(
+            n_features=2**12, analyzer="char_wb", ngram_range=(2, 4), alternate_sign=False, norm="l2"
+        )
+        from sklearn.preprocessing import StandardScaler
+
+        raw = np.stack([note_features(e.text, t) for e, t in zip(examples, tokens, strict=True)])
+        self.scaler = StandardScaler().fit(raw)
+        feats = self.scaler.transform(raw)
+        weights = np.asarray([e.weight for e in examples], dtype=np.float64)
+        groups = np.asarray([e.group for e in examples], dtype=object)
+
+        def rows(key: str) -> np.ndarray:
+            return np.asarray([i for i, e in enumerate(examples) if key in e.labels], dtype=np.int64)
+
+        for head, key, convert in (
+            (self.types, "signal_type", lambda v: v),
+            (self.gaps, "gap", gap_class),
+            (self.archetype, "archetype", lambda v: v),
+        ):
+            idx = rows(key)
+            if len(idx):
+                labels = [convert(examples[i].labels[key]) for i in idx]
+                head.fit(feats[idx], labels, weights[idx], groups[idx])
+        idx = rows("gaps")
+        if len(idx):
+            sets = [[gap_class(g) or "" for g in examples[i].labels["gaps"] or []] for i in idx]
+            self.more.fit(feats[idx], sets, weights[idx])
+        idx = rows("industry")
+        if len(idx):
+            names = [examples[i].labels.get("customer_mention") or "" for i in idx]
+            x = self._with_name(feats[idx], names)
+            self.industry.fit(x, [examples[i].labels["industry"] for i in idx], weights[idx], groups[idx])
+        idx = np.intersect1d(rows("customer_mention"), rows("competitor_mention"))
+        if len(idx):
+            tagged = [tags(tokens[i], _places(examples[i])) for i in idx]
+            self.tagger.fit([tokens[i] for i in idx], tagged)
+        idx = rows("acv_usd")
+        if len(idx):
+            self.acv.fit([examples[i].text for i in idx], [examples[i].labels["acv_usd"] for i in idx])
+        return self
+
+    def _with_name(self, feats: np.ndarray, names: Sequence[str]) -> Any:
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([csr_matrix(feats), self._name_vectorizer.transform([n.lower() for n in names])]).tocsr()
+
+    # ---------------------------------------------------------------- prediction
+    def predict(self, text: str, tokens: TokenVectors) -> Prediction:
+        feats = self.scaler.transform(note_features(text, tokens)[None, :])
+        spans = self.tagger.spans(text, tokens)
+        customer = pick(spans, "customer", SPAN_THRESHOLD)
+        competitor = pick(spans, "competitor", SPAN_THRESHOLD)
+        types = _ranked(self.types, feats)
+        gaps = _ranked(self.gaps, feats)
+        present = {label: float(p[0]) for label, p in self.more.proba(feats).items()}
+        top = gaps[0][0]
+        more = sorted(
+            ((g, p) for g, p in present.items() if g and g != top and g != NEW_GAP and p >= 0.5), key=lambda gp: -gp[1]
+        )
+        industry = _ranked(self.industry, self._with_name(feats, [customer or ""]))[0]
+        archetype = _ranked(self.archetype, feats)[0]
+        acv, _ = self.acv.predict(text)
+        return Prediction(
+            signal_type=[(str(label), p) for label, p in types],
+            gap=gaps,
+            more_gaps=more[:2],
+            industry=industry,
+            archetype=archetype,
+            customer=customer,
+            competitor=competitor,
+            acv_usd=acv,
+            spans=spans,
+            segment_gap=self._segment_gaps(text, tokens),
+        )
+
+    def _segment_gaps(self, text: str, tokens: TokenVectors) -> list[tuple[int, int, str | None, float]]:
+        """Each segment's most likely gap, read as if it were a note of its own (for excerpts)."""
+        if self.gaps.model is None or len(tokens.offsets) == 0:
+            return []
+        spans, segs = segment_vectors(text, tokens)
+        probs = self.gaps.proba(self.scaler.transform(np.hstack([segs, segs])))
+        best = probs.argmax(axis=1)
+        return [
+            (s, e, self.gaps.label(int(b)), float(probs[i, b]))
+            for i, ((s, e), b) in enumerate(zip(spans, best, strict=True))
+        ]
+
+
+KINDS = ("customer", "competitor")
+
+
+def _places(example: Example) -> dict[str, list[tuple[int, int]]]:
+    """Where the note names each kind: every written form, its full name as well as its short one."""
+    out = {}
+    for kind in KINDS:  # a competitor's company name may also be only where the customer runs: not tagged
+        forms = {example.labels.get(f"{kind}_mention")} | ({example.labels.get(kind)} if kind == "customer" else set())
+        out[kind] = sorted({p for form in forms if form for p in find_all(example.text, form)})
+    return out
+
+
+def _ranked(head: Head, x: Any) -> list[tuple[Any, float]]:
+    probs = head.proba(x)[0]
+    order = np.argsort(-probs)
+    return [(head.label(int(i)) if head.classes else None, float(probs[i])) for i in order]

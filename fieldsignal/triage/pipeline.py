@@ -1,0 +1,128 @@
+"""The learned triage: notes in, signal drafts out. Pure: it stores nothing.
+
+encode each note once (word-piece vectors) → the span tagger names the customer and competitor →
+calibrated heads give the type, the gap (or a new-gap proposal, or none), further gaps, industry
+and archetype → the money parser and its learned scorer give the ACV. A note that reports several
+gaps yields one signal per gap. Anything below the review threshold goes to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fieldsignal.ingest.text import content_hash
+from fieldsignal.models import NEW_GAP, DealFields, NoteInput, Scored, SignalDraft, TriageResult
+from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.encoder import TokenEncoder
+from fieldsignal.triage.model import Prediction, TriageModel
+
+EXCERPT_CHARS = 400
+
+
+@dataclass
+class LearnedTriage:
+    taxonomy: Taxonomy
+    encoder: TokenEncoder
+    model: TriageModel
+    review_threshold: float = 0.70
+
+    def triage(self, notes: Sequence[NoteInput], known_customers: tuple[str, ...] = ()) -> list[TriageResult]:
+        tokens = self.encoder.encode([n.text for n in notes]) if notes else []
+        return [
+            self.result(note, self.model.predict(note.text, t), known_customers)
+            for note, t in zip(notes, tokens, strict=True)
+        ]
+
+    def result(self, note: NoteInput, pred: Prediction, known_customers: tuple[str, ...] = ()) -> TriageResult:
+        signal_type = Scored(
+            label=pred.signal_type[0][0],
+            confidence=round(pred.signal_type[0][1], 4),
+            alternatives=[(label, round(p, 4)) for label, p in pred.signal_type[1:3]],
+        )
+        customer = note.customer or canonical_customer(pred.customer, known_customers)
+        deal = DealFields(
+            customer=customer,
+            industry=pred.industry[0],  # type: ignore[arg-type]
+            archetype=pred.archetype[0],  # type: ignore[arg-type]
+            competitor=canonical_competitor(pred.competitor, self.taxonomy),
+            lost_deal=signal_type.label == "Loss",
+            acv_usd=pred.acv_usd,
+            date=note.date,
+            author=note.author,
+        )
+        label, conf = pred.gap[0]
+        gap = Scored(
+            label=label,
+            confidence=round(conf, 4),
+            alternatives=[(str(g), round(p, 4)) for g, p in pred.gap[1:4] if g is not None],
+        )
+        drafts = [self._draft(note.text, gap, signal_type, deal, pred)]
+        for extra, p in pred.more_gaps:
+            drafts.append(self._draft(note.text, Scored(label=extra, confidence=round(p, 4)), signal_type, deal, pred))
+        return TriageResult(note=note, note_hash=content_hash(note.text), signals=drafts)
+
+    def _draft(self, text: str, gap: Scored, signal_type: Scored, deal: DealFields, pred: Prediction) -> SignalDraft:
+        known = self.taxonomy.gap_by_slug.get(gap.label or "")
+        reasons = []
+        if signal_type.confidence < self.review_threshold:
+            reasons.append(f"type uncertain ({signal_type.confidence:.2f})")
+        if gap.confidence < self.review_threshold:
+            reasons.append(f"gap uncertain ({gap.confidence:.2f})")
+        if gap.label == NEW_GAP:
+            reasons.append("proposes a new gap")
+        excerpt = _excerpt(text, gap.label, pred)
+        return SignalDraft(
+            signal_type=signal_type,
+            gap=gap,
+            category=Scored(label=known.category if known else None, confidence=gap.confidence),
+            new_gap_label=_label(excerpt) if gap.label == NEW_GAP else None,
+            excerpt=excerpt[:EXCERPT_CHARS],
+            deal=deal,
+            use_case_blocked=known.use_case_blocked if known else None,
+            needs_review=bool(reasons),
+            review_reasons=reasons,
+        )
+
+
+def _excerpt(text: str, gap: str | None, pred: Prediction) -> str:
+    """The segment that carries the gap best (the whole note when it is short)."""
+    if len(text) <= EXCERPT_CHARS or not pred.segment_gap:
+        return text.strip()
+    matching = [s for s in pred.segment_gap if s[2] == gap] or pred.segment_gap
+    start, end, _, _ = max(matching, key=lambda s: s[3])
+    return text[start:end].strip()
+
+
+def _label(excerpt: str) -> str:
+    words = re.sub(r"[^\w\s/'$.,-]", " ", excerpt).split()
+    return " ".join(words[:10])
+
+
+def canonical_competitor(name: str | None, taxonomy: Taxonomy) -> str | None:
+    """The taxonomy's name for a competitor named by an alias ("SiS" → Snowflake); else the name."""
+    if not name:
+        return None
+    key = name.casefold().strip()
+    for competitor in taxonomy.competitors:
+        forms = [competitor.name, *competitor.aliases]
+        if any(key == f.casefold() for f in forms):
+            return competitor.name
+    for competitor in taxonomy.competitors:
+        forms = [competitor.name, *competitor.aliases]
+        if any(len(f) > 3 and re.search(rf"\b{re.escape(f.casefold())}\b", key) for f in forms):
+            return competitor.name
+    return name.strip()
+
+
+def canonical_customer(name: str | None, known: Sequence[str]) -> str | None:
+    """A short or lower-case form of a customer the log already knows becomes that customer's name."""
+    if not name:
+        return None
+    key = name.casefold()
+    exact = [k for k in known if k.casefold() == key]
+    if exact:
+        return exact[0]
+    longer = [k for k in known if k.casefold().startswith(key + " ")]
+    return longer[0] if len(longer) == 1 else name

@@ -1,0 +1,145 @@
+"""The learned triage (fieldsignal.triage): span tagger, calibrated heads, ACV scorer, cross-writer eval.
+
+These run on the hashing token encoder (registered like the real one) and a slice of the corpus, so
+they test the learning machinery, not the accuracy figures (those come from `fieldsignal eval`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fieldsignal.models import NEW_GAP, NoteInput
+from fieldsignal.settings import load_settings
+from fieldsignal.taxonomy import load_taxonomy
+from fieldsignal.triage.acv import AcvScorer, candidates
+from fieldsignal.triage.encoder import HashingTokenEncoder
+from fieldsignal.triage.heads import segment_spans
+from fieldsignal.triage.model import Example, TriageModel, gap_class
+from fieldsignal.triage.pipeline import LearnedTriage, canonical_competitor, canonical_customer
+from fieldsignal.triage.spans import SpanTagger, find_all, pick, tags
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "corpus.jsonl"
+KEYS = ("signal_type", "gap", "gaps", "industry", "archetype", "customer", "customer_mention", "competitor")
+KEYS += ("competitor_mention", "acv_usd")
+
+
+def corpus_rows(per_writer: int = 60) -> list[dict]:
+    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    taken: dict[str, int] = {}
+    out = []
+    for row in rows:
+        if taken.get(row["writer"], 0) < per_writer:
+            taken[row["writer"]] = taken.get(row["writer"], 0) + 1
+            out.append(row)
+    return out
+
+
+def test_segments_are_character_ranges_that_cover_the_sentences() -> None:
+    text = "Call with Orrin.\nThey need a WAF in front of the app. Budget is fine!\n- next: demo"
+    spans = segment_spans(text)
+    pieces = [text[s:e].strip() for s, e in spans]
+    assert pieces[0].startswith("Call with Orrin") and any("WAF" in p for p in pieces)
+    assert all(0 <= s < e <= len(text) for s, e in spans)
+
+
+def test_the_tagger_learns_names_from_their_context() -> None:
+    encoder = HashingTokenEncoder()
+    people = ["Kestrel", "Orrin", "Quarry", "Lumen", "Cedar", "Halcyon", "Juniper", "Tidewater"]
+    rivals = ["Snowflake", "Retool", "Vercel", "Heroku"]
+    texts, places = [], []
+    for i, name in enumerate(people * 3):
+        rival = rivals[i % len(rivals)]
+        text = f"Call with {name} today. They went with {rival} in the end."
+        texts.append(text)
+        places.append({"customer": find_all(text, name), "competitor": find_all(text, rival)})
+    tokens = encoder.encode(texts)
+    tagger = SpanTagger().fit(tokens, [tags(t, p) for t, p in zip(tokens, places, strict=True)])
+    unseen = "Call with Brightline today. They went with Vercel in the end."
+    spans = tagger.spans(unseen, encoder.encode([unseen])[0])
+    assert pick(spans, "competitor", 0.3) == "Vercel"
+    assert pick(spans, "customer", 0.3) in (None, "Brightline")  # a word never seen: context alone
+
+
+def test_the_acv_scorer_learns_which_amount_is_the_deal() -> None:
+    texts = [
+        f"Deal is worth ${n}k a year. Their cloud bill is ${m}k."
+        for n, m in zip(range(100, 900, 40), range(30, 90, 3), strict=True)
+    ]
+    labels = [n * 1000 for n in range(100, 900, 40)]
+    scorer = AcvScorer().fit(texts, labels)
+    value, p = scorer.predict("Deal is worth $450k a year. Their cloud bill is $77k.")
+    assert value == 450_000 and p > 0.5
+    assert [c.usd for c in candidates("$1.2M over 3 years")] == [400_000]
+
+
+def test_gap_classes_and_canonical_names() -> None:
+    taxonomy = load_taxonomy(None)
+    assert gap_class("NEW: no websockets") == NEW_GAP and gap_class(None) is None and gap_class("no-firewall")
+    assert canonical_competitor("Streamlit in Snowflake", taxonomy) == "Snowflake"
+    assert canonical_competitor("app runner", taxonomy) == "AWS"
+    assert canonical_competitor("Render", taxonomy) == "Render"
+    assert canonical_customer("kestrel", ("Kestrel Bank", "Orrin Health")) == "Kestrel Bank"
+    assert canonical_customer("Nimbus", ("Kestrel Bank",)) == "Nimbus"
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[TriageModel, list[dict]]:
+    rows = corpus_rows(30)
+    examples = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
+    tokens = HashingTokenEncoder().encode([e.text for e in examples])
+    return TriageModel().fit(examples, tokens), rows
+
+
+def test_a_trained_model_gives_calibrated_distributions_and_drafts(trained: tuple[TriageModel, list[dict]]) -> None:
+    model, rows = trained
+    taxonomy = load_taxonomy(None)
+    triage = LearnedTriage(taxonomy, HashingTokenEncoder(), model, review_threshold=0.7)
+    (result,) = triage.triage([NoteInput(text=rows[0]["text"])])
+    primary = result.signals[0]
+    assert primary.signal_type.label in {"Opportunity", "Win", "Loss", "Product Gap", "Competitive"}
+    assert primary.deal.lost_deal == (primary.signal_type.label == "Loss")
+    pred = model.predict(rows[0]["text"], HashingTokenEncoder().encode([rows[0]["text"]])[0])
+    assert abs(sum(p for _, p in pred.signal_type) - 1.0) < 1e-4 and abs(sum(p for _, p in pred.gap) - 1.0) < 1e-4
+    assert primary.needs_review == (
+        primary.signal_type.confidence < 0.7 or primary.gap.confidence < 0.7 or primary.gap.label == NEW_GAP
+    )
+
+
+def test_training_reproduces_with_the_same_seed(trained: tuple[TriageModel, list[dict]]) -> None:
+    model, rows = trained
+    examples = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
+    tokens = HashingTokenEncoder().encode([e.text for e in examples])
+    again = TriageModel().fit(examples, tokens)
+    probe = tokens[5]
+    a, b = model.predict(rows[5]["text"], probe), again.predict(rows[5]["text"], probe)
+    assert a.signal_type == b.signal_type and a.gap == b.gap and a.customer == b.customer
+
+
+def test_a_heavily_weighted_correction_moves_the_next_similar_note(trained: tuple[TriageModel, list[dict]]) -> None:
+    _, rows = trained
+    note = "Weird one: they want the app to print barcode labels on the warehouse printers and it can't."
+    examples = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
+    fixed = Example(note, {"signal_type": "Product Gap", "gap": "NEW: no label printing"}, "reviewed", weight=40.0)
+    encoder = HashingTokenEncoder()
+    model = TriageModel().fit([*examples, fixed], encoder.encode([e.text for e in [*examples, fixed]]))
+    similar = "they want the app to print barcode labels on the warehouse printers, it can't"
+    assert model.predict(similar, encoder.encode([similar])[0]).gap[0][0] == NEW_GAP
+
+
+def test_eval_group_by_writer_scores_each_writer_with_a_model_that_never_saw_it(tmp_path: Path) -> None:
+    from fieldsignal.eval.runner import run_eval
+
+    data = tmp_path / "slice.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in corpus_rows(25)[:75]), encoding="utf-8")
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory")
+    report = run_eval(data, settings, load_taxonomy(None), group_by="writer")
+    assert set(report["groups"]) == {"w1", "w2", "w3"}
+    assert all(report["groups"][w]["signal_type"]["n"] == 25 for w in ("w1", "w2", "w3"))
+    headline = report["cross_group"]
+    for name in ("signal_type.macro_f1", "gap.accuracy", "customer.accuracy", "acv_usd.accuracy", "loss_recall"):
+        assert 0.0 <= headline[name]["worst"] <= headline[name]["mean"] <= 1.0, name
+    assert np.isfinite(report["review"]["share_to_review"])
