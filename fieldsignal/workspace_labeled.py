@@ -11,6 +11,7 @@ import numpy as np
 from fieldsignal.errors import InputError
 from fieldsignal.ingest.labeled import LabeledRow
 from fieldsignal.models import ImportFailure, ImportReport
+from fieldsignal.vectorstore import writers
 
 if TYPE_CHECKING:
     from fieldsignal.workspace import Workspace
@@ -41,30 +42,34 @@ class LabeledImport:
         now = dt.datetime.now().replace(microsecond=0)
         ids: list[int] = []
         saved_vectors: list[Any] = []
-        with ws.store(write=True) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                repo.save_embeddings(con, ws.embedder.name, ws.embedder.take_new_entries())
-                known = repo.known_note_hashes(con, [r.note_hash for r in results])
-                offset = 0
-                for result, row in zip(results, rows, strict=True):
-                    n = len(result.signals)
-                    if result.note_hash in known:
-                        report.notes_skipped_duplicate += 1
-                    else:
-                        saved = repo.save_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
-                        _apply_status(con, ws, saved, row, now)
-                        ids += saved
-                        saved_vectors += list(vectors[offset : offset + n])
-                        report.notes_added += 1
-                    offset += n
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
-        report.signals_added, report.signal_ids = len(ids), ids
-        if ids:
-            ws._index_signals(ids, np.stack(saved_vectors))
+        with writers.writing(ws.settings.home):  # held from before the commit until the index has the signals
+            with ws.store(write=True) as con:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    entries = ws.embedder.take_new_entries()
+                    missing = repo.missing_embeddings(con, [k for k in keys if k not in entries])
+                    entries.update({k: vectors[i] for i, k in enumerate(keys) if k in missing})
+                    repo.save_embeddings(con, ws.embedder.name, entries)
+                    offset = 0
+                    for result, row in zip(results, rows, strict=True):
+                        n = len(result.signals)
+                        # known notes (stored before, by another writer meanwhile, or twice in this file) are skipped
+                        saved = repo.save_new_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
+                        if saved is None:
+                            report.notes_skipped_duplicate += 1
+                        else:
+                            _apply_status(con, ws, saved, row, now)
+                            ids += saved
+                            saved_vectors += list(vectors[offset : offset + n])
+                            report.notes_added += 1
+                        offset += n
+                    con.execute("COMMIT")
+                except Exception:
+                    con.execute("ROLLBACK")
+                    raise
+            report.signals_added, report.signal_ids = len(ids), ids
+            if ids:
+                ws._index_signals(ids, np.stack(saved_vectors))
         return report
 
 

@@ -59,7 +59,9 @@ def run_grouped(
     extra = taxonomy_examples(taxonomy)
     encoder = registry.create("token_encoder", settings.embedder, settings)
     tokens = _encode(encoder, [e.text for e in [*examples, *extra]], progress)
-    predictions = leave_one_group_out(examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress)
+    predictions = leave_one_group_out(
+        examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy
+    )
     triage = LearnedTriage(taxonomy, encoder, None, settings.review_threshold)  # type: ignore[arg-type]
     results = [
         triage.result(NoteInput(text=row.text, author=row.author), pred)

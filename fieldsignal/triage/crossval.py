@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.model import Example, Prediction, TriageModel
 
@@ -22,6 +23,7 @@ def leave_one_group_out(
     extra_tokens: Sequence[TokenVectors] = (),
     seed: int = 13,
     progress: Progress | None = None,
+    taxonomy: Taxonomy | None = None,
 ) -> list[Prediction]:
     """A prediction for every example, made by a model that never saw its group."""
     groups = sorted({e.group for e in examples})
@@ -30,7 +32,7 @@ def leave_one_group_out(
         if progress:
             progress(group)
         train = [i for i, e in enumerate(examples) if e.group != group]
-        model = TriageModel(seed=seed).fit(
+        model = TriageModel(seed=seed, taxonomy=taxonomy).fit(
             [*(examples[i] for i in train), *extra], [*(tokens[i] for i in train), *extra_tokens]
         )
         for i, e in enumerate(examples):

@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 
 from fieldsignal.models import NEW_GAP
+from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.acv import AcvScorer
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.heads import Head, MultiLabelHead, note_features, segment_vectors
+from fieldsignal.triage.rivals import RivalClassifier
 from fieldsignal.triage.spans import Span, SpanTagger, find_all, pick, tags
 
 Encode = Callable[[Sequence[str]], list[TokenVectors]]
@@ -55,8 +57,9 @@ class Prediction:
 
 
 class TriageModel:
-    def __init__(self, seed: int = 13) -> None:
+    def __init__(self, seed: int = 13, taxonomy: Taxonomy | None = None) -> None:
         self.seed = seed
+        self.rivals = RivalClassifier(taxonomy) if taxonomy is not None else None
         self.types = Head(c=C)
         self.gaps = Head(c=C)
         self.more = MultiLabelHead(c=C)
@@ -107,6 +110,12 @@ class TriageModel:
         if len(idx):
             tagged = [tags(tokens[i], _places(examples[i])) for i in idx]
             self.tagger.fit([tokens[i] for i in idx], tagged)
+            if self.rivals is not None:
+                known = [i for i in idx if "competitor" in examples[i].labels]
+                texts = [examples[i].text for i in known]
+                spans = [self.tagger.spans(examples[i].text, tokens[i]) for i in known]
+                gold = [examples[i].labels["competitor"] for i in known]
+                self.rivals.fit(texts, [tokens[i] for i in known], spans, gold)
         idx = rows("acv_usd")
         if len(idx):
             self.acv.fit([examples[i].text for i in idx], [examples[i].labels["acv_usd"] for i in idx])
@@ -122,7 +131,10 @@ class TriageModel:
         feats = self.scaler.transform(note_features(text, tokens)[None, :])
         spans = self.tagger.spans(text, tokens)
         customer = pick(spans, "customer", SPAN_THRESHOLD)
-        competitor = pick(spans, "competitor", SPAN_THRESHOLD)
+        if self.rivals is not None and self.rivals.model is not None:
+            competitor, _ = self.rivals.predict(text, tokens, spans)
+        else:
+            competitor = pick(spans, "competitor", SPAN_THRESHOLD)
         types = _ranked(self.types, feats)
         gaps = _ranked(self.gaps, feats)
         present = {label: float(p[0]) for label, p in self.more.proba(feats).items()}

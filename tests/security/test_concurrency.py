@@ -333,3 +333,18 @@ def test_a_network_call_under_an_open_store_connection_is_refused(tmp_path: Path
         with pytest.raises(RuntimeError, match="release the store first"):
             release_before_network("an LLM call")
     assert not holding_store()
+
+
+def test_a_labelled_import_again_adds_nothing_and_never_crashes(tmp_path: Path) -> None:
+    from fieldsignal.ingest.labeled import read_labeled
+    from fieldsignal.settings import load_settings
+    from fieldsignal.workspace import Workspace
+
+    row = {"text": "Kestrel Bank closed lost to Vercel, $300k: no WAF.", "signal_type": "Loss", "gap": "no-firewall"}
+    data = tmp_path / "log.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in (row, row, row | {"text": "Orrin Health signed, $90k."})) + "\n")
+    ws = Workspace(load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory"))
+    report = ws.import_labeled(list(read_labeled(data)))
+    assert (report.notes_added, report.notes_skipped_duplicate, report.signals_added) == (3, 0, 3)  # rows as given
+    again = ws.import_labeled(list(read_labeled(data)))
+    assert (again.notes_added, again.notes_skipped_duplicate) == (0, 3)
