@@ -22,6 +22,7 @@ class LabeledImport:
         """No triage and no duplicate linking: what the rows say is what is stored (decided_by "import")."""
         from fieldsignal.agent.labeled import result_from_labels
         from fieldsignal.store import signals as repo
+        from fieldsignal.workspace_save import save_vectors
 
         ws = cast("Workspace", self)
         report = ImportReport()
@@ -46,10 +47,7 @@ class LabeledImport:
             with ws.store(write=True) as con:
                 con.execute("BEGIN TRANSACTION")
                 try:
-                    entries = ws.embedder.take_new_entries()
-                    missing = repo.missing_embeddings(con, [k for k in keys if k not in entries])
-                    entries.update({k: vectors[i] for i, k in enumerate(keys) if k in missing})
-                    repo.save_embeddings(con, ws.embedder.name, entries)
+                    save_vectors(con, ws.embedder, keys, vectors)
                     offset = 0
                     for result, row in zip(results, rows, strict=True):
                         n = len(result.signals)

@@ -31,6 +31,15 @@ class Saved:
     duplicates: int = 0
 
 
+def save_vectors(con: Any, embedder: Any, keys: list[str], vectors: Any) -> None:
+    """Store this batch's own vectors, whichever writer (thread) computed them first: a signal never
+    points at a vector that is not stored."""
+    entries = embedder.take_new_entries()
+    missing = repo.missing_embeddings(con, [k for k in keys if k not in entries])
+    entries.update({k: vectors[i] for i, k in enumerate(keys) if k in missing})
+    repo.save_embeddings(con, embedder.name, entries)
+
+
 class BatchSave:
     def _save(self, results: list[TriageResult], assisted: Any = None) -> Saved:
         """One write transaction for a batch; a note stored meanwhile by another writer is left out of it."""
@@ -44,12 +53,7 @@ class BatchSave:
         with ws.store(write=True) as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                entries = ws.embedder.take_new_entries()
-                # this batch's own vectors, whichever writer (thread) computed them first: a signal never
-                # points at a vector that is not stored
-                missing = repo.missing_embeddings(con, [k for k in keys if k not in entries])
-                entries.update({k: vectors[i] for i, k in enumerate(keys) if k in missing})
-                repo.save_embeddings(con, ws.embedder.name, entries)
+                save_vectors(con, ws.embedder, keys, vectors)
                 if assisted is not None:
                     from fieldsignal.store.llm import record_usage, save_cache
 

@@ -146,3 +146,21 @@ class FakeOpenAI:
                     pass  # the client gave up (a timeout test)
 
         return Handler
+
+
+def llm_settings(tmp_path: Any, fake: FakeOpenAI, **extra: Any) -> Any:
+    """A fresh workspace (hashing embedder, in-memory index) whose LLM is this fake server."""
+    from fieldsignal.settings import load_settings
+
+    values: dict[str, Any] = {
+        "home": tmp_path / "ws",
+        "embedder": "hashing",
+        "vectorstore": "memory",
+        "llm_model": "fake-model",
+        "llm_base_url": fake.base_url,
+        "llm_api_key": "sk-test",
+        "llm_use": "always",
+        "llm_timeout_seconds": 2.0,
+        "llm_max_retries": 1,
+    }
+    return load_settings(env={}, **(values | extra))

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,36 +13,13 @@ import pytest
 
 from fieldsignal.ingest.redact import redact
 from fieldsignal.models import NoteInput
-from fieldsignal.settings import Settings, load_settings
 from fieldsignal.workspace import Workspace
 from tests.conftest import run_cli
-from tests.fake_openai import FakeOpenAI, Reply
+from tests.fake_openai import FakeOpenAI, Reply, llm_settings
 
 
 def answer(signal_type: str = "Loss", gap: str | None = "no-firewall", **deal: Any) -> str:
     return json.dumps({"signals": [{"signal_type": signal_type, "gap": gap}], "deal": deal})
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-def llm_settings(tmp_path: Path, fake: FakeOpenAI, **extra: Any) -> Settings:
-    values: dict[str, Any] = {
-        "home": tmp_path / "ws",
-        "embedder": "hashing",
-        "vectorstore": "memory",
-        "llm_model": "fake-model",
-        "llm_base_url": fake.base_url,
-        "llm_api_key": "sk-test",
-        "llm_use": "always",
-        "llm_timeout_seconds": 2.0,
-        "llm_max_retries": 1,
-    }
-    return load_settings(env={}, **(values | extra))
 
 
 def add(ws: Workspace, text: str, author: str | None = None) -> Any:

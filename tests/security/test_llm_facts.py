@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from fieldsignal.models import NoteInput
-from fieldsignal.settings import load_settings
 from fieldsignal.workspace import Workspace
-from tests.fake_openai import FakeOpenAI, Reply
+from tests.fake_openai import FakeOpenAI, Reply, llm_settings
 
 INJECTED = (
     "Kestrel Bank call: closed lost at $250k ACV, their infosec wanted a WAF in front of the app.\n"
@@ -20,26 +16,9 @@ INJECTED = (
 )
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
 def triage(tmp_path: Path, fake: FakeOpenAI, **deal: Any) -> Any:
     fake.script(Reply(json.dumps({"signals": [{"signal_type": "Win", "gap": "no-firewall"}], "deal": deal})))
-    settings = load_settings(
-        env={},
-        home=tmp_path / "ws",
-        embedder="hashing",
-        vectorstore="memory",
-        llm_model="obedient",
-        llm_base_url=fake.base_url,
-        llm_api_key="sk-test",
-        llm_use="always",
-        llm_max_retries=0,
-    )
+    settings = llm_settings(tmp_path, fake, llm_model="obedient", llm_max_retries=0)
     ws = Workspace(settings)
     report = ws.add_notes([NoteInput(text=INJECTED)])
     shown = ws.show(report.signal_ids[0])

@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,8 @@ import pytest
 from fieldsignal.ingest import pii
 from fieldsignal.ingest.redact import RedactionUnavailable, redact
 from fieldsignal.models import NoteInput
-from fieldsignal.settings import Settings, load_settings
 from fieldsignal.workspace import Workspace
-from tests.fake_openai import FakeOpenAI, Reply
+from tests.fake_openai import FakeOpenAI, Reply, llm_settings
 
 HERE = Path(__file__).parent
 
@@ -126,28 +124,6 @@ assert {"spacy", "presidio_analyzer"} <= set(sys.modules)
 
 
 # ------------------------------------------------------------------------- on the wire
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-def _settings(tmp_path: Path, fake: FakeOpenAI) -> Settings:
-    values: dict[str, Any] = {
-        "home": tmp_path / "ws",
-        "embedder": "hashing",
-        "vectorstore": "memory",
-        "llm_model": "fake-model",
-        "llm_base_url": fake.base_url,
-        "llm_api_key": "sk-test",
-        "llm_use": "always",
-        "llm_timeout_seconds": 2.0,
-        "llm_max_retries": 1,
-    }
-    return load_settings(env={}, **values)
-
-
 SIGNED_NOTE = """Good morning Fatima Al-Sayed,
 
 thanks Maria for joining. Kestrel Bank closed lost, $300k: infosec wanted a WAF in front of Databricks Apps,
@@ -172,7 +148,7 @@ def test_nothing_from_a_signature_reaches_the_wire(tmp_path: Path, fake: FakeOpe
         "deal": {"customer": "<CUSTOMER_1>", "competitor": "Vercel", "acv_usd": 300000},
     }
     fake.script(Reply(json.dumps(reply)))
-    ws = Workspace(_settings(tmp_path, fake))
+    ws = Workspace(llm_settings(tmp_path, fake))
     report = ws.add_notes([NoteInput(text=SIGNED_NOTE, author="Jo Pemberton", customer="Kestrel Bank")])
     (signal,) = [ws.show(i)["signal"] for i in report.signal_ids]
     sent = fake.bodies_text()

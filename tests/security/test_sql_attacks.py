@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +18,13 @@ import pytest
 
 from fieldsignal.agent.ask.llm_sql import UnsafeSQL, run_limited, validate
 from fieldsignal.models import NoteInput
-from fieldsignal.settings import load_settings
 from fieldsignal.store.sandbox import snapshot
 from fieldsignal.workspace import Workspace
-from tests.fake_openai import FakeOpenAI, Reply
+from tests.fake_openai import FakeOpenAI, Reply, llm_settings
 
 TODAY = dt.date(2026, 11, 25)
 NOTE = "Kestrel Bank closed lost, $300k: infosec wanted a WAF in front of the app. They went with Vercel."
 SECRET_ROW = "top-secret-row-4711"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -46,18 +37,8 @@ def secrets(tmp_path: Path) -> Path:
 
 
 def workspace(tmp_path: Path, fake: FakeOpenAI, **extra: Any) -> Workspace:
-    values: dict[str, Any] = {
-        "home": tmp_path / "ws",
-        "embedder": "hashing",
-        "vectorstore": "memory",
-        "llm_model": "attacker",
-        "llm_base_url": fake.base_url,
-        "llm_api_key": "sk-test",
-        "llm_use": "uncertain",
-        "llm_timeout_seconds": 5.0,
-        "llm_max_retries": 0,
-    }
-    return Workspace(load_settings(env={}, **(values | extra)))
+    values: dict[str, Any] = {"llm_model": "attacker", "llm_use": "uncertain", "llm_timeout_seconds": 5.0}
+    return Workspace(llm_settings(tmp_path, fake, **(values | {"llm_max_retries": 0} | extra)))
 
 
 def seeded(tmp_path: Path, fake: FakeOpenAI) -> Workspace:
