@@ -278,9 +278,26 @@ def serve(
 
 
 @app.command()
-def train(as_json: Json = False) -> None:
+def train(
+    learned: Annotated[
+        bool, typer.Option("--learned", help="Build (or find cached) the learned triage model from the corpus.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
     """Fine-tune the local model on the taxonomy examples and reviewed corrections (SetFit-style)."""
     ws = workspace()
+    if learned:
+        import time
+
+        started = time.perf_counter()
+        say = None if as_json else (lambda message: typer.echo(message, err=True))
+        ws.build_learned_triage(say)
+        seconds = round(time.perf_counter() - started, 1)
+        if as_json:
+            emit({"built": True, "seconds": seconds})
+        else:
+            typer.echo(f"learned triage ready in {seconds} s (cached; used when FIELDSIGNAL_TRIAGE=learned)")
+        return
     if not as_json:
         typer.echo("tuning the local model on the labelled gap texts (about a minute on 2 cores)...", err=True)
     report = ws.train()

@@ -27,6 +27,10 @@ class Settings(BaseModel):
     home: Path = Field(default_factory=lambda: Path.home() / ".fieldsignal")
     taxonomy: Path | None = None
     embedder: str = "minilm"
+    # "rules": the rule-based triage (today's default); "learned": the models of fieldsignal/triage,
+    # trained on the corpus (`corpus`, default data/corpus/corpus.jsonl) on first use and cached
+    triage: Literal["rules", "learned"] = "rules"
+    corpus: Path | None = None
     vectorstore: str = "chroma"
     llm_model: str | None = None
     llm_base_url: str | None = None

@@ -87,11 +87,23 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
 
     @cached_property
     def triage(self) -> Any:
+        if self.settings.triage == "learned":
+            return self.build_learned_triage()
         from fieldsignal.agent.triage import Triage
 
         return Triage.build(
             self.taxonomy, self.embedder, self.settings.review_threshold, self._labelled(), self.gap_embedder
         )
+
+    def build_learned_triage(self, progress: Callable[[str], None] | None = None) -> Any:
+        """The corpus-trained triage (built once and cached), with this workspace's corrections."""
+        from fieldsignal.triage import shipped
+        from fieldsignal.triage.pipeline import LearnedTriage
+
+        encoder = registry.create("token_encoder", self.settings.embedder, self.settings)
+        model, bundle = shipped.load_or_build(self.taxonomy, encoder, self.settings.corpus, progress)
+        model = shipped.with_corrections(bundle, shipped.correction_examples(self._labelled()), encoder)
+        return LearnedTriage(self.taxonomy, encoder, model, self.settings.review_threshold)
 
     def _labelled(self) -> list[Any]:
         if not self.learn or not self.settings.db_path.exists():
@@ -132,7 +144,8 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
         if self.learn and results:
             from fieldsignal.agent.triage import expand_batch_customers
 
-            results = expand_batch_customers(results, customers, self.triage.extractor)
+            if hasattr(self.triage, "extractor"):  # the learned triage maps names to known customers itself
+                results = expand_batch_customers(results, customers, self.triage.extractor)
         assisted = self._assist(results, customers)
         if assisted is not None:
             results = assisted.results
@@ -196,6 +209,8 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
     def _nearest_examples(self, result: TriageResult) -> list[tuple[str, str]]:
         from fieldsignal.agent.classify import NEW_GAP_KEY, NO_GAP_KEY
 
+        if not hasattr(self.triage, "gaps"):
+            return []  # the learned triage keeps no example prototypes (yet)
         protos = self.triage.gaps.prototypes
         vector = (self.gap_embedder or self.embedder).encode([result.note.text])[0]
         names = {NO_GAP_KEY: "null", NEW_GAP_KEY: NEW_GAP}

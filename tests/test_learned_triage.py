@@ -143,3 +143,30 @@ def test_eval_group_by_writer_scores_each_writer_with_a_model_that_never_saw_it(
     for name in ("signal_type.macro_f1", "gap.accuracy", "customer.accuracy", "acv_usd.accuracy", "loss_recall"):
         assert 0.0 <= headline[name]["worst"] <= headline[name]["mean"] <= 1.0, name
     assert np.isfinite(report["review"]["share_to_review"])
+
+
+def test_a_workspace_on_the_learned_triage_builds_caches_and_learns_from_a_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldsignal.store.review import Fix
+    from fieldsignal.triage import shipped
+    from fieldsignal.workspace import Workspace
+
+    monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in corpus_rows(20)), encoding="utf-8")
+    settings = load_settings(
+        env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", triage="learned", corpus=corpus
+    )
+    ws = Workspace(settings)
+    note = "Odd ask from Quillon: the app has to print barcode labels on their warehouse printers and it can't."
+    report = ws.add_notes([NoteInput(text=note)])
+    assert report.signals_added >= 1
+    assert len(list((tmp_path / "cache" / "triage").glob("*/model.pkl"))) == 1  # built once, cached
+    first = ws.show(report.signal_ids[0])["signal"]
+    ws.review(first.id, "ana", Fix.model_validate({"signal_type": "Product Gap", "gap": "no-gpu-config"}))
+    again = Workspace(settings)  # a new process: the cached model plus this workspace's correction
+    similar = "Odd ask from Quillon: the app has to print barcode labels on the warehouse printers and it cannot."
+    (result,) = again.triage_notes([NoteInput(text=similar)])
+    assert result.signals[0].gap.label == "no-gpu-config"
+    assert shipped.cache_dir() == tmp_path / "cache"

@@ -24,6 +24,7 @@ from fieldsignal.triage.spans import Span, SpanTagger, find_all, pick, tags
 Encode = Callable[[Sequence[str]], list[TokenVectors]]
 SPAN_THRESHOLD = 0.35
 C = 0.05  # regularisation of every head, on standardised features
+RECALL_SIMILARITY = 0.9  # a note this close (cosine) to a reviewed correction takes the correction's labels
 
 
 @dataclass
@@ -69,6 +70,7 @@ class TriageModel:
         self.acv = AcvScorer()
         self._name_vectorizer: Any = None
         self.scaler: Any = None
+        self.memory: list[tuple[np.ndarray, dict[str, Any]]] = []
 
     # ---------------------------------------------------------------- training
     def fit(self, examples: Sequence[Example], tokens: Sequence[TokenVectors]) -> TriageModel:
@@ -81,6 +83,7 @@ class TriageModel:
 
         raw = np.stack([note_features(e.text, t) for e, t in zip(examples, tokens, strict=True)])
         self.scaler = StandardScaler().fit(raw)
+        self.raw_features: np.ndarray | None = raw
         feats = self.scaler.transform(raw)
         weights = np.asarray([e.weight for e in examples], dtype=np.float64)
         groups = np.asarray([e.group for e in examples], dtype=object)
@@ -127,7 +130,31 @@ class TriageModel:
         return hstack([csr_matrix(feats), self._name_vectorizer.transform([n.lower() for n in names])]).tocsr()
 
     # ---------------------------------------------------------------- prediction
+    def remember(self, corrections: Sequence[Example], tokens: Sequence[TokenVectors]) -> None:
+        """Reviewed corrections, recalled for a note that says nearly the same thing (a fix applies at once)."""
+        self.memory = [(t.pooled(), e.labels) for e, t in zip(corrections, tokens, strict=True) if len(t.offsets)]
+
+    def _recall(self, tokens: TokenVectors) -> tuple[dict[str, Any], float] | None:
+        if not getattr(self, "memory", None) or len(tokens.offsets) == 0:
+            return None
+        vector = tokens.pooled()
+        similarity, labels = max(((float(v @ vector), labels) for v, labels in self.memory), key=lambda x: x[0])
+        return (labels, similarity) if similarity >= RECALL_SIMILARITY else None
+
     def predict(self, text: str, tokens: TokenVectors) -> Prediction:
+        prediction = self._predict(text, tokens)
+        recalled = self._recall(tokens)
+        if recalled is not None:
+            labels, similarity = recalled
+            if labels.get("signal_type"):
+                rest = [(t, p) for t, p in prediction.signal_type if t != labels["signal_type"]]
+                prediction.signal_type = [(labels["signal_type"], similarity), *rest]
+            if "gap" in labels:
+                gap = gap_class(labels["gap"])
+                prediction.gap = [(gap, similarity), *((g, p) for g, p in prediction.gap if g != gap)]
+        return prediction
+
+    def _predict(self, text: str, tokens: TokenVectors) -> Prediction:
         feats = self.scaler.transform(note_features(text, tokens)[None, :])
         spans = self.tagger.spans(text, tokens)
         customer = pick(spans, "customer", SPAN_THRESHOLD)

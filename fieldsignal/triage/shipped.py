@@ -1,0 +1,144 @@
+"""The learned triage model a workspace uses: built from the corpus on first use, then cached.
+
+No model file is committed. The first use (or `fieldsignal train --learned`) encodes the corpus and
+the taxonomy's examples and fits every head with a fixed seed; the result is cached under the user's
+cache folder (`$FIELDSIGNAL_CACHE_DIR`, else `$XDG_CACHE_HOME/fieldsignal`, else `~/.cache/fieldsignal`),
+keyed by the corpus, the taxonomy, the encoder and this package's triage code, so a change to any of
+them builds a new one. Reviewed corrections join the type and gap heads with a high weight, so a fix
+changes the next similar note at once; refitting those heads reuses the cached note features.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fieldsignal.errors import FieldsignalError
+from fieldsignal.models import LabelledExample
+from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.model import Example, TriageModel
+
+CORRECTION_WEIGHT = 5.0
+LABELS = (
+    "signal_type", "gap", "gaps", "industry", "archetype", "customer", "customer_mention", "competitor",
+    "competitor_mention", "acv_usd",
+)  # fmt: skip
+Progress = Callable[[str], None]
+
+
+def default_corpus() -> Path:
+    return Path(__file__).resolve().parents[2] / "data" / "corpus" / "corpus.jsonl"
+
+
+def cache_dir() -> Path:
+    if os.environ.get("FIELDSIGNAL_CACHE_DIR"):
+        return Path(os.environ["FIELDSIGNAL_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "fieldsignal"
+
+
+def corpus_examples(path: Path) -> list[Example]:
+    if not path.exists():
+        raise FieldsignalError(f"the training corpus {path} is missing: run `python data/corpus/build.py`")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Example(r["text"], {k: r[k] for k in LABELS if k in r}, str(r.get("writer") or "corpus")) for r in rows]
+
+
+def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
+    out = [Example(text, {"signal_type": t.name}, "taxonomy") for t in taxonomy.signal_types for text in t.examples]
+    for gap in taxonomy.gaps:
+        out += [Example(text, {"gap": gap.slug}, "taxonomy") for text in [gap.description, *gap.examples]]
+    return out
+
+
+def correction_examples(labelled: Sequence[LabelledExample]) -> list[Example]:
+    out = []
+    for item in labelled:
+        labels: dict[str, Any] = {}
+        if item.signal_type:
+            labels["signal_type"] = item.signal_type
+        labels["gap"] = item.gap or (f"NEW: {item.new_gap_label}" if item.new_gap_label else None)
+        out.append(Example(item.text, labels, "reviewed", CORRECTION_WEIGHT))
+    return out
+
+
+def model_key(corpus: Path, taxonomy: Taxonomy, encoder_name: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(corpus.read_bytes())
+    digest.update(taxonomy.model_dump_json().encode())
+    digest.update(encoder_name.encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_or_build(
+    taxonomy: Taxonomy, encoder: Any, corpus: Path | None = None, progress: Progress | None = None, seed: int = 13
+) -> tuple[TriageModel, dict[str, Any]]:
+    """The cached model for this corpus, taxonomy, encoder and code (built now if there is none)."""
+    corpus = corpus or default_corpus()
+    if not corpus.exists():
+        raise FieldsignalError(f"the training corpus {corpus} is missing: run `python data/corpus/build.py`")
+    folder = cache_dir() / "triage" / model_key(corpus, taxonomy, encoder.name)
+    path = folder / "model.pkl"
+    if path.exists():
+        with path.open("rb") as handle:
+            bundle: dict[str, Any] = pickle.load(handle)  # our own cache file, written below
+        return bundle["model"], bundle
+    examples = [*corpus_examples(corpus), *taxonomy_examples(taxonomy)]
+    tokens = []
+    for start in range(0, len(examples), 32):
+        tokens += encoder.encode([e.text for e in examples[start : start + 32]])
+        if progress:
+            progress(f"encoded {min(start + 32, len(examples))}/{len(examples)} training notes")
+    if progress:
+        progress("fitting the heads")
+    model = TriageModel(seed=seed, taxonomy=taxonomy).fit(examples, tokens)
+    features, model.raw_features = model.raw_features, None
+    bundle = {
+        "model": model,
+        "features": features,  # note features of the training rows, for refits with corrections
+        "type_labels": [e.labels.get("signal_type", "\0") for e in examples],
+        "gap_labels": [e.labels.get("gap", "\0") for e in examples],
+        "groups": [e.group for e in examples],
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f"model.pkl.{os.getpid()}"
+    with temporary.open("wb") as handle:
+        pickle.dump(bundle, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    temporary.replace(path)  # atomic: another process never reads half a file
+    return model, bundle
+
+
+def with_corrections(bundle: dict[str, Any], corrections: Sequence[Example], encoder: Any) -> TriageModel:
+    """The cached model with its type and gap heads refitted on the corpus plus the corrections."""
+    if not corrections:
+        return bundle["model"]
+    import copy
+
+    from fieldsignal.triage.heads import Head, note_features
+    from fieldsignal.triage.model import gap_class
+
+    model: TriageModel = copy.copy(bundle["model"])  # the cached heads stay as they are
+
+    tokens = encoder.encode([e.text for e in corrections])
+    extra = np.stack([note_features(e.text, t) for e, t in zip(corrections, tokens, strict=True)])
+    raw = np.vstack([bundle["features"], extra])
+    feats = model.scaler.transform(raw)
+    groups = np.asarray([*bundle["groups"], *(e.group for e in corrections)], dtype=object)
+    weights = np.asarray([1.0] * len(bundle["groups"]) + [e.weight for e in corrections])
+    for name, key, stored in (("types", "signal_type", "type_labels"), ("gaps", "gap", "gap_labels")):
+        labels = [*bundle[stored], *(e.labels.get(key, "\0") for e in corrections)]
+        idx = np.asarray([i for i, label in enumerate(labels) if label != "\0"])
+        values = [gap_class(labels[i]) if key == "gap" else labels[i] for i in idx]
+        head = Head(c=getattr(model, name).c).fit(feats[idx], values, weights[idx], groups[idx])
+        setattr(model, name, head)
+    model.remember(corrections, tokens)
+    return model
