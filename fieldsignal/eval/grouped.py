@@ -19,11 +19,8 @@ from fieldsignal.triage.crossval import leave_one_group_out
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.model import Example
 from fieldsignal.triage.pipeline import LearnedTriage
+from fieldsignal.triage.shipped import LABELS, taxonomy_examples
 
-LABELS = (
-    "signal_type", "gap", "gaps", "industry", "archetype", "customer", "customer_mention", "competitor",
-    "competitor_mention", "acv_usd",
-)  # fmt: skip
 HEADLINE = ("signal_type", "gap", "category", "customer", "competitor", "acv_usd", "industry")
 
 
@@ -34,13 +31,6 @@ def examples_of(rows: list[Any], present: list[set[str]], group_by: str) -> list
         if not group:
             raise InputError(f"--group-by {group_by}: row {row.id or row.text[:30]!r} has no {group_by}")
         out.append(Example(row.text, {k: getattr(row, k) for k in LABELS if k in keys}, str(group)))
-    return out
-
-
-def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
-    out = [Example(text, {"signal_type": t.name}, "taxonomy") for t in taxonomy.signal_types for text in t.examples]
-    for gap in taxonomy.gaps:
-        out += [Example(text, {"gap": gap.slug}, "taxonomy") for text in [gap.description, *gap.examples]]
     return out
 
 
