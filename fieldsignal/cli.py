@@ -12,6 +12,7 @@ import typer
 
 from fieldsignal.cli_ask import ask_command
 from fieldsignal.cli_gaps import gaps_app
+from fieldsignal.cli_learn import eval_command, train_command
 from fieldsignal.cli_llm import llm_app
 from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
 from fieldsignal.cli_review import review_app
@@ -278,39 +279,6 @@ def serve(
 
 
 @app.command()
-def train(
-    learned: Annotated[
-        bool, typer.Option("--learned", help="Build (or find cached) the learned triage model from the corpus.")
-    ] = False,
-    as_json: Json = False,
-) -> None:
-    """Fine-tune the local model on the taxonomy examples and reviewed corrections (SetFit-style)."""
-    ws = workspace()
-    if learned:
-        import time
-
-        started = time.perf_counter()
-        say = None if as_json else (lambda message: typer.echo(message, err=True))
-        ws.build_learned_triage(say)
-        seconds = round(time.perf_counter() - started, 1)
-        if as_json:
-            emit({"built": True, "seconds": seconds})
-        else:
-            typer.echo(f"learned triage ready in {seconds} s (cached; used when FIELDSIGNAL_TRIAGE=learned)")
-        return
-    if not as_json:
-        typer.echo("tuning the local model on the labelled gap texts (about a minute on 2 cores)...", err=True)
-    report = ws.train()
-    if as_json:
-        emit(report)
-        return
-    typer.echo(
-        f"tuned on {report.texts} texts of {report.labels} labels ({report.reviewed_examples} reviewed) "
-        f"in {report.steps} steps, {report.seconds} s; saved to {report.path} (version {report.version})"
-    )
-
-
-@app.command()
 def demo(as_json: Json = False) -> None:
     """Fresh demo workspace: import the bundled sample notes, print the tally and the weekly memo draft."""
     s = settings()
@@ -338,40 +306,6 @@ def demo(as_json: Json = False) -> None:
         console.rule(f"weekly memo draft {memo.id} (stored for review: fieldsignal drafts show {memo.id})")
         console.print(Markdown(memo.latest.body))
     console.print(f"Review queue: {t.review_queue} signals.  Explore: FIELDSIGNAL_HOME={s.home} fieldsignal list")
-
-
-@app.command("eval")
-def eval_(
-    data: Annotated[Path | None, typer.Option(help="Labelled rows (.jsonl).")] = None,
-    dupes: Annotated[Path | None, typer.Option(help="Duplicate pairs (.jsonl).")] = None,
-    questions: Annotated[Path | None, typer.Option(help="Questions with answers (.jsonl).")] = None,
-    few_shot: Annotated[int | None, typer.Option(help="K examples per label from split=train rows.")] = None,
-    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy to score against (default: the one in use).")] = None,
-    fine_tune: Annotated[
-        bool, typer.Option("--fine-tune", help="First tune the local model on the taxonomy's (or few-shot) examples.")
-    ] = False,
-    group_by: Annotated[
-        str | None,
-        typer.Option(help="Cross-group: train the learned triage without each group (e.g. writer), score it on it."),
-    ] = None,
-    as_json: Json = False,
-) -> None:
-    """Score the triage on labelled data (fresh temporary workspace; nothing learnt from scored rows)."""
-    from fieldsignal.eval.runner import run_eval
-    from fieldsignal.taxonomy import load_taxonomy
-
-    if data is None and dupes is None:
-        fail("give --data FILE.jsonl (and/or --dupes FILE.jsonl)", 2)
-    s = settings()
-    tax = load_taxonomy(taxonomy or s.taxonomy)
-    report = run_eval(data, s, tax, few_shot, dupes=dupes, fine_tune=fine_tune, questions=questions, group_by=group_by)
-    if as_json:
-        emit(report)
-        return
-    from fieldsignal.render import console, eval_tables
-
-    for table in eval_tables(report):
-        console.print(table)
 
 
 @taxonomy_app.command("show")
@@ -405,6 +339,8 @@ def taxonomy_validate(
 
 
 app.command("ask")(ask_command)
+app.command("train")(train_command)
+app.command("eval")(eval_command)
 app.command("metrics")(metrics_command)
 
 
