@@ -27,6 +27,7 @@ from fieldsignal.ingest.segment import segments
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import NEW_GAP, LabelledExample, NoteInput, Scored, SignalDraft, TriageResult
 from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.pipeline import review_reasons
 from fieldsignal.vectorstore.embedder import Embedder
 
 EXCERPT_CHARS = 400
@@ -173,13 +174,7 @@ class Triage:
     ) -> SignalDraft:
         known = self.taxonomy.gap_by_slug.get(gap.label or "")
         category = self._category(gap, scores)
-        reasons = []
-        if signal_type.confidence < self.review_threshold:
-            reasons.append(f"type uncertain ({signal_type.confidence:.2f})")
-        if gap.confidence < self.review_threshold:
-            reasons.append(f"gap uncertain ({gap.confidence:.2f})")
-        if gap.label == NEW_GAP:
-            reasons.append("proposes a new gap")
+        reasons = review_reasons(signal_type, gap, self.review_threshold)
         return SignalDraft(
             signal_type=signal_type,
             gap=gap,

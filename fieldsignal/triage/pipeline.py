@@ -65,13 +65,7 @@ class LearnedTriage:
 
     def _draft(self, text: str, gap: Scored, signal_type: Scored, deal: DealFields, pred: Prediction) -> SignalDraft:
         known = self.taxonomy.gap_by_slug.get(gap.label or "")
-        reasons = []
-        if signal_type.confidence < self.review_threshold:
-            reasons.append(f"type uncertain ({signal_type.confidence:.2f})")
-        if gap.confidence < self.review_threshold:
-            reasons.append(f"gap uncertain ({gap.confidence:.2f})")
-        if gap.label == NEW_GAP:
-            reasons.append("proposes a new gap")
+        reasons = review_reasons(signal_type, gap, self.review_threshold)
         excerpt = _excerpt(text, gap.label, pred)
         return SignalDraft(
             signal_type=signal_type,
@@ -84,6 +78,18 @@ class LearnedTriage:
             needs_review=bool(reasons),
             review_reasons=reasons,
         )
+
+
+def review_reasons(signal_type: Scored, gap: Scored, threshold: float) -> list[str]:
+    """Why a person should look at a signal (empty: it is accepted as triaged)."""
+    reasons = []
+    if signal_type.confidence < threshold:
+        reasons.append(f"type uncertain ({signal_type.confidence:.2f})")
+    if gap.confidence < threshold:
+        reasons.append(f"gap uncertain ({gap.confidence:.2f})")
+    if gap.label == NEW_GAP:
+        reasons.append("proposes a new gap")
+    return reasons
 
 
 def _excerpt(text: str, gap: str | None, pred: Prediction) -> str:
