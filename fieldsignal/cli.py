@@ -68,6 +68,11 @@ def _progress(total: int, enabled: bool) -> Any:
 def _run_import(items: list[Any], as_json: bool) -> Any:
     ws = workspace()
     notes = sum(1 for i in items if not isinstance(i, InputError))
+    if notes:
+        from fieldsignal.cli_support import model_progress
+
+        with model_progress(not as_json) as say:
+            ws.triage_ready(say)
     with _progress(notes, not as_json) as bar:
         task = bar.add_task("triage", total=notes)
         return ws, ws.add_notes(items, progress=lambda n: bar.advance(task, n))

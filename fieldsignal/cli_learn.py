@@ -12,34 +12,27 @@ from fieldsignal.cli_support import Json, emit, fail, settings, workspace
 
 def train_command(
     learned: Annotated[
-        bool, typer.Option("--learned", help="Build (or find cached) the learned triage model from the corpus.")
+        bool, typer.Option("--learned", hidden=True, help="The default (kept for old scripts).")
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Fine-tune the local model on the labelled gap texts (SetFit-style); --learned: build the learned triage."""
-    ws = workspace()
-    if learned:
-        import time
+    """Build the triage models from the corpus (fixed seed; cached), with this workspace's corrections."""
+    import time
 
-        started = time.perf_counter()
-        say = None if as_json else (lambda message: typer.echo(message, err=True))
-        ws.build_learned_triage(say)
-        seconds = round(time.perf_counter() - started, 1)
-        if as_json:
-            emit({"built": True, "seconds": seconds})
-        else:
-            typer.echo(f"learned triage ready in {seconds} s (cached; used when FIELDSIGNAL_TRIAGE=learned)")
-        return
-    if not as_json:
-        typer.echo("tuning the local model on the labelled gap texts (about a minute on 2 cores)...", err=True)
-    report = ws.train()
+    ws = workspace()
+    started = time.perf_counter()
     if as_json:
-        emit(report)
-        return
-    typer.echo(
-        f"tuned on {report.texts} texts of {report.labels} labels ({report.reviewed_examples} reviewed) "
-        f"in {report.steps} steps, {report.seconds} s; saved to {report.path} (version {report.version})"
-    )
+        ws.train()
+    else:
+        from fieldsignal.cli_support import model_progress
+
+        with model_progress() as say:
+            ws.train(say)
+    seconds = round(time.perf_counter() - started, 1)
+    if as_json:
+        emit({"built": True, "seconds": seconds})
+    else:
+        typer.echo(f"triage model ready in {seconds} s (cached; rebuilt when the corpus, taxonomy or code change)")
 
 
 def eval_command(
@@ -48,9 +41,6 @@ def eval_command(
     questions: Annotated[Path | None, typer.Option(help="Questions with answers (.jsonl).")] = None,
     few_shot: Annotated[int | None, typer.Option(help="K examples per label from split=train rows.")] = None,
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy to score against (default: the one in use).")] = None,
-    fine_tune: Annotated[
-        bool, typer.Option("--fine-tune", help="First tune the local model on the taxonomy's (or few-shot) examples.")
-    ] = False,
     group_by: Annotated[
         str | None,
         typer.Option(help="Cross-group: train the learned triage without each group (e.g. writer), score it on it."),
@@ -65,7 +55,7 @@ def eval_command(
         fail("give --data FILE.jsonl (and/or --dupes FILE.jsonl)", 2)
     s = settings()
     tax = load_taxonomy(taxonomy or s.taxonomy)
-    report = run_eval(data, s, tax, few_shot, dupes=dupes, fine_tune=fine_tune, questions=questions, group_by=group_by)
+    report = run_eval(data, s, tax, few_shot, dupes=dupes, questions=questions, group_by=group_by)
     if as_json:
         emit(report)
         return

@@ -60,16 +60,10 @@ def fix(
 ) -> None:
     """Correct a signal's labels; later notes like it are classified with the correction."""
     from fieldsignal.cli_support import fail
-    from fieldsignal.models import SIGNAL_TYPES
     from fieldsignal.store.review import Fix
 
-    kind = None
-    if type_ is not None:
-        kind = next((t for t in SIGNAL_TYPES if t.lower().replace(" ", "") == type_.lower().replace(" ", "")), None)
-        if kind is None:
-            fail(f"unknown signal type {type_!r} (use one of: {', '.join(SIGNAL_TYPES)})")
     values = {
-        "signal_type": kind,
+        "signal_type": type_,  # checked against the taxonomy's types by the store
         "gap": gap,
         "category": category,
         "customer": customer,

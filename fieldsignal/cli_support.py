@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -57,3 +59,31 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
     err.print(f"[red]error:[/] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def model_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar for building the triage model (shown only when a build actually runs)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from fieldsignal.render import err
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=not enabled, transient=True,
+    )  # fmt: skip
+    task: list[Any] = []
+
+    def say(what: str, done: int, total: int) -> None:
+        if not task:  # the bar appears only when a build runs: loading a cached model shows nothing
+            if enabled:
+                err.print("building the triage model from the corpus (first use only; cached afterwards)")
+            bar.start()
+            task.append(bar.add_task(what, total=total))
+        bar.update(task[0], description=what, completed=done, total=total)
+
+    try:
+        yield say
+    finally:
+        if task:
+            bar.stop()

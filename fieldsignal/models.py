@@ -7,20 +7,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SignalType = Literal["Opportunity", "Win", "Loss", "Product Gap", "Competitive"]
-SIGNAL_TYPES: tuple[SignalType, ...] = ("Opportunity", "Win", "Loss", "Product Gap", "Competitive")
-Status = Literal["New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix"]
-STATUSES: tuple[Status, ...] = (
-    "New",
-    "Enriched",
-    "Escalated",
-    "Acknowledged",
-    "Roadmap",
-    "Shipped",
-    "Won't Fix",
-)
-Industry = Literal["Retail", "FSI", "HLS", "MFG", "DN", "Other"]
-Archetype = Literal["Cockpit", "Vertical", "Horizontal"]
+# Signal types, statuses, industries and archetypes are the taxonomy's (a file users edit), checked
+# against the loaded taxonomy where a value comes in (import, review, the LLM), not fixed here.
+# The names below are the ones the code gives a meaning to; a taxonomy that defines types or
+# statuses must keep them (taxonomy/loader.py says so when it does not).
+SignalType = str
+Status = str
+Industry = str
+Archetype = str
+LOSS, WIN = "Loss", "Win"
+SIGNAL_TYPES: tuple[str, ...] = ("Opportunity", "Win", "Loss", "Product Gap", "Competitive")
+STATUSES: tuple[str, ...] = ("New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix")
+REQUIRED_TYPES: tuple[str, ...] = ("Win", "Loss", "Product Gap")  # loss analysis, memos, the default type
+REQUIRED_STATUSES: tuple[str, ...] = ("New",)  # every signal starts there
 DecidedBy = Literal["offline", "llm", "human", "import"]
 NEW_GAP = "new gap candidate"
 
@@ -144,18 +143,6 @@ class ImportReport(BaseModel):
     failures: list[ImportFailure] = []
     llm_calls: int = 0
     warnings: list[str] = []  # e.g. the LLM was unreachable and the offline result was kept
-
-
-class TrainReport(BaseModel):
-    """What `fieldsignal train` did: the local model tuned on the workspace's labelled texts."""
-
-    version: str
-    texts: int
-    labels: int
-    reviewed_examples: int
-    steps: int
-    seconds: float
-    path: str
 
 
 class TallyRow(BaseModel):

@@ -27,9 +27,8 @@ class Settings(BaseModel):
     home: Path = Field(default_factory=lambda: Path.home() / ".fieldsignal")
     taxonomy: Path | None = None
     embedder: str = "minilm"
-    # "rules": the rule-based triage (today's default); "learned": the models of fieldsignal/triage,
-    # trained on the corpus (`corpus`, default data/corpus/corpus.jsonl) on first use and cached
-    triage: Literal["rules", "learned"] = "rules"
+    # The triage's training corpus (default data/corpus/corpus.jsonl): the models of fieldsignal/triage
+    # are trained on it on first use (or `fieldsignal train`) and cached under the user's cache folder.
     corpus: Path | None = None
     vectorstore: str = "chroma"
     llm_model: str | None = None
@@ -62,11 +61,6 @@ class Settings(BaseModel):
     @property
     def cache_path(self) -> Path:
         return self.home / "cache"
-
-    @property
-    def tuned_model_path(self) -> Path:
-        """Where `fieldsignal train` keeps the local model fine-tuned on this workspace's labels."""
-        return self.home / "models" / "classifier"
 
     @property
     def outbox_path(self) -> Path:

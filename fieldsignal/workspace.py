@@ -19,14 +19,12 @@ from fieldsignal import registry
 from fieldsignal.errors import FieldsignalError, InputError
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import (
-    NEW_GAP,
     ImportFailure,
     ImportReport,
     NoteInput,
     Signal,
     StatusChange,
     Tally,
-    TrainReport,
     TriageResult,
 )
 from fieldsignal.settings import Settings
@@ -70,15 +68,6 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
         inner = registry.create("embedder", self.settings.embedder, self.settings)
         return CachedEmbedder(inner, lookup=self._lookup_embeddings)
 
-    @cached_property
-    def gap_embedder(self) -> Any:
-        """The model `train` tuned for the gap classifier, or None (then the base model serves)."""
-        from fieldsignal.vectorstore.embedder import CachedEmbedder
-        from fieldsignal.vectorstore.tuned import tuned_embedder
-
-        tuned = tuned_embedder(self.settings.tuned_model_path) if self.settings.embedder == "minilm" else None
-        return CachedEmbedder(tuned, lookup=self._lookup_embeddings) if tuned else None
-
     def _lookup_embeddings(self, keys: list[str]) -> dict[str, Any]:
         if not self.settings.db_path.exists():
             return {}
@@ -87,15 +76,9 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
 
     @cached_property
     def triage(self) -> Any:
-        if self.settings.triage == "learned":
-            return self.build_learned_triage()
-        from fieldsignal.agent.triage import Triage
+        return self.build_triage()
 
-        return Triage.build(
-            self.taxonomy, self.embedder, self.settings.review_threshold, self._labelled(), self.gap_embedder
-        )
-
-    def build_learned_triage(self, progress: Callable[[str], None] | None = None) -> Any:
+    def build_triage(self, progress: Callable[[str, int, int], None] | None = None) -> Any:
         """The corpus-trained triage (built once and cached), with this workspace's corrections."""
         from fieldsignal.triage import shipped
         from fieldsignal.triage.pipeline import LearnedTriage
@@ -103,7 +86,9 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
         encoder = registry.create("token_encoder", self.settings.embedder, self.settings)
         model, bundle = shipped.load_or_build(self.taxonomy, encoder, self.settings.corpus, progress)
         model = shipped.with_corrections(bundle, shipped.correction_examples(self._labelled()), encoder)
-        return LearnedTriage(self.taxonomy, encoder, model, self.settings.review_threshold)
+        return LearnedTriage(
+            self.taxonomy, encoder, model, self.settings.review_threshold, library=shipped.library(bundle)
+        )
 
     def _labelled(self) -> list[Any]:
         if not self.learn or not self.settings.db_path.exists():
@@ -141,11 +126,6 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
         fresh = [n for h, n in unique.items() if h not in known]
         report.notes_skipped_duplicate += len(notes) - len(fresh)
         results = self.triage.triage(fresh, customers) if fresh else []
-        if self.learn and results:
-            from fieldsignal.agent.triage import expand_batch_customers
-
-            if hasattr(self.triage, "extractor"):  # the learned triage maps names to known customers itself
-                results = expand_batch_customers(results, customers, self.triage.extractor)
         assisted = self._assist(results, customers)
         if assisted is not None:
             results = assisted.results
@@ -207,14 +187,8 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
         )
 
     def _nearest_examples(self, result: TriageResult) -> list[tuple[str, str]]:
-        from fieldsignal.agent.classify import NEW_GAP_KEY, NO_GAP_KEY
-
-        if not hasattr(self.triage, "gaps"):
-            return []  # the learned triage keeps no example prototypes (yet)
-        protos = self.triage.gaps.prototypes
-        vector = (self.gap_embedder or self.embedder).encode([result.note.text])[0]
-        names = {NO_GAP_KEY: "null", NEW_GAP_KEY: NEW_GAP}
-        return [(names.get(label, label), text) for label, text, _ in protos.nearest(vector, 4)]
+        """The training notes nearest this one, with their gaps: the LLM's worked examples."""
+        return [(gap or "null", text) for gap, text in self.triage.nearest(result.note.text, 4)]
 
     # ---------------------------------------------------------------- read
     def list_signals(self, filters: repo.SignalFilter | None = None) -> list[Signal]:
@@ -308,16 +282,18 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
         return settled
 
     # ---------------------------------------------------------------- learning
-    def train(self, params: Any = None) -> TrainReport:
-        """Fine-tune the local model on every labelled gap text (see agent.training)."""
-        from fieldsignal.agent.training import tune_classifier
+    def train(self, progress: Callable[[str, int, int], None] | None = None) -> Any:
+        """Build (or find cached) the triage model from the corpus, with this workspace's corrections.
 
-        if self.settings.embedder != "minilm":
-            raise FieldsignalError("fine-tuning needs the local sentence model (embedder = minilm)")
-        report = tune_classifier(self.settings.tuned_model_path, self.taxonomy, self._labelled(), params)
-        for cached in ("gap_embedder", "triage"):
-            self.__dict__.pop(cached, None)
-        return report
+        The first build reads the whole corpus (a few minutes on 2 cores); later ones load the cache.
+        """
+        self.__dict__["triage"] = self.build_triage(progress)
+        return self.__dict__["triage"]
+
+    def triage_ready(self, progress: Callable[[str, int, int], None] | None = None) -> None:
+        """Load the triage now (reporting progress when it has to be built), not at the first note."""
+        if "triage" not in self.__dict__:
+            self.train(progress)
 
     def reset(self) -> None:
         """Delete the workspace's data (used by `demo` on its own folder)."""

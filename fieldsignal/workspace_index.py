@@ -181,10 +181,8 @@ class IndexSync:
 
     def _rebuild(self) -> tuple[Any, dict[str, int]]:
         """A fresh index filled from DuckDB: the old folder is moved aside and deleted, whatever its state."""
-        from fieldsignal.agent.triage import gap_prototype_texts
-
         ws = cast("Workspace", self)
-        texts = gap_prototype_texts(ws.taxonomy)
+        texts = ws.taxonomy.gap_texts()
         flat = [(slug, t) for slug, ts in texts.items() for t in ts]
         vectors = ws.embedder.encode([t for _, t in flat])  # before the old index goes: this may load the model
         self._close_index()

@@ -59,8 +59,6 @@ class BatchSave:
 
                     save_cache(con, assisted.cache_entries, now)
                     record_usage(con, assisted.usage)
-                if ws.gap_embedder is not None:
-                    repo.save_embeddings(con, ws.gap_embedder.name, ws.gap_embedder.take_new_entries())
                 earlier = repo.dedupe_candidates(con)
                 offset = 0
                 for result in results:

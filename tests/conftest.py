@@ -16,6 +16,21 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def triage_model_on_the_hashing_encoder() -> None:
+    """Build (or load) the corpus-trained triage on the hashing encoder once, before any test needs it.
+
+    It is cached like a user's (keyed by corpus, taxonomy and code), so the CLI subprocesses of the
+    tests load it instead of each building it under a timeout.
+    """
+    from fieldsignal import registry
+    from fieldsignal.taxonomy import load_taxonomy
+    from fieldsignal.triage import shipped
+
+    settings = load_settings(env={}, embedder="hashing", vectorstore="memory")
+    shipped.load_or_build(load_taxonomy(), registry.create("token_encoder", "hashing", settings))
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
     """A real OpenAI-protocol HTTP server on loopback; tests script its replies."""

@@ -149,12 +149,15 @@ class FakeOpenAI:
 
 
 def llm_settings(tmp_path: Any, fake: FakeOpenAI, **extra: Any) -> Any:
-    """A fresh workspace (hashing embedder, in-memory index) whose LLM is this fake server."""
+    """A fresh workspace (the real local model, in-memory index) whose LLM is this fake server.
+
+    The offline reading the LLM's answer is checked against is the real triage's, as a user's would be.
+    """
     from fieldsignal.settings import load_settings
 
     values: dict[str, Any] = {
         "home": tmp_path / "ws",
-        "embedder": "hashing",
+        "embedder": "minilm",
         "vectorstore": "memory",
         "llm_model": "fake-model",
         "llm_base_url": fake.base_url,

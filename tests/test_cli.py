@@ -22,6 +22,7 @@ def test_add_list_show_status_tally(tmp_path: Path) -> None:
         "2026-10-21",
         "--json",
         home=home,
+        embedder="minilm",  # the real triage: the customer is read from the note
     )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)

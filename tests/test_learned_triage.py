@@ -155,9 +155,7 @@ def test_a_workspace_on_the_learned_triage_builds_caches_and_learns_from_a_fix(
     monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in corpus_rows(20)), encoding="utf-8")
-    settings = load_settings(
-        env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", triage="learned", corpus=corpus
-    )
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", corpus=corpus)
     ws = Workspace(settings)
     note = "Odd ask from Quillon: the app has to print barcode labels on their warehouse printers and it can't."
     report = ws.add_notes([NoteInput(text=note)])
@@ -170,3 +168,98 @@ def test_a_workspace_on_the_learned_triage_builds_caches_and_learns_from_a_fix(
     (result,) = again.triage_notes([NoteInput(text=similar)])
     assert result.signals[0].gap.label == "no-gpu-config"
     assert shipped.cache_dir() == tmp_path / "cache"
+
+
+def test_tags_are_decoded_as_the_best_valid_bio_sequence() -> None:
+    """A name's first word the tagger doubts joins the name when the next word is confidently inside it."""
+    from fieldsignal.triage.spans import TAGS, viterbi
+
+    o, b, i = TAGS.index("O"), TAGS.index("B-customer"), TAGS.index("I-customer")
+    probs = np.full((3, len(TAGS)), 0.001)
+    probs[0, [o, b]] = 0.66, 0.33  # "Kestrel": more likely outside on its own
+    probs[1, [o, i]] = 0.2, 0.78  # "Bank": inside a name, which must have begun before it
+    probs[2, o] = 0.99
+    assert viterbi(probs).tolist() == [b, i, o]
+    probs[0, [o, b]] = 0.99, 0.001  # when nothing can begin the name, the lone inside word begins it
+    assert viterbi(probs).tolist()[1] in (b, o)
+    assert TAGS[viterbi(probs)[1]] != "I-customer"
+
+
+def test_the_llm_gets_the_nearest_training_notes_as_worked_examples(tmp_path: Path) -> None:
+    from fieldsignal.workspace import Workspace
+
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory")
+    triage = Workspace(settings).triage
+    rows = corpus_rows(400)
+    probe = next(r for r in rows if r.get("gap") and len(r["text"]) > 80)
+    nearest = triage.nearest(probe["text"], 4)
+    assert len(nearest) == 4
+    assert nearest[0][1] == probe["text"]  # the note itself is in the corpus: nearest to itself
+    assert all(
+        gap is None or gap in {g.slug for g in triage.taxonomy.gaps} or gap.startswith("NEW") for gap, _ in nearest
+    )
+
+
+def _prediction(**changes: object) -> object:
+    from fieldsignal.triage.model import Prediction
+
+    base = dict(
+        signal_type=[("Product Gap", 0.9), ("Loss", 0.1)],
+        gap=[("no-firewall", 0.85), ("no-custom-domains", 0.1)],
+        more_gaps=[],
+        industry=("FSI", 0.8),
+        archetype=(None, 0.5),
+        customer="Tidewater Insurance",
+        competitor=None,
+        acv_usd=120_000,
+    )
+    return Prediction(**(base | changes))  # type: ignore[arg-type]
+
+
+def test_a_note_reporting_two_gaps_becomes_two_signals_sharing_the_deal() -> None:
+    triage = LearnedTriage(load_taxonomy(None), HashingTokenEncoder(), None, review_threshold=0.7)  # type: ignore[arg-type]
+    note = NoteInput(text="Tidewater Insurance: WAF first, then their own domain for the portal.")
+    result = triage.result(note, _prediction(more_gaps=[("no-custom-domains", 0.8)]))  # type: ignore[arg-type]
+    assert [d.gap.label for d in result.signals] == ["no-firewall", "no-custom-domains"]
+    assert {d.deal.customer for d in result.signals} == {"Tidewater Insurance"}
+    assert [d.category.label for d in result.signals] == ["Security", "Domains"]
+    assert not result.signals[0].needs_review and result.signals[1].needs_review is False
+
+
+def test_a_new_gap_is_proposed_with_a_label_and_always_reviewed() -> None:
+    triage = LearnedTriage(load_taxonomy(None), HashingTokenEncoder(), None, review_threshold=0.7)  # type: ignore[arg-type]
+    note = NoteInput(text="Quasar Labs: the app proxy drops websocket connections, so no live prices")
+    (draft,) = triage.result(note, _prediction(gap=[(NEW_GAP, 0.95)])).signals  # type: ignore[arg-type]
+    assert draft.gap.label == NEW_GAP and draft.new_gap_label and "websocket" in draft.new_gap_label
+    assert draft.category.label is None and draft.needs_review
+    assert draft.review_reasons == ["proposes a new gap"]
+
+
+def test_few_shot_eval_trains_on_the_shots_alone_and_sets_its_bar_on_val_rows(tmp_path: Path) -> None:
+    """`eval --few-shot`: the same machinery on another taxonomy; out of scope is a low calibrated
+    probability, with the bar chosen on the `val` rows (never on the scored test rows)."""
+    from fieldsignal.eval.runner import run_eval
+
+    topics = {
+        "weather": ["will it rain in {c}", "forecast for {c} tomorrow", "is it sunny in {c}", "how cold is {c}"],
+        "flights": ["book a flight to {c}", "flights from {c} on friday", "cheapest ticket to {c}", "fly to {c}"],
+        "music": ["play some jazz from {c}", "put on {c} radio", "play the album {c}", "next song by {c}"],
+    }
+    odd = ["what is the meaning of {c}", "tell me a joke about {c}", "how tall is {c} tower", "who founded {c}"]
+    cities = ["Oslo", "Lima", "Pune", "Kyiv", "Quito", "Hanoi", "Perth", "Cork", "Bern", "Riga", "Doha", "Male"]
+    rows = []
+    for i, city in enumerate(cities):
+        split = "train" if i < 6 else ("val" if i < 9 else "test")
+        for label, forms in topics.items():
+            rows.append({"text": forms[i % 4].format(c=city), "label": label, "split": split})
+        if split != "train":
+            rows += [{"text": form.format(c=city), "label": "oos", "split": split} for form in odd]
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory")
+    report = run_eval(data, settings, load_taxonomy(None), few_shot=4)["label"]
+    assert report["threshold_chosen_on"].startswith("val rows")
+    assert {p["threshold"] for p in report["oos_curve"]} >= {0.0, 0.5}
+    everything_known = next(p for p in report["oos_curve"] if p["threshold"] == 0.0)
+    assert everything_known["oos_recall"] == 0.0  # at bar 0 every row gets a label
+    assert everything_known["in_scope_accuracy"] > 0.5  # three labels: well above chance

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,34 @@ def test_missing_taxonomy_file(tmp_path: Path) -> None:
         load_taxonomy(tmp_path / "nope.toml")
 
 
-def test_bad_cue_regex_is_reported(tmp_path: Path) -> None:
-    text = _default_text().replace("cues = [", 'cues = ["(unclosed", ', 1)
-    with pytest.raises(TaxonomyError, match=r"unclosed|regular expression|regex"):
-        load_taxonomy(_write(tmp_path, text))
+def test_an_old_file_with_word_lists_is_told_what_to_do(tmp_path: Path) -> None:
+    """The triage learns from examples: a cue or keyword list is refused with the fix, not silently ignored."""
+    for line in ('cues = ["\\bpilot\\b"]', 'keywords = ["waf"]'):
+        text = _default_text().replace('name = "Opportunity"', f'name = "Opportunity"\n{line}', 1)
+        with pytest.raises(TaxonomyError, match=r"signal_types\.0.*no longer read.*aliases"):
+            load_taxonomy(_write(tmp_path, text))
+
+
+def test_the_shipped_taxonomy_holds_no_rules() -> None:
+    """No regex cues, keyword lists or weights: types, gaps, industries and archetypes are learned."""
+    raw = _default_text()
+    assert not re.search(r"^\s*(cues|name_cues|keywords|weights|infrastructure)\s*=", raw, re.M)
+    assert "\\b" not in raw  # no regular expressions anywhere
+
+
+def test_types_and_industries_are_checked_against_the_loaded_taxonomy(tmp_path: Path) -> None:
+    taxonomy = load_taxonomy()
+    assert taxonomy.resolve("signal type", " loss ") == "Loss"
+    assert taxonomy.resolve("signal type", "PRODUCT_GAP") == "Product Gap"
+    assert taxonomy.resolve("industry", "fsi") == "FSI"
+    with pytest.raises(TaxonomyError, match=r"unknown signal type 'Churn'.*Opportunity"):
+        taxonomy.resolve("signal type", "Churn")
+    extended = _default_text().replace(
+        '[[signal_types]]\nname = "Opportunity"',
+        '[[signal_types]]\nname = "Churn risk"\ndescription = "x"\n\n[[signal_types]]\nname = "Opportunity"',
+        1,
+    )
+    assert load_taxonomy(_write(tmp_path, extended)).resolve("signal type", "churn risk") == "Churn risk"
+    renamed = _default_text().replace('name = "Loss"', 'name = "Lost"', 1)
+    with pytest.raises(TaxonomyError, match=r"signal type 'Loss' is missing"):
+        load_taxonomy(_write(tmp_path, renamed))

@@ -8,11 +8,11 @@ taxonomy while `split: test` rows are scored.
 from __future__ import annotations
 
 import json
+import os
 import random
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,6 @@ def run_eval(
     few_shot: int | None = None,
     seed: int = 13,
     dupes: Path | None = None,
-    fine_tune: bool = False,
     questions: Path | None = None,
     group_by: str | None = None,
 ) -> dict[str, Any]:
@@ -95,9 +94,9 @@ def run_eval(
 
                 report = run_grouped(rows, present, fresh, taxonomy, group_by, seed)
             elif few_shot:
-                report = _few_shot(rows, fresh, few_shot, seed, fine_tune)
+                report = _few_shot(rows, fresh, few_shot, seed)
             else:
-                report = _full(rows, present, fresh, taxonomy, fine_tune)
+                report = _full(rows, present, fresh, taxonomy)
         if dupes:
             from fieldsignal.eval.dupes import load_pairs, score_pairs
 
@@ -105,7 +104,6 @@ def run_eval(
             texts = {r.id: r.text for r in rows if r.id}
             report["dupes"] = score_pairs(ws, load_pairs(dupes), texts)
     report["mode"] = "llm" if settings.llm_enabled else "offline"
-    report["fine_tuned"] = fine_tune
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report
 
@@ -127,18 +125,8 @@ def _gap_key(value: str | None, taxonomy: Taxonomy) -> str | None:
     return gap.slug if gap else f"unknown:{value}"
 
 
-def _workspace(settings: Settings, taxonomy: Taxonomy, fine_tune: bool) -> Workspace:
-    """A workspace that learns nothing from the rows; tuned on the taxonomy's own examples if asked."""
+def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
     ws = Workspace(settings, taxonomy, learn=False)
-    if fine_tune:
-        ws.train()
-    return ws
-
-
-def _full(
-    rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy, fine_tune: bool = False
-) -> dict[str, Any]:
-    ws = _workspace(settings, taxonomy, fine_tune)
     return score(rows, present, _triage(ws, rows), taxonomy)
 
 
@@ -236,7 +224,14 @@ def _review_stats(
     }
 
 
-def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int, fine_tune: bool = False) -> dict[str, Any]:
+def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int) -> dict[str, Any]:
+    """The triage's machinery trained on K examples per label only (no corpus), scored on the test rows.
+
+    A label is predicted when its calibrated probability reaches a bar, else the row is out of scope.
+    The bar is 0 when no row is out of scope; else the lowest that reaches out-of-scope recall 0.80 on
+    the `val` rows when there are any (never the test rows), else the review threshold. `oos_curve`
+    shows the test rows at every bar.
+    """
     by_label: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         if row.split == "train" and row.label and row.label.lower() not in OUT_OF_SCOPE:
@@ -249,43 +244,44 @@ def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int, fine_t
     test = [r for r in rows if r.split == "test"]
     if not test:
         raise InputError("--few-shot needs rows with split 'test' to score")
-    ws = _workspace(settings, taxonomy, fine_tune)
-    results = _triage(ws, test)
+    ws = Workspace(settings.model_copy(update={"corpus": Path(os.devnull)}), taxonomy, learn=False)
     names = {g.slug: g.name for g in taxonomy.gaps}
-    gold = [None if (r.label or "").lower() in OUT_OF_SCOPE else r.label for r in test]
-    pred = [names.get(res.signals[0].gap.label or "") for res in results]
+
+    def scored(part: list[EvalRow]) -> tuple[list[str | None], list[tuple[str | None, float]]]:
+        gold = [None if (r.label or "").lower() in OUT_OF_SCOPE else r.label for r in part]
+        found = [
+            (names.get(res.signals[0].gap.label or ""), res.signals[0].gap.confidence) for res in _triage(ws, part)
+        ]
+        return gold, found
+
+    def predicted(found: list[tuple[str | None, float]], bar: float) -> list[str | None]:
+        return [label if confidence >= bar else None for label, confidence in found]
+
+    bars = [round(0.02 * i, 2) for i in range(51)]
+    bar, chosen_on = settings.review_threshold, "review threshold"
+    if not any((r.label or "").lower() in OUT_OF_SCOPE for r in rows):
+        bar, chosen_on = 0.0, "no out-of-scope rows: every row gets its most likely label"
+    val = [r for r in rows if r.split == "val"]
+    if val and any((r.label or "").lower() in OUT_OF_SCOPE for r in val):
+        val_gold, val_found = scored(val)
+        reaching = [b for b in bars if (_oos_point(val_gold, predicted(val_found, b))["oos_recall"] or 0) >= 0.8]
+        bar, chosen_on = (reaching[0], "val rows: out-of-scope recall 0.80") if reaching else (bar, chosen_on)
+    gold, found = scored(test)
+    pred = predicted(found, bar)
     report = classification_report(gold, pred)
-    in_scope = [(g, p) for g, p in zip(gold, pred, strict=True) if g is not None]
-    oos = [p for g, p in zip(gold, pred, strict=True) if g is None]
-    report["in_scope_accuracy"] = round(sum(g == p for g, p in in_scope) / len(in_scope), 4) if in_scope else None
-    report["oos_recall"] = round(sum(p is None for p in oos) / len(oos), 4) if oos else None
+    report.update(_oos_point(gold, pred))
+    report["threshold"], report["threshold_chosen_on"] = bar, chosen_on
     report["confusions"] = confusions(gold, pred)
-    if oos and in_scope:
-        report["oos_curve"] = _oos_curve(ws, test, gold, names)
+    if any(g is None for g in gold):
+        report["oos_curve"] = [{"threshold": b, **_oos_point(gold, predicted(found, b))} for b in bars[::5]]
     return {"label": report, "few_shot": k, "labels": len(shots)}
 
 
-def _oos_curve(ws: Workspace, test: list[EvalRow], gold: list[str | None], names: dict[str, str]) -> list[dict]:
-    """In-scope accuracy against out-of-scope recall as the known-label threshold moves.
-
-    The embeddings are cached, so each point re-runs only the decision layer.
-    """
-    base = ws.triage.gaps.params
-    curve = []
-    try:
-        for threshold in (0.30, 0.34, 0.38, 0.42, 0.46, 0.50):
-            ws.triage.gaps.params = replace(base, known_threshold=threshold)
-            pred = [names.get(res.signals[0].gap.label or "") for res in _triage(ws, test)]
-            pairs = list(zip(gold, pred, strict=True))
-            in_scope = [g == p for g, p in pairs if g is not None]
-            oos = [p is None for g, p in pairs if g is None]
-            curve.append(
-                {
-                    "threshold": threshold,
-                    "in_scope_accuracy": round(sum(in_scope) / len(in_scope), 4),
-                    "oos_recall": round(sum(oos) / len(oos), 4),
-                }
-            )
-    finally:
-        ws.triage.gaps.params = base
-    return curve
+def _oos_point(gold: list[str | None], pred: list[str | None]) -> dict[str, float | None]:
+    pairs = list(zip(gold, pred, strict=True))
+    in_scope = [g == p for g, p in pairs if g is not None]
+    oos = [p is None for g, p in pairs if g is None]
+    return {
+        "in_scope_accuracy": round(sum(in_scope) / len(in_scope), 4) if in_scope else None,
+        "oos_recall": round(sum(oos) / len(oos), 4) if oos else None,
+    }

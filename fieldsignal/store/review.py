@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from fieldsignal.errors import FieldsignalError
-from fieldsignal.models import Industry, LabelledExample, Signal, SignalType
+from fieldsignal.models import LOSS, LabelledExample, Signal
 from fieldsignal.store.signals import get_signal
 from fieldsignal.taxonomy import Taxonomy
 
@@ -18,11 +18,11 @@ class Fix(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signal_type: SignalType | None = None
+    signal_type: str | None = None  # checked against the taxonomy's types
     gap: str | None = None
     category: str | None = None
     customer: str | None = None
-    industry: Industry | None = None
+    industry: str | None = None  # checked against the taxonomy's industries
     competitor: str | None = None
     acv_usd: int | None = None
     lost_deal: bool | None = None
@@ -61,11 +61,15 @@ def _updates(taxonomy: Taxonomy, fix: Fix) -> dict[str, Any]:
                 f"unknown category {fix.category!r} (use one of: {', '.join(taxonomy.category_names)})"
             )
         updates["category"] = category
-    for field in ("signal_type", "customer", "industry", "competitor", "acv_usd", "lost_deal"):
+    for field in ("customer", "competitor", "acv_usd", "lost_deal"):
         value = getattr(fix, field)
         if value is not None:
             updates[field] = value
-    if fix.signal_type == "Loss" and fix.lost_deal is None:
+    if fix.signal_type is not None:
+        updates["signal_type"] = taxonomy.resolve("signal type", fix.signal_type)
+    if fix.industry is not None:
+        updates["industry"] = taxonomy.resolve("industry", fix.industry)
+    if updates.get("signal_type") == LOSS and fix.lost_deal is None:
         updates["lost_deal"] = True
     return updates
 

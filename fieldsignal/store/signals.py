@@ -254,7 +254,7 @@ def set_status(
         [canonical, ticket, signal_id],
     )
     con.execute("INSERT INTO status_history VALUES (?, ?, ?, ?, ?, ?)", [signal_id, canonical, now, who, why, ticket])
-    return StatusChange(signal_id=signal_id, status=canonical, at=now, who=who, why=why, ticket=ticket)  # type: ignore[arg-type]
+    return StatusChange(signal_id=signal_id, status=canonical, at=now, who=who, why=why, ticket=ticket)
 
 
 def review_queue(con: Any) -> list[tuple[Signal, str]]:

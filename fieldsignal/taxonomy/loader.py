@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from fieldsignal.errors import TaxonomyError
-from fieldsignal.models import SIGNAL_TYPES, STATUSES, Archetype, Industry, SignalType, Status
+from fieldsignal.models import REQUIRED_STATUSES, REQUIRED_TYPES, SIGNAL_TYPES, STATUSES
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("default.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -20,23 +20,27 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_rules(cls, data: object) -> object:
+        if isinstance(data, dict):
+            retired = sorted(_RETIRED & set(data))
+            if retired:
+                raise ValueError(
+                    f"{', '.join(retired)}: no longer read (the triage learns from examples, not word lists); "
+                    "delete the key, and put other names of a gap or competitor under `aliases`"
+                )
+        return data
 
-def _check_regexes(cues: list[str]) -> list[str]:
-    for cue in cues:
-        try:
-            re.compile(cue)
-        except re.error as exc:
-            raise ValueError(f"cue {cue!r} is not a valid regular expression: {exc}") from exc
-    return cues
+
+# Keys of earlier taxonomy files that the triage no longer reads: it learns from examples.
+_RETIRED = {"cues", "name_cues", "keywords", "infrastructure", "weights"}
 
 
 class SignalTypeDef(_Entry):
-    name: SignalType
+    name: str
     description: str
-    cues: list[str] = []
     examples: list[str] = []
-
-    _cues_ok = field_validator("cues")(_check_regexes)
 
 
 class Category(_Entry):
@@ -51,14 +55,8 @@ class Gap(_Entry):
     use_case_blocked: str = ""
     source: str = ""
     description: str = ""
-    keywords: list[str] = []
+    aliases: list[str] = []  # other names people give the gap (read by `ask`, never by the triage)
     examples: list[str] = []
-
-    @field_validator("keywords")
-    @classmethod
-    def _regex_keywords(cls, keywords: list[str]) -> list[str]:
-        _check_regexes([k[1:-1] for k in keywords if len(k) > 2 and k.startswith("/") and k.endswith("/")])
-        return keywords
 
     @field_validator("slug")
     @classmethod
@@ -69,7 +67,7 @@ class Gap(_Entry):
 
 
 class StatusDef(_Entry):
-    name: Status
+    name: str
     meaning: str = ""
 
 
@@ -82,31 +80,23 @@ class Priority(_Entry):
 
 
 class IndustryDef(_Entry):
-    code: Industry
-    cues: list[str] = []
-    name_cues: list[str] = []
-
-    _cues_ok = field_validator("cues", "name_cues")(_check_regexes)
+    code: str
+    description: str = ""
 
 
 class ArchetypeDef(_Entry):
-    name: Archetype
+    name: str
     description: str = ""
-    cues: list[str] = []
-
-    _cues_ok = field_validator("cues")(_check_regexes)
 
 
 class Competitor(_Entry):
-    """A competitor at company level. An alias written with capitals matches case-sensitively.
+    """A competitor at company level; `aliases` are the other names notes give it ("SiS", "Streamlit in Snowflake").
 
-    `infrastructure`: a cloud that may just be where the customer runs; it counts as a
-    competitor only in a sentence with a competitive cue (went with, evaluating, vs...).
+    Whether a named cloud is a rival or only where the customer runs is learned from context.
     """
 
     name: str
     aliases: list[str] = []
-    infrastructure: bool = False
 
 
 class Taxonomy(BaseModel):
@@ -138,7 +128,19 @@ class Taxonomy(BaseModel):
             ]
         for p in self.priorities:
             problems += [f"priority {p.rank} names unknown gap {s!r}" for s in p.gaps if s not in slugs]
-        problems += [f"signal type {t!r} appears twice" for t in _dupes([t.name for t in self.signal_types])]
+        types = [t.name for t in self.signal_types]
+        problems += [f"signal type {t!r} appears twice" for t in _dupes(types)]
+        if types:
+            problems += [f"signal type {t!r} is missing (the code reads it)" for t in REQUIRED_TYPES if t not in types]
+        statuses = [s.name for s in self.statuses]
+        problems += [f"status {s!r} appears twice" for s in _dupes(statuses)]
+        if statuses:
+            problems += [f"status {s!r} is missing (the code reads it)" for s in REQUIRED_STATUSES if s not in statuses]
+        for kind, names in (
+            ("industry", [i.code for i in self.industries]),
+            ("archetype", [a.name for a in self.archetypes]),
+        ):
+            problems += [f"{kind} {n!r} appears twice" for n in _dupes(names)]
         if not self.gaps:
             problems.append("the taxonomy defines no gaps")
         if problems:
@@ -168,6 +170,34 @@ class Taxonomy(BaseModel):
     @cached_property
     def status_names(self) -> list[str]:
         return [s.name for s in self.statuses] or list(STATUSES)
+
+    def gap_texts(self) -> dict[str, list[str]]:
+        """What describes each known gap: its description, name and use case, and its examples."""
+        return {
+            g.slug: [t for t in (g.description, f"{g.name}: {g.use_case_blocked}".strip(": "), *g.examples) if t]
+            for g in self.gaps
+        }
+
+    @cached_property
+    def type_names(self) -> list[str]:
+        return [t.name for t in self.signal_types] or list(SIGNAL_TYPES)
+
+    def resolve(self, kind: str, value: str | None) -> str | None:
+        """The taxonomy's spelling of a signal type, status, industry or archetype (case and separators
+        ignored); None when `value` is empty; TaxonomyError naming the choices when it is unknown."""
+        if value is None or not value.strip():
+            return None
+        names = {
+            "signal type": self.type_names,
+            "status": self.status_names,
+            "industry": [i.code for i in self.industries],
+            "archetype": [a.name for a in self.archetypes],
+        }[kind]
+        key = re.sub(r"[\s_-]+", "", value).casefold()
+        found = next((n for n in names if re.sub(r"[\s_-]+", "", n).casefold() == key), None)
+        if found is None:
+            raise TaxonomyError(f"unknown {kind} {value!r} (use one of: {', '.join(names)})")
+        return found
 
     def priority_rank(self, slug: str | None) -> int:
         for p in sorted(self.priorities, key=lambda p: p.rank):

@@ -104,17 +104,28 @@ class Head:
 
 
 class MultiLabelHead:
-    """Which labels a note carries (several gaps in one note), one logistic regression per label."""
+    """Which labels a note carries (several gaps in one note): one calibrated logistic regression per label.
+
+    The per-label models are not class-balanced, and their probabilities are calibrated (sigmoid, on
+    stratified folds), so "p ≥ 0.5" means what it says rather than the inflated score a balanced fit
+    gives a rare label.
+    """
 
     def __init__(self, c: float = 1.0) -> None:
         self.c = c
         self.models: dict[str, Any] = {}
 
     def fit(self, x: Any, label_sets: Sequence[Sequence[str]], weights: np.ndarray) -> MultiLabelHead:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.linear_model import LogisticRegression
+
         for label in sorted({label for labels in label_sets for label in labels}):
             y = np.asarray([label in labels for labels in label_sets])
-            if 2 <= y.sum() < len(y):
-                self.models[label] = _logistic(self.c).fit(x, y, sample_weight=weights)
+            if 6 <= y.sum() <= len(y) - 6:
+                base = LogisticRegression(C=self.c, max_iter=1000)
+                self.models[label] = CalibratedClassifierCV(base, method="sigmoid", cv=3).fit(
+                    x, y, sample_weight=weights
+                )
         return self
 
     def proba(self, x: Any) -> dict[str, np.ndarray]:

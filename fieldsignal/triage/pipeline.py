@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import NEW_GAP, DealFields, NoteInput, Scored, SignalDraft, TriageResult
@@ -27,6 +29,17 @@ class LearnedTriage:
     encoder: TokenEncoder
     model: TriageModel
     review_threshold: float = 0.70
+    # (pooled vectors, gap labels, texts) of the training notes: `nearest` reads them
+    library: tuple[np.ndarray, list[str | None], list[str]] | None = field(default=None, repr=False)
+
+    def nearest(self, text: str, k: int) -> list[tuple[str | None, str]]:
+        """The k training notes most like `text` (cosine of pooled vectors), with their gaps."""
+        if self.library is None or not self.library[2]:
+            return []
+        vectors, gaps, texts = self.library
+        query = self.encoder.encode([text])[0].pooled()
+        order = np.argsort(-(vectors @ query))[:k]
+        return [(gaps[i], texts[i]) for i in order]
 
     def triage(self, notes: Sequence[NoteInput], known_customers: tuple[str, ...] = ()) -> list[TriageResult]:
         tokens = self.encoder.encode([n.text for n in notes]) if notes else []
@@ -44,8 +57,8 @@ class LearnedTriage:
         customer = note.customer or canonical_customer(pred.customer, known_customers)
         deal = DealFields(
             customer=customer,
-            industry=pred.industry[0],  # type: ignore[arg-type]
-            archetype=pred.archetype[0],  # type: ignore[arg-type]
+            industry=pred.industry[0],
+            archetype=pred.archetype[0],
             competitor=canonical_competitor(pred.competitor, self.taxonomy),
             lost_deal=signal_type.label == "Loss",
             acv_usd=pred.acv_usd,

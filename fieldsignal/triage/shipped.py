@@ -14,7 +14,8 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,12 @@ from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.model import Example, TriageModel
 
 CORRECTION_WEIGHT = 5.0
+KEEP_BUILDS = 4  # cached models kept (one per corpus, taxonomy, encoder and code); older ones are deleted
 LABELS = (
     "signal_type", "gap", "gaps", "industry", "archetype", "customer", "customer_mention", "competitor",
     "competitor_mention", "acv_usd",
 )  # fmt: skip
-Progress = Callable[[str], None]
+Progress = Callable[[str, int, int], None]  # what is being done, done so far, total
 
 
 def default_corpus() -> Path:
@@ -54,7 +56,7 @@ def corpus_examples(path: Path) -> list[Example]:
 def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:
     out = [Example(text, {"signal_type": t.name}, "taxonomy") for t in taxonomy.signal_types for text in t.examples]
     for gap in taxonomy.gaps:
-        out += [Example(text, {"gap": gap.slug}, "taxonomy") for text in [gap.description, *gap.examples]]
+        out += [Example(text, {"gap": gap.slug}, "taxonomy") for text in [gap.description, *gap.examples] if text]
     return out
 
 
@@ -83,23 +85,58 @@ def load_or_build(
     taxonomy: Taxonomy, encoder: Any, corpus: Path | None = None, progress: Progress | None = None, seed: int = 13
 ) -> tuple[TriageModel, dict[str, Any]]:
     """The cached model for this corpus, taxonomy, encoder and code (built now if there is none)."""
-    corpus = corpus or default_corpus()
+    corpus = corpus or default_corpus()  # os.devnull: the taxonomy's examples only (few-shot evaluation)
     if not corpus.exists():
         raise FieldsignalError(f"the training corpus {corpus} is missing: run `python data/corpus/build.py`")
     folder = cache_dir() / "triage" / model_key(corpus, taxonomy, encoder.name)
     path = folder / "model.pkl"
-    if path.exists():
-        with path.open("rb") as handle:
-            bundle: dict[str, Any] = pickle.load(handle)  # our own cache file, written below
-        return bundle["model"], bundle
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with _building(folder):  # one process builds; another that needs the model waits, then loads it
+            if not path.exists():
+                _build(path, taxonomy, encoder, corpus, progress, seed)
+                _prune(folder.parent, keep=KEEP_BUILDS)
+    with path.open("rb") as handle:
+        bundle: dict[str, Any] = pickle.load(handle)  # our own cache file, written by _build
+    with suppress(OSError):
+        os.utime(path)  # recently used: kept when old builds are pruned
+    return bundle["model"], bundle
+
+
+def _prune(root: Path, keep: int) -> None:
+    """Delete all but the `keep` most recently used models (a taxonomy or code change leaves old ones)."""
+    import shutil
+
+    built = sorted((p for p in root.glob("*/model.pkl")), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in built[keep:]:
+        shutil.rmtree(old.parent, ignore_errors=True)
+
+
+@contextmanager
+def _building(folder: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: two processes may both build; the atomic rename keeps the file whole
+        yield
+        return
+    with (folder / "build.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress: Progress | None, seed: int) -> None:
+    folder = path.parent
     examples = [*corpus_examples(corpus), *taxonomy_examples(taxonomy)]
     tokens = []
     for start in range(0, len(examples), 32):
         tokens += encoder.encode([e.text for e in examples[start : start + 32]])
         if progress:
-            progress(f"encoded {min(start + 32, len(examples))}/{len(examples)} training notes")
+            progress("reading the training notes", min(start + 32, len(examples)), len(examples) + 1)
     if progress:
-        progress("fitting the heads")
+        progress("fitting the classifiers", len(examples), len(examples) + 1)
     model = TriageModel(seed=seed, taxonomy=taxonomy).fit(examples, tokens)
     features, model.raw_features = model.raw_features, None
     bundle = {
@@ -108,13 +145,14 @@ def load_or_build(
         "type_labels": [e.labels.get("signal_type", "\0") for e in examples],
         "gap_labels": [e.labels.get("gap", "\0") for e in examples],
         "groups": [e.group for e in examples],
+        "texts": [e.text for e in examples],  # worked examples for the LLM (nearest notes, with their gaps)
     }
-    folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f"model.pkl.{os.getpid()}"
     with temporary.open("wb") as handle:
         pickle.dump(bundle, handle, protocol=pickle.HIGHEST_PROTOCOL)
     temporary.replace(path)  # atomic: another process never reads half a file
-    return model, bundle
+    if progress:
+        progress("model built", len(examples) + 1, len(examples) + 1)
 
 
 def with_corrections(bundle: dict[str, Any], corrections: Sequence[Example], encoder: Any) -> TriageModel:
@@ -142,3 +180,15 @@ def with_corrections(bundle: dict[str, Any], corrections: Sequence[Example], enc
         setattr(model, name, head)
     model.remember(corrections, tokens)
     return model
+
+
+def library(bundle: dict[str, Any]) -> tuple[np.ndarray, list[str | None], list[str]] | None:
+    """The training notes that carry a gap label: pooled vectors, gaps and texts (see LearnedTriage.nearest)."""
+    texts = bundle.get("texts")
+    if not texts:
+        return None
+    keep = [i for i, gap in enumerate(bundle["gap_labels"]) if gap != "\0"]
+    features = bundle["features"]
+    pooled = features[keep, : features.shape[1] // 2]  # note features are [mean of pieces, max over segments]
+    gaps = [bundle["gap_labels"][i] or None for i in keep]
+    return pooled, gaps, [texts[i] for i in keep]

@@ -99,13 +99,13 @@ class SpanTagger:
         probs = np.zeros((len(tokens.offsets), len(TAGS)), dtype=np.float32)
         x = self.scaler.transform(features(tokens))
         probs[:, self.model.classes_] = self.model.predict_proba(x)  # type: ignore[attr-defined]
-        best = probs.argmax(axis=1)
+        best = viterbi(probs)
         found: list[Span] = []
         for kind in KINDS:
             begin, inside = TAGS.index(f"B-{kind}"), TAGS.index(f"I-{kind}")
             run: list[int] = []
             for i in [*range(len(best)), -1]:
-                tag = best[i] if i >= 0 else 0
+                tag = best[i] if i >= 0 and not _separator(text, tokens, i) else 0
                 if run and (tag != inside or _gap_between(text, tokens, run[-1], i)):
                     found.append(_span(kind, text, tokens, run, probs[:, begin] + probs[:, inside]))
                     run = []
@@ -116,12 +116,55 @@ class SpanTagger:
         return sorted(found, key=lambda s: -s.score)
 
 
+def _allowed() -> np.ndarray:
+    """BIO transitions: I-x only after B-x or I-x (and a note cannot open with I-x)."""
+    allowed = np.ones((len(TAGS), len(TAGS)), dtype=bool)
+    for kind in KINDS:
+        inside = TAGS.index(f"I-{kind}")
+        allowed[:, inside] = False
+        allowed[TAGS.index(f"B-{kind}"), inside] = allowed[inside, inside] = True
+    return allowed
+
+
+_ALLOWED = _allowed()
+
+
+def viterbi(probs: np.ndarray) -> np.ndarray:
+    """The most probable tag sequence that is valid BIO, from the per-piece tag probabilities."""
+    n = len(probs)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    logp = np.log(np.clip(probs, 1e-9, 1.0))
+    penalty = np.where(_ALLOWED, 0.0, -np.inf)
+    start = np.asarray([0.0 if not t.startswith("I-") else -np.inf for t in TAGS])
+    score = logp[0] + start
+    back = np.zeros((n, len(TAGS)), dtype=np.int64)
+    for i in range(1, n):
+        candidates = score[:, None] + penalty  # previous tag × this tag
+        back[i] = candidates.argmax(axis=0)
+        score = candidates.max(axis=0) + logp[i]
+    path = np.zeros(n, dtype=np.int64)
+    path[-1] = int(score.argmax())
+    for i in range(n - 1, 0, -1):
+        path[i - 1] = back[i, path[i]]
+    return path
+
+
+_BREAKS = frozenset(":;|\u2013\u2014()[]<>")  # a name does not contain a colon, a dash between words, brackets
+
+
 def _gap_between(text: str, tokens: TokenVectors, last: int, i: int) -> bool:
-    """A name does not run across a line break or a sentence end."""
+    """A name does not run across a line break, a sentence end or a separator such as "Acme: security"."""
     if i < 0:
         return True
     between = text[tokens.offsets[last, 1] : tokens.offsets[i, 0]]
-    return "\n" in between or len(between) > 2
+    return "\n" in between or len(between) > 2 or any(c in _BREAKS for c in between)
+
+
+def _separator(text: str, tokens: TokenVectors, i: int) -> bool:
+    """A word piece that is a separator is never part of a name."""
+    piece = text[tokens.offsets[i, 0] : tokens.offsets[i, 1]]
+    return bool(piece) and all(c in _BREAKS for c in piece)
 
 
 def _span(kind: str, text: str, tokens: TokenVectors, run: list[int], score: np.ndarray) -> Span:

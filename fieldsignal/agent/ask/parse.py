@@ -61,12 +61,12 @@ class Vocabulary:
     authors: list[str] = field(default_factory=list)
 
     def gap_phrases(self) -> list[tuple[str, str]]:
-        """Phrases naming each gap: its name, slug and keywords, and the name's core ("No GPU config" → "gpu")."""
+        """Phrases naming each gap: its name, slug and aliases, and the name's core ("No GPU config" → "gpu")."""
         out = []
         for g in self.taxonomy.gaps:
-            for phrase in (g.name, g.slug.replace("-", " "), _core(g.name), *g.keywords):
+            for phrase in (g.name, g.slug.replace("-", " "), _core(g.name), *g.aliases):
                 phrase = re.sub(r"^no ", "", phrase.lower().replace("-", " ")).strip()
-                if len(phrase) >= 3 and not phrase.startswith("/"):
+                if len(phrase) >= 3:
                     out.append((phrase, g.slug))
         return sorted(out, key=lambda p: -len(p[0]))
 

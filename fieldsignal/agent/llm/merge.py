@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldsignal.agent.triage import EXCERPT_CHARS
 from fieldsignal.models import NEW_GAP, DealFields, Scored, SignalDraft, TriageResult
 from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.pipeline import EXCERPT_CHARS
 
 AGREE = 0.95  # confidence when the model and the offline classifier agree
 DISAGREE = 0.75  # the model's word against the offline classifier's
