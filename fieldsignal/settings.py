@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from fieldsignal.errors import FieldsignalError
 
 CONFIG_NAME = "config.toml"
+# Settings earlier versions read that no longer choose anything; a config file may still hold them.
+# `triage`: "rules" or "learned" chose the triage; the learned one is now the only one.
+RETIRED = frozenset({"triage"})
 ENV_PREFIX = "FIELDSIGNAL_"
 # Env vars without our prefix that we honour as fallbacks (OpenAI client conventions).
 FALLBACK_ENV = {"llm_base_url": "OPENAI_BASE_URL", "llm_api_key": "OPENAI_API_KEY"}
@@ -112,6 +115,8 @@ def _from_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise FieldsignalError(f"{path}: not valid TOML: {exc}") from None
+    for key in RETIRED & set(data):
+        del data[key]  # a setting that no longer chooses anything: the file still loads
     unknown = set(data) - set(Settings.model_fields)
     if unknown:
         raise FieldsignalError(f"{path}: unknown setting(s): {', '.join(sorted(unknown))}")

@@ -53,3 +53,13 @@ def test_backends_are_registered_by_name(tmp_path: Path) -> None:
     assert vectors.shape[0] == 2
     with pytest.raises(FieldsignalError, match=r"unknown embedder backend .nope."):
         registry.create("embedder", "nope", s)
+
+
+def test_a_config_file_with_a_retired_setting_still_loads(tmp_path: Path) -> None:
+    """`triage = "learned"` (what an earlier README told people to write) chooses nothing now."""
+    (tmp_path / "config.toml").write_text('triage = "learned"\nreview_threshold = 0.8\n', encoding="utf-8")
+    settings = load_settings(env={}, home=tmp_path)
+    assert settings.review_threshold == 0.8 and not hasattr(settings, "triage")
+    (tmp_path / "config.toml").write_text('triage = "learned"\ncolour = "blue"\n', encoding="utf-8")
+    with pytest.raises(FieldsignalError, match=r"unknown setting\(s\): colour$"):
+        load_settings(env={}, home=tmp_path)
