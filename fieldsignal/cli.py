@@ -16,7 +16,7 @@ from fieldsignal.cli_learn import eval_command, train_command
 from fieldsignal.cli_llm import llm_app
 from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
 from fieldsignal.cli_review import review_app
-from fieldsignal.cli_support import Json, Since, Until, emit, fail, settings, state, workspace
+from fieldsignal.cli_support import Json, Since, Until, emit, fail, model_progress, settings, state, workspace
 from fieldsignal.errors import FieldsignalError, InputError
 
 app = typer.Typer(
@@ -69,8 +69,6 @@ def _run_import(items: list[Any], as_json: bool) -> Any:
     ws = workspace()
     notes = sum(1 for i in items if not isinstance(i, InputError))
     if notes:
-        from fieldsignal.cli_support import model_progress
-
         with model_progress(not as_json) as say:
             ws.triage_ready(say)
     with _progress(notes, not as_json) as bar:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fieldsignal.cli_support import Json, emit, fail, settings, workspace
+from fieldsignal.cli_support import Json, emit, fail, model_progress, settings, workspace
 
 
 def train_command(
@@ -21,13 +21,8 @@ def train_command(
 
     ws = workspace()
     started = time.perf_counter()
-    if as_json:
-        ws.train()
-    else:
-        from fieldsignal.cli_support import model_progress
-
-        with model_progress() as say:
-            ws.train(say)
+    with model_progress(not as_json) as say:
+        ws.train(say)
     seconds = round(time.perf_counter() - started, 1)
     if as_json:
         emit({"built": True, "seconds": seconds})

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import re
 
-from fieldsignal.errors import InputError
+from fieldsignal.errors import InputError, TaxonomyError
 from fieldsignal.ingest.labeled import LabeledRow
 from fieldsignal.ingest.text import content_hash
-from fieldsignal.models import DealFields, NoteInput, Scored, SignalDraft, TriageResult
+from fieldsignal.models import LOSS, DealFields, NoteInput, Scored, SignalDraft, TriageResult
 from fieldsignal.taxonomy import Taxonomy
 
 EXCERPT_CHARS = 400
 
 
-def _norm(value: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", value).strip().lower()
+def _known(taxonomy: Taxonomy, kind: str, value: str | None) -> str | None:
+    """The taxonomy's spelling of an industry or archetype; None when it has none such."""
+    try:
+        return taxonomy.resolve(kind, value)
+    except TaxonomyError:
+        return None
 
 
 def result_from_labels(row: LabeledRow, taxonomy: Taxonomy, number: int) -> TriageResult:
-    types = {_norm(t.name): t.name for t in taxonomy.signal_types}
-    kind = types.get(_norm(row.signal_type or "product gap"))
-    if kind is None:
-        raise InputError(f"row {row.id or number}: unknown signal type {row.signal_type!r}")
-    industries = {_norm(i.code): i.code for i in taxonomy.industries}
-    industry = industries.get(_norm(row.industry)) if row.industry else None
-    archetype = next((a.name for a in taxonomy.archetypes if _norm(a.name) == _norm(row.archetype or "")), None)
-    lost = row.lost_deal if row.lost_deal is not None else kind == "Loss"
+    try:
+        kind = taxonomy.resolve("signal type", row.signal_type or "Product Gap") or "Product Gap"
+    except TaxonomyError:
+        raise InputError(f"row {row.id or number}: unknown signal type {row.signal_type!r}") from None
+    industry = _known(taxonomy, "industry", row.industry)
+    archetype = _known(taxonomy, "archetype", row.archetype)
+    lost = row.lost_deal if row.lost_deal is not None else kind == LOSS
     deal = DealFields(
         customer=row.customer,
         industry=industry,

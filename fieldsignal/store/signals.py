@@ -245,7 +245,7 @@ def set_status(
     ticket: str | None,
     now: dt.datetime,
 ) -> StatusChange:
-    canonical = next((s for s in taxonomy.status_names if s.lower() == status.strip().lower()), None)
+    canonical = taxonomy.resolve("status", status)
     if canonical is None:
         raise FieldsignalError(f"unknown status {status!r} (use one of: {', '.join(taxonomy.status_names)})")
     get_signal(con, signal_id)
