@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from fieldsignal.cli_accounts import accounts_app
 from fieldsignal.cli_ask import ask_command
 from fieldsignal.cli_gaps import gaps_app
 from fieldsignal.cli_learn import eval_command, train_command
@@ -32,6 +33,7 @@ app.add_typer(gaps_app, name="gaps")
 app.add_typer(llm_app, name="llm")
 app.add_typer(memo_app, name="memo")
 app.add_typer(drafts_app, name="drafts")
+app.add_typer(accounts_app, name="accounts")
 
 
 SAMPLES = Path(__file__).parent / "data" / "samples"

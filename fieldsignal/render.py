@@ -112,6 +112,15 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
             f"{review['auto_accepted']} with accuracy {_pct(review['auto_accepted_accuracy'])}"
         )
     tables.append(summary)
+    headline = report.get("cross_group")
+    if isinstance(headline, dict) and headline:
+        by = report.get("group_by", "group")
+        cross = Table(title=f"Cross-{by}: each {by} scored by a model trained without it", header_style="bold")
+        for col in ("Figure", "Mean", "Worst", f"Worst {by}"):
+            cross.add_column(col, justify="left" if col == "Figure" else "right")
+        for figure, v in headline.items():
+            cross.add_row(figure, _pct(v["mean"]), _pct(v["worst"]), str(v.get("worst_group", "")))
+        tables.append(cross)
     curve = (report.get("label") or {}).get("oos_curve")
     if curve:
         oos = Table(title="out-of-scope trade-off (known-label threshold)", header_style="bold")

@@ -33,6 +33,7 @@ from fieldsignal.store import signals as repo
 from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, append_gap, load_taxonomy, with_promoted_gaps
 from fieldsignal.vectorstore import writers
+from fieldsignal.workspace_accounts import AccountList
 from fieldsignal.workspace_index import IndexSync
 from fieldsignal.workspace_insights import Insights
 from fieldsignal.workspace_labeled import LabeledImport
@@ -43,7 +44,7 @@ PROMOTED_GAPS = "gaps.toml"  # gaps promoted from proposals, beside the workspac
 Progress = Callable[[int], None]
 
 
-class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
+class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
     def __init__(self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True) -> None:
         self.settings = settings
         self._taxonomy = taxonomy
@@ -122,15 +123,16 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave):
             unique.setdefault(content_hash(note.text), note)
         with self.store() as con:
             known = repo.known_note_hashes(con, list(unique))
-            customers = tuple(repo.known_customers(con)) if self.learn else ()
+            customers = tuple(repo.known_customers(con, from_signals=self.learn))
         fresh = [n for h, n in unique.items() if h not in known]
         report.notes_skipped_duplicate += len(notes) - len(fresh)
-        results = self.triage.triage(fresh, customers) if fresh else []
+        results = self.triage.triage(fresh) if fresh else []
         assisted = self._assist(results, customers)
         if assisted is not None:
             results = assisted.results
             report.llm_calls += assisted.calls
             report.warnings += [w for w in assisted.warnings if w not in report.warnings]
+        results = self.triage.link_accounts(results, customers)  # "BWM" → the account it names
         saved = Saved()
         if results:
             with writers.writing(self.settings.home):  # from before the commit until the index has the signals

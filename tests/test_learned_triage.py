@@ -134,15 +134,31 @@ def test_eval_group_by_writer_scores_each_writer_with_a_model_that_never_saw_it(
     from fieldsignal.eval.runner import run_eval
 
     data = tmp_path / "slice.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in corpus_rows(25)[:75]), encoding="utf-8")
+    rows = corpus_rows(25)[:75]
+    writers = {r["writer"] for r in rows}
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory")
     report = run_eval(data, settings, load_taxonomy(None), group_by="writer")
-    assert set(report["groups"]) == {"w1", "w2", "w3"}
-    assert all(report["groups"][w]["signal_type"]["n"] == 25 for w in ("w1", "w2", "w3"))
+    assert set(report["groups"]) == writers and len(writers) == 3
+    assert all(report["groups"][w]["signal_type"]["n"] == 25 for w in writers)
     headline = report["cross_group"]
     for name in ("signal_type.macro_f1", "gap.accuracy", "customer.accuracy", "acv_usd.accuracy", "loss_recall"):
         assert 0.0 <= headline[name]["worst"] <= headline[name]["mean"] <= 1.0, name
+        worst = headline[name]["worst_group"]
+        lowest = min(_figure(report["groups"][g], name) for g in report["groups"])
+        assert headline[name]["worst"] == pytest.approx(lowest), name
+        assert _figure(report["groups"][worst], name) == pytest.approx(headline[name]["worst"]), name
+    linked, mention = headline["customer_linked.accuracy"], headline["customer_mention.accuracy"]
+    assert 0.0 <= linked["worst"] <= linked["mean"] <= 1.0 and 0.0 <= mention["worst"] <= mention["mean"] <= 1.0
     assert np.isfinite(report["review"]["share_to_review"])
+
+
+def _figure(report: dict, name: str) -> float:
+    if name == "signal_type.macro_f1":
+        return float(report["signal_type"]["macro_f1"])
+    if name == "loss_recall":
+        return float(report["signal_type"]["per_class"]["loss"]["recall"])
+    return float(report[name.split(".")[0]]["accuracy"])
 
 
 def test_a_workspace_on_the_learned_triage_builds_caches_and_learns_from_a_fix(
@@ -263,3 +279,20 @@ def test_few_shot_eval_trains_on_the_shots_alone_and_sets_its_bar_on_val_rows(tm
     everything_known = next(p for p in report["oos_curve"] if p["threshold"] == 0.0)
     assert everything_known["oos_recall"] == 0.0  # at bar 0 every row gets a label
     assert everything_known["in_scope_accuracy"] > 0.5  # three labels: well above chance
+
+
+def test_the_recall_bar_is_learnt_from_pairs_of_different_stories() -> None:
+    from fieldsignal.triage.model import RECALL_SIMILARITY
+
+    def pair(cos: float) -> tuple[np.ndarray, np.ndarray]:  # two unit vectors this alike
+        return np.array([1.0, 0.0]), np.array([cos, np.sqrt(1 - cos**2)])
+
+    different = np.linspace(0.0, 0.5, 101)
+    same = [pair(c) for c in (0.3, 0.6, 0.7, 0.8)]
+    model = TriageModel()
+    model.learn_recall(same, [pair(c) for c in different])
+    assert model.recall_similarity == pytest.approx(0.495)  # 1 in 100 different-story pairs is as alike
+    assert model.recall_precision == pytest.approx(3 / 5)  # above it: 3 second reports, 2 different stories
+    few = TriageModel()
+    few.learn_recall(same, [pair(c) for c in different[:10]])
+    assert few.recall_similarity == RECALL_SIMILARITY and few.recall_precision is None

@@ -62,6 +62,17 @@ def test_personal_data_and_customer_names_never_reach_the_server(tmp_path: Path,
     assert signal.customer == "Orrin Health" and signal.gap == "no-custom-domains"
 
 
+def test_a_listed_account_is_linked_after_the_llm_and_its_short_form_never_sent(
+    tmp_path: Path, fake: FakeOpenAI
+) -> None:
+    fake.script(Reply(answer("Loss", "no-firewall", customer="<CUSTOMER_1>", competitor="Vercel")))
+    ws = Workspace(llm_settings(tmp_path, fake))
+    ws.add_accounts(["Kestrel Bank of Ohio", "Orrin Health"], "crm.csv")
+    _, (signal,) = add(ws, NOTE.replace("Kestrel Bank", "Kestrel"))
+    assert "Kestrel" not in fake.bodies_text()
+    assert signal.customer == "Kestrel Bank of Ohio" and signal.gap == "no-firewall"
+
+
 def test_customer_names_can_be_sent_when_allowed(tmp_path: Path, fake: FakeOpenAI) -> None:
     fake.script(Reply(answer("Product Gap", "no-firewall")))
     ws = Workspace(llm_settings(tmp_path, fake, llm_redact_customers=False))

@@ -21,7 +21,10 @@ from fieldsignal.triage.model import Example
 from fieldsignal.triage.pipeline import LearnedTriage
 from fieldsignal.triage.shipped import LABELS, taxonomy_examples
 
-HEADLINE = ("signal_type", "gap", "category", "customer", "competitor", "acv_usd", "industry")
+HEADLINE = (
+    "signal_type", "gap", "category", "customer", "customer_mention", "customer_linked", "competitor", "acv_usd",
+    "industry",
+)  # fmt: skip
 
 
 def examples_of(rows: list[Any], present: list[set[str]], group_by: str) -> list[Example]:
@@ -43,14 +46,15 @@ def run_grouped(
     seed: int = 13,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    from fieldsignal.eval.runner import score
+    from fieldsignal.eval.runner import customer_figures, score
 
     examples = examples_of(rows, present, group_by)
     extra = taxonomy_examples(taxonomy)
     encoder = registry.create("token_encoder", settings.embedder, settings)
     tokens = _encode(encoder, [e.text for e in [*examples, *extra]], progress)
+    models: dict[str, Any] = {}
     predictions = leave_one_group_out(
-        examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy
+        examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy, models
     )
     triage = LearnedTriage(taxonomy, encoder, None, settings.review_threshold)  # type: ignore[arg-type]
     results = [
@@ -60,7 +64,10 @@ def run_grouped(
     groups: dict[str, Any] = {}
     for group in sorted({e.group for e in examples}):
         idx = [i for i, e in enumerate(examples) if e.group == group]
-        groups[group] = score([rows[i] for i in idx], [present[i] for i in idx], [results[i] for i in idx], taxonomy)
+        part = [rows[i] for i in idx]
+        groups[group] = score(part, [present[i] for i in idx], [results[i] for i in idx], taxonomy)
+        named = [predictions[i].customer for i in idx]
+        groups[group] |= customer_figures(part, [present[i] for i in idx], named, models[group].linker.link)
     overall = score(rows, present, results, taxonomy)
     return overall | {"group_by": group_by, "groups": groups, "cross_group": summary(groups)}
 
@@ -77,29 +84,33 @@ def _encode(encoder: Any, texts: list[str], progress: Callable[[str], None] | No
 
 
 def summary(groups: dict[str, Any]) -> dict[str, Any]:
-    """Mean and worst group for the headline figures."""
-    figures: dict[str, list[float]] = {}
-    for report in groups.values():
+    """Mean and worst group (and which one it is) for the headline figures."""
+    figures: dict[str, dict[str, float]] = {}
+    for name, report in groups.items():
         for field in HEADLINE:
             if field in report and report[field]["accuracy"] is not None:
-                figures.setdefault(f"{field}.accuracy", []).append(report[field]["accuracy"])
+                figures.setdefault(f"{field}.accuracy", {})[name] = report[field]["accuracy"]
         if "signal_type" in report:
-            figures.setdefault("signal_type.macro_f1", []).append(report["signal_type"]["macro_f1"])
+            figures.setdefault("signal_type.macro_f1", {})[name] = report["signal_type"]["macro_f1"]
             loss = report["signal_type"]["per_class"].get("loss")
             if loss:
-                figures.setdefault("loss_recall", []).append(loss["recall"])
+                figures.setdefault("loss_recall", {})[name] = loss["recall"]
         review = report.get("review", {})
         for key in ("share_to_review", "auto_accepted_all_fields"):
             if review.get(key) is not None:
-                figures.setdefault(key, []).append(review[key])
+                figures.setdefault(key, {})[name] = review[key]
         ece = report.get("calibration", {}).get("signal_type", {}).get("ece")
         if ece is not None:
-            figures.setdefault("signal_type.ece", []).append(ece)
+            figures.setdefault("signal_type.ece", {})[name] = ece
     worst_is_max = {"share_to_review", "signal_type.ece"}
-    return {
-        name: {
+    out = {}
+    for figure, by_group in figures.items():
+        pick = max if figure in worst_is_max else min
+        worst = pick(by_group, key=lambda g: by_group[g])
+        values = list(by_group.values())
+        out[figure] = {
             "mean": round(sum(values) / len(values), 4),
-            "worst": round(max(values) if name in worst_is_max else min(values), 4),
+            "worst": round(by_group[worst], 4),
+            "worst_group": worst,
         }
-        for name, values in figures.items()
-    }
+    return out

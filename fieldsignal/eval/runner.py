@@ -13,6 +13,7 @@ import random
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,31 @@ def _gap_key(value: str | None, taxonomy: Taxonomy) -> str | None:
 
 def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
     ws = Workspace(settings, taxonomy, learn=False)
-    return score(rows, present, _triage(ws, rows), taxonomy)
+    results = _triage(ws, rows)
+    named = [r.signals[0].deal.customer for r in results]
+    return score(rows, present, results, taxonomy) | customer_figures(rows, present, named, ws.triage.link_customer)
+
+
+def customer_figures(
+    rows: list[EvalRow], present: list[set[str]], named: list[str | None], link: Callable[[str | None, Any], Any]
+) -> dict[str, Any]:
+    """The customer as the tagger found it, against the mention as written (`customer_mention`), and
+    linked to an account list made of the scored rows' customers, as a CRM export would give it
+    (`customer_linked`), against the canonical name. Without an account list see `customer`."""
+    out: dict[str, Any] = {}
+    keep = [i for i, keys in enumerate(present) if "customer_mention" in keys]
+    if keep:
+        gold = [norm_name(rows[i].customer_mention) for i in keep]
+        report = classification_report(gold, [norm_name(named[i]) for i in keep])
+        out["customer_mention"] = {"accuracy": report["accuracy"], "n": report["n"]}
+    keep = [i for i, keys in enumerate(present) if "customer" in keys]
+    accounts = sorted({c for i in keep if (c := rows[i].customer)})
+    if keep and accounts:
+        gold = [norm_name(rows[i].customer) for i in keep]
+        linked = [norm_name(link(named[i], accounts)) for i in keep]
+        report = classification_report(gold, linked)
+        out["customer_linked"] = {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(accounts)}
+    return out
 
 
 def score(rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], taxonomy: Taxonomy) -> dict:

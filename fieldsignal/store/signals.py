@@ -278,9 +278,12 @@ def review_count(con: Any) -> int:
     return int(con.execute("SELECT count(*) FROM review_queue WHERE resolved_at IS NULL").fetchone()[0])
 
 
-def known_customers(con: Any) -> list[str]:
-    rows = con.execute("SELECT DISTINCT customer FROM signals WHERE customer IS NOT NULL").fetchall()
-    return sorted(r[0] for r in rows)
+def known_customers(con: Any, from_signals: bool = True) -> list[str]:
+    """The account list, and (unless told not to) the customers the log already holds."""
+    sql = "SELECT name FROM accounts"
+    if from_signals:
+        sql += " UNION SELECT DISTINCT customer FROM signals WHERE customer IS NOT NULL"
+    return sorted(r[0] for r in con.execute(sql).fetchall())
 
 
 def signal_ids(con: Any) -> set[int]:

@@ -24,8 +24,9 @@ def leave_one_group_out(
     seed: int = 13,
     progress: Progress | None = None,
     taxonomy: Taxonomy | None = None,
+    models: dict[str, TriageModel] | None = None,
 ) -> list[Prediction]:
-    """A prediction for every example, made by a model that never saw its group."""
+    """A prediction for every example, made by a model that never saw its group (kept in `models` if given)."""
     groups = sorted({e.group for e in examples})
     predictions: list[Any] = [None] * len(examples)
     for group in groups:
@@ -35,6 +36,8 @@ def leave_one_group_out(
         model = TriageModel(seed=seed, taxonomy=taxonomy).fit(
             [*(examples[i] for i in train), *extra], [*(tokens[i] for i in train), *extra_tokens]
         )
+        if models is not None:
+            models[group] = model
         for i, e in enumerate(examples):
             if e.group == group:
                 predictions[i] = model.predict(e.text, tokens[i])

@@ -15,6 +15,7 @@ import numpy as np
 
 from fieldsignal.models import NEW_GAP
 from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.accounts import AccountLinker, training_pairs
 from fieldsignal.triage.acv import AcvScorer
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.heads import Head, MultiLabelHead, note_features, segment_vectors
@@ -22,9 +23,13 @@ from fieldsignal.triage.rivals import RivalClassifier
 from fieldsignal.triage.spans import Span, SpanTagger, find_all, pick, tags
 
 Encode = Callable[[Sequence[str]], list[TokenVectors]]
+Pair = tuple[np.ndarray, np.ndarray]
 SPAN_THRESHOLD = 0.35
 C = 0.05  # regularisation of every head, on standardised features
-RECALL_SIMILARITY = 0.9  # a note this close (cosine) to a reviewed correction takes the correction's labels
+# A note this alike a reviewed correction (cosine of the standardised note features the heads read)
+# takes the correction's labels. Without second-report data to learn it from (see `learn_recall`), 0.9.
+RECALL_SIMILARITY = 0.9
+RECALL_FALSE_RATE = 0.01  # learnt bar: only 1 in 100 pairs of different stories are this alike
 
 
 @dataclass
@@ -68,9 +73,12 @@ class TriageModel:
         self.archetype = Head(c=C)
         self.tagger = SpanTagger(seed=seed)
         self.acv = AcvScorer()
+        self.linker = AccountLinker(seed=seed)
         self._name_vectorizer: Any = None
         self.scaler: Any = None
         self.memory: list[tuple[np.ndarray, dict[str, Any]]] = []
+        self.recall_similarity = RECALL_SIMILARITY
+        self.recall_precision: float | None = None  # share of labelled pairs above the bar that are one story
 
     # ---------------------------------------------------------------- training
     def fit(self, examples: Sequence[Example], tokens: Sequence[TokenVectors]) -> TriageModel:
@@ -122,6 +130,8 @@ class TriageModel:
         idx = rows("acv_usd")
         if len(idx):
             self.acv.fit([examples[i].text for i in idx], [examples[i].labels["acv_usd"] for i in idx])
+        named = [(e.labels.get("customer_mention"), e.labels.get("customer"), e.group) for e in examples]
+        self.linker.fit(training_pairs(named))
         return self
 
     def _with_name(self, feats: np.ndarray, names: Sequence[str]) -> Any:
@@ -132,20 +142,41 @@ class TriageModel:
     # ---------------------------------------------------------------- prediction
     def remember(self, corrections: Sequence[Example], tokens: Sequence[TokenVectors]) -> None:
         """Reviewed corrections, recalled for a note that says nearly the same thing (a fix applies at once)."""
-        self.memory = [(t.pooled(), e.labels) for e, t in zip(corrections, tokens, strict=True) if len(t.offsets)]
+        self.memory = [
+            (self.likeness(e.text, t), e.labels) for e, t in zip(corrections, tokens, strict=True) if len(t.offsets)
+        ]
 
-    def _recall(self, tokens: TokenVectors) -> tuple[dict[str, Any], float] | None:
+    def likeness(self, text: str, tokens: TokenVectors) -> np.ndarray:
+        """The note as the heads see it (standardised features), unit length: dot products are cosines."""
+        z = self.scaler.transform(note_features(text, tokens)[None, :])[0]
+        norm = float(np.linalg.norm(z))
+        return (z / norm if norm else z).astype(np.float32)
+
+    def learn_recall(self, same: Sequence[Pair], other: Sequence[Pair]) -> None:
+        """Set the recall bar from labelled pairs of notes (`likeness` vectors): second reports of one
+        story (`same`) and different stories by the same writer about the same customer or gap
+        (`other`). The bar is where only RECALL_FALSE_RATE of the `other` pairs are as alike."""
+        if len(other) < 20 or not same:
+            return
+        alike = np.asarray([float(a @ b) for a, b in other])
+        bar = float(np.quantile(alike, 1 - RECALL_FALSE_RATE))
+        above = sum(float(a @ b) >= bar for a, b in same)
+        self.recall_similarity = bar
+        self.recall_precision = above / (above + int((alike >= bar).sum())) if above else None
+
+    def _recall(self, text: str, tokens: TokenVectors) -> tuple[dict[str, Any], float] | None:
         if not getattr(self, "memory", None) or len(tokens.offsets) == 0:
             return None
-        vector = tokens.pooled()
+        vector = self.likeness(text, tokens)
         similarity, labels = max(((float(v @ vector), labels) for v, labels in self.memory), key=lambda x: x[0])
-        return (labels, similarity) if similarity >= RECALL_SIMILARITY else None
+        return (labels, similarity) if similarity >= self.recall_similarity else None
 
     def predict(self, text: str, tokens: TokenVectors) -> Prediction:
         prediction = self._predict(text, tokens)
-        recalled = self._recall(tokens)
+        recalled = self._recall(text, tokens)
         if recalled is not None:
             labels, similarity = recalled
+            similarity = getattr(self, "recall_precision", None) or similarity  # how often such a recall is right
             if labels.get("signal_type"):
                 rest = [(t, p) for t, p in prediction.signal_type if t != labels["signal_type"]]
                 prediction.signal_type = [(labels["signal_type"], similarity), *rest]

@@ -41,20 +41,18 @@ class LearnedTriage:
         order = np.argsort(-(vectors @ query))[:k]
         return [(gaps[i], texts[i]) for i in order]
 
-    def triage(self, notes: Sequence[NoteInput], known_customers: tuple[str, ...] = ()) -> list[TriageResult]:
+    def triage(self, notes: Sequence[NoteInput]) -> list[TriageResult]:
+        """The customer is as the note writes it; `link_accounts` then names the account it is."""
         tokens = self.encoder.encode([n.text for n in notes]) if notes else []
-        return [
-            self.result(note, self.model.predict(note.text, t), known_customers)
-            for note, t in zip(notes, tokens, strict=True)
-        ]
+        return [self.result(note, self.model.predict(note.text, t)) for note, t in zip(notes, tokens, strict=True)]
 
-    def result(self, note: NoteInput, pred: Prediction, known_customers: tuple[str, ...] = ()) -> TriageResult:
+    def result(self, note: NoteInput, pred: Prediction) -> TriageResult:
         signal_type = Scored(
             label=pred.signal_type[0][0],
             confidence=round(pred.signal_type[0][1], 4),
             alternatives=[(label, round(p, 4)) for label, p in pred.signal_type[1:3]],
         )
-        customer = note.customer or canonical_customer(pred.customer, known_customers)
+        customer = note.customer or pred.customer
         deal = DealFields(
             customer=customer,
             industry=pred.industry[0],
@@ -75,6 +73,28 @@ class LearnedTriage:
         for extra, p in pred.more_gaps:
             drafts.append(self._draft(note.text, Scored(label=extra, confidence=round(p, 4)), signal_type, deal, pred))
         return TriageResult(note=note, note_hash=content_hash(note.text), signals=drafts)
+
+    def link_customer(self, mention: str | None, accounts: Sequence[str]) -> str | None:
+        """The known account a customer mention names ("BWM" → "Brightwater Mutual"), else the mention."""
+        linker = getattr(self.model, "linker", None)
+        if linker is None or linker.model is None:
+            return canonical_customer(mention, accounts)
+        return linker.link(mention, accounts)
+
+    def link_accounts(self, results: Sequence[TriageResult], accounts: Sequence[str]) -> list[TriageResult]:
+        """Each signal's customer, as written, replaced by the known account it names (if one is likely)."""
+        if not accounts:
+            return list(results)
+        out = []
+        for result in results:
+            signals = [
+                s.model_copy(update={"deal": s.deal.model_copy(update={"customer": linked})})
+                if (linked := self.link_customer(s.deal.customer, accounts)) != s.deal.customer
+                else s
+                for s in result.signals
+            ]
+            out.append(result.model_copy(update={"signals": signals}))
+        return out
 
     def _draft(self, text: str, gap: Scored, signal_type: Scored, deal: DealFields, pred: Prediction) -> SignalDraft:
         known = self.taxonomy.gap_by_slug.get(gap.label or "")

@@ -138,6 +138,7 @@ def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress:
     if progress:
         progress("fitting the classifiers", len(examples), len(examples) + 1)
     model = TriageModel(seed=seed, taxonomy=taxonomy).fit(examples, tokens)
+    model.learn_recall(*story_pairs(corpus, model, examples, tokens))
     features, model.raw_features = model.raw_features, None
     bundle = {
         "model": model,
@@ -153,6 +154,28 @@ def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress:
     temporary.replace(path)  # atomic: another process never reads half a file
     if progress:
         progress("model built", len(examples) + 1, len(examples) + 1)
+
+
+def story_pairs(
+    corpus: Path, model: TriageModel, examples: Sequence[Example], tokens: Sequence[Any]
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+    """Pairs of corpus notes from `dupes.jsonl` beside the corpus, as `likeness` vectors: second reports
+    of one story, and different stories (same customer or same gap). Empty without that file."""
+    pairs_file = corpus.parent / "dupes.jsonl"
+    if not pairs_file.exists():
+        return [], []
+    ids = [json.loads(line).get("id") for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    where = {i: n for n, i in enumerate(ids) if i}
+    same: list[tuple[np.ndarray, np.ndarray]] = []
+    other: list[tuple[np.ndarray, np.ndarray]] = []
+    for line in pairs_file.read_text(encoding="utf-8").splitlines():
+        pair = json.loads(line) if line.strip() else {}
+        a, b = where.get(pair.get("id_a")), where.get(pair.get("id_b"))
+        if a is None or b is None:
+            continue
+        vectors = (model.likeness(examples[a].text, tokens[a]), model.likeness(examples[b].text, tokens[b]))
+        (same if pair.get("is_duplicate") else other).append(vectors)
+    return same, other
 
 
 def with_corrections(bundle: dict[str, Any], corrections: Sequence[Example], encoder: Any) -> TriageModel:

@@ -31,6 +31,7 @@ def seeded(tmp_path: Path) -> tuple[TestClient, int]:
 
 def test_forwarded_identity_is_not_trusted_outside_the_apps_runtime(tmp_path: Path) -> None:
     app, sid = seeded(tmp_path)
+    before = app.get(f"/api/signals/{sid}").json()["signal"]
     draft = app.post("/api/memos", json={"kind": "weekly", "period": "2026-W47"}, headers=AUTH).json()["id"]
     writes: list[tuple[str, dict[str, Any] | None]] = [
         ("/api/notes", {"text": "Quarry Steel signed, $120k."}),
@@ -49,7 +50,7 @@ def test_forwarded_identity_is_not_trusted_outside_the_apps_runtime(tmp_path: Pa
         page = app.post(path, data=form, headers=FORGED, follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"].startswith("/login")
     signal = app.get(f"/api/signals/{sid}").json()["signal"]
-    assert (signal["signal_type"], signal["acv_usd"], signal["status"]) == ("Loss", 300_000, "New")
+    assert signal == before and (signal["acv_usd"], signal["status"]) == (300_000, "New")
     assert app.get("/api/signals").json()[0]["id"] == sid and len(app.get("/api/signals").json()) == 1
 
 

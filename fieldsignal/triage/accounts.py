@@ -1,0 +1,136 @@
+"""Linking a customer as a note writes it ("brightwater", "BWM", "carrow aero") to a known account.
+
+The known accounts are the workspace's account list (imported from the CRM) and the customers its
+signal log already holds. A pair (mention, account) is described by a few string-similarity
+features (character n-gram cosine, word prefixes, initials, coverage) and a logistic regression
+trained on the corpus's (mention, canonical name) pairs, with the writer's other accounts as
+negatives, says how likely the mention names that account. The mention links to the best account
+when that is likely and no second account is; otherwise it stays as written.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+LINK_P = 0.5  # a mention links to an account whose probability reaches this, when no other account does
+CANDIDATES = 30  # accounts scored in full per mention (the nearest by character n-grams, plus initials)
+NEGATIVES = 12  # per training pair: the most similar other accounts of the same writer, and a few random
+
+
+def _words(name: str) -> list[str]:
+    return re.sub(r"[^\w&]+", " ", name.replace("’", "'").casefold()).split()
+
+
+def _initials(words: Sequence[str]) -> str:
+    return "".join(w[0] for w in words if w and w != "&")
+
+
+def pair_features(mention: str, account: str, cosine: float) -> list[float]:
+    m, a = _words(mention), _words(account)
+    if not m or not a:
+        return [cosine, 0, 0, 0, 0, 0, 0, 0]
+    joined = "".join(m)
+    prefix_of = [any(w.startswith(x) for w in a) for x in m]
+    in_order = len(m) <= len(a) and all(a[i].startswith(x) for i, x in enumerate(m))
+    initials = _initials(a)
+    return [
+        cosine,
+        float(m == a),
+        float(m[0] == a[0]),
+        float(in_order),
+        sum(prefix_of) / len(m),
+        sum(any(w.startswith(x) or x.startswith(w) for x in m) for w in a) / len(a),
+        float(len(joined) >= 2 and (joined == initials or (len(joined) >= 3 and initials.startswith(joined)))),
+        min(len(joined) / max(len("".join(a)), 1), 2.0),
+    ]
+
+
+class AccountLinker:
+    def __init__(self, seed: int = 13) -> None:
+        self.seed = seed
+        self.model: Any = None
+        self._vectorizer: Any = None
+        self._table: tuple[tuple[str, ...], Any] | None = None  # the last account list, as n-gram vectors
+
+    def _grams(self) -> Any:
+        if self._vectorizer is None:
+            from sklearn.feature_extraction.text import HashingVectorizer
+
+            self._vectorizer = HashingVectorizer(
+                n_features=2**14, analyzer="char_wb", ngram_range=(2, 4), alternate_sign=False, norm="l2"
+            )
+        return self._vectorizer
+
+    def _cosines(self, mention: str, accounts: Sequence[str]) -> np.ndarray:
+        grams = self._grams()
+        query = grams.transform([" ".join(_words(mention))])
+        key = tuple(accounts)
+        if self._table is None or self._table[0] != key:
+            self._table = (key, grams.transform([" ".join(_words(a)) for a in accounts]))
+        table = self._table[1]
+        return np.asarray((table @ query.T).todense()).ravel()
+
+    def fit(self, pairs: Sequence[tuple[str, str, str]]) -> AccountLinker:
+        """Learn from (mention, canonical account, group) triples; a group's other accounts are negatives."""
+        rng = random.Random(self.seed)
+        by_group: dict[str, list[str]] = {}
+        for _, account, group in pairs:
+            if account not in by_group.setdefault(group, []):
+                by_group[group].append(account)
+        x, y = [], []
+        for mention, account, group in pairs:
+            others = [a for a in by_group[group] if a != account]
+            cos = self._cosines(mention, by_group[group])
+            x.append(pair_features(mention, account, float(cos[by_group[group].index(account)])))
+            y.append(1)
+            if not others:
+                continue
+            cos = np.asarray([c for a, c in zip(by_group[group], cos, strict=True) if a != account])
+            near = list(np.argsort(-cos)[: NEGATIVES - 3]) + rng.sample(range(len(others)), min(3, len(others)))
+            for i in dict.fromkeys(int(i) for i in near):
+                x.append(pair_features(mention, others[i], float(cos[i])))
+                y.append(0)
+        if len(set(y)) < 2:
+            return self
+        self.model = _classifier(self.seed).fit(np.asarray(x), np.asarray(y))
+        return self
+
+    def scores(self, mention: str, accounts: Sequence[str]) -> list[tuple[str, float]]:
+        """The likeliest accounts for `mention`, best first, with their probability."""
+        if self.model is None or not accounts or not _words(mention):
+            return []
+        cos = self._cosines(mention, accounts)
+        short = "".join(_words(mention))
+        picked = set(int(i) for i in np.argsort(-cos)[:CANDIDATES])
+        if len(short) <= 6:  # an abbreviation shares no n-grams with the name it abbreviates
+            picked |= {i for i, a in enumerate(accounts) if _initials(_words(a)).startswith(short)}
+        order = sorted(picked)
+        feats = np.asarray([pair_features(mention, accounts[i], float(cos[i])) for i in order])
+        probs = self.model.predict_proba(feats)[:, 1]
+        ranked = sorted(zip((accounts[i] for i in order), probs.tolist(), strict=True), key=lambda ap: -ap[1])
+        return ranked
+
+    def link(self, mention: str | None, accounts: Sequence[str]) -> str | None:
+        """The account `mention` names, when one is likely and no other is; else the mention as written."""
+        if not mention:
+            return None
+        ranked = self.scores(mention, accounts)
+        if ranked and ranked[0][1] >= LINK_P and (len(ranked) == 1 or ranked[1][1] < LINK_P):
+            return ranked[0][0]
+        return mention
+
+
+def training_pairs(rows: Sequence[tuple[str | None, str | None, str]]) -> list[tuple[str, str, str]]:
+    """(mention, canonical, group) from labelled rows that give both (mention as written, CRM name)."""
+    return [(m, c, g) for m, c, g in rows if m and c]
+
+
+def _classifier(seed: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.1, max_leaf_nodes=15, random_state=seed)

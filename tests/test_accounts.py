@@ -1,0 +1,102 @@
+"""The account list: reading a CRM export, the learned linker, and linking through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fieldsignal.errors import InputError
+from fieldsignal.eval.runner import EvalRow, customer_figures
+from fieldsignal.ingest.accounts import read_accounts
+from fieldsignal.triage.accounts import AccountLinker, pair_features, training_pairs
+from tests.conftest import ROOT, run_cli
+
+ACCOUNTS = [
+    "Halvern Mutual Insurance", "Tidewater Logistics", "Corvane Aerospace", "Orrin Health",
+    "Pellbrook Energy", "Pellbrook Foods", "Quist Retail Group",
+]  # fmt: skip
+
+
+def test_read_accounts_from_a_crm_export_or_a_plain_list(tmp_path: Path) -> None:
+    csv = tmp_path / "accounts.csv"
+    csv.write_text("Account Name,Industry\nOrrin Health,HLS\n  Tidewater   Logistics ,Other\nOrrin Health,HLS\n")
+    assert read_accounts(csv) == ["Orrin Health", "Tidewater Logistics"]
+    plain = tmp_path / "accounts.txt"
+    plain.write_text("Orrin Health\n\nQuist Retail Group\n")
+    assert read_accounts(plain) == ["Orrin Health", "Quist Retail Group"]
+    other = tmp_path / "crm.csv"
+    other.write_text("Id,Org\n1,Orrin Health\n")
+    with pytest.raises(InputError, match="no account-name column"):
+        read_accounts(other)
+    assert read_accounts(other, column="org") == ["Orrin Health"]
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n")
+    with pytest.raises(InputError, match="no account names"):
+        read_accounts(empty)
+
+
+@pytest.fixture(scope="module")
+def linker() -> AccountLinker:
+    rows = [json.loads(line) for line in (ROOT / "data" / "corpus" / "corpus.jsonl").read_text().splitlines()]
+    return AccountLinker().fit(training_pairs([(r["customer_mention"], r["customer"], r["writer"]) for r in rows]))
+
+
+def test_the_linker_learns_short_forms_from_the_corpus(linker: AccountLinker) -> None:
+    assert linker.link("halvern", ACCOUNTS) == "Halvern Mutual Insurance"
+    assert linker.link("HMI", ACCOUNTS) == "Halvern Mutual Insurance"
+    assert linker.link("corvane aero", ACCOUNTS) == "Corvane Aerospace"
+    assert linker.link("tidewater", ACCOUNTS) == "Tidewater Logistics"
+    assert linker.link("Pellbrook", ACCOUNTS) == "Pellbrook"  # two accounts fit: kept as written
+    assert linker.link("Nimbus Air", ACCOUNTS) == "Nimbus Air"  # not a listed account
+    assert linker.link(None, ACCOUNTS) is None and linker.link("Orrin", []) == "Orrin"
+    best, p = linker.scores("Quist", ACCOUNTS)[0]
+    assert best == "Quist Retail Group" and p > 0.5
+
+
+def test_pair_features_see_initials_and_prefixes() -> None:
+    initials = pair_features("HMI", "Halvern Mutual Insurance", 0.0)
+    assert initials[6] == 1.0 and pair_features("HMI", "Orrin Health", 0.0)[6] == 0.0
+    assert pair_features("corvane aero", "Corvane Aerospace", 0.5)[3] == 1.0
+    assert pair_features("", "Orrin Health", 0.0)[1:] == [0] * 7
+
+
+def test_eval_reports_the_mention_and_the_linked_customer() -> None:
+    rows = [
+        EvalRow(text="a", customer="Orrin Health", customer_mention="orrin"),
+        EvalRow(text="b", customer="Tidewater Logistics", customer_mention="Tidewater"),
+        EvalRow(text="c", customer=None, customer_mention=None),
+    ]
+    present = [{"customer", "customer_mention"}] * 3
+    named = ["orrin", "Tide", None]
+    seen: list[list[str]] = []
+
+    def link(name: str | None, accounts: list[str]) -> str | None:
+        seen.append(accounts)
+        return "Orrin Health" if name == "orrin" else name
+
+    out = customer_figures(rows, present, named, link)
+    assert out["customer_mention"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    assert out["customer_linked"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    assert out["customer_linked"]["accounts"] == 2 and seen[0] == ["Orrin Health", "Tidewater Logistics"]
+
+
+def test_accounts_through_the_cli(tmp_path: Path) -> None:
+    export = tmp_path / "accounts.csv"
+    export.write_text("Account Name\n" + "\n".join(ACCOUNTS) + "\n")
+    home = tmp_path / "ws"
+    first = run_cli("accounts", "import", str(export), home=home)
+    assert first.returncode == 0 and "7 accounts added" in first.stdout
+    again = run_cli("accounts", "import", str(export), "--json", home=home)
+    assert json.loads(again.stdout) == {"read": 7, "added": 0, "accounts": 7}
+    listed = run_cli("accounts", "--json", home=home)
+    assert json.loads(listed.stdout) == sorted(ACCOUNTS)
+    bad = run_cli("accounts", "import", str(tmp_path / "missing.csv"), home=home)
+    assert bad.returncode != 0 and "cannot read it" in bad.stderr and len(bad.stderr.strip().splitlines()) <= 2
+    export_notes = tmp_path / "notes.csv"
+    export_notes.write_text("account,note\nhalvern,Broker portal needs logins for outside agents without SSO\n")
+    added = run_cli("import", str(export_notes), "--json", home=home)
+    assert added.returncode == 0, added.stderr
+    shown = run_cli("list", "--json", home=home)
+    assert [s["customer"] for s in json.loads(shown.stdout)] == ["Halvern Mutual Insurance"]
