@@ -53,6 +53,8 @@ def test_the_linker_learns_short_forms_from_the_corpus(linker: AccountLinker) ->
     assert linker.link(None, ACCOUNTS) is None and linker.link("Orrin", []) == "Orrin"
     best, p = linker.scores("Quist", ACCOUNTS)[0]
     assert best == "Quist Retail Group" and p > 0.5
+    batch = ["halvern", None, "HMI", "Pellbrook", "", "Nimbus Air", "tidewater"]
+    assert linker.link_many(batch, ACCOUNTS) == [linker.link(m, ACCOUNTS) for m in batch]
 
 
 def test_pair_features_see_initials_and_prefixes() -> None:

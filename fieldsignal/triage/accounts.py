@@ -55,7 +55,7 @@ class AccountLinker:
         self.seed = seed
         self.model: Any = None
         self._vectorizer: Any = None
-        self._table: tuple[tuple[str, ...], Any] | None = None  # the last account list, as n-gram vectors
+        self._table: tuple[tuple[str, ...], Any] | None = None  # the last account list: n-grams, initials
 
     def _grams(self) -> Any:
         if self._vectorizer is None:
@@ -66,13 +66,17 @@ class AccountLinker:
             )
         return self._vectorizer
 
-    def _cosines(self, mention: str, accounts: Sequence[str]) -> np.ndarray:
-        grams = self._grams()
-        query = grams.transform([" ".join(_words(mention))])
+    def _account_table(self, accounts: Sequence[str]) -> tuple[Any, list[str]]:
+        """The account list's n-gram vectors and initials, kept for the next call with the same list."""
         key = tuple(accounts)
         if self._table is None or self._table[0] != key:
-            self._table = (key, grams.transform([" ".join(_words(a)) for a in accounts]))
-        table = self._table[1]
+            vectors = self._grams().transform([" ".join(_words(a)) for a in accounts])
+            self._table = (key, (vectors, [_initials(_words(a)) for a in accounts]))
+        return self._table[1]
+
+    def _cosines(self, mention: str, accounts: Sequence[str]) -> np.ndarray:
+        query = self._grams().transform([" ".join(_words(mention))])
+        table, _ = self._account_table(accounts)
         return np.asarray((table @ query.T).todense()).ravel()
 
     def fit(self, pairs: Sequence[tuple[str, str, str]]) -> AccountLinker:
@@ -102,27 +106,43 @@ class AccountLinker:
 
     def scores(self, mention: str, accounts: Sequence[str]) -> list[tuple[str, float]]:
         """The likeliest accounts for `mention`, best first, with their probability."""
-        if self.model is None or not accounts or not _words(mention):
-            return []
-        cos = self._cosines(mention, accounts)
-        short = "".join(_words(mention))
-        picked = set(int(i) for i in np.argsort(-cos)[:CANDIDATES])
-        if len(short) <= 6:  # an abbreviation shares no n-grams with the name it abbreviates
-            picked |= {i for i, a in enumerate(accounts) if _initials(_words(a)).startswith(short)}
-        order = sorted(picked)
-        feats = np.asarray([pair_features(mention, accounts[i], float(cos[i])) for i in order])
-        probs = self.model.predict_proba(feats)[:, 1]
-        ranked = sorted(zip((accounts[i] for i in order), probs.tolist(), strict=True), key=lambda ap: -ap[1])
-        return ranked
+        return self.rank_many([mention], accounts)[0]
+
+    def rank_many(self, mentions: Sequence[str | None], accounts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """For each mention, the likeliest accounts, best first: one n-gram product and one model call."""
+        out: list[list[tuple[str, float]]] = [[] for _ in mentions]
+        todo = [k for k, m in enumerate(mentions) if m and _words(m)]
+        if self.model is None or not accounts or not todo:
+            return out
+        table, initials = self._account_table(accounts)
+        queries = self._grams().transform([" ".join(_words(mentions[k] or "")) for k in todo])
+        cosines = (queries @ table.T).toarray()
+        feats, owners = [], []
+        for row, k in enumerate(todo):
+            mention = mentions[k] or ""
+            short = "".join(_words(mention))
+            picked = {int(i) for i in np.argsort(-cosines[row])[:CANDIDATES]}
+            if len(short) <= 6:  # an abbreviation shares no n-grams with the name it abbreviates
+                picked |= {i for i, letters in enumerate(initials) if letters.startswith(short)}
+            for i in sorted(picked):
+                feats.append(pair_features(mention, accounts[i], float(cosines[row, i])))
+                owners.append((k, i))
+        probs = self.model.predict_proba(np.asarray(feats))[:, 1]
+        for (k, i), p in zip(owners, probs.tolist(), strict=True):
+            out[k].append((accounts[i], p))
+        return [sorted(ranked, key=lambda ap: -ap[1]) for ranked in out]
+
+    def link_many(self, mentions: Sequence[str | None], accounts: Sequence[str]) -> list[str | None]:
+        """Each mention's account, when one is likely and no other is; else the mention as written."""
+        linked: list[str | None] = []
+        for mention, ranked in zip(mentions, self.rank_many(mentions, accounts), strict=True):
+            sure = ranked and ranked[0][1] >= LINK_P and (len(ranked) == 1 or ranked[1][1] < LINK_P)
+            linked.append(ranked[0][0] if sure else (mention or None))
+        return linked
 
     def link(self, mention: str | None, accounts: Sequence[str]) -> str | None:
         """The account `mention` names, when one is likely and no other is; else the mention as written."""
-        if not mention:
-            return None
-        ranked = self.scores(mention, accounts)
-        if ranked and ranked[0][1] >= LINK_P and (len(ranked) == 1 or ranked[1][1] < LINK_P):
-            return ranked[0][0]
-        return mention
+        return self.link_many([mention], accounts)[0]
 
 
 def training_pairs(rows: Sequence[tuple[str | None, str | None, str]]) -> list[tuple[str, str, str]]:

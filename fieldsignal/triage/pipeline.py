@@ -85,12 +85,16 @@ class LearnedTriage:
         """Each signal's customer, as written, replaced by the known account it names (if one is likely)."""
         if not accounts:
             return list(results)
+        written = [s.deal.customer for r in results for s in r.signals]
+        linker = getattr(self.model, "linker", None)
+        if linker is None or linker.model is None:
+            linked = iter([canonical_customer(name, accounts) for name in written])
+        else:
+            linked = iter(linker.link_many(written, accounts))  # the whole batch in one model call
         out = []
         for result in results:
             signals = [
-                s.model_copy(update={"deal": s.deal.model_copy(update={"customer": linked})})
-                if (linked := self.link_customer(s.deal.customer, accounts)) != s.deal.customer
-                else s
+                s.model_copy(update={"deal": s.deal.model_copy(update={"customer": next(linked)})})
                 for s in result.signals
             ]
             out.append(result.model_copy(update={"signals": signals}))
