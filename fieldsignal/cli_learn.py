@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +41,14 @@ def eval_command(
         str | None,
         typer.Option(help="Cross-group: train the learned triage without each group (e.g. writer), score it on it."),
     ] = None,
+    encoder_folds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="With --group-by and a tuned encoder: how many encoders to tune (each without 1/N of the groups).",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress lines on stderr.")] = False,
     as_json: Json = False,
 ) -> None:
     """Score the triage on labelled data (fresh temporary workspace; nothing learnt from scored rows)."""
@@ -50,7 +59,10 @@ def eval_command(
         fail("give --data FILE.jsonl (and/or --dupes FILE.jsonl)", 2)
     s = settings()
     tax = load_taxonomy(taxonomy or s.taxonomy)
-    report = run_eval(data, s, tax, few_shot, dupes=dupes, questions=questions, group_by=group_by)
+    report = run_eval(
+        data, s, tax, few_shot, dupes=dupes, questions=questions, group_by=group_by,
+        progress=None if quiet else _stderr_progress(), encoder_folds=encoder_folds,
+    )  # fmt: skip
     if as_json:
         emit(report)
         return
@@ -58,3 +70,14 @@ def eval_command(
 
     for table in eval_tables(report):
         console.print(table)
+
+
+def _stderr_progress() -> Callable[[str], None]:
+    import time
+
+    started = time.perf_counter()
+
+    def say(what: str) -> None:
+        typer.echo(f"[{time.perf_counter() - started:6.0f} s] {what}", err=True)
+
+    return say

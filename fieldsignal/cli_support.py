@@ -64,14 +64,28 @@ def fail(message: str, code: int = 1) -> NoReturn:
 @contextmanager
 def model_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
     """A progress bar for building the triage model (shown only when a build actually runs)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from fieldsignal.render import err
 
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=not enabled, transient=True,
-    )  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not enabled,
+        transient=True,
+    )
     task: list[Any] = []
 
     def say(what: str, done: int, total: int) -> None:

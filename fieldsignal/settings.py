@@ -33,6 +33,9 @@ class Settings(BaseModel):
     # The triage's training corpus (default data/corpus/corpus.jsonl): the models of fieldsignal/triage
     # are trained on it on first use (or `fieldsignal train`) and cached under the user's cache folder.
     corpus: Path | None = None
+    # The triage reads notes with the local MiniLM fine-tuned on that corpus (tuned once, cached beside
+    # the triage model); false: with the bundled MiniLM as it is (quicker to build, less accurate).
+    tune_encoder: bool = True
     vectorstore: str = "chroma"
     llm_model: str | None = None
     llm_base_url: str | None = None

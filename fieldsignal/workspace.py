@@ -85,6 +85,10 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         from fieldsignal.triage.pipeline import LearnedTriage
 
         encoder = registry.create("token_encoder", self.settings.embedder, self.settings)
+        tuned_on = getattr(encoder, "tuned_on", None)
+        if tuned_on is not None:  # tuned on the notes the heads learn from: the corpus and this taxonomy's examples
+            corpus = shipped.corpus_examples(self.settings.corpus or shipped.default_corpus())
+            encoder = tuned_on([*corpus, *shipped.taxonomy_examples(self.taxonomy)])
         model, bundle = shipped.load_or_build(self.taxonomy, encoder, self.settings.corpus, progress)
         model = shipped.with_corrections(bundle, shipped.correction_examples(self._labelled()), encoder)
         return LearnedTriage(

@@ -158,6 +158,7 @@ def llm_settings(tmp_path: Any, fake: FakeOpenAI, **extra: Any) -> Any:
     values: dict[str, Any] = {
         "home": tmp_path / "ws",
         "embedder": "minilm",
+        "tune_encoder": False,  # as the other tests on the real model (see conftest.TUNE_ENCODER)
         "vectorstore": "memory",
         "llm_model": "fake-model",
         "llm_base_url": fake.base_url,

@@ -8,6 +8,7 @@ import pytest
 
 from fieldsignal.ingest import note_from_text, read_paths
 from fieldsignal.workspace import Workspace
+from tests.conftest import TUNE_ENCODER
 
 pytestmark = pytest.mark.model
 # Measured on fieldsignal/eval/data/test.jsonl 2026-12-02 (type macro-F1 0.73, gap 0.86, customer 0.76,
@@ -20,7 +21,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "fieldsignal" / "data" / "sample
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     from fieldsignal.settings import load_settings
 
-    return Workspace(load_settings(env={}, home=tmp_path_factory.mktemp("model") / "ws"))
+    return Workspace(load_settings(env={}, home=tmp_path_factory.mktemp("model") / "ws", tune_encoder=TUNE_ENCODER))
 
 
 def test_the_real_model_triages_notes_it_never_saw(ws: Workspace) -> None:
@@ -102,7 +103,7 @@ def test_a_fix_on_one_note_changes_how_a_similar_note_is_classified(tmp_path: Pa
     from fieldsignal.settings import load_settings
     from fieldsignal.store.review import Fix
 
-    ws = Workspace(load_settings(env={}, home=tmp_path / "learn"))
+    ws = Workspace(load_settings(env={}, home=tmp_path / "learn", tune_encoder=TUNE_ENCODER))
     # in-house jargon the taxonomy cannot know: "Blue Zone" is one customer family's network policy
     a = "Gannet Air: their Blue Zone policy means the claims app cannot go live yet"
     b = "Tern Rail, same story, the Blue Zone policy is holding up go-live of the app"

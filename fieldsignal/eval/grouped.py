@@ -7,7 +7,7 @@ headline the mean and the worst group.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fieldsignal import registry
@@ -15,7 +15,7 @@ from fieldsignal.errors import InputError
 from fieldsignal.models import NoteInput
 from fieldsignal.settings import Settings
 from fieldsignal.taxonomy import Taxonomy
-from fieldsignal.triage.crossval import leave_one_group_out
+from fieldsignal.triage.crossval import ENCODER_FOLDS, leave_one_group_out
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.model import Example
 from fieldsignal.triage.pipeline import LearnedTriage
@@ -45,17 +45,31 @@ def run_grouped(
     group_by: str,
     seed: int = 13,
     progress: Callable[[str], None] | None = None,
+    encoder_folds: int | None = None,
 ) -> dict[str, Any]:
     from fieldsignal.eval.runner import customer_figures, score
 
     examples = examples_of(rows, present, group_by)
     extra = taxonomy_examples(taxonomy)
     encoder = registry.create("token_encoder", settings.embedder, settings)
-    tokens = _encode(encoder, [e.text for e in [*examples, *extra]], progress)
+    texts = [e.text for e in [*examples, *extra]]
+    tuned_on = getattr(encoder, "tuned_on", None)
+    retune = None
+    if tuned_on is not None:  # a tuned encoder: each fold tunes its own, without the held-out group
+
+        def retune(train: Sequence[Example]) -> list[TokenVectors]:
+            fold = tuned_on(train)
+            fold.prepare(_tuning(progress))
+            return _encode(fold, texts, progress)
+
+        tokens: list[TokenVectors] = []
+    else:
+        tokens = _encode(encoder, texts, progress)
     models: dict[str, Any] = {}
     predictions = leave_one_group_out(
-        examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy, models
-    )
+        examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy, models, retune,
+        encoder_folds or ENCODER_FOLDS,
+    )  # fmt: skip
     triage = LearnedTriage(taxonomy, encoder, None, settings.review_threshold)  # type: ignore[arg-type]
     results = [
         triage.result(NoteInput(text=row.text, author=row.author), pred)
@@ -81,6 +95,18 @@ def _encode(encoder: Any, texts: list[str], progress: Callable[[str], None] | No
         if progress:
             progress(f"encoded {min(start + 32, len(unique))}/{len(unique)}")
     return [done[t] for t in texts]
+
+
+def _tuning(progress: Callable[[str], None] | None) -> Callable[[str, int, int], None] | None:
+    if progress is None:
+        return None
+    report = progress
+
+    def step(what: str, done: int, total: int) -> None:
+        if done % 20 == 0 or done == total:
+            report(f"{what}: step {done}/{total}")
+
+    return step
 
 
 def summary(groups: dict[str, Any]) -> dict[str, Any]:

@@ -76,6 +76,8 @@ def run_eval(
     dupes: Path | None = None,
     questions: Path | None = None,
     group_by: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    encoder_folds: int | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     rows, present = load_rows(data) if data else ([], [])
@@ -93,7 +95,7 @@ def run_eval(
             if group_by:
                 from fieldsignal.eval.grouped import run_grouped
 
-                report = run_grouped(rows, present, fresh, taxonomy, group_by, seed)
+                report = run_grouped(rows, present, fresh, taxonomy, group_by, seed, progress, encoder_folds)
             elif few_shot:
                 report = _few_shot(rows, fresh, few_shot, seed)
             else:

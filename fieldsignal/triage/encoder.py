@@ -158,9 +158,9 @@ class HashingTokenEncoder:
 
 
 def _minilm_tokens(settings: Any) -> TokenEncoder:
-    from fieldsignal.vectorstore.embedder import _load_sentence_transformer, base_model_path
+    from fieldsignal.triage.tuned import tuned_minilm
 
-    return TokenEncoder(lambda: _load_sentence_transformer(base_model_path()), "all-MiniLM-L6-v2-tokens")
+    return tuned_minilm(settings)
 
 
 def _register() -> None:

@@ -119,7 +119,7 @@ class TriageModel:
             self.industry.fit(x, [examples[i].labels["industry"] for i in idx], weights[idx], groups[idx])
         idx = np.intersect1d(rows("customer_mention"), rows("competitor_mention"))
         if len(idx):
-            tagged = [tags(tokens[i], _places(examples[i])) for i in idx]
+            tagged = [tags(tokens[i], name_places(examples[i])) for i in idx]
             self.tagger.fit([tokens[i] for i in idx], tagged)
             if self.rivals is not None:
                 known = [i for i in idx if "competitor" in examples[i].labels]
@@ -232,7 +232,7 @@ class TriageModel:
 KINDS = ("customer", "competitor")
 
 
-def _places(example: Example) -> dict[str, list[tuple[int, int]]]:
+def name_places(example: Example) -> dict[str, list[tuple[int, int]]]:
     """Where the note names each kind: every written form, its full name as well as its short one."""
     out = {}
     for kind in KINDS:  # a competitor's company name may also be only where the customer runs: not tagged

@@ -1,11 +1,12 @@
 """The learned triage model a workspace uses: built from the corpus on first use, then cached.
 
-No model file is committed. The first use (or `fieldsignal train --learned`) encodes the corpus and
-the taxonomy's examples and fits every head with a fixed seed; the result is cached under the user's
-cache folder (`$FIELDSIGNAL_CACHE_DIR`, else `$XDG_CACHE_HOME/fieldsignal`, else `~/.cache/fieldsignal`),
-keyed by the corpus, the taxonomy, the encoder and this package's triage code, so a change to any of
-them builds a new one. Reviewed corrections join the type and gap heads with a high weight, so a fix
-changes the next similar note at once; refitting those heads reuses the cached note features.
+No model file is committed. The first use (or `fieldsignal train`) tunes the encoder on the corpus
+(`tuned.py`), encodes the corpus and the taxonomy's examples and fits every head with a fixed seed;
+the result is cached under the user's cache folder (`$FIELDSIGNAL_CACHE_DIR`, else
+`$XDG_CACHE_HOME/fieldsignal`, else `~/.cache/fieldsignal`), keyed by the corpus, the taxonomy, the
+encoder and this package's triage code, so a change to any of them builds a new one. Reviewed
+corrections join the type and gap heads with a high weight, so a fix changes the next similar note
+at once; refitting those heads reuses the cached note features.
 """
 
 from __future__ import annotations
@@ -90,9 +91,12 @@ def load_or_build(
         raise FieldsignalError(f"the training corpus {corpus} is missing: run `python data/corpus/build.py`")
     folder = cache_dir() / "triage" / model_key(corpus, taxonomy, encoder.name)
     path = folder / "model.pkl"
+    prepare = getattr(encoder, "prepare", None)
+    if prepare is not None:
+        prepare(progress)  # a tuned encoder: tuned first (or found in the cache)
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        with _building(folder):  # one process builds; another that needs the model waits, then loads it
+        with building(folder):  # one process builds; another that needs the model waits, then loads it
             if not path.exists():
                 _build(path, taxonomy, encoder, corpus, progress, seed)
                 _prune(folder.parent, keep=KEEP_BUILDS)
@@ -113,13 +117,14 @@ def _prune(root: Path, keep: int) -> None:
 
 
 @contextmanager
-def _building(folder: Path) -> Iterator[None]:
+def building(folder: Path, lock: str = "build.lock") -> Iterator[None]:
+    """Held while one process builds what `folder` will hold; another waits, then finds it built."""
     try:
         import fcntl
     except ImportError:  # not POSIX: two processes may both build; the atomic rename keeps the file whole
         yield
         return
-    with (folder / "build.lock").open("a") as handle:
+    with (folder / lock).open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

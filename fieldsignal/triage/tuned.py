@@ -1,0 +1,108 @@
+"""The triage's encoder: the bundled MiniLM fine-tuned on the training notes, built once and cached.
+
+The tuned weights (about 90 MB) are never committed: the first use, `fieldsignal train` or an
+evaluation fold tunes them (`finetune.py`) and saves them under the user's cache folder, keyed by
+the training notes, the tuning settings and this code, so the same training set never tunes twice.
+Set `tune_encoder = false` (FIELDSIGNAL_TUNE_ENCODER=0) to read notes with the bundled model as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from fieldsignal.triage.encoder import TokenEncoder
+from fieldsignal.triage.finetune import TuneConfig, fine_tune
+from fieldsignal.triage.model import Example
+
+TUNE = TuneConfig(epochs=2.0, frozen_layers=0)
+KEEP_ENCODERS = 16  # tuned encoders kept (the shipped one plus one per evaluation fold); least recently used go
+Progress = Callable[[str, int, int], None]
+
+
+def training_key(examples: Sequence[Example], config: TuneConfig) -> str:
+    """What decides the tuned weights: the labelled notes, the tuning settings, the base model and the code."""
+    from fieldsignal.vectorstore.embedder import base_model_path
+
+    digest = hashlib.sha256()
+    for e in examples:
+        digest.update(json.dumps([e.text, e.labels], sort_keys=True, default=str).encode())
+    digest.update(config.describe().encode())
+    digest.update(Path(base_model_path()).name.encode())
+    for source in ("finetune.py", "tuned.py", "spans.py"):
+        digest.update((Path(__file__).parent / source).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class TunedTokenEncoder(TokenEncoder):
+    """Word-piece vectors from MiniLM tuned on `examples` (tuned on first use, then read from the cache)."""
+
+    def __init__(self, examples: Sequence[Example], config: TuneConfig = TUNE, batch_size: int = 16) -> None:
+        self.examples = list(examples)
+        self.config = config
+        self.key = training_key(self.examples, config)
+        super().__init__(self._model, f"all-MiniLM-L6-v2-tuned-{self.key}", batch_size)
+        self._loaded: Any = None
+
+    @property
+    def folder(self) -> Path:
+        from fieldsignal.triage.shipped import cache_dir
+
+        return cache_dir() / "encoder" / self.key
+
+    def prepare(self, progress: Progress | None = None) -> None:
+        """Tune now (with progress) unless the cache holds this encoder already."""
+        if (self.folder / "config.json").exists():
+            return
+        from fieldsignal.triage.shipped import building
+        from fieldsignal.vectorstore.embedder import fresh_base_model
+
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with building(self.folder.parent, f"{self.key}.lock"):
+            if (self.folder / "config.json").exists():
+                return  # another process tuned it while this one waited
+            model = fresh_base_model()
+            fine_tune(model, self.examples, self.config, progress)
+            partial = self.folder.parent / f"{self.key}.{os.getpid()}"
+            model.save(str(partial))
+            shutil.rmtree(self.folder, ignore_errors=True)
+            partial.replace(self.folder)  # atomic: no reader sees half the weights
+        prune(self.folder.parent, KEEP_ENCODERS)
+
+    def _model(self) -> Any:
+        if self._loaded is None:
+            self.prepare()
+            from fieldsignal.vectorstore.embedder import _load_sentence_transformer
+
+            os.utime(self.folder)  # recently used: kept when old encoders are pruned
+            self._loaded = _load_sentence_transformer(str(self.folder))
+        return self._loaded
+
+    def tuned_on(self, examples: Sequence[Example]) -> TunedTokenEncoder:
+        """The same recipe on other training notes (an evaluation fold)."""
+        return TunedTokenEncoder(examples, self.config, self.batch_size)
+
+
+def prune(root: Path, keep: int) -> None:
+    folders = sorted((p for p in root.iterdir() if (p / "config.json").exists()), key=lambda p: p.stat().st_mtime)
+    for old in folders[:-keep] if len(folders) > keep else []:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def tuned_minilm(settings: Any) -> TokenEncoder:
+    """The registered `minilm` token encoder: tuned on the settings' corpus and taxonomy examples (the
+    notes the heads learn from) unless `tune_encoder` is off."""
+    from fieldsignal.taxonomy import load_taxonomy
+    from fieldsignal.triage.shipped import corpus_examples, default_corpus, taxonomy_examples
+    from fieldsignal.vectorstore.embedder import _load_sentence_transformer, base_model_path
+
+    if not settings.tune_encoder:
+        return TokenEncoder(lambda: _load_sentence_transformer(base_model_path()), "all-MiniLM-L6-v2-tokens")
+    corpus = settings.corpus or default_corpus()
+    examples = corpus_examples(Path(corpus))  # os.devnull: none (few-shot: the taxonomy's examples only)
+    return TunedTokenEncoder([*examples, *taxonomy_examples(load_taxonomy(settings.taxonomy))])
