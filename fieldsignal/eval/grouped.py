@@ -100,11 +100,11 @@ def _encode(encoder: Any, texts: list[str], progress: Callable[[str], None] | No
 def _tuning(progress: Callable[[str], None] | None) -> Callable[[str, int, int], None] | None:
     if progress is None:
         return None
-    report = progress
+    say = progress
 
     def step(what: str, done: int, total: int) -> None:
         if done % 20 == 0 or done == total:
-            report(f"{what}: step {done}/{total}")
+            say(f"{what}: step {done}/{total}")
 
     return step
 

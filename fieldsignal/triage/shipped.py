@@ -99,7 +99,7 @@ def load_or_build(
         with building(folder):  # one process builds; another that needs the model waits, then loads it
             if not path.exists():
                 _build(path, taxonomy, encoder, corpus, progress, seed)
-                _prune(folder.parent, keep=KEEP_BUILDS)
+                prune(folder.parent, "model.pkl", keep=KEEP_BUILDS)
     with path.open("rb") as handle:
         bundle: dict[str, Any] = pickle.load(handle)  # our own cache file, written by _build
     with suppress(OSError):
@@ -107,11 +107,12 @@ def load_or_build(
     return bundle["model"], bundle
 
 
-def _prune(root: Path, keep: int) -> None:
-    """Delete all but the `keep` most recently used models (a taxonomy or code change leaves old ones)."""
+def prune(root: Path, marker: str, keep: int) -> None:
+    """Delete all but the `keep` most recently used builds under `root` (folders holding `marker`):
+    a taxonomy, corpus or code change leaves old ones."""
     import shutil
 
-    built = sorted((p for p in root.glob("*/model.pkl")), key=lambda p: p.stat().st_mtime, reverse=True)
+    built = sorted((p for p in root.glob(f"*/{marker}")), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in built[keep:]:
         shutil.rmtree(old.parent, ignore_errors=True)
 

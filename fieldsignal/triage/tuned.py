@@ -2,7 +2,9 @@
 
 The tuned weights (about 90 MB) are never committed: the first use, `fieldsignal train` or an
 evaluation fold tunes them (`finetune.py`) and saves them under the user's cache folder, keyed by
-the training notes, the tuning settings and this code, so the same training set never tunes twice.
+the training notes, the tuning settings and the training code, so the same training set never tunes
+twice. The registered `minilm` encoder is the recipe, tuned on no notes (the bundled model as it is):
+whoever knows the training notes (the workspace, an evaluation fold) calls `tuned_on` with them.
 Set `tune_encoder = false` (FIELDSIGNAL_TUNE_ENCODER=0) to read notes with the bundled model as it is.
 """
 
@@ -34,7 +36,7 @@ def training_key(examples: Sequence[Example], config: TuneConfig) -> str:
         digest.update(json.dumps([e.text, e.labels], sort_keys=True, default=str).encode())
     digest.update(config.describe().encode())
     digest.update(Path(base_model_path()).name.encode())
-    for source in ("finetune.py", "tuned.py", "spans.py"):
+    for source in ("finetune.py", "spans.py"):  # the training code and the tag labels, not this plumbing
         digest.update((Path(__file__).parent / source).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -56,10 +58,10 @@ class TunedTokenEncoder(TokenEncoder):
         return cache_dir() / "encoder" / self.key
 
     def prepare(self, progress: Progress | None = None) -> None:
-        """Tune now (with progress) unless the cache holds this encoder already."""
-        if (self.folder / "config.json").exists():
+        """Tune now (with progress) unless the cache holds this encoder already (or there is nothing to tune on)."""
+        if not self.examples or (self.folder / "config.json").exists():
             return
-        from fieldsignal.triage.shipped import building
+        from fieldsignal.triage.shipped import building, prune
         from fieldsignal.vectorstore.embedder import fresh_base_model
 
         self.folder.parent.mkdir(parents=True, exist_ok=True)
@@ -72,13 +74,16 @@ class TunedTokenEncoder(TokenEncoder):
             model.save(str(partial))
             shutil.rmtree(self.folder, ignore_errors=True)
             partial.replace(self.folder)  # atomic: no reader sees half the weights
-        prune(self.folder.parent, KEEP_ENCODERS)
+        prune(self.folder.parent, "config.json", KEEP_ENCODERS)
 
     def _model(self) -> Any:
         if self._loaded is None:
-            self.prepare()
-            from fieldsignal.vectorstore.embedder import _load_sentence_transformer
+            from fieldsignal.vectorstore.embedder import _load_sentence_transformer, base_model_path
 
+            if not self.examples:
+                self._loaded = _load_sentence_transformer(base_model_path())
+                return self._loaded
+            self.prepare()
             os.utime(self.folder)  # recently used: kept when old encoders are pruned
             self._loaded = _load_sentence_transformer(str(self.folder))
         return self._loaded
@@ -88,21 +93,11 @@ class TunedTokenEncoder(TokenEncoder):
         return TunedTokenEncoder(examples, self.config, self.batch_size)
 
 
-def prune(root: Path, keep: int) -> None:
-    folders = sorted((p for p in root.iterdir() if (p / "config.json").exists()), key=lambda p: p.stat().st_mtime)
-    for old in folders[:-keep] if len(folders) > keep else []:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def tuned_minilm(settings: Any) -> TokenEncoder:
-    """The registered `minilm` token encoder: tuned on the settings' corpus and taxonomy examples (the
-    notes the heads learn from) unless `tune_encoder` is off."""
-    from fieldsignal.taxonomy import load_taxonomy
-    from fieldsignal.triage.shipped import corpus_examples, default_corpus, taxonomy_examples
+    """The registered `minilm` token encoder: the tuning recipe (see `tuned_on`), or the bundled model as
+    it is when `tune_encoder` is off."""
     from fieldsignal.vectorstore.embedder import _load_sentence_transformer, base_model_path
 
     if not settings.tune_encoder:
         return TokenEncoder(lambda: _load_sentence_transformer(base_model_path()), "all-MiniLM-L6-v2-tokens")
-    corpus = settings.corpus or default_corpus()
-    examples = corpus_examples(Path(corpus))  # os.devnull: none (few-shot: the taxonomy's examples only)
-    return TunedTokenEncoder([*examples, *taxonomy_examples(load_taxonomy(settings.taxonomy))])
+    return TunedTokenEncoder(())
