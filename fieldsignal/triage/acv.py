@@ -1,6 +1,6 @@
 """ACV: a deterministic money parser finds every dollar amount; a learned scorer picks the deal's.
 
-Parsing money is deterministic (`agent.money.amounts`: "$1.2M over 3 years" = 400,000 a year,
+Parsing money is deterministic (`money.amounts`: "$1.2M over 3 years" = 400,000 a year,
 "$20k/month" = 240,000). Which amount is the Apps deal's value, and which is a rival's quote, a
 credit, a cloud bill or a headcount, is read from the words around it by a logistic regression
 trained on the corpus (an amount is a positive example when it equals the row's `acv_usd`).
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from fieldsignal.agent.money import amounts
+from fieldsignal.triage.money import amounts
 
 WINDOW = 6
 _WORD = re.compile(r"[a-z]+|\$|/|%")
@@ -32,15 +32,14 @@ class Candidate:
 def candidates(text: str) -> list[Candidate]:
     found = []
     for amount in amounts(text):
-        end = amount.start + 1
-        while end < len(text) and not text[end].isspace():
-            end += 1
+        end = amount.end
         before = _WORD.findall(text[max(0, amount.start - 80) : amount.start].lower())[-WINDOW:]
         after = _WORD.findall(text[end : end + 80].lower())[:WINDOW]
         size = f"mag{int(math.log10(max(amount.usd, 1)))}"
         place = f"pos{min(4, int(5 * amount.start / max(1, len(text))))}"
         words = [f"l_{w}" for w in before] + [f"r_{w}" for w in after] + [f"r1_{w}" for w in after[:2]]
-        words += [f"l1_{w}" for w in before[-2:]] + [size, place]
+        words += [f"l1_{w}" for w in before[-2:]] + [size, place, f"per_{amount.period or 'none'}"]
+        words.append("money" if amount.marked else "bare")
         found.append(Candidate(amount.usd, amount.start, " ".join(words)))
     return found
 

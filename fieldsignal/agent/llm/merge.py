@@ -59,7 +59,7 @@ def _deal(offline: DealFields, answer: dict[str, Any], text: str) -> tuple[DealF
 
 def _figure_in(value: int, text: str) -> bool:
     """Is this annual figure one the note states (as written, or as its annual value)?"""
-    from fieldsignal.agent.money import amounts
+    from fieldsignal.triage.money import amounts
 
     return any(abs(a.usd - value) <= max(1, 0.01 * value) for a in amounts(text))
 
