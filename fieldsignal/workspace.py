@@ -88,7 +88,9 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         tuned_on = getattr(encoder, "tuned_on", None)
         if tuned_on is not None:  # tuned on the notes the heads learn from: the corpus and this taxonomy's examples
             corpus = shipped.corpus_examples(self.settings.corpus or shipped.default_corpus())
-            encoder = tuned_on([*corpus, *shipped.taxonomy_examples(self.taxonomy)])
+            # with no corpus (a few-shot workspace) the encoder is not tuned: on BANKING77, 8 shots a label
+            # tuned it to 0.796 against 0.825 untuned, and a contrastive objective gained only 0.002
+            encoder = tuned_on([*corpus, *shipped.taxonomy_examples(self.taxonomy)] if corpus else [])
         model, bundle = shipped.load_or_build(self.taxonomy, encoder, self.settings.corpus, progress)
         model = shipped.with_corrections(bundle, shipped.correction_examples(self._labelled()), encoder)
         return LearnedTriage(

@@ -17,6 +17,7 @@ from fieldsignal.triage.finetune import POOLED, TuneConfig, _Row, batches, train
 from fieldsignal.triage.model import Example
 from fieldsignal.triage.spans import TAGS
 
+ROOT = Path(__file__).resolve().parents[1]
 NOTES = [
     Example(
         "Lost Orbis Freight to Snowflake, $400k.",
@@ -150,15 +151,19 @@ class _TunableHashing(HashingTokenEncoder):
         return _TunableHashing(examples)
 
 
-def test_a_workspace_tunes_its_encoder_on_its_own_taxonomy_examples(
+def test_a_workspace_tunes_on_its_corpus_and_own_taxonomy_and_not_on_shots_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A few-shot workspace (no corpus, its own labels) tunes on its shots, never on the bundled taxonomy."""
+    """With a corpus, the encoder is tuned on it plus the workspace's own taxonomy examples (never the bundled
+    taxonomy's). A few-shot workspace (no corpus) reads with the encoder as it is: tuning on 8 shots a label
+    scored below the untuned encoder on BANKING77."""
+    import json
     import os
 
     from fieldsignal import registry
     from fieldsignal.settings import load_settings
-    from fieldsignal.taxonomy.loader import taxonomy_from_labels
+    from fieldsignal.taxonomy.loader import load_taxonomy, taxonomy_from_labels
+    from fieldsignal.triage.shipped import taxonomy_examples
     from fieldsignal.vectorstore.embedder import HashingEmbedder
     from fieldsignal.workspace import Workspace
 
@@ -166,10 +171,19 @@ def test_a_workspace_tunes_its_encoder_on_its_own_taxonomy_examples(
     registry.register("token_encoder", "hashing-tunable")(lambda settings: _TunableHashing())
     monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
     shots = {"card lost": ["I lost my card", "my card is gone"], "refund": ["I want my money back", "refund please"]}
-    settings = load_settings(
-        env={}, home=tmp_path / "ws", embedder="hashing-tunable", vectorstore="memory", corpus=Path(os.devnull)
-    )
-    triage = Workspace(settings, taxonomy_from_labels(shots), learn=False).build_triage()
-    tuned_texts = {e.text for e in triage.encoder.examples}
-    assert {text for texts in shots.values() for text in texts} <= tuned_texts
-    assert not any("GPU" in text for text in tuned_texts)  # nothing from the bundled taxonomy's examples
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [json.loads(line) for line in (ROOT / "data/corpus/corpus.jsonl").read_text().splitlines()[:60]]
+    corpus.write_text("\n".join(json.dumps(r) for r in rows))
+
+    def tuned_texts(corpus_path: Path) -> set[str]:
+        settings = load_settings(
+            env={}, home=tmp_path / "ws", embedder="hashing-tunable", vectorstore="memory", corpus=corpus_path
+        )
+        triage = Workspace(settings, taxonomy_from_labels(shots), learn=False).build_triage()
+        return {e.text for e in triage.encoder.examples}
+
+    with_corpus = tuned_texts(corpus)
+    assert {r["text"] for r in rows} | {t for texts in shots.values() for t in texts} <= with_corpus
+    bundled = {e.text for e in taxonomy_examples(load_taxonomy(None))} - {r["text"] for r in rows}
+    assert bundled and not bundled & with_corpus  # nothing from the bundled taxonomy's examples
+    assert tuned_texts(Path(os.devnull)) == set()  # shots alone: not tuned
