@@ -13,7 +13,7 @@ import pytest
 
 from fieldsignal.triage.crossval import leave_one_group_out
 from fieldsignal.triage.encoder import HashingTokenEncoder, TokenVectors
-from fieldsignal.triage.finetune import POOLED, TuneConfig, _Row, batches, training_rows
+from fieldsignal.triage.finetune import TuneConfig, _Row, batches, training_rows
 from fieldsignal.triage.model import Example
 from fieldsignal.triage.spans import TAGS
 
@@ -24,8 +24,6 @@ NOTES = [
         {
             "signal_type": "Loss",
             "gap": "no-gpu-config",
-            "industry": "Other",
-            "archetype": None,
             "customer_mention": "Orbis Freight",
             "competitor_mention": "Snowflake",
         },
@@ -33,14 +31,7 @@ NOTES = [
     ),
     Example(
         "Teller Bank signed for the app rollout.",
-        {
-            "signal_type": "Win",
-            "gap": None,
-            "industry": "FSI",
-            "archetype": "Cockpit",
-            "customer_mention": "Teller Bank",
-            "competitor": None,
-        },
+        {"signal_type": "Win", "gap": None, "customer_mention": "Teller Bank", "competitor": None},
         "b",
     ),
     Example("GPU serving is what the app would need.", {"gap": "no-gpu-config"}, "taxonomy"),
@@ -57,17 +48,11 @@ class _WordPieces:
 
 
 def test_training_rows_label_what_each_example_knows_and_mark_the_rest_unlabelled() -> None:
-    rows, sizes = training_rows(_WordPieces(), [*NOTES, Example("Nothing to say.", {"archetype": None}, "c")], 64)
-    assert POOLED == ("signal_type", "gap", "industry", "archetype")
-    assert sizes == (2, 2, 2, 1)  # Loss, Win; no-gpu-config and "no gap"; Other, FSI; Cockpit
-    assert len(rows) == 3  # the note that says nothing (a null archetype) is not a training row
+    rows, n_types, n_gaps = training_rows(_WordPieces(), NOTES, max_len=64)
+    assert (n_types, n_gaps) == (2, 2)  # Loss, Win; no-gpu-config and "no gap"
     loss, win, gap_only = rows
-    (loss_type, loss_gap, loss_industry, loss_archetype) = loss.classes
-    (win_type, win_gap, win_industry, win_archetype) = win.classes
-    assert loss_type != win_type and gap_only.classes[0] == -100
-    assert loss_gap == gap_only.classes[1] != win_gap  # "no gap" is a class of its own
-    assert loss_industry != win_industry and gap_only.classes[2] == -100
-    assert loss_archetype == -100 and win_archetype == 0 and gap_only.classes[3] == -100  # null: not taught
+    assert loss.kind != win.kind and gap_only.kind == -100
+    assert loss.gap == gap_only.gap != win.gap
     assert gap_only.tags.tolist() == [-100] * len(gap_only.tags)  # names unknown: not taught as "no name"
     named = [TAGS[t] for t in loss.tags if t != -100]
     assert named[:3] == ["O", "B-customer", "I-customer"] and "B-competitor" in named
@@ -75,7 +60,7 @@ def test_training_rows_label_what_each_example_knows_and_mark_the_rest_unlabelle
 
 
 def test_batches_hold_notes_of_about_one_length_in_a_seeded_order() -> None:
-    rows = [_Row(list(range(n)), np.zeros(n), (0, 0, 0, 0)) for n in random.Random(1).sample(range(1, 400), 100)]
+    rows = [_Row(list(range(n)), np.zeros(n), 0, 0) for n in random.Random(1).sample(range(1, 400), 100)]
     first = batches(rows, 16, random.Random(7))
     assert sorted(len(r.ids) for b in first for r in b) == sorted(len(r.ids) for r in rows)  # each row once
     spread = [max(len(r.ids) for r in b) - min(len(r.ids) for r in b) for b in first]

@@ -1,9 +1,7 @@
 """Fine-tuning the local encoder on the corpus, so the heads read vectors shaped for field notes.
 
-The bundled MiniLM is tuned with several objectives at once: the note's signal type, gap, customer
-industry and app archetype (read from the mean of its word vectors), and each word piece's BIO tag for
-customer and competitor (the span tagger's labels). An objective the encoder is not tuned on fades from
-its vectors, so every field a head reads from them is one. The small task layers
+The bundled MiniLM is tuned with three objectives at once: the note's signal type, its gap, and each
+word piece's BIO tag for customer and competitor (the span tagger's labels). The small task layers
 are thrown away afterwards: the triage keeps its scikit-learn heads, fitted on the tuned encoder's
 vectors. Notes are batched by length (little padding), the order is seeded, and the lowest layers
 can stay frozen to halve the cost. On 2 CPU cores one epoch over the corpus takes minutes; the tuned
@@ -38,14 +36,12 @@ class TuneConfig:
         return f"e{self.epochs}-b{self.batch}-l{self.max_len}-lr{self.lr}-f{self.frozen_layers}-s{self.seed}"
 
 
-POOLED = ("signal_type", "gap", "industry", "archetype")  # note-level objectives, one class per note
-
-
 @dataclass
 class _Row:
     ids: list[int]
     tags: np.ndarray
-    classes: tuple[int, ...]  # one class id per POOLED objective; -100: the example does not say
+    kind: int
+    gap: int
 
 
 class _Offsets:
@@ -53,20 +49,11 @@ class _Offsets:
         self.offsets = offsets
 
 
-def _class(key: str, labels: dict[str, Any]) -> str | None:
-    """The example's class for one objective: a gap of None is the class "no gap"; elsewhere a missing or
-    null label is not a class (the example is not taught anything about it)."""
-    if key == "gap":
-        return str(gap_class(labels["gap"])) if "gap" in labels else None
-    value = labels.get(key)
-    return str(value) if value else None
-
-
-def training_rows(tokenizer: Any, examples: Sequence[Example], max_len: int) -> tuple[list[_Row], tuple[int, ...]]:
-    """Token ids, BIO tags and class ids (-100: not labelled) of every example labelled for a POOLED
-    objective, and the number of classes of each objective."""
-    usable = [e for e in examples if any(_class(key, e.labels) for key in POOLED)]
-    names = [sorted({c for e in usable if (c := _class(key, e.labels))}) for key in POOLED]
+def training_rows(tokenizer: Any, examples: Sequence[Example], max_len: int) -> tuple[list[_Row], int, int]:
+    """Token ids, BIO tags and class ids (-100: not labelled) of every example labelled with a type or a gap."""
+    usable = [e for e in examples if e.labels.get("signal_type") or "gap" in e.labels]
+    types = sorted({str(e.labels["signal_type"]) for e in usable if e.labels.get("signal_type")})
+    gaps = sorted({str(gap_class(e.labels["gap"])) for e in usable if "gap" in e.labels})
     rows = []
     for e in usable:
         enc = tokenizer(e.text, truncation=True, max_length=max_len, return_offsets_mapping=True)
@@ -75,10 +62,10 @@ def training_rows(tokenizer: Any, examples: Sequence[Example], max_len: int) -> 
         token_tags = np.full(len(offsets), -100)
         if "customer_mention" in e.labels or "competitor" in e.labels:
             token_tags[real] = tags(_Offsets([offsets[i] for i in real]), name_places(e))  # type: ignore[arg-type]
-        found = [_class(key, e.labels) for key in POOLED]
-        classes = tuple(-100 if c is None else known.index(c) for c, known in zip(found, names, strict=True))
-        rows.append(_Row(list(enc["input_ids"]), token_tags, classes))
-    return rows, tuple(len(known) for known in names)
+        kind = types.index(str(e.labels["signal_type"])) if e.labels.get("signal_type") else -100
+        gap = gaps.index(str(gap_class(e.labels.get("gap")))) if "gap" in e.labels else -100
+        rows.append(_Row(list(enc["input_ids"]), token_tags, kind, gap))
+    return rows, len(types), len(gaps)
 
 
 def batches(rows: Sequence[_Row], size: int, rng: random.Random) -> list[list[_Row]]:
@@ -96,11 +83,12 @@ def fine_tune(st: Any, examples: Sequence[Example], config: TuneConfig, progress
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     net, tokenizer = st[0].auto_model, st.tokenizer
-    rows, sizes = training_rows(tokenizer, examples, config.max_len)
+    rows, n_types, n_gaps = training_rows(tokenizer, examples, config.max_len)
     if not rows:
         return
     hidden = net.config.hidden_size
-    heads = torch.nn.ModuleList([torch.nn.Linear(hidden, max(size, 1)) for size in (*sizes, len(TAGS))])
+    sizes = (max(n_types, 1), max(n_gaps, 1), len(TAGS))
+    heads = torch.nn.ModuleList([torch.nn.Linear(hidden, size) for size in sizes])
     frozen = [net.embeddings, *net.encoder.layer[: config.frozen_layers]]
     for module in frozen:
         for p in module.parameters():
@@ -123,12 +111,14 @@ def fine_tune(st: Any, examples: Sequence[Example], config: TuneConfig, progress
                                                 for r in chunk]))  # fmt: skip
             out = net(input_ids=ids, attention_mask=mask).last_hidden_state
             pooled = (out * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-            targets = [(heads[k](pooled), torch.tensor([r.classes[k] for r in chunk])) for k in range(len(POOLED))] + [
-                (heads[-1](out).reshape(-1, len(TAGS)), token_tags.reshape(-1))
+            targets = [
+                (heads[0](pooled), torch.tensor([r.kind for r in chunk])),
+                (heads[1](pooled), torch.tensor([r.gap for r in chunk])),
+                (heads[2](out).reshape(-1, len(TAGS)), token_tags.reshape(-1)),
             ]
             # an objective no row of the batch is labelled for is left out (its mean would be NaN)
             loss = sum(ce(logits, wanted, ignore_index=-100) for logits, wanted in targets if (wanted != -100).any())
-            assert isinstance(loss, torch.Tensor)  # every row is labelled for a POOLED objective
+            assert isinstance(loss, torch.Tensor)  # every row is labelled with a type or a gap
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
