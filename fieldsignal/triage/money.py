@@ -167,9 +167,7 @@ def _word_value(words: str) -> float:
         elif word in ("half", "quarter"):
             fraction = 0.5 if word == "half" else 0.25
             seen = True
-        elif word in ("a", "an") and current == 0:
-            current = 0.0  # "a hundred", "half a": the one is implied below
-    return (current or 1.0) * fraction if seen else 0.0
+    return (current or 1.0) * fraction if seen else 0.0  # "a hundred", "half a": the one is implied
 
 
 def _annual(text: str, start: int, end: int, value: float, marked: bool) -> Amount:
