@@ -50,6 +50,7 @@ browser:
 
 bench: model
 	$(BIN)/python bench/bench_triage.py
+	$(BIN)/python bench/bench_dupes.py
 	$(BIN)/python bench/bench_memos.py
 
 # The headline accuracy: leave-one-writer-out over the corpus, tuning 4 encoders (see README for the time).

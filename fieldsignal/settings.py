@@ -36,6 +36,9 @@ class Settings(BaseModel):
     # The triage reads notes with the local MiniLM fine-tuned on that corpus (tuned once, cached beside
     # the triage model); false: with the bundled MiniLM as it is (quicker to build, less accurate).
     tune_encoder: bool = True
+    # Notes are read with ONNX Runtime; true: with int8 weights (a quarter of the memory, slightly
+    # different vectors: see the README's figures before turning it on).
+    quantize: bool = False
     vectorstore: str = "chroma"
     llm_model: str | None = None
     llm_base_url: str | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -45,10 +46,15 @@ Progress = Callable[[int], None]
 
 
 class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
-    def __init__(self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True) -> None:
+    def __init__(
+        self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True, index_later: bool = False
+    ) -> None:
         self.settings = settings
         self._taxonomy = taxonomy
         self.learn = learn
+        # A short-lived writer (a CLI paste) leaves new signals for the next reader of the vector index
+        # to add from their stored vectors, instead of opening the index for them (see workspace_index).
+        self.index_later = index_later
 
     # ---------------------------------------------------------------- parts
     @cached_property
@@ -75,9 +81,16 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         with self.store() as con:
             return repo.lookup_embeddings(con, keys)
 
-    @cached_property
+    @property
     def triage(self) -> Any:
-        return self.build_triage()
+        """The triage, built (or loaded from the cache) once per workspace object, by one thread."""
+        built = self.__dict__.get("triage")
+        if built is None:
+            with self.__dict__.setdefault("_triage_lock", threading.Lock()):
+                built = self.__dict__.get("triage")
+                if built is None:
+                    built = self.__dict__["triage"] = self.build_triage()
+        return built
 
     def build_triage(self, progress: Callable[[str, int, int], None] | None = None) -> Any:
         """The corpus-trained triage (built once and cached), with this workspace's corrections."""
@@ -143,7 +156,10 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         if results:
             with writers.writing(self.settings.home):  # from before the commit until the index has the signals
                 saved = self._save(results, assisted)
-                self._index_signals(saved.ids, saved.vectors, report)
+                if self.index_later and "_index" not in self.__dict__:
+                    self._defer_index(saved.ids)
+                else:
+                    self._index_signals(saved.ids, saved.vectors, report)
         report.notes_skipped_duplicate += len(results) - len(saved.results)  # stored by another writer meanwhile
         report.duplicates_linked += saved.duplicates
         report.notes_added += len(saved.results)
@@ -295,13 +311,23 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
 
         The first build reads the whole corpus (a few minutes on 2 cores); later ones load the cache.
         """
-        self.__dict__["triage"] = self.build_triage(progress)
+        with self.__dict__.setdefault("_triage_lock", threading.Lock()):
+            self.__dict__["triage"] = self.build_triage(progress)
         return self.__dict__["triage"]
 
     def triage_ready(self, progress: Callable[[str, int, int], None] | None = None) -> None:
         """Load the triage now (reporting progress when it has to be built), not at the first note."""
         if "triage" not in self.__dict__:
             self.train(progress)
+
+    def warm_up(self, progress: Callable[[str, int, int], None] | None = None) -> None:
+        """Everything a paste needs, loaded now: the triage, both encoders run once, the vector index."""
+        from fieldsignal.ingest import note_from_text
+
+        self.triage_ready(progress)
+        self.triage.triage([note_from_text("warm up: Acme lost to Snowflake over SSO, $10k")])
+        self.embedder.inner.encode(["warm up"])
+        self.check_index()
 
     def reset(self) -> None:
         """Delete the workspace's data (used by `demo` on its own folder)."""

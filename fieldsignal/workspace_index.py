@@ -6,6 +6,10 @@ missing from it (an import killed between its DuckDB commit and the index update
 re-added from their stored vectors, ids DuckDB does not know are dropped, and one
 warning line says so. An index that cannot be opened or read is rebuilt from DuckDB.
 `reindex` always rebuilds from scratch, whatever state the folder is in.
+
+A short-lived writer (a CLI paste: `Workspace(index_later=True)`) does not open the index at all: it
+commits to DuckDB and leaves a marker, and the next process that reads the index adds the new
+signals from their stored vectors, silently (the marker says the gap is expected).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from fieldsignal.workspace import Workspace
 
 log = logging.getLogger("fieldsignal.index")
+PENDING = ".index-pending"  # signals committed to DuckDB for the next reader of the index to add
 _OPENING = threading.RLock()  # one thread opens (or rebuilds) a workspace's index at a time
 
 
@@ -35,9 +40,19 @@ class IndexSync:
     def index(self) -> Any:
         """The vector index: opened (rebuilt if damaged), and reconciled with DuckDB on first use."""
         index = self._opened_index()
-        if not self.__dict__.get("_index_checked"):
+        if not self.__dict__.get("_index_checked") or self._pending.exists():
             self._check(index)
         return index
+
+    @property
+    def _pending(self) -> Any:
+        return cast("Workspace", self).settings.home / PENDING
+
+    def _defer_index(self, ids: list[int]) -> None:
+        """Committed signals left for the next reader of the index (the caller holds `writers.writing`)."""
+        if ids:
+            self._pending.parent.mkdir(parents=True, exist_ok=True)
+            self._pending.touch()
 
     def check_index(self) -> bool:
         """Open and reconcile the index now (e.g. when the server starts); False, with one warning, if unusable."""
@@ -90,7 +105,10 @@ class IndexSync:
         ws = cast("Workspace", self)
         try:
             with writers.checking(ws.settings.home) as quiet:
+                expected = self._pending.exists()  # left by writers that deferred: a gap is no surprise
                 note = self._reconcile(index)
+                if quiet and expected:  # no writer mid-way: every deferred signal is in the index now
+                    self._pending.unlink(missing_ok=True)
         except IndexDamaged as exc:
             self._close_index()
             self.__dict__["_index"] = self._rebuilt(exc)
@@ -100,7 +118,7 @@ class IndexSync:
             return
         self.__dict__["_index_checked"] = True
         # with a writer mid-way, a gap may be its next update: repaired, not reported
-        if note and quiet and getattr(index, "persistent", True):
+        if note and quiet and not expected and getattr(index, "persistent", True):
             log.warning("warning: %s", note)
 
     def _reconcile(self, index: Any) -> str | None:

@@ -59,7 +59,8 @@ class BatchSave:
 
                     save_cache(con, assisted.cache_entries, now)
                     record_usage(con, assisted.usage)
-                earlier = repo.dedupe_candidates(con)
+                customers = [d.deal.customer for r in results for d in r.signals if d.deal.customer]
+                earlier = repo.dedupe_candidates(con, customers)
                 offset = 0
                 for result in results:
                     n = len(result.signals)

@@ -108,9 +108,9 @@ def test_tuning_the_local_model_changes_its_vectors_and_is_cached(
     assert (tuned.folder / "config.json").exists()  # tuned on first use, saved to the cache
 
     from fieldsignal.triage.encoder import TokenEncoder
-    from fieldsignal.vectorstore.embedder import _load_sentence_transformer
+    from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
 
-    (base,) = TokenEncoder(lambda: _load_sentence_transformer(base_model_path()), "base").encode([NOTES[0].text])
+    (base,) = TokenEncoder(lambda: OnnxBert.load(exported(Path(base_model_path()))), "base").encode([NOTES[0].text])
     assert vectors.offsets.tolist() == base.offsets.tolist()
     assert not np.allclose(vectors.vectors, base.vectors, atol=1e-3)  # the weights moved
 

@@ -38,3 +38,28 @@ def test_light_commands_do_not_import_the_model_or_chroma(tmp_path: Path, args: 
     )
     line = next(ln for ln in r.stderr.splitlines() if ln.startswith("HEAVY="))
     assert json.loads(line.removeprefix("HEAVY=")) == [], r.stderr
+
+
+@pytest.mark.model
+def test_a_paste_reads_the_note_with_onnx_runtime_not_torch(tmp_path: Path) -> None:
+    """The real local model on the paste path: ONNX Runtime and `tokenizers`, never torch or transformers."""
+    from tests.conftest import TUNE_ENCODER
+
+    env = {
+        **os.environ,
+        "FIELDSIGNAL_HOME": str(tmp_path / "ws"),
+        "FIELDSIGNAL_EMBEDDER": "minilm",
+        "FIELDSIGNAL_TUNE_ENCODER": str(TUNE_ENCODER).lower(),
+    }
+    args = ["add", "Lost Bluefin Capital to Snowflake, they needed private networking. $1.2M over 3 yrs", "--json"]
+    probe = PROBE.format(heavy=("torch", "transformers", "sentence_transformers"))
+    r = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert json.loads(r.stdout)["signals"], r.stdout + r.stderr  # the note was read and stored
+    line = next(ln for ln in r.stderr.splitlines() if ln.startswith("HEAVY="))
+    assert json.loads(line.removeprefix("HEAVY=")) == [], r.stderr

@@ -175,3 +175,36 @@ def test_a_second_writer_waits_then_gets_a_clear_error(db: Path) -> None:
         holder.wait()
     with open_store(db, write=True) as con:  # free again once the other writer is gone
         assert schema_version(con) >= 1
+
+
+def test_dedupe_candidates_are_read_by_customer_key_not_the_whole_log(db: Path) -> None:
+    with open_store(db, write=True) as con:
+        save(con, "Helix Bank Inc. wants SSO", draft("sso", customer="Helix Bank Inc."))
+        save(con, "Orbis Freight wants SSO", draft("sso", customer="Orbis Freight"))
+        save(con, "no customer named", draft("sso"))
+        found = repo.dedupe_candidates(con, ["helix bank's"])
+        assert [c.customer for c in found] == ["Helix Bank Inc."]
+        assert repo.dedupe_candidates(con, []) == []
+
+
+def test_a_log_stored_before_the_customer_key_gets_its_keys_when_migrated(db: Path) -> None:
+    import duckdb
+
+    db.parent.mkdir(parents=True)
+    con = duckdb.connect(str(db))  # a log written by the release before migration 007
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+        "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    for version, name, sql in migrations()[:6]:
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+    con.execute(
+        "INSERT INTO signals (id, note_id, signal_date, source, signal_type, customer, confidence, type_confidence, "
+        "gap_confidence, category_confidence, decided_by, excerpt) "
+        "VALUES (1, 1, DATE '2026-11-02', 'test', 'Product Gap', 'Helix Bank Inc.', 1, 1, 1, 1, 'human', 'x')"
+    )
+    con.close()
+    with open_store(db, write=True) as con:
+        assert con.execute("SELECT customer_key FROM signals").fetchall() == [("helix bank",)]
+        assert [c.id for c in repo.dedupe_candidates(con, ["HELIX BANK"])] == [1]

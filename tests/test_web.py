@@ -151,3 +151,16 @@ def test_dropped_files_are_read_like_an_import(tmp_path: Path) -> None:
     stored = {s["excerpt"] for s in app.get("/api/signals").json()}
     assert "Harbor Bank needs a WAF in front of the app" in stored
     assert any(e.startswith("Wren Foods wants the app on their own domain") for e in stored)  # the body, not headers
+
+
+def test_the_server_loads_the_model_at_start_up_and_says_when_it_is_ready(tmp_path: Path) -> None:
+    import time
+
+    app = create_app(load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory"))
+    assert "triage" not in app.state.workspace.__dict__
+    with TestClient(app) as web:  # the lifespan runs: start-up work begins
+        deadline = time.monotonic() + 120
+        while not web.get("/healthz").json()["ready"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert web.get("/healthz").json() == {"status": "ok", "ready": True}
+        assert "triage" in app.state.workspace.__dict__  # loaded before any paste asked for it

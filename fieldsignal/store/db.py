@@ -48,6 +48,8 @@ def migrate(con: Any) -> list[str]:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
+            if version in _AFTER:
+                _AFTER[version](con)
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
             con.execute("COMMIT")
         except Exception:
@@ -55,6 +57,18 @@ def migrate(con: Any) -> list[str]:
             raise
         applied.append(name)
     return applied
+
+
+def _fill_customer_keys(con: Any) -> None:
+    """007: the key of every stored customer (computed in Python, as for new rows)."""
+    from fieldsignal.agent.dedupe import customer_key
+
+    rows = con.execute("SELECT id, customer FROM signals WHERE customer IS NOT NULL").fetchall()
+    if rows:
+        con.executemany("UPDATE signals SET customer_key = ? WHERE id = ?", [[customer_key(c), i] for i, c in rows])
+
+
+_AFTER = {7: _fill_customer_keys}  # data steps that follow a migration's SQL, in its transaction
 
 
 def schema_version(con: Any) -> int:

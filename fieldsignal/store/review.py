@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from fieldsignal.agent.dedupe import customer_key
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import LOSS, LabelledExample, Signal
 from fieldsignal.store.signals import get_signal
@@ -65,6 +66,8 @@ def _updates(taxonomy: Taxonomy, fix: Fix) -> dict[str, Any]:
         value = getattr(fix, field)
         if value is not None:
             updates[field] = value
+    if "customer" in updates:
+        updates["customer_key"] = customer_key(updates["customer"])
     if fix.signal_type is not None:
         updates["signal_type"] = taxonomy.resolve("signal type", fix.signal_type)
     if fix.industry is not None:

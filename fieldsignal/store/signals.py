@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from fieldsignal.agent.dedupe import Candidate
+from fieldsignal.agent.dedupe import Candidate, customer_key
 from fieldsignal.errors import FieldsignalError, NotFoundError
 from fieldsignal.models import Signal, SignalDraft, StatusChange, TriageResult
 from fieldsignal.taxonomy import Taxonomy
@@ -114,8 +114,8 @@ def _insert_signal(con: Any, note_id: int, source: str, d: SignalDraft, taxonomy
         "INSERT INTO signals (note_id, signal_date, source, signal_type, category, gap, gap_name, "
         "new_gap_label, use_case_blocked, customer, industry, archetype, competitor, lost_deal, acv_usd, "
         "author, confidence, type_confidence, gap_confidence, category_confidence, alternatives, "
-        "needs_review, decided_by, llm_model, prompt_id, excerpt, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "needs_review, decided_by, llm_model, prompt_id, excerpt, created_at, customer_key) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [
             note_id,
             signal_date,
@@ -144,6 +144,7 @@ def _insert_signal(con: Any, note_id: int, source: str, d: SignalDraft, taxonomy
             d.prompt_id,
             d.excerpt,
             now,
+            customer_key(d.deal.customer),
         ],
     ).fetchone()[0]
     con.execute(
@@ -317,14 +318,29 @@ def signal_vectors(
     return kept, matrix
 
 
-def dedupe_candidates(con: Any) -> list[Candidate]:
-    """Every signal that names a customer, with its vector when it proposes a new gap."""
+def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
+    """The signals of these customers (by `customer_key`), with their vector when they propose a new gap.
+
+    A duplicate names the same customer, so these are all the candidates a batch can match: read
+    through the key's index, not the whole log (then the vectors of the few new-gap proposals)."""
+    keys = sorted({key for key in map(customer_key, customers) if key})
+    if not keys:
+        return []
     rows = con.execute(
-        "SELECT s.id, s.note_id, s.customer, s.gap, s.new_gap_label IS NOT NULL, s.signal_date, s.duplicate_of, "
-        "CASE WHEN s.new_gap_label IS NOT NULL THEN e.vector END "
-        "FROM signals s LEFT JOIN signal_vectors v ON v.signal_id = s.id LEFT JOIN embeddings e ON e.hash = v.hash "
-        "WHERE s.customer IS NOT NULL ORDER BY s.id"
+        "SELECT id, note_id, customer, gap, new_gap_label IS NOT NULL, signal_date, duplicate_of FROM signals "
+        f"WHERE customer_key IN ({', '.join('?' for _ in keys)}) ORDER BY id",
+        keys,
     ).fetchall()
+    proposals = [r[0] for r in rows if r[4]]
+    vectors = {}
+    if proposals:
+        vectors = dict(
+            con.execute(
+                "SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash "
+                f"WHERE v.signal_id IN ({', '.join('?' for _ in proposals)})",
+                proposals,
+            ).fetchall()
+        )
     return [
         Candidate(
             id=r[0],
@@ -334,7 +350,7 @@ def dedupe_candidates(con: Any) -> list[Candidate]:
             new_gap=r[4],
             date=r[5],
             duplicate_of=r[6],
-            vector=np.asarray(r[7], dtype=np.float32) if r[7] is not None else None,
+            vector=np.asarray(vectors[r[0]], dtype=np.float32) if r[0] in vectors else None,
         )
         for r in rows
     ]

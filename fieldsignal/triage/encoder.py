@@ -40,67 +40,37 @@ class TokenVectors:
 
 
 class TokenEncoder:
-    """Word-piece vectors from a BERT-style model behind sentence-transformers (tokenizer + model)."""
+    """Word-piece vectors from a BERT-style model exported to ONNX (see vectorstore/onnx_bert.py)."""
 
     def __init__(self, load: Callable[[], Any], name: str, batch_size: int = 16) -> None:
-        self._load = load
+        self._load = load  # returns an OnnxBert (or anything with its `windows` and `hidden`)
         self.name = name
         self.batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> list[TokenVectors]:
-        import torch
-
         model = self._load()
-        tokenizer, network = model.tokenizer, model[0].auto_model
-        batch = tokenizer(
-            list(texts),
-            return_offsets_mapping=True,
-            truncation=True,
-            max_length=WINDOW,
-            stride=STRIDE,
-            return_overflowing_tokens=True,
-            padding=True,
-            return_tensors="pt",
-        )
-        owner = batch.pop("overflow_to_sample_mapping").tolist()
-        offsets = batch.pop("offset_mapping").numpy()
-        keep = _first_windows(owner, MAX_WINDOWS)
-        outputs = np.zeros((len(owner), offsets.shape[1], network.config.hidden_size), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(keep), self.batch_size):
-                rows = keep[start : start + self.batch_size]
-                inputs = {k: v[rows] for k, v in batch.items()}
-                outputs[rows] = network(**inputs).last_hidden_state.numpy()
-        masks = batch["attention_mask"].numpy()
-        return [
-            _merge(text, [w for w in keep if owner[w] == i], outputs, offsets, masks) for i, text in enumerate(texts)
-        ]
+        windows = model.windows(texts, WINDOW, STRIDE, MAX_WINDOWS)
+        states = model.hidden(windows, self.batch_size)
+        parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in texts]
+        for window, state in zip(windows, states, strict=True):
+            parts[window.owner].append((window.offsets, state))
+        return [_merge(text, part, model.dim) for text, part in zip(texts, parts, strict=True)]
 
 
-def _first_windows(owner: list[int], limit: int) -> list[int]:
-    seen: dict[int, int] = {}
-    keep = []
-    for window, note in enumerate(owner):
-        seen[note] = seen.get(note, 0) + 1
-        if seen[note] <= limit:
-            keep.append(window)
-    return keep
-
-
-def _merge(text: str, windows: list[int], outputs: np.ndarray, offsets: np.ndarray, masks: np.ndarray) -> TokenVectors:
+def _merge(text: str, windows: list[tuple[np.ndarray, np.ndarray]], dim: int) -> TokenVectors:
+    """One vector per word piece: of the windows that saw it, the one where it sat furthest from an edge."""
     best: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
-    for window in windows:
-        length = int(masks[window].sum())
+    for offsets, states in windows:
+        length = len(offsets)
         for position in range(length):
-            start, end = (int(x) for x in offsets[window, position])
+            start, end = (int(x) for x in offsets[position])
             if end <= start:
-                continue  # [CLS], [SEP], padding
+                continue  # [CLS], [SEP]
             margin = min(position, length - 1 - position)
             if (start, end) not in best or margin > best[(start, end)][0]:
-                best[(start, end)] = (margin, outputs[window, position])
+                best[(start, end)] = (margin, states[position])
     spans = sorted(best)
     if not spans:
-        dim = outputs.shape[2]
         return TokenVectors(np.zeros((0, dim), np.float32), np.zeros((0, 2), np.int32), np.zeros((0, 4), np.float32))
     vectors = np.stack([best[s][1] for s in spans]).astype(np.float32)
     return TokenVectors(vectors, np.asarray(spans, dtype=np.int32), casing(text, spans))

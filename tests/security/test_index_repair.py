@@ -73,6 +73,13 @@ def imported(tmp_path: Path, n: int) -> Path:
     return home
 
 
+def add_file(tmp_path: Path, text: str) -> str:
+    """A one-note file: `import` opens the index (a paste with `add` leaves it to the next reader)."""
+    path = tmp_path / f"note-{abs(hash(text))}.txt"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
 def no_traceback(done: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in done.stderr and "Error:" not in done.stderr, done.stderr[-3000:]
 
@@ -139,7 +146,7 @@ def test_reindex_rebuilds_whatever_state_the_folder_is_in(tmp_path: Path, damage
 def test_a_damaged_index_never_crashes_a_command_it_is_rebuilt(tmp_path: Path, damage: str) -> None:
     home = imported(tmp_path, 24)
     DAMAGE[damage](home)
-    done = run("add", "Zephyr Pay infosec blocks go-live until a WAF sits in front of the app", home=home)
+    done = run("import", add_file(tmp_path, "Zephyr Pay infosec blocks go-live until a WAF sits in front"), home=home)
     no_traceback(done)
     assert done.returncode == 0
     warnings = [line for line in done.stderr.splitlines() if line.strip()]
@@ -159,13 +166,13 @@ def test_signals_missing_from_the_index_are_re_added_with_one_warning(tmp_path: 
     index.delete("signals", [str(i) for i in lost])
     index.close()
     assert chroma_ids(home) == stored - set(lost)
-    done = run("add", "Zephyr Pay infosec blocks go-live until a WAF sits in front of the app", home=home)
+    done = run("import", add_file(tmp_path, "Zephyr Pay infosec blocks go-live until a WAF sits in front"), home=home)
     no_traceback(done)
     warnings = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(warnings) == 1, done.stderr
     assert f"held {len(stored) - 12 + 1} signals" in warnings[0] and "re-added 12 from DuckDB" in warnings[0]
     assert chroma_ids(home) == duck_ids(home)
-    again = run("add", "Quill Ltd wants custom domains for its portal", home=home)
+    again = run("import", add_file(tmp_path, "Quill Ltd wants custom domains for its portal"), home=home)
     assert again.returncode == 0 and not again.stderr.strip()  # whole again: silent
 
 
@@ -197,12 +204,25 @@ def test_an_import_killed_after_a_commit_is_repaired_on_the_next_command(tmp_pat
     before = (len(duck_ids(home)), len(chroma_ids(home)) if (home / "chroma").exists() else 0)
     print(f"after the kill: DuckDB {before[0]} signals, Chroma {before[1]}")
     assert 0 < before[0] < 640
-    done = run("add", "Zephyr Pay infosec blocks go-live until a WAF sits in front of the app", home=home)
+    done = run("import", add_file(tmp_path, "Zephyr Pay infosec blocks go-live until a WAF sits in front"), home=home)
     no_traceback(done)
     assert done.returncode == 0
     assert chroma_ids(home) == duck_ids(home)
     if before[0] != before[1]:
         assert "re-added" in done.stderr
+
+
+def test_a_paste_leaves_the_index_to_its_next_reader_which_adds_it_silently(tmp_path: Path) -> None:
+    home = imported(tmp_path, 8)
+    before = chroma_ids(home)
+    pasted = run("add", "Zephyr Pay infosec blocks go-live until a WAF sits in front of the app", home=home)
+    assert pasted.returncode == 0 and not pasted.stderr.strip(), pasted.stderr
+    assert chroma_ids(home) == before and len(duck_ids(home)) > len(before)  # stored, not yet indexed
+    assert (home / ".index-pending").exists()
+    done = run("import", add_file(tmp_path, "Quill Ltd wants custom domains for its portal"), home=home)
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr  # an expected gap: no warning
+    assert chroma_ids(home) == duck_ids(home)
+    assert not (home / ".index-pending").exists()
 
 
 def test_ids_duckdb_does_not_have_are_dropped(tmp_path: Path) -> None:
