@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,7 +63,7 @@ def _progress(total: int, enabled: bool) -> Any:
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=err,
-        disable=not enabled or total < 8,
+        disable=not enabled or total < 2 or not err.is_terminal,
         transient=True,
     )
 
@@ -156,7 +157,10 @@ def import_(
         max_note_bytes=s.max_note_bytes,
         max_container_bytes=s.max_container_bytes,
     )
-    items = list(read_paths(paths, options))
+    from fieldsignal.render import err
+
+    with err.status("reading the files") if err.is_terminal and not as_json else nullcontext():
+        items = list(read_paths(paths, options))
     ws, report = _run_import(items, as_json)
     _report(ws, report, as_json)
 
