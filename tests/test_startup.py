@@ -42,7 +42,8 @@ def test_light_commands_do_not_import_the_model_or_chroma(tmp_path: Path, args: 
 
 @pytest.mark.model
 def test_a_paste_reads_the_note_with_onnx_runtime_not_torch(tmp_path: Path) -> None:
-    """The real local model on the paste path: ONNX Runtime and `tokenizers`, never torch or transformers."""
+    """The real local model on the paste path: ONNX Runtime, `tokenizers` and numpy heads; never torch,
+    transformers, scikit-learn, SciPy or Chroma (the vector index catches up when it is next read)."""
     from tests.conftest import TUNE_ENCODER
 
     env = {
@@ -52,7 +53,7 @@ def test_a_paste_reads_the_note_with_onnx_runtime_not_torch(tmp_path: Path) -> N
         "FIELDSIGNAL_TUNE_ENCODER": str(TUNE_ENCODER).lower(),
     }
     args = ["add", "Lost Bluefin Capital to Snowflake, they needed private networking. $1.2M over 3 yrs", "--json"]
-    probe = PROBE.format(heavy=("torch", "transformers", "sentence_transformers"))
+    probe = PROBE.format(heavy=("torch", "transformers", "sentence_transformers", "sklearn", "scipy", "chromadb"))
     r = subprocess.run(
         [sys.executable, "-c", probe, json.dumps(args)],
         capture_output=True,

@@ -70,14 +70,18 @@ class AccountLinker:
         """The account list's n-gram vectors and initials, kept for the next call with the same list."""
         key = tuple(accounts)
         if self._table is None or self._table[0] != key:
-            vectors = self._grams().transform([" ".join(_words(a)) for a in accounts])
+            vectors = self._rows([" ".join(_words(a)) for a in accounts])
             self._table = (key, (vectors, [_initials(_words(a)) for a in accounts]))
         return self._table[1]
 
+    def _rows(self, texts: Sequence[str]) -> Any:
+        """Hashed n-gram rows, sparse: scikit-learn's while fitting, `frozen.SparseRows` once frozen."""
+        grams = self._grams()
+        return grams.rows(texts) if hasattr(grams, "rows") else grams.transform(texts)
+
     def _cosines(self, mention: str, accounts: Sequence[str]) -> np.ndarray:
-        query = self._grams().transform([" ".join(_words(mention))])
         table, _ = self._account_table(accounts)
-        return np.asarray((table @ query.T).todense()).ravel()
+        return _products(self._rows([" ".join(_words(mention))]), table)[0]
 
     def fit(self, pairs: Sequence[tuple[str, str, str]]) -> AccountLinker:
         """Learn from (mention, canonical account, group) triples; a group's other accounts are negatives."""
@@ -102,6 +106,7 @@ class AccountLinker:
         if len(set(y)) < 2:
             return self
         self.model = _classifier(self.seed).fit(np.asarray(x), np.asarray(y))
+        self._table = None  # a training group's table: not kept in the cached model
         return self
 
     def scores(self, mention: str, accounts: Sequence[str]) -> list[tuple[str, float]]:
@@ -115,8 +120,7 @@ class AccountLinker:
         if self.model is None or not accounts or not todo:
             return out
         table, initials = self._account_table(accounts)
-        queries = self._grams().transform([" ".join(_words(mentions[k] or "")) for k in todo])
-        cosines = (queries @ table.T).toarray()
+        cosines = _products(self._rows([" ".join(_words(mentions[k] or "")) for k in todo]), table)
         feats, owners = [], []
         for row, k in enumerate(todo):
             mention = mentions[k] or ""
@@ -148,6 +152,13 @@ class AccountLinker:
 def training_pairs(rows: Sequence[tuple[str | None, str | None, str]]) -> list[tuple[str, str, str]]:
     """(mention, canonical, group) from labelled rows that give both (mention as written, CRM name)."""
     return [(m, c, g) for m, c, g in rows if m and c]
+
+
+def _products(queries: Any, table: Any) -> np.ndarray:
+    """Cosines of each query row with each table row (rows are L2-normalised), dense."""
+    if hasattr(table, "products"):
+        return np.asarray(table.products(queries))
+    return np.asarray((queries @ table.T).toarray())
 
 
 def _classifier(seed: int) -> Any:

@@ -135,9 +135,12 @@ class TriageModel:
         return self
 
     def _with_name(self, feats: np.ndarray, names: Sequence[str]) -> Any:
+        grams = self._name_vectorizer.transform([n.lower() for n in names])
+        if not hasattr(grams, "tocsr"):  # frozen (see frozen.py): dense rows, no SciPy
+            return np.hstack([feats, grams])
         from scipy.sparse import csr_matrix, hstack
 
-        return hstack([csr_matrix(feats), self._name_vectorizer.transform([n.lower() for n in names])]).tocsr()
+        return hstack([csr_matrix(feats), grams]).tocsr()
 
     # ---------------------------------------------------------------- prediction
     def remember(self, corrections: Sequence[Example], tokens: Sequence[TokenVectors]) -> None:

@@ -26,6 +26,7 @@ from fieldsignal.cache import building, cache_dir, prune
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import LabelledExample
 from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.frozen import freeze
 from fieldsignal.triage.model import Example, TriageModel
 
 CORRECTION_WEIGHT = 5.0
@@ -113,6 +114,7 @@ def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress:
         progress("fitting the classifiers", len(examples), len(examples) + 1)
     model = TriageModel(seed=seed, taxonomy=taxonomy).fit(examples, tokens)
     model.learn_recall(*story_pairs(corpus, model, examples, tokens))
+    freeze(model)  # numpy stand-ins for the fitted scikit-learn models: reading a note never imports it
     features, model.raw_features = model.raw_features, None
     bundle = {
         "model": model,
