@@ -68,8 +68,8 @@ def _progress(total: int, enabled: bool) -> Any:
     )
 
 
-def _run_import(items: list[Any], as_json: bool, index_later: bool = False) -> Any:
-    ws = workspace(index_later=index_later)
+def _run_import(items: list[Any], as_json: bool, one_shot: bool = False) -> Any:
+    ws = workspace(one_shot=one_shot)
     notes = sum(1 for i in items if not isinstance(i, InputError))
     if notes:
         with model_progress(not as_json) as say:
@@ -123,7 +123,7 @@ def add(
         note = note_from_text(text or "", source=source, author=author, date=date.date() if date else None)
     except InputError as exc:
         fail(str(exc))
-    ws, report = _run_import([note], as_json, index_later=True)  # a paste does not wait for the vector index
+    ws, report = _run_import([note], as_json, one_shot=True)  # a paste does not wait for the vector index
     _report(ws, report, as_json)
 
 

@@ -31,10 +31,10 @@ def settings(**overrides: Any) -> Settings:
     return load_settings(home=state.home, taxonomy=state.taxonomy, **overrides)
 
 
-def workspace(s: Settings | None = None, index_later: bool = False) -> Any:
+def workspace(s: Settings | None = None, one_shot: bool = False) -> Any:
     from fieldsignal.workspace import Workspace
 
-    return Workspace(s or settings(), index_later=index_later)
+    return Workspace(s or settings(), one_shot=one_shot)
 
 
 def emit(data: Any) -> None:

@@ -47,14 +47,15 @@ Progress = Callable[[int], None]
 
 class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
     def __init__(
-        self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True, index_later: bool = False
+        self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True, one_shot: bool = False
     ) -> None:
         self.settings = settings
         self._taxonomy = taxonomy
         self.learn = learn
-        # A short-lived writer (a CLI paste) leaves new signals for the next reader of the vector index
-        # to add from their stored vectors, instead of opening the index for them (see workspace_index).
-        self.index_later = index_later
+        # A short-lived process writing one paste (`fieldsignal add`): it leaves new signals for the next
+        # reader of the vector index to add from their stored vectors (see workspace_index), and holds
+        # one model at a time (the triage's encoder is released before the excerpts are embedded).
+        self.one_shot = one_shot
 
     # ---------------------------------------------------------------- parts
     @cached_property
@@ -152,11 +153,13 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
             report.llm_calls += assisted.calls
             report.warnings += [w for w in assisted.warnings if w not in report.warnings]
         results = self.triage.link_accounts(results, customers)  # "BWM" → the account it names
+        if self.one_shot:
+            self.triage.encoder.release()  # read: its memory goes before the excerpt embedder's comes
         saved = Saved()
         if results:
             with writers.writing(self.settings.home):  # from before the commit until the index has the signals
                 saved = self._save(results, assisted)
-                if self.index_later and "_index" not in self.__dict__:
+                if self.one_shot and "_index" not in self.__dict__:
                     self._defer_index(saved.ids)
                 else:
                     self._index_signals(saved.ids, saved.vectors, report)

@@ -7,7 +7,7 @@ re-added from their stored vectors, ids DuckDB does not know are dropped, and on
 warning line says so. An index that cannot be opened or read is rebuilt from DuckDB.
 `reindex` always rebuilds from scratch, whatever state the folder is in.
 
-A short-lived writer (a CLI paste: `Workspace(index_later=True)`) does not open the index at all: it
+A short-lived writer (a CLI paste: `Workspace(one_shot=True)`) does not open the index at all: it
 commits to DuckDB and leaves a marker, and the next process that reads the index adds the new
 signals from their stored vectors, silently (the marker says the gap is expected).
 """

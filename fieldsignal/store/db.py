@@ -137,14 +137,18 @@ def release_before_network(what: str) -> None:
 def _open(path: Path, write: bool, timeout: float) -> Iterator[Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     key = str(path.resolve())
-    if write or not path.exists() or (key not in _CURRENT and _needs_migration(path, timeout)):
+    con = None
+    if not write and path.exists():
+        con = _connect(path, read_only=True, timeout=timeout)
+        if key not in _CURRENT and _needs_migration(con):  # the read connection checks the schema too
+            con.close()
+            con = None
+    if con is None:
         con = _connect(path, read_only=False, timeout=timeout)
         migrate(con)
         if not write:
             con.close()
             con = _connect(path, read_only=True, timeout=timeout)
-    else:
-        con = _connect(path, read_only=True, timeout=timeout)
     _CURRENT.add(key)  # checked once per process: later reads skip the schema check
     try:
         yield con
@@ -152,12 +156,8 @@ def _open(path: Path, write: bool, timeout: float) -> Iterator[Any]:
         con.close()
 
 
-def _needs_migration(path: Path, timeout: float) -> bool:
-    con = _connect(path, read_only=True, timeout=timeout)
-    try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "schema_migrations" not in tables:
-            return True
-        return schema_version(con) < max(v for v, _, _ in migrations())
-    finally:
-        con.close()
+def _needs_migration(con: Any) -> bool:
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "schema_migrations" not in tables:
+        return True
+    return schema_version(con) < max(v for v, _, _ in migrations())

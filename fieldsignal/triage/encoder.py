@@ -47,6 +47,14 @@ class TokenEncoder:
         self.name = name
         self.batch_size = batch_size
 
+    def release(self) -> None:
+        """Let the model's memory go (a one-shot process that has read its note); the next use reloads it."""
+        from fieldsignal.vectorstore.onnx_bert import OnnxBert
+
+        OnnxBert.release_all()
+        if hasattr(self, "_loaded"):
+            self._loaded = None
+
     def encode(self, texts: Sequence[str]) -> list[TokenVectors]:
         model = self._load()
         windows = model.windows(texts, WINDOW, STRIDE, MAX_WINDOWS)
@@ -108,6 +116,9 @@ class HashingTokenEncoder:
 
     def __init__(self, dim: int = 64) -> None:
         self.dim = dim
+
+    def release(self) -> None:
+        """Nothing held."""
 
     def encode(self, texts: Sequence[str]) -> list[TokenVectors]:
         import hashlib

@@ -137,6 +137,12 @@ class OnnxBert:
                 _SESSIONS[folder] = cls(folder)
             return _SESSIONS[folder]
 
+    @classmethod
+    def release_all(cls) -> None:
+        """Drop this process's sessions (their memory goes once nothing else holds them)."""
+        with _LOCK:
+            _SESSIONS.clear()
+
     def windows(self, texts: Sequence[str], length: int, stride: int = 0, limit: int = 1) -> list[Window]:
         """Each text in windows of at most `length` word pieces overlapping by `stride`, the first `limit`."""
         self.tokenizer.enable_truncation(length, stride=stride)
