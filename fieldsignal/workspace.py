@@ -162,7 +162,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
                 if self.one_shot and "_index" not in self.__dict__:
                     self._defer_index(saved.ids)
                 else:
-                    self._index_signals(saved.ids, saved.vectors, report)
+                    self._index_signals(saved.ids, saved.vectors, report, saved.signals)
         report.notes_skipped_duplicate += len(results) - len(saved.results)  # stored by another writer meanwhile
         report.duplicates_linked += saved.duplicates
         report.notes_added += len(saved.results)

@@ -170,14 +170,17 @@ class IndexSync:
             index.upsert(SIGNALS, ids_, matrix, [signal_meta(s) for s in signals], _docs(signals))
         return len(signals)
 
-    def _index_signals(self, ids: list[int], vectors: Any, report: ImportReport | None = None) -> None:
-        """Add just-committed signals to the index; a failure is one warning, never an error."""
+    def _index_signals(
+        self, ids: list[int], vectors: Any, report: ImportReport | None = None, signals: list[Signal] | None = None
+    ) -> None:
+        """Add just-committed signals (their stored rows, or read now) to the index; a failure is one warning."""
         if not ids:
             return
         ws = cast("Workspace", self)
         try:
-            with ws.store() as con:
-                signals = [repo.get_signal(con, i) for i in ids]
+            if signals is None:
+                with ws.store() as con:
+                    signals = [repo.get_signal(con, i) for i in ids]
             metas = [signal_meta(s) for s in signals]
             try:
                 self._opened_index().upsert(SIGNALS, [str(i) for i in ids], vectors, metas, _docs(signals))

@@ -28,6 +28,7 @@ class Saved:
     results: list[TriageResult] = field(default_factory=list)  # the notes stored (not found stored meanwhile)
     ids: list[int] = field(default_factory=list)
     vectors: Any = None  # one row per id
+    signals: list[Any] = field(default_factory=list)  # the stored rows, one per id (for the index)
     duplicates: int = 0
 
 
@@ -72,6 +73,7 @@ class BatchSave:
                         saved.ids += ids
                         rows += range(offset, offset + n)
                     offset += n
+                saved.signals = [repo.get_signal(con, i) for i in saved.ids]  # read here: no second connection
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")

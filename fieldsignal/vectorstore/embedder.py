@@ -105,6 +105,11 @@ class HashingEmbedder:
         return out / np.where(norms == 0, 1.0, norms)
 
 
+# Stored vectors are looked up only for more texts than this: opening the store (~40 ms) costs more
+# than encoding a pasted note's few excerpts, which the write then stores only if they are missing.
+LOOKUP_AFTER = 4
+
+
 class CachedEmbedder:
     """Wraps an embedder with a content-hash cache.
 
@@ -127,7 +132,7 @@ class CachedEmbedder:
     def encode(self, texts: Sequence[str]) -> Vectors:
         keys = [self.key(t) for t in texts]
         missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
-        if missing and self._lookup is not None:
+        if len(missing) > LOOKUP_AFTER and self._lookup is not None:
             self._memory.update(self._lookup(missing))
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memory}
         if todo:

@@ -126,6 +126,7 @@ class OnnxBert:
         self.tokenizer.no_padding()
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        options.add_session_config_entry("session.disable_prepacking", "1")  # weights once in memory, not twice
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self.dim = int(self.session.get_outputs()[0].shape[2] or 384)
 
