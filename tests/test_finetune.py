@@ -99,7 +99,6 @@ def test_tuning_the_local_model_changes_its_vectors_and_is_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from fieldsignal.triage.tuned import TunedTokenEncoder
-    from fieldsignal.vectorstore.embedder import base_model_path
 
     monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
     config = TuneConfig(epochs=2.0, batch=2, max_len=32, lr=1e-4)
@@ -108,9 +107,9 @@ def test_tuning_the_local_model_changes_its_vectors_and_is_cached(
     assert (tuned.folder / "config.json").exists()  # tuned on first use, saved to the cache
 
     from fieldsignal.triage.encoder import TokenEncoder
-    from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
+    from fieldsignal.vectorstore.embedder import bundled_model
 
-    (base,) = TokenEncoder(lambda: OnnxBert.load(exported(Path(base_model_path()))), "base").encode([NOTES[0].text])
+    (base,) = TokenEncoder(bundled_model, "base").encode([NOTES[0].text])
     assert vectors.offsets.tolist() == base.offsets.tolist()
     assert not np.allclose(vectors.vectors, base.vectors, atol=1e-3)  # the weights moved
 

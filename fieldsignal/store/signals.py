@@ -318,6 +318,10 @@ def signal_vectors(
     return kept, matrix
 
 
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
 def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
     """The signals of these customers (by `customer_key`), with their vector when they propose a new gap.
 
@@ -328,7 +332,7 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
         return []
     rows = con.execute(
         "SELECT id, note_id, customer, gap, new_gap_label IS NOT NULL, signal_date, duplicate_of FROM signals "
-        f"WHERE customer_key IN ({', '.join('?' for _ in keys)}) ORDER BY id",
+        f"WHERE customer_key IN ({_marks(keys)}) ORDER BY id",
         keys,
     ).fetchall()
     proposals = [r[0] for r in rows if r[4]]
@@ -337,7 +341,7 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
         vectors = dict(
             con.execute(
                 "SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash "
-                f"WHERE v.signal_id IN ({', '.join('?' for _ in proposals)})",
+                f"WHERE v.signal_id IN ({_marks(proposals)})",
                 proposals,
             ).fetchall()
         )

@@ -52,8 +52,6 @@ class TokenEncoder:
         from fieldsignal.vectorstore.onnx_bert import OnnxBert
 
         OnnxBert.release_all()
-        if hasattr(self, "_loaded"):
-            self._loaded = None
 
     def encode(self, texts: Sequence[str]) -> list[TokenVectors]:
         model = self._load()

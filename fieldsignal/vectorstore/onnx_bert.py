@@ -124,6 +124,7 @@ class OnnxBert:
 
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
+        self._tokenizing = threading.Lock()  # truncation is tokenizer state: set and used by one thread
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.add_session_config_entry("session.disable_prepacking", "1")  # weights once in memory, not twice
@@ -146,9 +147,11 @@ class OnnxBert:
 
     def windows(self, texts: Sequence[str], length: int, stride: int = 0, limit: int = 1) -> list[Window]:
         """Each text in windows of at most `length` word pieces overlapping by `stride`, the first `limit`."""
-        self.tokenizer.enable_truncation(length, stride=stride)
+        with self._tokenizing:
+            self.tokenizer.enable_truncation(length, stride=stride)
+            encodings = self.tokenizer.encode_batch(list(texts))
         out = []
-        for owner, encoding in enumerate(self.tokenizer.encode_batch(list(texts))):
+        for owner, encoding in enumerate(encodings):
             for part in [encoding, *encoding.overflowing][:limit]:
                 out.append(Window(owner, np.asarray(part.ids, np.int64), np.asarray(part.offsets, np.int32)))
         return out
