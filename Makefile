@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m compileall -q fieldsignal  # as pip does for a regular install: no compiling at each start
 	touch $(STAMP)
 
 # `fieldsignal train` fine-tunes the local MiniLM on data/corpus, exports it (and the bundled one) to

@@ -38,6 +38,8 @@ app.add_typer(accounts_app, name="accounts")
 
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
+IMPORT_LINGER = 0.25  # seconds
+TABLE_ROWS = 50  # rows of the log's table on a terminal by default (a table of thousands helps no one)
 
 
 @app.callback()
@@ -69,7 +71,9 @@ def _progress(total: int, enabled: bool) -> Any:
 
 
 def _run_import(items: list[Any], as_json: bool, one_shot: bool = False) -> Any:
-    ws = workspace(one_shot=one_shot)
+    # an import keeps its connection between the steps of a batch (not across a batch's triage, so
+    # other writers get the file in between); a paste opens it twice and goes
+    ws = workspace(one_shot=one_shot, linger=0.0 if one_shot else IMPORT_LINGER)
     notes = sum(1 for i in items if not isinstance(i, InputError))
     if notes:
         with model_progress(not as_json) as say:
@@ -85,11 +89,11 @@ def _report(ws: Any, report: Any, as_json: bool) -> None:
     from fieldsignal.render import console, err, import_summary, signal_line
 
     if as_json:
-        emit({"report": report, "signals": [ws.show(i)["signal"] for i in report.signal_ids]})
+        emit({"report": report, "signals": ws.signals(report.signal_ids)})
     else:
         if len(report.signal_ids) <= 20:
-            for sid in report.signal_ids:
-                console.print(signal_line(ws.show(sid)["signal"]), highlight=False)
+            for signal in ws.signals(report.signal_ids):
+                console.print(signal_line(signal), highlight=False)
         console.print(import_summary(report), highlight=False)
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
@@ -175,7 +179,9 @@ def list_(
     since: Since = None,
     until: Until = None,
     review: Annotated[bool | None, typer.Option("--review/--no-review", help="Only (not) flagged for review.")] = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help=f"At most this many rows (0: all; the table shows {TABLE_ROWS} unless told).")
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """The signal log, newest first, filterable."""
@@ -198,7 +204,11 @@ def list_(
         return
     from fieldsignal.render import console, signals_table
 
-    console.print(signals_table(signals, f"Signal log ({len(signals)})"))
+    shown = signals if limit is not None else signals[:TABLE_ROWS]
+    title = f"Signal log ({len(signals)})"
+    if len(shown) < len(signals):
+        title = f"Signal log (newest {len(shown)} of {len(signals)}; --limit 0 shows all, --json for scripts)"
+    console.print(signals_table(shown, title))
 
 
 @app.command()

@@ -31,10 +31,10 @@ def settings(**overrides: Any) -> Settings:
     return load_settings(home=state.home, taxonomy=state.taxonomy, **overrides)
 
 
-def workspace(s: Settings | None = None, one_shot: bool = False) -> Any:
+def workspace(s: Settings | None = None, one_shot: bool = False, linger: float = 0.0) -> Any:
     from fieldsignal.workspace import Workspace
 
-    return Workspace(s or settings(), one_shot=one_shot)
+    return Workspace(s or settings(), one_shot=one_shot, linger=linger)
 
 
 def emit(data: Any) -> None:

@@ -12,13 +12,12 @@ import datetime as dt
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cached_property
 from typing import Any
 
 from fieldsignal import registry
 from fieldsignal.errors import FieldsignalError, InputError
-from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import (
     ImportFailure,
     ImportReport,
@@ -47,7 +46,13 @@ Progress = Callable[[int], None]
 
 class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
     def __init__(
-        self, settings: Settings, taxonomy: Taxonomy | None = None, learn: bool = True, one_shot: bool = False
+        self,
+        settings: Settings,
+        taxonomy: Taxonomy | None = None,
+        learn: bool = True,
+        one_shot: bool = False,
+        linger: float = 0.0,
+        index_later: bool = False,
     ) -> None:
         self.settings = settings
         self._taxonomy = taxonomy
@@ -56,6 +61,12 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         # reader of the vector index to add from their stored vectors (see workspace_index), and holds
         # one model at a time (the triage's encoder is released before the excerpts are embedded).
         self.one_shot = one_shot
+        # A long-lived process serving requests (the web app): its database connection stays open this
+        # many idle seconds for the next request (see store.db.open_store).
+        self.linger = linger
+        # ... and it adds new signals to the vector index on a worker thread, after answering (readers of
+        # the index in this process wait for it; other processes see a writer at work, as before).
+        self.index_later = index_later
 
     # ---------------------------------------------------------------- parts
     @cached_property
@@ -66,7 +77,8 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
 
     @contextmanager
     def store(self, write: bool = False) -> Iterator[Any]:
-        with open_store(self.settings.db_path, write=write, timeout=self.settings.lock_timeout_seconds) as con:
+        timeout = self.settings.lock_timeout_seconds
+        with open_store(self.settings.db_path, write=write, timeout=timeout, linger=self.linger) as con:
             yield con
 
     @cached_property
@@ -123,6 +135,22 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
     def add_notes(self, items: Iterable[NoteInput | InputError], progress: Progress | None = None) -> ImportReport:
         """Triage and store notes; bad inputs are reported, never fatal; known notes are skipped."""
         report = ImportReport()
+        opening = None
+        if not self.one_shot and "_index" not in self.__dict__ and self._index_exists():
+            # opening the vector index (importing Chroma: a second or more) overlaps the first batch's triage
+            # (not creating it: two processes creating one Chroma folder at once collide)
+            opening = threading.Thread(target=self._open_index_quietly, name="open-index", daemon=True)
+            opening.start()
+        try:
+            self._add_all(items, report, progress)
+        finally:
+            if opening is not None:
+                opening.join()  # never left half-way at exit
+        return report
+
+    def _add_all(
+        self, items: Iterable[NoteInput | InputError], report: ImportReport, progress: Progress | None
+    ) -> None:
         batch: list[NoteInput] = []
         for item in items:
             if isinstance(item, InputError):
@@ -134,9 +162,10 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
                 batch = []
         if batch:
             self._add_batch(batch, report, progress)
-        return report
 
     def _add_batch(self, notes: list[NoteInput], report: ImportReport, progress: Progress | None) -> None:
+        from fieldsignal.ingest.text import content_hash  # (the ingest package: not on a read's path)
+
         report.notes_seen += len(notes)
         unique: dict[str, NoteInput] = {}
         for note in notes:
@@ -157,10 +186,13 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
             self.triage.encoder.release()  # read: its memory goes before the excerpt embedder's comes
         saved = Saved()
         if results:
-            with writers.writing(self.settings.home):  # from before the commit until the index has the signals
-                saved = self._save(results, assisted)
+            with ExitStack() as holding:
+                holding.enter_context(writers.writing(self.settings.home))  # from before the commit until the
+                saved = self._save(results, assisted)  # index has the signals
                 if self.one_shot and "_index" not in self.__dict__:
                     self._defer_index(saved.ids)
+                elif self.index_later:
+                    self._index_later(saved.ids, saved.vectors, saved.signals, holding.pop_all())
                 else:
                     self._index_signals(saved.ids, saved.vectors, report, saved.signals)
         report.notes_skipped_duplicate += len(results) - len(saved.results)  # stored by another writer meanwhile
@@ -225,6 +257,13 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
     def show(self, signal_id: int) -> dict[str, Any]:
         with self.store() as con:
             return repo.signal_details(con, signal_id)
+
+    def signals(self, signal_ids: list[int]) -> list[Signal]:
+        """These signals' rows, in this order (one query; `show` adds the note, history and review)."""
+        if not signal_ids:
+            return []
+        with self.store() as con:
+            return repo.get_signals(con, signal_ids)
 
     def show_many(self, signal_ids: list[int]) -> list[dict[str, Any]]:
         """The details of each id that exists (unknown ids are left out)."""
@@ -334,7 +373,11 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
 
     def reset(self) -> None:
         """Delete the workspace's data (used by `demo` on its own folder)."""
+        from fieldsignal.store.db import close_idle
+
+        self.settle_index()
         self._close_index()
+        close_idle()
         for path in (self.settings.db_path, self.settings.chroma_path):
             if path.is_dir():
                 shutil.rmtree(path)

@@ -15,11 +15,11 @@ signals from their stored vectors, silently (the marker says the gap is expected
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
-
-import numpy as np
 
 from fieldsignal import registry
 from fieldsignal.models import ImportReport, Signal
@@ -39,6 +39,7 @@ class IndexSync:
     @property
     def index(self) -> Any:
         """The vector index: opened (rebuilt if damaged), and reconciled with DuckDB on first use."""
+        self.settle_index()
         index = self._opened_index()
         if not self.__dict__.get("_index_checked") or self._pending.exists():
             self._check(index)
@@ -65,6 +66,43 @@ class IndexSync:
             log.warning("warning: the vector index is unusable (%s); run `fieldsignal reindex`", exc)
             return False
         return True
+
+    def _index_later(self, ids: list[int], vectors: Any, signals: list[Signal], holding: ExitStack) -> None:
+        """Queue committed signals for the index worker; `holding` (the writer's lock) is released once they are in."""
+        with self.__dict__.setdefault("_index_jobs_lock", threading.Lock()):
+            jobs = self.__dict__.get("_index_jobs")
+            if jobs is None:
+                jobs = self.__dict__["_index_jobs"] = queue.Queue()
+                worker = threading.Thread(target=self._index_worker, args=(jobs,), name="index-writer", daemon=True)
+                self.__dict__["_index_worker"] = worker
+                worker.start()
+        jobs.put((ids, vectors, signals, holding))
+
+    def _index_worker(self, jobs: queue.Queue[Any]) -> None:
+        while True:
+            ids, vectors, signals, holding = jobs.get()
+            try:
+                self._index_signals(ids, vectors, None, signals)  # a failure is one warning line, as inline
+            finally:
+                holding.close()
+                jobs.task_done()
+
+    def settle_index(self) -> None:
+        """Wait until the signals queued for the index are in it (from any thread but the worker's)."""
+        jobs = self.__dict__.get("_index_jobs")
+        if jobs is not None and threading.current_thread() is not self.__dict__.get("_index_worker"):
+            jobs.join()
+
+    def _index_exists(self) -> bool:
+        ws = cast("Workspace", self)
+        return ws.settings.vectorstore != "chroma" or ws.settings.chroma_path.is_dir()
+
+    def _open_index_quietly(self) -> None:
+        """Open the index ahead of its first use (a failure is met again, and reported, by that use)."""
+        try:
+            self._opened_index()
+        except Exception:  # met again, and reported, by the caller that needs the index
+            log.debug("opening the vector index ahead of use failed", exc_info=True)
 
     def _opened_index(self) -> Any:
         """The index this workspace object has open; opening a damaged one rebuilds it from DuckDB."""
@@ -164,7 +202,7 @@ class IndexSync:
         if lacking:  # should not happen (vectors are saved with their signals), but never leave a hole
             signals = signals + lacking
             fresh = ws.embedder.encode([s.excerpt for s in lacking])
-            matrix = np.vstack([matrix, fresh]) if len(matrix) else fresh
+            matrix = _stack(matrix, fresh)
         if signals:
             ids_ = [str(s.id) for s in signals]
             index.upsert(SIGNALS, ids_, matrix, [signal_meta(s) for s in signals], _docs(signals))
@@ -196,6 +234,7 @@ class IndexSync:
 
     def reindex(self) -> dict[str, int]:
         """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""
+        self.settle_index()
         index, counts = self._rebuild()
         self.__dict__["_index"], self.__dict__["_index_checked"] = index, True
         return counts
@@ -242,3 +281,9 @@ def signal_meta(s: Signal) -> Metadata:
         if value:
             meta[key] = value
     return meta
+
+
+def _stack(matrix: Any, fresh: Any) -> Any:
+    import numpy as np
+
+    return np.vstack([matrix, fresh]) if len(matrix) else fresh

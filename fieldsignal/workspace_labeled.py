@@ -6,14 +6,12 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
-import numpy as np
-
 from fieldsignal.errors import InputError
-from fieldsignal.ingest.labeled import LabeledRow
 from fieldsignal.models import ImportFailure, ImportReport
 from fieldsignal.vectorstore import writers
 
 if TYPE_CHECKING:
+    from fieldsignal.ingest.labeled import LabeledRow
     from fieldsignal.workspace import Workspace
 
 
@@ -67,6 +65,8 @@ class LabeledImport:
                     raise
             report.signals_added, report.signal_ids = len(ids), ids
             if ids:
+                import numpy as np
+
                 ws._index_signals(ids, np.stack(saved_vectors))
         return report
 

@@ -12,8 +12,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-import numpy as np
-
 from fieldsignal.models import NEW_GAP, TriageResult
 from fieldsignal.store import signals as repo
 
@@ -62,33 +60,40 @@ class BatchSave:
                     record_usage(con, assisted.usage)
                 customers = [d.deal.customer for r in results for d in r.signals if d.deal.customer]
                 earlier = repo.dedupe_candidates(con, customers)
-                offset = 0
+                keyed, offset = [], 0
                 for result in results:
+                    keyed.append(keys[offset : offset + len(result.signals)])
+                    offset += len(result.signals)
+                stored = repo.save_new_results(con, results, ws.taxonomy, keyed, now)
+                links: list[tuple[int, int]] = []
+                offset = 0
+                for result, ids in zip(results, stored, strict=True):
                     n = len(result.signals)
-                    ids = repo.save_new_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
                     if ids is not None:
                         mine = vectors[offset : offset + n]
-                        saved.duplicates += self._link_duplicates(con, result, ids, mine, earlier, now)
+                        links += self._link_duplicates(result, ids, mine, earlier, now)
                         saved.results.append(result)
                         saved.ids += ids
                         rows += range(offset, offset + n)
                     offset += n
-                saved.signals = [repo.get_signal(con, i) for i in saved.ids]  # read here: no second connection
+                repo.mark_duplicates(con, links)
+                saved.duplicates = len(links)
+                saved.signals = repo.get_signals(con, saved.ids)  # read here: no second connection
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
                 raise
-        saved.vectors = vectors[rows] if rows else np.zeros((0, ws.embedder.dim), dtype=np.float32)
+        saved.vectors = vectors[rows] if rows else vectors[:0]
         return saved
 
     def _link_duplicates(
-        self, con: Any, result: TriageResult, ids: list[int], vectors: Any, earlier: list[Any], now: dt.datetime
-    ) -> int:
-        """Mark second reports of a signal already in the log (same customer and gap)."""
+        self, result: TriageResult, ids: list[int], vectors: Any, earlier: list[Any], now: dt.datetime
+    ) -> list[tuple[int, int]]:
+        """(signal, original) for the second reports of a signal already in the log (same customer and gap)."""
         from fieldsignal.agent.dedupe import Candidate, find_original
 
         ws = cast("Workspace", self)
-        linked = 0
+        linked: list[tuple[int, int]] = []
         for signal_id, draft, vector in zip(ids, result.signals, vectors, strict=True):
             if not draft.deal.customer:
                 continue
@@ -105,8 +110,7 @@ class BatchSave:
             )
             original = find_original(candidate, earlier)
             if original is not None:
-                repo.mark_duplicate(con, signal_id, original)
+                linked.append((signal_id, original))
                 candidate.duplicate_of = original
-                linked += 1
             earlier.append(candidate)
         return linked

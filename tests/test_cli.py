@@ -285,3 +285,16 @@ def test_proposed_gaps_promote_merge_dismiss(tmp_path: Path) -> None:
     for p in json.loads(run_cli("gaps", "--json", home=home).stdout):
         assert run_cli("gaps", "dismiss", p["id"], home=home).returncode == 0
     assert json.loads(run_cli("gaps", "--json", home=home).stdout) == []
+
+
+def test_the_log_table_shows_the_newest_rows_and_says_how_to_see_all(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    log = Path(__file__).parents[1] / "fieldsignal" / "eval" / "data" / "dev_log.jsonl"
+    assert run_cli("import", "--labeled", str(log), home=home).returncode == 0
+    stored = json.loads(run_cli("list", "--json", home=home).stdout)
+    assert len(stored) > 50  # --json: every row, as before
+    table = run_cli("list", home=home).stdout
+    assert f"newest 50 of {len(stored)}" in table and "--limit 0" in table
+    assert str(stored[0]["id"]) in table and f"│ {stored[-1]['id']} " not in table
+    everything = run_cli("list", "--limit", "0", home=home).stdout
+    assert f"Signal log ({len(stored)})" in everything and f"│ {stored[-1]['id']} " in everything

@@ -66,6 +66,16 @@ def test_boosted_trees_match_with_missing_values() -> None:
     assert np.allclose(freeze_estimator(model).predict_proba(probe), model.predict_proba(probe), atol=1e-10)
 
 
+def test_boosted_trees_match_for_several_classes_and_one_row() -> None:
+    y = np.digitize(X[:, 0] + X[:, 2], [-0.7, 0.0, 0.7])  # four classes: one tree per class per round
+    model = HistGradientBoostingClassifier(max_iter=25, max_leaf_nodes=9, random_state=0).fit(X, y)
+    frozen = freeze_estimator(model)
+    probe = X[:25].copy()
+    probe[1::5, 2] = np.nan
+    assert np.allclose(frozen.predict_proba(probe), model.predict_proba(probe), atol=1e-10)
+    assert np.allclose(frozen.predict_proba(probe[:1]), model.predict_proba(probe[:1]), atol=1e-10)
+
+
 @pytest.mark.parametrize(
     "options",
     [

@@ -6,6 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,60 @@ def test_a_log_stored_before_the_customer_key_gets_its_keys_when_migrated(db: Pa
     with open_store(db, write=True) as con:
         assert con.execute("SELECT customer_key FROM signals").fetchall() == [("helix bank",)]
         assert [c.id for c in repo.dedupe_candidates(con, ["HELIX BANK"])] == [1]
+
+
+# ------------------------------------------------------------------ lingering connections (the server)
+OTHER_WRITER = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('SELECT 1'); print('wrote')"
+
+
+def _other_process_writes(db: Path) -> bool:
+    run = subprocess.run([sys.executable, "-c", OTHER_WRITER, str(db)], capture_output=True, text=True, timeout=60)
+    return run.stdout.strip() == "wrote"
+
+
+def test_a_lingering_connection_serves_the_next_request_then_frees_the_file(db: Path) -> None:
+    from fieldsignal.store.db import close_idle
+
+    try:
+        with open_store(db, write=True, linger=1.5) as first:
+            save(first, "Helix Bank wants SSO", draft("sso", customer="Helix Bank"))
+        with open_store(db, linger=1.5) as second:  # a read after a write: the same open connection
+            assert second is first
+            assert len(repo.signal_ids(second)) == 1
+        assert not _other_process_writes(db)  # another process waits while the server is busy ...
+        time.sleep(2.0)
+        assert _other_process_writes(db)  # ... and gets the file once it has been idle for `linger`
+    finally:
+        close_idle()
+
+
+def test_a_kept_read_connection_gives_way_to_a_write_and_a_failed_one_is_not_kept(db: Path) -> None:
+    from fieldsignal.store.db import close_idle
+
+    try:
+        with open_store(db, write=True):
+            pass  # create and migrate
+        with open_store(db, linger=30) as reader:
+            pass
+        with open_store(db, write=True, linger=30) as writer:
+            assert writer is not reader  # read-only: cannot write, so a read-write one replaces it
+            save(writer, "Orbis wants SSO", draft("sso", customer="Orbis"))
+        with pytest.raises(RuntimeError), open_store(db, write=True, linger=30) as broken:
+            raise RuntimeError("a request that failed half-way")
+        with open_store(db, linger=30) as after:
+            assert after is not broken and len(repo.signal_ids(after)) == 1
+    finally:
+        close_idle()
+    assert _other_process_writes(db)  # nothing left open
+
+
+def test_a_connection_is_not_kept_past_max_hold(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fieldsignal.store import db as store_db
+
+    monkeypatch.setattr(store_db, "MAX_HOLD", 0.0)
+    with open_store(db, write=True, linger=30) as first:
+        pass
+    with open_store(db, linger=30) as second:
+        assert second is not first
+    store_db.close_idle()
+    assert _other_process_writes(db)

@@ -164,3 +164,34 @@ def test_the_server_loads_the_model_at_start_up_and_says_when_it_is_ready(tmp_pa
             time.sleep(0.05)
         assert web.get("/healthz").json() == {"status": "ok", "ready": True}
         assert "triage" in app.state.workspace.__dict__  # loaded before any paste asked for it
+
+
+def test_a_paste_is_answered_before_its_signal_reaches_the_index(tmp_path: Path) -> None:
+    from fieldsignal.vectorstore import writers
+    from fieldsignal.vectorstore.index import SIGNALS
+
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="chroma", token=TOKEN)
+    app = create_app(settings)
+    ws = app.state.workspace
+    index = ws.index  # opened (and empty)
+    gate, upsert = threading.Event(), index.upsert
+
+    def slow_upsert(*args: object, **kwargs: object) -> None:
+        assert gate.wait(60)
+        upsert(*args, **kwargs)
+
+    index.upsert = slow_upsert
+    with TestClient(app) as web:
+        added = web.post("/api/notes", json={"text": NOTE}, headers=AUTH)
+        assert added.status_code == 200  # answered while the index write is still held up
+        sid = str(added.json()["signals"][0]["id"])
+        assert sid not in index.ids(SIGNALS)
+        with writers.checking(settings.home) as quiet:
+            assert not quiet  # meanwhile another process sees a writer at work, not a hole in the index
+        gate.set()
+        ws.settle_index()
+        assert sid in index.ids(SIGNALS)
+        with writers.checking(settings.home) as quiet:
+            assert quiet  # the writer's lock went with the index write
+        listed = web.get("/api/signals").json()
+        assert [str(s["id"]) for s in listed] == [sid]

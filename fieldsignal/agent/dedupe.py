@@ -13,12 +13,16 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 _SUFFIX = re.compile(r"\b(?:inc|corp|corporation|llc|ltd|plc|gmbh|ag|sa|co|company|the)\b\.?", re.I)
 
 
+@lru_cache(maxsize=65536)
 def customer_key(name: str | None) -> str | None:
     """`Helix Bank Inc.`, `helix bank` and `Helix Bank's` are one customer."""
     if not name:
@@ -57,7 +61,7 @@ def same_signal(a: Candidate, b: Candidate, p: DedupeParams = DedupeParams()) ->
     if a.gap and a.gap == b.gap:
         return True
     if a.new_gap and b.new_gap and a.vector is not None and b.vector is not None:
-        return float(np.dot(a.vector, b.vector)) >= p.new_gap_similarity
+        return float(a.vector @ b.vector) >= p.new_gap_similarity
     return False
 
 

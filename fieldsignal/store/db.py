@@ -8,12 +8,14 @@ connection that finds the file locked retries until `lock_timeout` has passed.
 
 from __future__ import annotations
 
+import atexit
 import random
 import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -112,9 +114,13 @@ _HELD = threading.local()  # how many store connections this thread has open
 
 
 @contextmanager
-def open_store(path: Path, write: bool = False, timeout: float = 15.0) -> Iterator[Any]:
-    """A DuckDB connection to the workspace file, migrated, closed on exit."""
-    with _PROCESS_LOCK, _open(path, write, timeout) as con:
+def open_store(path: Path, write: bool = False, timeout: float = 15.0, linger: float = 0.0) -> Iterator[Any]:
+    """A DuckDB connection to the workspace file, migrated, closed on exit.
+
+    `linger` > 0 (the web server): the connection is kept open that many idle seconds for the next
+    request of this process, instead of paying DuckDB's open (tens of ms) each time; never longer than
+    MAX_HOLD seconds in a row, so another process waiting for the file gets its turn."""
+    with _PROCESS_LOCK, _open(path, write, timeout, linger) as con:
         _HELD.depth = getattr(_HELD, "depth", 0) + 1
         try:
             yield con
@@ -133,10 +139,73 @@ def release_before_network(what: str) -> None:
         raise RuntimeError(f"{what} while a workspace database connection is open: release the store first")
 
 
+@dataclass
+class _Kept:
+    con: Any
+    write: bool
+    since: float  # when it was opened
+    timer: threading.Timer | None = None
+
+
+MAX_HOLD = 5.0  # seconds a lingering connection may be kept in a row
+_KEPT: dict[str, _Kept] = {}  # database file -> its idle connection (under _PROCESS_LOCK)
+
+
+def close_idle() -> None:
+    """Close the connections kept open by `linger` (before a file is deleted, at exit)."""
+    with _PROCESS_LOCK:
+        for kept in _KEPT.values():
+            if kept.timer is not None:
+                kept.timer.cancel()
+            kept.con.close()
+        _KEPT.clear()
+
+
+def _expire(key: str, kept: _Kept) -> None:
+    with _PROCESS_LOCK:
+        if _KEPT.get(key) is kept:
+            del _KEPT[key]
+            kept.con.close()
+
+
+def _take_kept(key: str, write: bool) -> _Kept | None:
+    kept = _KEPT.pop(key, None)
+    if kept is None:
+        return None
+    if kept.timer is not None:
+        kept.timer.cancel()
+    if write and not kept.write:  # a read-only connection cannot write: this one gives way
+        kept.con.close()
+        return None
+    return kept
+
+
 @contextmanager
-def _open(path: Path, write: bool, timeout: float) -> Iterator[Any]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _open(path: Path, write: bool, timeout: float, linger: float = 0.0) -> Iterator[Any]:
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
     key = str(path.resolve())
+    kept = _take_kept(key, write)
+    if kept is not None and not path.exists():  # deleted meanwhile: that connection holds nothing
+        kept.con.close()
+        kept = None
+    if kept is None:
+        kept = _Kept(_connect_migrated(path, key, write, timeout), write, time.monotonic())
+    failed = True
+    try:
+        yield kept.con
+        failed = False
+    finally:
+        if failed or linger <= 0 or time.monotonic() - kept.since >= MAX_HOLD:
+            kept.con.close()
+        else:
+            kept.timer = threading.Timer(linger, _expire, (key, kept))
+            kept.timer.daemon = True
+            _KEPT[key] = kept
+            kept.timer.start()
+
+
+def _connect_migrated(path: Path, key: str, write: bool, timeout: float) -> Any:
     con = None
     if not write and path.exists():
         con = _connect(path, read_only=True, timeout=timeout)
@@ -144,16 +213,18 @@ def _open(path: Path, write: bool, timeout: float) -> Iterator[Any]:
             con.close()
             con = None
     if con is None:
+        fresh = not path.exists()  # a file deleted since (a reset) is migrated again
         con = _connect(path, read_only=False, timeout=timeout)
-        migrate(con)
+        if fresh or key not in _CURRENT:
+            migrate(con)
         if not write:
             con.close()
             con = _connect(path, read_only=True, timeout=timeout)
     _CURRENT.add(key)  # checked once per process: later reads skip the schema check
-    try:
-        yield con
-    finally:
-        con.close()
+    return con
+
+
+atexit.register(close_idle)
 
 
 def _needs_migration(con: Any) -> bool:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import BaseModel
 
 from fieldsignal.agent.dedupe import Candidate, customer_key
 from fieldsignal.errors import FieldsignalError, NotFoundError
 from fieldsignal.models import Signal, SignalDraft, StatusChange, TriageResult
 from fieldsignal.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SIGNAL_COLUMNS = (
     "id, note_id, signal_date AS date, source, signal_type, category, gap, gap_name, new_gap_label, "
@@ -43,6 +45,8 @@ def known_note_hashes(con: Any, hashes: Sequence[str]) -> set[str]:
 
 
 def lookup_embeddings(con: Any, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    import numpy as np
+
     if not keys:
         return {}
     rows = con.execute("SELECT hash, vector FROM embeddings WHERE hash IN (SELECT unnest(?))", [list(keys)]).fetchall()
@@ -51,10 +55,8 @@ def lookup_embeddings(con: Any, keys: Sequence[str]) -> dict[str, np.ndarray]:
 
 def save_embeddings(con: Any, model: str, entries: dict[str, np.ndarray]) -> None:
     if entries:
-        con.executemany(
-            "INSERT OR IGNORE INTO embeddings (hash, model, vector) VALUES (?, ?, ?)",
-            [(k, model, v.astype(float).tolist()) for k, v in entries.items()],
-        )
+        marks, params = _values([(k, model, v.astype(float).tolist()) for k, v in entries.items()])
+        con.execute(f"INSERT OR IGNORE INTO embeddings (hash, model, vector) VALUES {marks}", params)
 
 
 def missing_embeddings(con: Any, keys: Sequence[str]) -> set[str]:
@@ -82,81 +84,142 @@ def save_result(
 def save_new_result(
     con: Any, result: TriageResult, taxonomy: Taxonomy, vector_keys: Sequence[str], now: dt.datetime
 ) -> list[int] | None:
-    """Like `save_result`, but None (nothing stored) when the note is already stored.
+    """Like `save_result`, but None (nothing stored) when the note is already stored (see `save_new_results`)."""
+    return save_new_results(con, [result], taxonomy, [vector_keys], now)[0]
 
-    The check is the insert itself (ON CONFLICT on the unique note hash), inside the
-    caller's write transaction: another process or thread that stored the same note
-    after this one read the known hashes cannot make the batch fail.
+
+def save_new_results(
+    con: Any,
+    results: Sequence[TriageResult],
+    taxonomy: Taxonomy,
+    vector_keys: Sequence[Sequence[str]],
+    now: dt.datetime,
+) -> list[list[int] | None]:
+    """Store a batch of notes with their signals; for each, its signal ids, or None when the note was
+    already stored.
+
+    The check is the insert itself (ON CONFLICT on the unique note hash), inside the caller's write
+    transaction: another process or thread that stored the same note after this one read the known
+    hashes cannot make the batch fail. A few multi-row statements per batch, not several per signal.
     """
-    note = result.note
-    row = con.execute(
+    firsts: dict[str, int] = {}  # a note twice in one batch is stored once
+    for i, result in enumerate(results):
+        firsts.setdefault(result.note_hash, i)
+    note_ids = _insert_notes(con, [results[i] for i in firsts.values()], now)
+    out: list[list[int] | None] = [None] * len(results)
+    rows: list[tuple[int, str, SignalDraft, str]] = []  # note id, source, draft, vector key
+    owners: list[int] = []  # which result each row belongs to
+    for i in firsts.values():
+        note_id = note_ids.get(results[i].note_hash)
+        if note_id is None:
+            continue  # stored by another writer meanwhile
+        out[i] = []
+        for draft, key in zip(results[i].signals, vector_keys[i], strict=True):
+            rows.append((note_id, results[i].note.source, draft, key))
+            owners.append(i)
+    ids = _insert_signals(con, rows, taxonomy, now)
+    for owner, signal_id in zip(owners, ids, strict=True):
+        out[owner] = [*(out[owner] or []), signal_id]
+    return out
+
+
+def _values(rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """`(?, ?), (?, ?)` for a multi-row VALUES clause, and the flat parameters."""
+    marks = ", ".join("(" + ", ".join("?" for _ in row) + ")" for row in rows)
+    return marks, [v for row in rows for v in row]
+
+
+def _insert_notes(con: Any, results: Sequence[TriageResult], now: dt.datetime) -> dict[str, int]:
+    """The ids of the notes inserted now, by hash (a note already stored is left out)."""
+    if not results:
+        return {}
+    marks, params = _values(
+        [(r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now) for r in results]
+    )
+    inserted = con.execute(
         "INSERT INTO notes (hash, text, source, author, note_date, subject, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id",
-        [result.note_hash, note.text, note.source, note.author, note.date, note.subject, now],
-    ).fetchone()
-    if row is None:
-        return None
-    note_id = row[0]
-    ids = []
-    for draft, key in zip(result.signals, vector_keys, strict=True):
-        signal_id = _insert_signal(con, note_id, note.source, draft, taxonomy, now)
-        con.execute("INSERT INTO signal_vectors VALUES (?, ?)", [signal_id, key])
-        ids.append(signal_id)
+        f"VALUES {marks} ON CONFLICT (hash) DO NOTHING RETURNING hash, id",
+        params,
+    ).fetchall()
+    return {h: int(i) for h, i in inserted}
+
+
+def _insert_signals(
+    con: Any, rows: Sequence[tuple[int, str, SignalDraft, str]], taxonomy: Taxonomy, now: dt.datetime
+) -> list[int]:
+    """Insert signals (with their first status, review entry and vector key); their ids, in order."""
+    if not rows:
+        return []
+    ids = [
+        int(r[0])
+        for r in con.execute(
+            "SELECT nextval('signal_id_seq') FROM generate_series(1, ?) ORDER BY 1", [len(rows)]
+        ).fetchall()
+    ]
+    marks, params = _values([_signal_row(i, *row, taxonomy, now) for i, row in zip(ids, rows, strict=True)])
+    con.execute(f"INSERT INTO signals ({_SIGNAL_INSERT}) VALUES {marks}", params)
+    history = [
+        (i, "New", now, row[2].deal.author or "fieldsignal", f"captured ({row[2].decided_by})", None)
+        for i, row in zip(ids, rows, strict=True)
+    ]
+    marks, params = _values(history)
+    con.execute(f"INSERT INTO status_history VALUES {marks}", params)
+    queued = [
+        (i, "; ".join(row[2].review_reasons) or "low confidence", now)
+        for i, row in zip(ids, rows, strict=True)
+        if row[2].needs_review
+    ]
+    if queued:
+        marks, params = _values(queued)
+        con.execute(f"INSERT INTO review_queue (signal_id, reasons, queued_at) VALUES {marks}", params)
+    marks, params = _values([(i, row[3]) for i, row in zip(ids, rows, strict=True)])
+    con.execute(f"INSERT INTO signal_vectors VALUES {marks}", params)
     return ids
 
 
-def _insert_signal(con: Any, note_id: int, source: str, d: SignalDraft, taxonomy: Taxonomy, now: dt.datetime) -> int:
+_SIGNAL_INSERT = (
+    "id, note_id, signal_date, source, signal_type, category, gap, gap_name, new_gap_label, use_case_blocked, "
+    "customer, industry, archetype, competitor, lost_deal, acv_usd, author, confidence, type_confidence, "
+    "gap_confidence, category_confidence, alternatives, needs_review, decided_by, llm_model, prompt_id, excerpt, "
+    "created_at, customer_key"
+)
+
+
+def _signal_row(
+    signal_id: int, note_id: int, source: str, d: SignalDraft, _key: str, taxonomy: Taxonomy, now: dt.datetime
+) -> tuple[Any, ...]:
     gap = taxonomy.gap_by_slug.get(d.gap.label or "")
-    signal_date = d.deal.date or now.date()
-    confidence = min(d.signal_type.confidence, d.gap.confidence)
-    alternatives = json.dumps({"signal_type": d.signal_type.alternatives, "gap": d.gap.alternatives})
-    signal_id = con.execute(
-        "INSERT INTO signals (note_id, signal_date, source, signal_type, category, gap, gap_name, "
-        "new_gap_label, use_case_blocked, customer, industry, archetype, competitor, lost_deal, acv_usd, "
-        "author, confidence, type_confidence, gap_confidence, category_confidence, alternatives, "
-        "needs_review, decided_by, llm_model, prompt_id, excerpt, created_at, customer_key) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [
-            note_id,
-            signal_date,
-            source,
-            d.signal_type.label,
-            d.category.label,
-            gap.slug if gap else None,
-            gap.name if gap else None,
-            d.new_gap_label,
-            d.use_case_blocked,
-            d.deal.customer,
-            d.deal.industry,
-            d.deal.archetype,
-            d.deal.competitor,
-            d.deal.lost_deal,
-            d.deal.acv_usd,
-            d.deal.author,
-            confidence,
-            d.signal_type.confidence,
-            d.gap.confidence,
-            d.category.confidence,
-            alternatives,
-            d.needs_review,
-            d.decided_by,
-            d.llm_model,
-            d.prompt_id,
-            d.excerpt,
-            now,
-            customer_key(d.deal.customer),
-        ],
-    ).fetchone()[0]
-    con.execute(
-        "INSERT INTO status_history VALUES (?, 'New', ?, ?, ?, NULL)",
-        [signal_id, now, d.deal.author or "fieldsignal", f"captured ({d.decided_by})"],
+    return (
+        signal_id,
+        note_id,
+        d.deal.date or now.date(),
+        source,
+        d.signal_type.label,
+        d.category.label,
+        gap.slug if gap else None,
+        gap.name if gap else None,
+        d.new_gap_label,
+        d.use_case_blocked,
+        d.deal.customer,
+        d.deal.industry,
+        d.deal.archetype,
+        d.deal.competitor,
+        d.deal.lost_deal,
+        d.deal.acv_usd,
+        d.deal.author,
+        min(d.signal_type.confidence, d.gap.confidence),
+        d.signal_type.confidence,
+        d.gap.confidence,
+        d.category.confidence,
+        json.dumps({"signal_type": d.signal_type.alternatives, "gap": d.gap.alternatives}),
+        d.needs_review,
+        d.decided_by,
+        d.llm_model,
+        d.prompt_id,
+        d.excerpt,
+        now,
+        customer_key(d.deal.customer),
     )
-    if d.needs_review:
-        con.execute(
-            "INSERT INTO review_queue (signal_id, reasons, queued_at) VALUES (?, ?, ?)",
-            [signal_id, "; ".join(d.review_reasons) or "low confidence", now],
-        )
-    return int(signal_id)
 
 
 def list_signals(con: Any, f: SignalFilter = SignalFilter()) -> list[Signal]:
@@ -202,6 +265,20 @@ def get_signal(con: Any, signal_id: int) -> Signal:
     if not found:
         raise NotFoundError(f"no signal with id {signal_id}")
     return found[0]
+
+
+def get_signals(con: Any, signal_ids: Sequence[int]) -> list[Signal]:
+    """These signals, in this order (one query)."""
+    if not signal_ids:
+        return []
+    found = _signals(
+        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT unnest(?))", [list(signal_ids)])
+    )
+    by_id = {s.id: s for s in found}
+    missing = [i for i in signal_ids if i not in by_id]
+    if missing:
+        raise NotFoundError(f"no signal with id {missing[0]}")
+    return [by_id[i] for i in signal_ids]
 
 
 def signal_details(con: Any, signal_id: int) -> dict[str, Any]:
@@ -299,6 +376,8 @@ def signal_vectors(
     con: Any, proposals_only: bool = False, ids: Sequence[int] | None = None
 ) -> tuple[list[Signal], np.ndarray]:
     """Every signal (or every open new-gap proposal, or those of `ids`) that has a stored vector, with it."""
+    import numpy as np
+
     clauses, params = (["gap IS NULL AND new_gap_label IS NOT NULL"] if proposals_only else []), []
     if ids is not None:
         clauses.append("id IN (SELECT unnest(?))")
@@ -327,6 +406,8 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
 
     A duplicate names the same customer, so these are all the candidates a batch can match: read
     through the key's index, not the whole log (then the vectors of the few new-gap proposals)."""
+    import numpy as np
+
     keys = sorted({key for key in map(customer_key, customers) if key})
     if not keys:
         return []
@@ -362,3 +443,14 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
 
 def mark_duplicate(con: Any, signal_id: int, original_id: int) -> None:
     con.execute("UPDATE signals SET duplicate_of = ? WHERE id = ?", [original_id, signal_id])
+
+
+def mark_duplicates(con: Any, links: Sequence[tuple[int, int]]) -> None:
+    """(signal, original) pairs: each signal is a second report of its original."""
+    if links:
+        marks, params = _values(links)
+        con.execute(
+            f"UPDATE signals SET duplicate_of = v.original FROM (VALUES {marks}) v(id, original) "
+            "WHERE signals.id = v.id",
+            params,
+        )

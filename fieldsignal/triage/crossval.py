@@ -59,7 +59,8 @@ def leave_one_group_out(
             )
             if models is not None:
                 models[group] = model
-            for i, e in enumerate(examples):
-                if e.group == group:
-                    predictions[i] = model.predict(e.text, tokens[i])
+            held = [i for i, e in enumerate(examples) if e.group == group]
+            found = model.predict_many([examples[i].text for i in held], [tokens[i] for i in held])
+            for i, prediction in zip(held, found, strict=True):
+                predictions[i] = prediction
     return predictions

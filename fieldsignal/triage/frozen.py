@@ -98,27 +98,45 @@ class Boosting:
     def predict_proba(self, x: Any) -> np.ndarray:
         x = _dense(x)
         raw = np.zeros((x.shape[0], self.baseline.shape[-1])) + self.baseline
-        for iteration in self.trees:
-            for k, nodes in enumerate(iteration):
-                raw[:, k] += _tree(nodes, x)
+        forest = self.__dict__.get("_forest") or self.__dict__.setdefault("_forest", _Forest(self.trees))
+        leaves = forest.leaves(x)  # (trees, rows)
+        for k in range(raw.shape[1]):
+            raw[:, k] += leaves[forest.output == k].sum(axis=0)
         if raw.shape[1] == 1:
             p = _expit(raw[:, 0])
             return np.stack([1 - p, p], axis=1)
         return _softmax(raw)
 
 
-def _tree(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    at = np.zeros(x.shape[0], dtype=np.int64)
-    while True:
-        inner = ~nodes["is_leaf"][at].astype(bool)
-        if not inner.any():
-            return np.asarray(nodes["value"][at], dtype=np.float64)
-        rows = np.nonzero(inner)[0]
-        node = at[rows]
-        value = x[rows, nodes["feature_idx"][node]]
-        left = np.where(np.isnan(value), nodes["missing_go_to_left"][node].astype(bool),
-                        value <= nodes["num_threshold"][node])  # fmt: skip
-        at[rows] = np.where(left, nodes["left"][node], nodes["right"][node])
+class _Forest:
+    """Every tree's nodes in one table, walked together: one numpy step per level, not one per tree."""
+
+    def __init__(self, trees: list[list[np.ndarray]]) -> None:
+        flat = [(k, nodes) for iteration in trees for k, nodes in enumerate(iteration)]
+        sizes = np.asarray([len(nodes) for _, nodes in flat], dtype=np.int64)
+        self.roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        shift = np.repeat(self.roots, sizes)
+        nodes = np.concatenate([n for _, n in flat])
+        self.output = np.asarray([k for k, _ in flat], dtype=np.int64)
+        self.leaf = nodes["is_leaf"].astype(bool)
+        self.feature = nodes["feature_idx"].astype(np.int64)
+        self.threshold = np.asarray(nodes["num_threshold"], dtype=np.float64)
+        self.missing_left = nodes["missing_go_to_left"].astype(bool)
+        self.left = nodes["left"].astype(np.int64) + shift
+        self.right = nodes["right"].astype(np.int64) + shift
+        self.value = np.asarray(nodes["value"], dtype=np.float64)
+
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """The leaf value each tree gives each row, (trees, rows)."""
+        at = np.repeat(self.roots[:, None], x.shape[0], axis=1)
+        while True:
+            trees, rows = np.nonzero(~self.leaf[at])
+            if not len(trees):
+                return self.value[at]
+            node = at[trees, rows]
+            value = x[rows, self.feature[node]]
+            left = np.where(np.isnan(value), self.missing_left[node], value <= self.threshold[node])
+            at[trees, rows] = np.where(left, self.left[node], self.right[node])
 
 
 class Hashing:

@@ -175,9 +175,15 @@ class TriageModel:
         return (labels, similarity) if similarity >= self.recall_similarity else None
 
     def predict(self, text: str, tokens: TokenVectors) -> Prediction:
-        prediction = self._predict(text, tokens)
-        recalled = self._recall(text, tokens)
-        if recalled is not None:
+        return self.predict_many([text], [tokens])[0]
+
+    def predict_many(self, texts: Sequence[str], tokens: Sequence[TokenVectors]) -> list[Prediction]:
+        """Every head over a batch of notes at once (one matrix per head, not one call per note)."""
+        out = self._predict_many(texts, tokens)
+        for text, vectors, prediction in zip(texts, tokens, out, strict=True):
+            recalled = self._recall(text, vectors)
+            if recalled is None:
+                continue
             labels, similarity = recalled
             similarity = getattr(self, "recall_precision", None) or similarity  # how often such a recall is right
             if labels.get("signal_type"):
@@ -186,38 +192,50 @@ class TriageModel:
             if "gap" in labels:
                 gap = gap_class(labels["gap"])
                 prediction.gap = [(gap, similarity), *((g, p) for g, p in prediction.gap if g != gap)]
-        return prediction
+        return out
 
-    def _predict(self, text: str, tokens: TokenVectors) -> Prediction:
-        feats = self.scaler.transform(note_features(text, tokens)[None, :])
-        spans = self.tagger.spans(text, tokens)
-        customer = pick(spans, "customer", SPAN_THRESHOLD)
-        if self.rivals is not None and self.rivals.model is not None:
-            competitor, _ = self.rivals.predict(text, tokens, spans)
-        else:
-            competitor = pick(spans, "competitor", SPAN_THRESHOLD)
-        types = _ranked(self.types, feats)
-        gaps = _ranked(self.gaps, feats)
-        present = {label: float(p[0]) for label, p in self.more.proba(feats).items()}
-        top = gaps[0][0]
-        more = sorted(
-            ((g, p) for g, p in present.items() if g and g != top and g != NEW_GAP and p >= 0.5), key=lambda gp: -gp[1]
-        )
-        industry = _ranked(self.industry, self._with_name(feats, [customer or ""]))[0]
-        archetype = _ranked(self.archetype, feats)[0]
-        acv, _ = self.acv.predict(text)
-        return Prediction(
-            signal_type=[(str(label), p) for label, p in types],
-            gap=gaps,
-            more_gaps=more[:2],
-            industry=industry,
-            archetype=archetype,
-            customer=customer,
-            competitor=competitor,
-            acv_usd=acv,
-            spans=spans,
-            segment_gap=self._segment_gaps(text, tokens),
-        )
+    def _predict_many(self, texts: Sequence[str], tokens: Sequence[TokenVectors]) -> list[Prediction]:
+        if not texts:
+            return []
+        feats = self.scaler.transform(np.vstack([note_features(t, k) for t, k in zip(texts, tokens, strict=True)]))
+        spans = [self.tagger.spans(t, k) for t, k in zip(texts, tokens, strict=True)]
+        customers = [pick(found, "customer", SPAN_THRESHOLD) for found in spans]
+        types, gaps = self.types.proba(feats), self.gaps.proba(feats)
+        present = self.more.proba(feats)
+        industries = self.industry.proba(self._with_name(feats, [c or "" for c in customers]))
+        archetypes = self.archetype.proba(feats)
+        out = []
+        for i, (text, vectors) in enumerate(zip(texts, tokens, strict=True)):
+            if self.rivals is not None and self.rivals.model is not None:
+                competitor, _ = self.rivals.predict(text, vectors, spans[i])
+            else:
+                competitor = pick(spans[i], "competitor", SPAN_THRESHOLD)
+            ranked_gaps = _ranked(self.gaps, gaps[i])
+            top = ranked_gaps[0][0]
+            more = sorted(
+                (
+                    (g, float(p[i]))
+                    for g, p in present.items()
+                    if g and g != top and g != NEW_GAP and float(p[i]) >= 0.5
+                ),
+                key=lambda gp: -gp[1],
+            )
+            acv, _ = self.acv.predict(text)
+            out.append(
+                Prediction(
+                    signal_type=[(str(label), p) for label, p in _ranked(self.types, types[i])],
+                    gap=ranked_gaps,
+                    more_gaps=more[:2],
+                    industry=_ranked(self.industry, industries[i])[0],
+                    archetype=_ranked(self.archetype, archetypes[i])[0],
+                    customer=customers[i],
+                    competitor=competitor,
+                    acv_usd=acv,
+                    spans=spans[i],
+                    segment_gap=self._segment_gaps(text, vectors),
+                )
+            )
+        return out
 
     def _segment_gaps(self, text: str, tokens: TokenVectors) -> list[tuple[int, int, str | None, float]]:
         """Each segment's most likely gap, read as if it were a note of its own (for excerpts)."""
@@ -244,7 +262,7 @@ def name_places(example: Example) -> dict[str, list[tuple[int, int]]]:
     return out
 
 
-def _ranked(head: Head, x: Any) -> list[tuple[Any, float]]:
-    probs = head.proba(x)[0]
+def _ranked(head: Head, probs: np.ndarray) -> list[tuple[Any, float]]:
+    """One note's row of `head.proba`, best first."""
     order = np.argsort(-probs)
     return [(head.label(int(i)) if head.classes else None, float(probs[i])) for i in order]

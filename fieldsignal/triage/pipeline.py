@@ -44,7 +44,8 @@ class LearnedTriage:
     def triage(self, notes: Sequence[NoteInput]) -> list[TriageResult]:
         """The customer is as the note writes it; `link_accounts` then names the account it is."""
         tokens = self.encoder.encode([n.text for n in notes]) if notes else []
-        return [self.result(note, self.model.predict(note.text, t)) for note, t in zip(notes, tokens, strict=True)]
+        predictions = self.model.predict_many([n.text for n in notes], tokens)
+        return [self.result(note, pred) for note, pred in zip(notes, predictions, strict=True)]
 
     def result(self, note: NoteInput, pred: Prediction) -> TriageResult:
         signal_type = Scored(

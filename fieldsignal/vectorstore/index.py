@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.registry import register
+
+if TYPE_CHECKING:
+    import numpy as np
 
 T = TypeVar("T")
 
@@ -79,11 +80,15 @@ class MemoryIndex:
         metadatas: list[Metadata],
         documents: list[str],
     ) -> None:
+        import numpy as np
+
         rows = self._data.setdefault(collection, {})
         for id_, vec, meta in zip(ids, vectors, metadatas, strict=True):
             rows[id_] = (np.asarray(vec, dtype=np.float32), meta)
 
     def query(self, collection: str, vector: np.ndarray, k: int) -> list[Hit]:
+        import numpy as np
+
         rows = self._data.get(collection, {})
         if not rows:
             return []
@@ -165,6 +170,7 @@ class ChromaIndex:
     ) -> None:
         if not ids:
             return
+        import numpy as np
 
         def work() -> None:
             coll = self._collection(collection)
@@ -181,6 +187,8 @@ class ChromaIndex:
         self._guard("written", work)
 
     def query(self, collection: str, vector: np.ndarray, k: int) -> list[Hit]:
+        import numpy as np
+
         def work() -> list[Hit]:
             coll = self._collection(collection)
             n = coll.count()

@@ -25,7 +25,8 @@ LOCK_NAME = ".index-writers.lock"
 def _open(home: Path) -> IO[bytes] | None:
     if fcntl is None:
         return None
-    home.mkdir(parents=True, exist_ok=True)
+    if not home.is_dir():
+        home.mkdir(parents=True, exist_ok=True)
     return (home / LOCK_NAME).open("ab")
 
 

@@ -23,12 +23,15 @@ from fieldsignal.web import api, errors, pages
 from fieldsignal.web.auth import SameOriginWrites
 
 log = logging.getLogger("fieldsignal.web")
+# Between requests the database connection stays open this long (a paste then costs no DuckDB open);
+# a CLI process waiting for the file gets it once the server has been idle this long.
+LINGER_SECONDS = 1.0
 
 
 def create_app(settings: Settings) -> FastAPI:
     from fieldsignal.workspace import Workspace
 
-    workspace = Workspace(settings)
+    workspace = Workspace(settings, linger=LINGER_SECONDS, index_later=True)
 
     ready = threading.Event()
 
@@ -44,6 +47,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield
+        from fieldsignal.store.db import close_idle
+
+        workspace.settle_index()  # the last pastes' signals reach the index before the process goes
+        close_idle()
 
     app = FastAPI(
         title="fieldsignal",

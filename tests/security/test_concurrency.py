@@ -165,21 +165,21 @@ def test_a_note_stored_by_another_writer_mid_batch_is_skipped_and_the_batch_kept
 
 def test_twenty_parallel_identical_api_posts_all_succeed_and_store_one_note(tmp_path: Path) -> None:
     settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", token=TOKEN)
-    app = TestClient(create_app(settings), raise_server_exceptions=False)
     text = "Kestrel Bank needs a WAF in front of the app before go-live, $300k at risk"
     results: list[tuple[int, dict[str, Any]]] = []
     start = threading.Barrier(20)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as app:  # stopped before counting
 
-    def post() -> None:
-        start.wait()
-        response = app.post("/api/notes", json={"text": text}, headers=AUTH)
-        results.append((response.status_code, response.json()))
+        def post() -> None:
+            start.wait()
+            response = app.post("/api/notes", json={"text": text}, headers=AUTH)
+            results.append((response.status_code, response.json()))
 
-    threads = [threading.Thread(target=post) for _ in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+        threads = [threading.Thread(target=post) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
     assert [code for code, _ in results] == [200] * 20
     assert sum(body["report"]["notes_added"] for _, body in results) == 1
     assert sum(body["report"]["notes_skipped_duplicate"] for _, body in results) == 19
