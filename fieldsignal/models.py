@@ -143,6 +143,7 @@ class ImportReport(BaseModel):
     failures: list[ImportFailure] = []
     llm_calls: int = 0
     warnings: list[str] = []  # e.g. the LLM was unreachable and the offline result was kept
+    signals: list[Signal] = Field(default=[], exclude=True)  # the stored rows of signal_ids (not in the JSON)
 
 
 class TallyRow(BaseModel):

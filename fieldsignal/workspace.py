@@ -201,6 +201,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         report.signals_added += len(saved.ids)
         report.queued_for_review += sum(d.needs_review for r in saved.results for d in r.signals)
         report.signal_ids.extend(saved.ids)
+        report.signals.extend(saved.signals)
         index = self.__dict__.get("_index")
         if index is not None and not self.__dict__.get("_index_checked"):
             self._check(index)  # once per workspace: signals an interrupted writer left unindexed

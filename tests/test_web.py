@@ -49,6 +49,7 @@ def test_the_api_mirrors_the_cli(tmp_path: Path) -> None:
     app = client(tmp_path)
     added = app.post("/api/notes", json={"text": NOTE}, headers=AUTH).json()
     (signal,) = added["signals"]
+    assert added["report"]["signal_ids"] == [signal["id"]] and "signals" not in added["report"]
     sid = signal["id"]
     assert app.post("/api/notes", json={"text": NOTE, "extra": 1}, headers=AUTH).status_code == 422
     assert app.post("/api/notes", json={"text": ""}, headers=AUTH).status_code == 422

@@ -40,7 +40,7 @@ class SignalFilter(BaseModel):
 def known_note_hashes(con: Any, hashes: Sequence[str]) -> set[str]:
     if not hashes:
         return set()
-    rows = con.execute("SELECT hash FROM notes WHERE hash IN (SELECT unnest(?))", [list(hashes)]).fetchall()
+    rows = con.execute(f"SELECT hash FROM notes WHERE hash IN ({_marks(hashes)})", list(hashes)).fetchall()
     return {r[0] for r in rows}
 
 
@@ -49,7 +49,7 @@ def lookup_embeddings(con: Any, keys: Sequence[str]) -> dict[str, np.ndarray]:
 
     if not keys:
         return {}
-    rows = con.execute("SELECT hash, vector FROM embeddings WHERE hash IN (SELECT unnest(?))", [list(keys)]).fetchall()
+    rows = con.execute(f"SELECT hash, vector FROM embeddings WHERE hash IN ({_marks(keys)})", list(keys)).fetchall()
     return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
 
 
@@ -272,7 +272,7 @@ def get_signals(con: Any, signal_ids: Sequence[int]) -> list[Signal]:
     if not signal_ids:
         return []
     found = _signals(
-        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT unnest(?))", [list(signal_ids)])
+        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN ({_marks(signal_ids)})", list(signal_ids))
     )
     by_id = {s.id: s for s in found}
     missing = [i for i in signal_ids if i not in by_id]

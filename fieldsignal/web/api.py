@@ -83,7 +83,7 @@ def add_note(note: NoteIn, request: Request, who: Writer) -> dict[str, Any]:
         report = ws(request).add_notes([item])
     except FieldsignalError as exc:
         raise errors(exc) from None
-    signals = ws(request).signals(report.signal_ids)
+    signals = report.signals  # the rows the write read back: no second query
     return {"report": report, "signals": signals}
 
 
