@@ -28,7 +28,7 @@ from fieldsignal.models import (
     TriageResult,
 )
 from fieldsignal.settings import Settings
-from fieldsignal.store import open_store
+from fieldsignal.store import open_store, transaction
 from fieldsignal.store import signals as repo
 from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, append_gap, load_taxonomy, with_promoted_gaps
@@ -300,14 +300,8 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         from fieldsignal.store.review import resolve
 
         now = dt.datetime.now().replace(microsecond=0)
-        with self.store(write=True) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                signal = resolve(con, self.taxonomy, signal_id, who, now, fix)
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+        with self.store(write=True) as con, transaction(con):
+            signal = resolve(con, self.taxonomy, signal_id, who, now, fix)
         if rebuild:
             self.__dict__.pop("triage", None)  # rebuilt with the new example on next use
         return signal

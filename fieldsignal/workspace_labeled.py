@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from fieldsignal.errors import InputError
 from fieldsignal.models import ImportFailure, ImportReport
+from fieldsignal.store import transaction
 from fieldsignal.vectorstore import writers
 
 if TYPE_CHECKING:
@@ -42,27 +43,21 @@ class LabeledImport:
         ids: list[int] = []
         saved_vectors: list[Any] = []
         with writers.writing(ws.settings.home):  # held from before the commit until the index has the signals
-            with ws.store(write=True) as con:
-                con.execute("BEGIN TRANSACTION")
-                try:
-                    save_vectors(con, ws.embedder, keys, vectors)
-                    offset = 0
-                    for result, row in zip(results, rows, strict=True):
-                        n = len(result.signals)
-                        # known notes (stored before, by another writer meanwhile, or twice in this file) are skipped
-                        saved = repo.save_new_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
-                        if saved is None:
-                            report.notes_skipped_duplicate += 1
-                        else:
-                            _apply_status(con, ws, saved, row, now)
-                            ids += saved
-                            saved_vectors += list(vectors[offset : offset + n])
-                            report.notes_added += 1
-                        offset += n
-                    con.execute("COMMIT")
-                except Exception:
-                    con.execute("ROLLBACK")
-                    raise
+            with ws.store(write=True) as con, transaction(con):
+                save_vectors(con, ws.embedder, keys, vectors)
+                offset = 0
+                for result, row in zip(results, rows, strict=True):
+                    n = len(result.signals)
+                    # known notes (stored before, by another writer meanwhile, or twice in this file) are skipped
+                    saved = repo.save_new_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
+                    if saved is None:
+                        report.notes_skipped_duplicate += 1
+                    else:
+                        _apply_status(con, ws, saved, row, now)
+                        ids += saved
+                        saved_vectors += list(vectors[offset : offset + n])
+                        report.notes_added += 1
+                    offset += n
             report.signals_added, report.signal_ids = len(ids), ids
             if ids:
                 import numpy as np
@@ -81,4 +76,4 @@ def _apply_status(con: Any, ws: Workspace, ids: list[int], row: LabeledRow, now:
             )
     elif row.pm_ticket:
         for signal_id in ids:
-            con.execute("UPDATE signals SET pm_ticket = ? WHERE id = ?", [row.pm_ticket, signal_id])
+            repo.set_ticket(con, signal_id, row.pm_ticket)

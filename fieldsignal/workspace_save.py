@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from fieldsignal.models import NEW_GAP, TriageResult
 from fieldsignal.store import signals as repo
+from fieldsignal.store import transaction
 
 if TYPE_CHECKING:
     from fieldsignal.workspace import Workspace
@@ -49,40 +50,34 @@ class BatchSave:
         now = dt.datetime.now().replace(microsecond=0)
         saved = Saved()
         rows: list[int] = []  # rows of `vectors` that were stored
-        with ws.store(write=True) as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                save_vectors(con, ws.embedder, keys, vectors)
-                if assisted is not None:
-                    from fieldsignal.store.llm import record_usage, save_cache
+        with ws.store(write=True) as con, transaction(con):
+            save_vectors(con, ws.embedder, keys, vectors)
+            if assisted is not None:
+                from fieldsignal.store.llm import record_usage, save_cache
 
-                    save_cache(con, assisted.cache_entries, now)
-                    record_usage(con, assisted.usage)
-                customers = [d.deal.customer for r in results for d in r.signals if d.deal.customer]
-                earlier = repo.dedupe_candidates(con, customers)
-                keyed, offset = [], 0
-                for result in results:
-                    keyed.append(keys[offset : offset + len(result.signals)])
-                    offset += len(result.signals)
-                stored = repo.save_new_results(con, results, ws.taxonomy, keyed, now)
-                links: list[tuple[int, int]] = []
-                offset = 0
-                for result, ids in zip(results, stored, strict=True):
-                    n = len(result.signals)
-                    if ids is not None:
-                        mine = vectors[offset : offset + n]
-                        links += self._link_duplicates(result, ids, mine, earlier, now)
-                        saved.results.append(result)
-                        saved.ids += ids
-                        rows += range(offset, offset + n)
-                    offset += n
-                repo.mark_duplicates(con, links)
-                saved.duplicates = len(links)
-                saved.signals = repo.get_signals(con, saved.ids)  # read here: no second connection
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+                save_cache(con, assisted.cache_entries, now)
+                record_usage(con, assisted.usage)
+            customers = [d.deal.customer for r in results for d in r.signals if d.deal.customer]
+            earlier = repo.dedupe_candidates(con, customers)
+            keyed, offset = [], 0
+            for result in results:
+                keyed.append(keys[offset : offset + len(result.signals)])
+                offset += len(result.signals)
+            stored = repo.save_new_results(con, results, ws.taxonomy, keyed, now)
+            links: list[tuple[int, int]] = []
+            offset = 0
+            for result, ids in zip(results, stored, strict=True):
+                n = len(result.signals)
+                if ids is not None:
+                    mine = vectors[offset : offset + n]
+                    links += self._link_duplicates(result, ids, mine, earlier, now)
+                    saved.results.append(result)
+                    saved.ids += ids
+                    rows += range(offset, offset + n)
+                offset += n
+            repo.mark_duplicates(con, links)
+            saved.duplicates = len(links)
+            saved.signals = repo.get_signals(con, saved.ids)  # read here: no second connection
         saved.vectors = vectors[rows] if rows else vectors[:0]
         return saved
 

@@ -149,6 +149,17 @@ def test_tally_counts_acv_once_per_note_and_skips_duplicates(db: Path) -> None:
         with pytest.raises(FieldsignalError, match="cannot tally by 'colour'"):
             tally(con, "colour")
 
+        # the memos read the same rule (store/counting.py), so their figures agree with the tally's
+        from fieldsignal.store import reports
+
+        assert con.execute("SELECT count(*) FROM counted_signals").fetchone()[0] == 3
+        start, end = dt.date(2026, 10, 1), dt.date(2026, 11, 30)
+        facts = {r[0]: r for r in reports.gap_rows(con, start, end)}
+        _, signals, customers, ids, at_risk, lost, lost_deals = facts["no-firewall"]
+        assert (signals, customers, at_risk, lost, lost_deals) == (2, ["A", "B"], 100_000, 400_000, 1)
+        assert dupe not in ids and reports.count_signals(con, start, end) == 3
+        assert [r[4] for r in reports.lost_deal_rows(con, start, end)] == [400_000]  # one lost deal, its ACV once
+
 
 def test_a_second_writer_waits_then_gets_a_clear_error(db: Path) -> None:
     with open_store(db, write=True):

@@ -128,6 +128,18 @@ def open_store(path: Path, write: bool = False, timeout: float = 15.0, linger: f
             _HELD.depth -= 1
 
 
+@contextmanager
+def transaction(con: Any) -> Iterator[Any]:
+    """BEGIN … COMMIT on `con`, rolled back if the block raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def holding_store() -> bool:
     """True while this thread has a store connection open (and so the process lock and the file lock)."""
     return getattr(_HELD, "depth", 0) > 0

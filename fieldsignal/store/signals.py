@@ -445,6 +445,11 @@ def mark_duplicate(con: Any, signal_id: int, original_id: int) -> None:
     con.execute("UPDATE signals SET duplicate_of = ? WHERE id = ?", [original_id, signal_id])
 
 
+def set_ticket(con: Any, signal_id: int, ticket: str) -> None:
+    """The PM ticket of a signal, without a status change (a labelled import's ticket on a New signal)."""
+    con.execute("UPDATE signals SET pm_ticket = ? WHERE id = ?", [ticket, signal_id])
+
+
 def mark_duplicates(con: Any, links: Sequence[tuple[int, int]]) -> None:
     """(signal, original) pairs: each signal is a second report of its original."""
     if links:

@@ -1,6 +1,6 @@
 """Vetted SQL for each question shape: fixed text, values only as parameters.
 
-Same rules as `tally`: duplicates are left out, ACV counts once per deal (note) within a row.
+Counted as every tally is (store/counting.py): duplicates once, ACV once per deal (note) within a row.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fieldsignal.agent.ask.query import Filters, Query
+from fieldsignal.store.counting import COUNTED, grouped
 
 KEYS = {
     "gap": "gap_name",
@@ -29,18 +30,10 @@ MEASURES = {
     "acv_at_risk": "b.acv_at_risk",
     "lost_deals": "b.lost_deals",
 }
-_AGGREGATES = """
-a AS (SELECT key, count(*) AS signals, count(DISTINCT note_id) AS deals,
-             count(DISTINCT lower(customer)) AS customers FROM s GROUP BY key),
-d AS (SELECT key, note_id, max(acv_usd) AS acv, bool_or(lost_deal) AS lost FROM s GROUP BY key, note_id),
-b AS (SELECT key, coalesce(sum(acv), 0) AS acv, coalesce(sum(acv) FILTER (WHERE lost), 0) AS acv_lost,
-             coalesce(sum(acv) FILTER (WHERE NOT lost), 0) AS acv_at_risk, count(*) FILTER (WHERE lost) AS lost_deals
-      FROM d GROUP BY key)
-"""
 
 
 def where(f: Filters) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["duplicate_of IS NULL"]
+    clauses: list[str] = ["TRUE"]
     params: list[Any] = []
 
     def any_of(column: str, values: list[Any], lower: bool = False) -> None:
@@ -73,7 +66,7 @@ def build(q: Query) -> tuple[str, list[Any], list[str]]:
     """(sql, params, column names) for the answer rows."""
     cond, params = where(q.filters)
     key = KEYS[q.group_by] if q.group_by else "'all'"
-    base = f"WITH s AS (SELECT {key} AS key, * FROM signals WHERE {cond}),{_AGGREGATES}"
+    base = grouped(key, cond)
     measure = MEASURES[q.measure]
     if q.shape == "value":
         return f"{base}SELECT coalesce((SELECT {measure} FROM a JOIN b USING (key)), 0)", params, [q.measure]
@@ -84,20 +77,20 @@ def build(q: Query) -> tuple[str, list[Any], list[str]]:
         return sql, params, [q.group_by or "key", q.measure]
     if q.shape == "list_customers":
         sql = (
-            f"WITH s AS (SELECT * FROM signals WHERE {cond}) SELECT min(customer) AS customer FROM s "
+            f"WITH s AS (SELECT * FROM {COUNTED} WHERE {cond}) SELECT min(customer) AS customer FROM s "
             "WHERE customer IS NOT NULL GROUP BY lower(customer) ORDER BY lower(min(customer))"
         )
         return sql, params, ["customer"]
     if q.shape == "list_deals":
         sql = (
-            f"WITH s AS (SELECT * FROM signals WHERE {cond}) SELECT any_value(customer) AS customer, "
+            f"WITH s AS (SELECT * FROM {COUNTED} WHERE {cond}) SELECT any_value(customer) AS customer, "
             "max(acv_usd) AS acv_usd, any_value(competitor) AS competitor, "
             "string_agg(DISTINCT gap_name, ', ' ORDER BY gap_name) AS gaps FROM s GROUP BY note_id "
             "ORDER BY max(acv_usd) DESC NULLS LAST, any_value(customer)"
         )
         return sql, params, ["customer", "acv_usd", "competitor", "gaps"]
     sql = (
-        f"WITH s AS (SELECT * FROM signals WHERE {cond}) SELECT id, signal_date, customer, gap_name, signal_type "
+        f"WITH s AS (SELECT * FROM {COUNTED} WHERE {cond}) SELECT id, signal_date, customer, gap_name, signal_type "
         "FROM s ORDER BY signal_date DESC, id DESC LIMIT 50"
     )
     return sql, params, ["id", "date", "customer", "gap", "signal_type"]
@@ -109,4 +102,4 @@ def evidence(q: Query, keys: list[Any] | None) -> tuple[str, list[Any]]:
     if q.shape in ("ranking", "trend") and q.group_by and keys is not None:
         cond += f" AND {KEYS[q.group_by]} IN (SELECT unnest(?))"
         params = [*params, keys]
-    return f"SELECT id FROM signals WHERE {cond} ORDER BY id", params
+    return f"SELECT id FROM {COUNTED} WHERE {cond} ORDER BY id", params

@@ -23,6 +23,7 @@ from fieldsignal.agent.synthesis.monthly import loss_summary, newsletter_facts
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.prompts import load
 from fieldsignal.store import drafts as repo
+from fieldsignal.store import reports
 from fieldsignal.taxonomy import Taxonomy
 
 KINDS = ("weekly", "newsletter", "losses")
@@ -50,10 +51,7 @@ class Desk:
             if kind == "weekly":
                 p = week_period(period)
                 gaps = gap_facts(con, self.taxonomy, p)
-                total = con.execute(
-                    "SELECT count(*) FROM signals WHERE duplicate_of IS NULL AND signal_date BETWEEN ? AND ?",
-                    [p.start, p.end],
-                ).fetchone()[0]
+                total = reports.count_signals(con, p.start, p.end)
                 new_gaps = newsletter_facts(con, p).new_gaps
                 values = {"period": p, "top": gaps[:3], "gaps": gaps, "total_signals": int(total), "new_gaps": new_gaps}
                 body = load("memo_weekly").render(**values, score_rule=SCORE_RULE)
@@ -91,8 +89,7 @@ class Desk:
         from fieldsignal.store.llm import UsageRecord
 
         with self.store() as con:
-            rows = con.execute("SELECT DISTINCT customer FROM signals WHERE customer IS NOT NULL").fetchall()
-        customers = [r[0] for r in rows]
+            customers = reports.signal_customers(con)
         names = [g.name for g in self.taxonomy.gaps] + customers
         release_before_network("polishing a draft with the LLM")  # the model may take minutes: hold nothing
         text, problems, reply = polish(self.chat, kind, body, names, customers, self.redact_customers)

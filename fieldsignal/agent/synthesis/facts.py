@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from fieldsignal.errors import FieldsignalError
+from fieldsignal.store import reports
 from fieldsignal.taxonomy import Taxonomy
 
 # The weekly ranking score (documented in the memo's footer and the README):
@@ -73,23 +74,7 @@ def previous_month(period: Period) -> Period:
 
 def gap_facts(con: Any, taxonomy: Taxonomy, period: Period) -> list[GapFacts]:
     """Known gaps reported in the period, ranked by the documented score (best first)."""
-    rows = con.execute(
-        """
-        WITH s AS (
-            SELECT * FROM signals
-            WHERE duplicate_of IS NULL AND gap IS NOT NULL AND signal_date BETWEEN ? AND ?
-        ),
-        deals AS (SELECT gap, note_id, max(acv_usd) AS acv, bool_or(lost_deal) AS lost FROM s GROUP BY gap, note_id)
-        SELECT s.gap, count(*) AS signals,
-               list(DISTINCT s.customer ORDER BY s.customer) FILTER (WHERE s.customer IS NOT NULL) AS customers,
-               list(s.id ORDER BY s.id) AS ids,
-               (SELECT coalesce(sum(acv), 0) FROM deals d WHERE d.gap = s.gap AND NOT d.lost) AS at_risk,
-               (SELECT coalesce(sum(acv), 0) FROM deals d WHERE d.gap = s.gap AND d.lost) AS lost_acv,
-               (SELECT count(*) FROM deals d WHERE d.gap = s.gap AND d.lost) AS lost_deals
-        FROM s GROUP BY s.gap
-        """,
-        [period.start, period.end],
-    ).fetchall()
+    rows = reports.gap_rows(con, period.start, period.end)
     out = [_gap_row(taxonomy, *row) for row in rows]
     out.sort(key=lambda g: (-g.score, -g.signals, g.name))
     return out

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from fieldsignal.store import reports
+
 SIGNALS_PER_WEEK_TARGET = 10
 FEATURES_TARGET = 2
 ESCALATION_DAYS_TARGET = 7.0
@@ -36,40 +38,19 @@ class Metrics(BaseModel):
 
 def metrics(con: Any, today: dt.date, weeks: int = 8) -> Metrics:
     start = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
-    counts = dict(
-        con.execute(
-            "SELECT strftime(signal_date, '%G-W%V'), count(*) FROM signals WHERE duplicate_of IS NULL "
-            "AND signal_date BETWEEN ? AND ? GROUP BY 1",
-            [start, today],
-        ).fetchall()
-    )
+    counts = reports.weekly_counts(con, start, today)
     labels = [_iso_week(start + dt.timedelta(weeks=i)) for i in range(weeks)]
     rows = [
         WeekCount(week=w, signals=int(counts.get(w, 0)), met=counts.get(w, 0) >= SIGNALS_PER_WEEK_TARGET)
         for w in labels
     ]
-    features = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT coalesce(gap_name, new_gap_label) FROM signals WHERE status IN ('Roadmap', 'Shipped') "
-            "AND coalesce(gap_name, new_gap_label) IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    ]
-    escalation = con.execute(
-        """
-        SELECT count(*), avg(date_diff('day', s.signal_date, CAST(h.first_at AS DATE)))
-        FROM signals s JOIN (
-            SELECT signal_id, min(changed_at) AS first_at FROM status_history WHERE status = 'Escalated' GROUP BY 1
-        ) h ON h.signal_id = s.id
-        WHERE s.duplicate_of IS NULL
-        """
-    ).fetchone()
+    escalated, days = reports.escalations(con)
     return Metrics(
         weeks=rows,
         signals_per_week_avg=round(sum(r.signals for r in rows) / len(rows), 1) if rows else 0.0,
-        features_influenced=features,
-        escalated_signals=int(escalation[0]),
-        avg_days_to_escalation=round(float(escalation[1]), 1) if escalation[1] is not None else None,
+        features_influenced=reports.features_influenced(con),
+        escalated_signals=escalated,
+        avg_days_to_escalation=round(days, 1) if days is not None else None,
     )
 
 

@@ -6,11 +6,12 @@ Same rules as `tally`: duplicates count once, ACV once per note (a deal).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from fieldsignal.agent.synthesis.facts import Period, previous_month
+from fieldsignal.store import reports
 from fieldsignal.taxonomy import Taxonomy
 
 MOVES = ("Escalated", "Roadmap", "Shipped", "Won't Fix")
@@ -75,17 +76,7 @@ class NewsletterFacts(BaseModel):
 
 
 def loss_summary(con: Any, taxonomy: Taxonomy, period: Period) -> LossSummary:
-    rows = con.execute(
-        """
-        SELECT note_id, min(signal_date), any_value(customer), any_value(archetype), max(acv_usd),
-               list(DISTINCT gap) FILTER (WHERE gap IS NOT NULL), any_value(competitor),
-               list(id ORDER BY id), any_value(excerpt), list(DISTINCT status), any_value(use_case_blocked)
-        FROM signals
-        WHERE duplicate_of IS NULL AND lost_deal AND signal_date BETWEEN ? AND ?
-        GROUP BY note_id ORDER BY min(signal_date), note_id
-        """,
-        [period.start, period.end],
-    ).fetchall()
+    rows = reports.lost_deal_rows(con, period.start, period.end)
     deals = [_deal(taxonomy, *r) for r in rows]
     by_gap: dict[str, tuple[int, int]] = {}  # gap -> (lost ACV, deals): the primary gap cost the most
     for deal, row in zip(deals, rows, strict=True):
@@ -150,55 +141,26 @@ def newsletter_facts(con: Any, period: Period, wins: int = 5) -> NewsletterFacts
     return NewsletterFacts(
         month=period.label,
         previous=before.label,
-        signals=_count(con, period),
-        signals_last_month=_count(con, before),
-        by_category=_trend(con, "coalesce(category, 'no gap')", period, before),
-        by_industry=_trend(con, "coalesce(industry, 'unknown')", period, before),
+        signals=reports.count_signals(con, period.start, period.end),
+        signals_last_month=reports.count_signals(con, before.start, before.end),
+        by_category=_trend(con, "category", period, before),
+        by_industry=_trend(con, "industry", period, before),
         new_gaps=[
             {"label": r[0], "signals": r[1], "customers": r[2], "signal_ids": r[3]}
-            for r in con.execute(
-                "SELECT new_gap_label, count(*), list(DISTINCT customer) FILTER (WHERE customer IS NOT NULL), "
-                "list(id ORDER BY id) FROM signals WHERE duplicate_of IS NULL AND new_gap_label IS NOT NULL "
-                "AND signal_date BETWEEN ? AND ? GROUP BY new_gap_label ORDER BY count(*) DESC, new_gap_label",
-                [period.start, period.end],
-            ).fetchall()
+            for r in reports.new_gap_rows(con, period.start, period.end)
         ],
         moves=[
             StatusMove(signal_id=r[0], status=r[1], changed_at=r[2], who=r[3], gap=r[4], customer=r[5])
-            for r in con.execute(
-                "SELECT h.signal_id, h.status, h.changed_at, h.who, s.gap_name, s.customer FROM status_history h "
-                "JOIN signals s ON s.id = h.signal_id WHERE h.status IN (SELECT unnest(?)) "
-                "AND CAST(h.changed_at AS DATE) BETWEEN ? AND ? ORDER BY h.changed_at, h.signal_id",
-                [list(MOVES), period.start, period.end],
-            ).fetchall()
+            for r in reports.status_moves(con, list(MOVES), period.start, period.end)
         ],
         wins=[
             Win(signal_id=r[0], customer=r[1], acv_usd=r[2], competitor=r[3], excerpt=_first_sentence(r[4]))
-            for r in con.execute(
-                "SELECT id, customer, acv_usd, competitor, excerpt FROM signals WHERE duplicate_of IS NULL "
-                "AND signal_type = 'Win' AND signal_date BETWEEN ? AND ? "
-                "ORDER BY acv_usd DESC NULLS LAST, id LIMIT ?",
-                [period.start, period.end, wins],
-            ).fetchall()
+            for r in reports.win_rows(con, period.start, period.end, wins)
         ],
     )
 
 
-def _count(con: Any, period: Period) -> int:
-    return int(
-        con.execute(
-            "SELECT count(*) FROM signals WHERE duplicate_of IS NULL AND signal_date BETWEEN ? AND ?",
-            [period.start, period.end],
-        ).fetchone()[0]
-    )
-
-
-def _trend(con: Any, key: str, period: Period, before: Period) -> list[Trend]:
-    rows = con.execute(
-        f"SELECT {key} AS k, count(*) FILTER (WHERE signal_date BETWEEN ? AND ?), "
-        "count(*) FILTER (WHERE signal_date BETWEEN ? AND ?) FROM signals "
-        "WHERE duplicate_of IS NULL AND signal_date BETWEEN ? AND ? GROUP BY k",
-        [period.start, period.end, before.start, before.end, before.start, period.end],
-    ).fetchall()
-    trends = [Trend(key=r[0], this_month=r[1], last_month=r[2]) for r in rows]
+def _trend(con: Any, by: Literal["category", "industry"], period: Period, before: Period) -> list[Trend]:
+    rows = reports.trend_rows(con, by, (period.start, period.end), (before.start, before.end))
+    trends = [Trend(key=k, this_month=this, last_month=last) for k, this, last in rows]
     return sorted(trends, key=lambda t: (-t.this_month, -t.last_month, t.key))
