@@ -9,12 +9,20 @@ that a writer waits for.
 
 from __future__ import annotations
 
+import json
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 VIEW = "signal_log"
 MEMORY_LIMIT = "256MB"
+ROW_LIMIT = 1000
+TIMEOUT_SECONDS = 5.0
+
+
+class UnsafeSQL(ValueError):
+    """The SQL is not a single SELECT over the documented view, or it did not run."""
 
 
 def snapshot(con: Any, memory_limit: str = MEMORY_LIMIT) -> Any:
@@ -46,3 +54,27 @@ def lock_down(box: Any, memory_limit: str = MEMORY_LIMIT) -> None:
         ("lock_configuration", "true"),
     ):
         box.execute(f"SET {setting} = {value}")
+
+
+def statement_tree(con: Any, sql: str) -> dict[str, Any]:
+    """DuckDB's own parse of `sql`, as JSON (nothing runs): what the validator walks."""
+    tree: dict[str, Any] = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    return tree
+
+
+def run_limited(con: Any, sql: str, timeout: float = TIMEOUT_SECONDS) -> tuple[list[str], list[list[Any]]]:
+    """Run on the given (sandbox) connection with a row limit; interrupt it after `timeout` seconds."""
+    timer = threading.Timer(timeout, con.interrupt)
+    timer.start()
+    try:
+        cursor = con.execute(f"SELECT * FROM ({sql.rstrip().rstrip(';')}) AS answer LIMIT {ROW_LIMIT}")
+        columns = [d[0] for d in cursor.description]
+        rows = [list(r) for r in cursor.fetchall()]
+    except Exception as exc:
+        if not timer.is_alive():
+            raise UnsafeSQL(f"the query ran over {timeout:g} s and was stopped") from None
+        kind = type(exc).__name__.removesuffix("Exception").removesuffix("Error") or "an"
+        raise UnsafeSQL(f"the query failed when it ran ({kind} error); write a simpler one") from None
+    finally:
+        timer.cancel()
+    return columns, rows

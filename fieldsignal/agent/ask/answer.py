@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from fieldsignal.agent.ask.parse import Vocabulary, parse
-from fieldsignal.agent.ask.query import Query
-from fieldsignal.agent.ask.sql import build, evidence
+from fieldsignal.models import Query
+from fieldsignal.store import ask as vetted
 from fieldsignal.taxonomy import Taxonomy
 
 MEASURE_WORDS = {
@@ -42,11 +42,8 @@ class Answer(BaseModel):
 
 
 def vocabulary(con: Any, taxonomy: Taxonomy) -> Vocabulary:
-    def distinct(column: str) -> list[str]:
-        rows = con.execute(f"SELECT DISTINCT {column} FROM signals WHERE {column} IS NOT NULL").fetchall()
-        return [r[0] for r in rows]
-
-    return Vocabulary(taxonomy, distinct("customer"), distinct("competitor"), distinct("author"))
+    customers, competitors, authors = (vetted.distinct(con, c) for c in vetted.VOCABULARY)
+    return Vocabulary(taxonomy, customers, competitors, authors)
 
 
 def answer(con: Any, question: str, taxonomy: Taxonomy, today: dt.date) -> Answer:
@@ -61,11 +58,7 @@ def answer(con: Any, question: str, taxonomy: Taxonomy, today: dt.date) -> Answe
 
 
 def run(con: Any, question: str, query: Query, taxonomy: Taxonomy) -> Answer:
-    sql, params, columns = build(query)
-    rows = [list(r) for r in con.execute(sql, params).fetchall()]
-    keys = [r[0] for r in rows] if query.shape in ("ranking", "trend") else None
-    id_sql, id_params = evidence(query, keys)
-    ids = [r[0] for r in con.execute(id_sql, id_params).fetchall()]
+    sql, params, columns, rows, ids = vetted.run(con, query)
     return Answer(
         question=question,
         understood=True,

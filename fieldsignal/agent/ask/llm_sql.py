@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from fieldsignal.agent.ask.answer import Answer
 from fieldsignal.agent.llm.assist import NOTE_MARK
 from fieldsignal.agent.llm.provider import ChatModel, LLMUnavailable
 from fieldsignal.prompts import load
+from fieldsignal.store.sandbox import UnsafeSQL, run_limited, statement_tree
 
 VIEW = "signal_log"
 COLUMNS = {
@@ -46,8 +46,6 @@ COLUMNS = {
     "pm_ticket": "PM ticket id",
     "source": "where the note came from",
 }
-ROW_LIMIT = 1000
-TIMEOUT_SECONDS = 5.0
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 ALLOWED_FUNCTIONS = frozenset(
     word
@@ -57,15 +55,11 @@ ALLOWED_FUNCTIONS = frozenset(
 )
 
 
-class UnsafeSQL(ValueError):
-    """The SQL is not a single SELECT over the documented view, or it did not run."""
-
-
 def validate(con: Any, sql: str) -> None:
     """Refuse anything but one SELECT over `signal_log` with documented columns and allowed functions."""
     if len(sql) > 8000:
         raise UnsafeSQL("the query is too long")
-    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    tree = statement_tree(con, sql)
     if tree.get("error"):
         raise UnsafeSQL("not a single SELECT statement (it did not parse as one)")
     if len(tree.get("statements", [])) != 1:
@@ -129,24 +123,6 @@ def _nodes(value: Any) -> list[dict[str, Any]]:
 
 def _collect(tree: Any, key: str) -> set[str]:
     return {str(n[key]).lower() for n in _nodes(tree) if n.get(key) and isinstance(n[key], str)}
-
-
-def run_limited(con: Any, sql: str, timeout: float = TIMEOUT_SECONDS) -> tuple[list[str], list[list[Any]]]:
-    """Run on the given (sandbox) connection with a row limit; interrupt it after `timeout` seconds."""
-    timer = threading.Timer(timeout, con.interrupt)
-    timer.start()
-    try:
-        cursor = con.execute(f"SELECT * FROM ({sql.rstrip().rstrip(';')}) AS answer LIMIT {ROW_LIMIT}")
-        columns = [d[0] for d in cursor.description]
-        rows = [list(r) for r in cursor.fetchall()]
-    except Exception as exc:
-        if not timer.is_alive():
-            raise UnsafeSQL(f"the query ran over {timeout:g} s and was stopped") from None
-        kind = type(exc).__name__.removesuffix("Exception").removesuffix("Error") or "an"
-        raise UnsafeSQL(f"the query failed when it ran ({kind} error); write a simpler one") from None
-    finally:
-        timer.cancel()
-    return columns, rows
 
 
 def llm_answer(box: Any, chat: ChatModel, question: str, today: str, gaps: list[str]) -> Answer | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fieldsignal.agent.ask.periods import find_period
-from fieldsignal.agent.ask.query import Filters, GroupBy, Measure, Query
+from fieldsignal.models import Filters, GroupBy, Measure, Query
 from fieldsignal.taxonomy import Taxonomy
 
 INDUSTRY_WORDS = {

@@ -1,4 +1,4 @@
-"""Vetted SQL for each question shape: fixed text, values only as parameters.
+"""Vetted SQL for each question shape (models.Query): fixed text, values only as parameters.
 
 Counted as every tally is (store/counting.py): duplicates once, ACV once per deal (note) within a row.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldsignal.agent.ask.query import Filters, Query
+from fieldsignal.models import Filters, Query
 from fieldsignal.store.counting import COUNTED, grouped
 
 KEYS = {
@@ -103,3 +103,23 @@ def evidence(q: Query, keys: list[Any] | None) -> tuple[str, list[Any]]:
         cond += f" AND {KEYS[q.group_by]} IN (SELECT unnest(?))"
         params = [*params, keys]
     return f"SELECT id FROM {COUNTED} WHERE {cond} ORDER BY id", params
+
+
+VOCABULARY = ("customer", "competitor", "author")  # columns whose values the parser learns
+
+
+def distinct(con: Any, column: str) -> list[str]:
+    """Every value a column of the log holds (customers, competitors, authors: the parser's words)."""
+    if column not in VOCABULARY:
+        raise ValueError(f"not a vocabulary column: {column}")
+    return [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM signals WHERE {column} IS NOT NULL").fetchall()]
+
+
+def run(con: Any, q: Query) -> tuple[str, list[Any], list[str], list[list[Any]], list[int]]:
+    """(sql, params, columns, rows, evidence ids) of a parsed question."""
+    sql, params, columns = build(q)
+    rows = [list(r) for r in con.execute(sql, params).fetchall()]
+    keys = [r[0] for r in rows] if q.shape in ("ranking", "trend") else None
+    id_sql, id_params = evidence(q, keys)
+    ids = [int(r[0]) for r in con.execute(id_sql, id_params).fetchall()]
+    return sql, params, columns, rows, ids
