@@ -20,7 +20,7 @@ class LabeledImport:
     def import_labeled(self, items: Iterable[LabeledRow | InputError]) -> ImportReport:
         """No triage and no duplicate linking: what the rows say is what is stored (decided_by "import")."""
         from fieldsignal.agent.labeled import result_from_labels
-        from fieldsignal.store import signals as repo
+        from fieldsignal.store import capture
         from fieldsignal.workspace_save import save_vectors
 
         ws = cast("Workspace", self)
@@ -49,7 +49,7 @@ class LabeledImport:
                 for result, row in zip(results, rows, strict=True):
                     n = len(result.signals)
                     # known notes (stored before, by another writer meanwhile, or twice in this file) are skipped
-                    saved = repo.save_new_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
+                    saved = capture.save_new_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
                     if saved is None:
                         report.notes_skipped_duplicate += 1
                     else:

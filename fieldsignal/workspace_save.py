@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from fieldsignal.models import NEW_GAP, TriageResult
+from fieldsignal.store import capture, transaction
 from fieldsignal.store import signals as repo
-from fieldsignal.store import transaction
 
 if TYPE_CHECKING:
     from fieldsignal.workspace import Workspace
@@ -63,7 +63,7 @@ class BatchSave:
             for result in results:
                 keyed.append(keys[offset : offset + len(result.signals)])
                 offset += len(result.signals)
-            stored = repo.save_new_results(con, results, ws.taxonomy, keyed, now)
+            stored = capture.save_new_results(con, results, ws.taxonomy, keyed, now)
             links: list[tuple[int, int]] = []
             offset = 0
             for result, ids in zip(results, stored, strict=True):

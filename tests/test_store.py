@@ -15,7 +15,7 @@ from fieldsignal.errors import FieldsignalError, NotFoundError, StoreBusyError
 from fieldsignal.ingest import note_from_text
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import NEW_GAP, DealFields, Scored, SignalDraft, TriageResult
-from fieldsignal.store import open_store
+from fieldsignal.store import capture, open_store
 from fieldsignal.store import signals as repo
 from fieldsignal.store.db import migrations, schema_version
 from fieldsignal.store.tally import tally
@@ -42,7 +42,7 @@ def draft(gap: str | None, kind: str = "Product Gap", review: bool = False, **de
 def save(con: object, text: str, *drafts: SignalDraft) -> list[int]:
     note = note_from_text(text, source="test")
     result = TriageResult(note=note, note_hash=content_hash(text), signals=list(drafts))
-    return repo.save_result(con, result, TAX, [f"k{i}" for i in range(len(drafts))], NOW)
+    return capture.save_result(con, result, TAX, [f"k{i}" for i in range(len(drafts))], NOW)
 
 
 @pytest.fixture

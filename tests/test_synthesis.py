@@ -12,6 +12,7 @@ import pytest
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import DealFields, NoteInput, Scored, SignalDraft, TriageResult
+from fieldsignal.store import capture
 from fieldsignal.store import signals as repo
 from fieldsignal.workspace import Workspace
 from tests.conftest import run_cli
@@ -60,7 +61,7 @@ def fill(ws: Workspace) -> Workspace:
                 use_case_blocked=known.use_case_blocked if known else None,
             )
             result = TriageResult(note=NoteInput(text=text, date=date), note_hash=content_hash(text), signals=[draft])
-            (sid,) = repo.save_result(con, result, tax, [f"k{n}"], NOW)
+            (sid,) = capture.save_result(con, result, tax, [f"k{n}"], NOW)
             if dup is not None:
                 repo.mark_duplicate(con, sid, ids[dup])
             ids.append(sid)

@@ -13,7 +13,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -244,3 +244,14 @@ def _needs_migration(con: Any) -> bool:
     if "schema_migrations" not in tables:
         return True
     return schema_version(con) < max(v for v, _, _ in migrations())
+
+
+def values_clause(rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """`(?, ?), (?, ?)` for a multi-row VALUES clause, and the flat parameters."""
+    marks = ", ".join("(" + ", ".join("?" for _ in row) + ")" for row in rows)
+    return marks, [v for row in rows for v in row]
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    """`?, ?, ?`: one parameter per value (for `IN (…)`)."""
+    return ", ".join("?" for _ in values)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from fieldsignal.store.counting import COUNTED, grouped
+from fieldsignal.store.db import placeholders
 
 TRENDS = {"category": "coalesce(category, 'no gap')", "industry": "coalesce(industry, 'unknown')"}
 
@@ -102,11 +103,10 @@ def status_moves(con: Any, statuses: Sequence[str], start: dt.date, end: dt.date
     """Status changes to `statuses` in the period: (signal, status, when, who, gap name, customer)."""
     if not statuses:
         return []
-    marks = ", ".join("?" for _ in statuses)
     return list(
         con.execute(
             "SELECT h.signal_id, h.status, h.changed_at, h.who, s.gap_name, s.customer FROM status_history h "
-            f"JOIN signals s ON s.id = h.signal_id WHERE h.status IN ({marks}) "
+            f"JOIN signals s ON s.id = h.signal_id WHERE h.status IN ({placeholders(statuses)}) "
             "AND CAST(h.changed_at AS DATE) BETWEEN ? AND ? ORDER BY h.changed_at, h.signal_id",
             [*statuses, start, end],
         ).fetchall()

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from fieldsignal.agent.dedupe import Candidate, customer_key
 from fieldsignal.errors import FieldsignalError, NotFoundError
-from fieldsignal.models import Signal, SignalDraft, StatusChange, TriageResult
+from fieldsignal.models import Signal, StatusChange
+from fieldsignal.store.db import placeholders, values_clause
 from fieldsignal.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class SignalFilter(BaseModel):
 def known_note_hashes(con: Any, hashes: Sequence[str]) -> set[str]:
     if not hashes:
         return set()
-    rows = con.execute(f"SELECT hash FROM notes WHERE hash IN ({_marks(hashes)})", list(hashes)).fetchall()
+    rows = con.execute(f"SELECT hash FROM notes WHERE hash IN ({placeholders(hashes)})", list(hashes)).fetchall()
     return {r[0] for r in rows}
 
 
@@ -49,13 +50,15 @@ def lookup_embeddings(con: Any, keys: Sequence[str]) -> dict[str, np.ndarray]:
 
     if not keys:
         return {}
-    rows = con.execute(f"SELECT hash, vector FROM embeddings WHERE hash IN ({_marks(keys)})", list(keys)).fetchall()
+    rows = con.execute(
+        f"SELECT hash, vector FROM embeddings WHERE hash IN ({placeholders(keys)})", list(keys)
+    ).fetchall()
     return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
 
 
 def save_embeddings(con: Any, model: str, entries: dict[str, np.ndarray]) -> None:
     if entries:
-        marks, params = _values([(k, model, v.astype(float).tolist()) for k, v in entries.items()])
+        marks, params = values_clause([(k, model, v.astype(float).tolist()) for k, v in entries.items()])
         con.execute(f"INSERT OR IGNORE INTO embeddings (hash, model, vector) VALUES {marks}", params)
 
 
@@ -64,162 +67,6 @@ def missing_embeddings(con: Any, keys: Sequence[str]) -> set[str]:
     if not keys:
         return set()
     return set(keys) - set(lookup_embeddings(con, list(dict.fromkeys(keys))))
-
-
-def save_result(
-    con: Any, result: TriageResult, taxonomy: Taxonomy, vector_keys: Sequence[str], now: dt.datetime
-) -> list[int]:
-    """Store one note and its signals (and queue the uncertain ones); returns signal ids.
-
-    The caller holds the transaction. `vector_keys[i]` is the embedding-cache key of
-    signal i's excerpt vector. A note already stored is an error here; writers that may
-    race another writer use `save_new_result`.
-    """
-    ids = save_new_result(con, result, taxonomy, vector_keys, now)
-    if ids is None:
-        raise FieldsignalError(f"note {result.note_hash[:12]} is already stored")
-    return ids
-
-
-def save_new_result(
-    con: Any, result: TriageResult, taxonomy: Taxonomy, vector_keys: Sequence[str], now: dt.datetime
-) -> list[int] | None:
-    """Like `save_result`, but None (nothing stored) when the note is already stored (see `save_new_results`)."""
-    return save_new_results(con, [result], taxonomy, [vector_keys], now)[0]
-
-
-def save_new_results(
-    con: Any,
-    results: Sequence[TriageResult],
-    taxonomy: Taxonomy,
-    vector_keys: Sequence[Sequence[str]],
-    now: dt.datetime,
-) -> list[list[int] | None]:
-    """Store a batch of notes with their signals; for each, its signal ids, or None when the note was
-    already stored.
-
-    The check is the insert itself (ON CONFLICT on the unique note hash), inside the caller's write
-    transaction: another process or thread that stored the same note after this one read the known
-    hashes cannot make the batch fail. A few multi-row statements per batch, not several per signal.
-    """
-    firsts: dict[str, int] = {}  # a note twice in one batch is stored once
-    for i, result in enumerate(results):
-        firsts.setdefault(result.note_hash, i)
-    note_ids = _insert_notes(con, [results[i] for i in firsts.values()], now)
-    out: list[list[int] | None] = [None] * len(results)
-    rows: list[tuple[int, str, SignalDraft, str]] = []  # note id, source, draft, vector key
-    owners: list[int] = []  # which result each row belongs to
-    for i in firsts.values():
-        note_id = note_ids.get(results[i].note_hash)
-        if note_id is None:
-            continue  # stored by another writer meanwhile
-        out[i] = []
-        for draft, key in zip(results[i].signals, vector_keys[i], strict=True):
-            rows.append((note_id, results[i].note.source, draft, key))
-            owners.append(i)
-    ids = _insert_signals(con, rows, taxonomy, now)
-    for owner, signal_id in zip(owners, ids, strict=True):
-        out[owner] = [*(out[owner] or []), signal_id]
-    return out
-
-
-def _values(rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
-    """`(?, ?), (?, ?)` for a multi-row VALUES clause, and the flat parameters."""
-    marks = ", ".join("(" + ", ".join("?" for _ in row) + ")" for row in rows)
-    return marks, [v for row in rows for v in row]
-
-
-def _insert_notes(con: Any, results: Sequence[TriageResult], now: dt.datetime) -> dict[str, int]:
-    """The ids of the notes inserted now, by hash (a note already stored is left out)."""
-    if not results:
-        return {}
-    marks, params = _values(
-        [(r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now) for r in results]
-    )
-    inserted = con.execute(
-        "INSERT INTO notes (hash, text, source, author, note_date, subject, created_at) "
-        f"VALUES {marks} ON CONFLICT (hash) DO NOTHING RETURNING hash, id",
-        params,
-    ).fetchall()
-    return {h: int(i) for h, i in inserted}
-
-
-def _insert_signals(
-    con: Any, rows: Sequence[tuple[int, str, SignalDraft, str]], taxonomy: Taxonomy, now: dt.datetime
-) -> list[int]:
-    """Insert signals (with their first status, review entry and vector key); their ids, in order."""
-    if not rows:
-        return []
-    ids = [
-        int(r[0])
-        for r in con.execute(
-            "SELECT nextval('signal_id_seq') FROM generate_series(1, ?) ORDER BY 1", [len(rows)]
-        ).fetchall()
-    ]
-    marks, params = _values([_signal_row(i, *row, taxonomy, now) for i, row in zip(ids, rows, strict=True)])
-    con.execute(f"INSERT INTO signals ({_SIGNAL_INSERT}) VALUES {marks}", params)
-    history = [
-        (i, "New", now, row[2].deal.author or "fieldsignal", f"captured ({row[2].decided_by})", None)
-        for i, row in zip(ids, rows, strict=True)
-    ]
-    marks, params = _values(history)
-    con.execute(f"INSERT INTO status_history VALUES {marks}", params)
-    queued = [
-        (i, "; ".join(row[2].review_reasons) or "low confidence", now)
-        for i, row in zip(ids, rows, strict=True)
-        if row[2].needs_review
-    ]
-    if queued:
-        marks, params = _values(queued)
-        con.execute(f"INSERT INTO review_queue (signal_id, reasons, queued_at) VALUES {marks}", params)
-    marks, params = _values([(i, row[3]) for i, row in zip(ids, rows, strict=True)])
-    con.execute(f"INSERT INTO signal_vectors VALUES {marks}", params)
-    return ids
-
-
-_SIGNAL_INSERT = (
-    "id, note_id, signal_date, source, signal_type, category, gap, gap_name, new_gap_label, use_case_blocked, "
-    "customer, industry, archetype, competitor, lost_deal, acv_usd, author, confidence, type_confidence, "
-    "gap_confidence, category_confidence, alternatives, needs_review, decided_by, llm_model, prompt_id, excerpt, "
-    "created_at, customer_key"
-)
-
-
-def _signal_row(
-    signal_id: int, note_id: int, source: str, d: SignalDraft, _key: str, taxonomy: Taxonomy, now: dt.datetime
-) -> tuple[Any, ...]:
-    gap = taxonomy.gap_by_slug.get(d.gap.label or "")
-    return (
-        signal_id,
-        note_id,
-        d.deal.date or now.date(),
-        source,
-        d.signal_type.label,
-        d.category.label,
-        gap.slug if gap else None,
-        gap.name if gap else None,
-        d.new_gap_label,
-        d.use_case_blocked,
-        d.deal.customer,
-        d.deal.industry,
-        d.deal.archetype,
-        d.deal.competitor,
-        d.deal.lost_deal,
-        d.deal.acv_usd,
-        d.deal.author,
-        min(d.signal_type.confidence, d.gap.confidence),
-        d.signal_type.confidence,
-        d.gap.confidence,
-        d.category.confidence,
-        json.dumps({"signal_type": d.signal_type.alternatives, "gap": d.gap.alternatives}),
-        d.needs_review,
-        d.decided_by,
-        d.llm_model,
-        d.prompt_id,
-        d.excerpt,
-        now,
-        customer_key(d.deal.customer),
-    )
 
 
 def list_signals(con: Any, f: SignalFilter = SignalFilter()) -> list[Signal]:
@@ -272,7 +119,7 @@ def get_signals(con: Any, signal_ids: Sequence[int]) -> list[Signal]:
     if not signal_ids:
         return []
     found = _signals(
-        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN ({_marks(signal_ids)})", list(signal_ids))
+        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN ({placeholders(signal_ids)})", list(signal_ids))
     )
     by_id = {s.id: s for s in found}
     missing = [i for i in signal_ids if i not in by_id]
@@ -397,10 +244,6 @@ def signal_vectors(
     return kept, matrix
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
     """The signals of these customers (by `customer_key`), with their vector when they propose a new gap.
 
@@ -413,7 +256,7 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
         return []
     rows = con.execute(
         "SELECT id, note_id, customer, gap, new_gap_label IS NOT NULL, signal_date, duplicate_of FROM signals "
-        f"WHERE customer_key IN ({_marks(keys)}) ORDER BY id",
+        f"WHERE customer_key IN ({placeholders(keys)}) ORDER BY id",
         keys,
     ).fetchall()
     proposals = [r[0] for r in rows if r[4]]
@@ -422,7 +265,7 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
         vectors = dict(
             con.execute(
                 "SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash "
-                f"WHERE v.signal_id IN ({_marks(proposals)})",
+                f"WHERE v.signal_id IN ({placeholders(proposals)})",
                 proposals,
             ).fetchall()
         )
@@ -453,7 +296,7 @@ def set_ticket(con: Any, signal_id: int, ticket: str) -> None:
 def mark_duplicates(con: Any, links: Sequence[tuple[int, int]]) -> None:
     """(signal, original) pairs: each signal is a second report of its original."""
     if links:
-        marks, params = _values(links)
+        marks, params = values_clause(links)
         con.execute(
             f"UPDATE signals SET duplicate_of = v.original FROM (VALUES {marks}) v(id, original) "
             "WHERE signals.id = v.id",

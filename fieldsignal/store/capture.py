@@ -1,0 +1,168 @@
+"""Storing triaged notes: a batch's notes, signals, first statuses, review entries and vector keys.
+
+A few multi-row statements per batch (DuckDB spends milliseconds on each statement, whatever its
+size), inside the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from fieldsignal.agent.dedupe import customer_key
+from fieldsignal.errors import FieldsignalError
+from fieldsignal.models import SignalDraft, TriageResult
+from fieldsignal.store.db import values_clause
+from fieldsignal.taxonomy import Taxonomy
+
+
+def save_result(
+    con: Any, result: TriageResult, taxonomy: Taxonomy, vector_keys: Sequence[str], now: dt.datetime
+) -> list[int]:
+    """Store one note and its signals (and queue the uncertain ones); returns signal ids.
+
+    The caller holds the transaction. `vector_keys[i]` is the embedding-cache key of
+    signal i's excerpt vector. A note already stored is an error here; writers that may
+    race another writer use `save_new_result`.
+    """
+    ids = save_new_result(con, result, taxonomy, vector_keys, now)
+    if ids is None:
+        raise FieldsignalError(f"note {result.note_hash[:12]} is already stored")
+    return ids
+
+
+def save_new_result(
+    con: Any, result: TriageResult, taxonomy: Taxonomy, vector_keys: Sequence[str], now: dt.datetime
+) -> list[int] | None:
+    """Like `save_result`, but None (nothing stored) when the note is already stored (see `save_new_results`)."""
+    return save_new_results(con, [result], taxonomy, [vector_keys], now)[0]
+
+
+def save_new_results(
+    con: Any,
+    results: Sequence[TriageResult],
+    taxonomy: Taxonomy,
+    vector_keys: Sequence[Sequence[str]],
+    now: dt.datetime,
+) -> list[list[int] | None]:
+    """Store a batch of notes with their signals; for each, its signal ids, or None when the note was
+    already stored.
+
+    The check is the insert itself (ON CONFLICT on the unique note hash), inside the caller's write
+    transaction: another process or thread that stored the same note after this one read the known
+    hashes cannot make the batch fail. A few multi-row statements per batch, not several per signal.
+    """
+    firsts: dict[str, int] = {}  # a note twice in one batch is stored once
+    for i, result in enumerate(results):
+        firsts.setdefault(result.note_hash, i)
+    note_ids = _insert_notes(con, [results[i] for i in firsts.values()], now)
+    out: list[list[int] | None] = [None] * len(results)
+    rows: list[tuple[int, str, SignalDraft, str]] = []  # note id, source, draft, vector key
+    owners: list[int] = []  # which result each row belongs to
+    for i in firsts.values():
+        note_id = note_ids.get(results[i].note_hash)
+        if note_id is None:
+            continue  # stored by another writer meanwhile
+        out[i] = []
+        for draft, key in zip(results[i].signals, vector_keys[i], strict=True):
+            rows.append((note_id, results[i].note.source, draft, key))
+            owners.append(i)
+    ids = _insert_signals(con, rows, taxonomy, now)
+    for owner, signal_id in zip(owners, ids, strict=True):
+        out[owner] = [*(out[owner] or []), signal_id]
+    return out
+
+
+def _insert_notes(con: Any, results: Sequence[TriageResult], now: dt.datetime) -> dict[str, int]:
+    """The ids of the notes inserted now, by hash (a note already stored is left out)."""
+    if not results:
+        return {}
+    marks, params = values_clause(
+        [(r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now) for r in results]
+    )
+    inserted = con.execute(
+        "INSERT INTO notes (hash, text, source, author, note_date, subject, created_at) "
+        f"VALUES {marks} ON CONFLICT (hash) DO NOTHING RETURNING hash, id",
+        params,
+    ).fetchall()
+    return {h: int(i) for h, i in inserted}
+
+
+def _insert_signals(
+    con: Any, rows: Sequence[tuple[int, str, SignalDraft, str]], taxonomy: Taxonomy, now: dt.datetime
+) -> list[int]:
+    """Insert signals (with their first status, review entry and vector key); their ids, in order."""
+    if not rows:
+        return []
+    ids = [
+        int(r[0])
+        for r in con.execute(
+            "SELECT nextval('signal_id_seq') FROM generate_series(1, ?) ORDER BY 1", [len(rows)]
+        ).fetchall()
+    ]
+    marks, params = values_clause([_signal_row(i, *row, taxonomy, now) for i, row in zip(ids, rows, strict=True)])
+    con.execute(f"INSERT INTO signals ({_SIGNAL_INSERT}) VALUES {marks}", params)
+    history = [
+        (i, "New", now, row[2].deal.author or "fieldsignal", f"captured ({row[2].decided_by})", None)
+        for i, row in zip(ids, rows, strict=True)
+    ]
+    marks, params = values_clause(history)
+    con.execute(f"INSERT INTO status_history VALUES {marks}", params)
+    queued = [
+        (i, "; ".join(row[2].review_reasons) or "low confidence", now)
+        for i, row in zip(ids, rows, strict=True)
+        if row[2].needs_review
+    ]
+    if queued:
+        marks, params = values_clause(queued)
+        con.execute(f"INSERT INTO review_queue (signal_id, reasons, queued_at) VALUES {marks}", params)
+    marks, params = values_clause([(i, row[3]) for i, row in zip(ids, rows, strict=True)])
+    con.execute(f"INSERT INTO signal_vectors VALUES {marks}", params)
+    return ids
+
+
+_SIGNAL_INSERT = (
+    "id, note_id, signal_date, source, signal_type, category, gap, gap_name, new_gap_label, use_case_blocked, "
+    "customer, industry, archetype, competitor, lost_deal, acv_usd, author, confidence, type_confidence, "
+    "gap_confidence, category_confidence, alternatives, needs_review, decided_by, llm_model, prompt_id, excerpt, "
+    "created_at, customer_key"
+)
+
+
+def _signal_row(
+    signal_id: int, note_id: int, source: str, d: SignalDraft, _key: str, taxonomy: Taxonomy, now: dt.datetime
+) -> tuple[Any, ...]:
+    gap = taxonomy.gap_by_slug.get(d.gap.label or "")
+    return (
+        signal_id,
+        note_id,
+        d.deal.date or now.date(),
+        source,
+        d.signal_type.label,
+        d.category.label,
+        gap.slug if gap else None,
+        gap.name if gap else None,
+        d.new_gap_label,
+        d.use_case_blocked,
+        d.deal.customer,
+        d.deal.industry,
+        d.deal.archetype,
+        d.deal.competitor,
+        d.deal.lost_deal,
+        d.deal.acv_usd,
+        d.deal.author,
+        min(d.signal_type.confidence, d.gap.confidence),
+        d.signal_type.confidence,
+        d.gap.confidence,
+        d.category.confidence,
+        json.dumps({"signal_type": d.signal_type.alternatives, "gap": d.gap.alternatives}),
+        d.needs_review,
+        d.decided_by,
+        d.llm_model,
+        d.prompt_id,
+        d.excerpt,
+        now,
+        customer_key(d.deal.customer),
+    )
