@@ -88,11 +88,12 @@ def _report(ws: Any, report: Any, as_json: bool) -> None:
 
     from fieldsignal.render import console, err, import_summary, signal_line
 
+    signals = report.signals or ws.signals(report.signal_ids)  # a labelled import does not read its rows back
     if as_json:
-        emit({"report": report, "signals": ws.signals(report.signal_ids)})
+        emit({"report": report, "signals": signals})
     else:
-        if len(report.signal_ids) <= 20:
-            for signal in ws.signals(report.signal_ids):
+        if len(signals) <= 20:
+            for signal in signals:
                 console.print(signal_line(signal), highlight=False)
         console.print(import_summary(report), highlight=False)
     for warning in report.warnings:

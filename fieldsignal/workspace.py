@@ -186,9 +186,9 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
             self.triage.encoder.release()  # read: its memory goes before the excerpt embedder's comes
         saved = Saved()
         if results:
-            with ExitStack() as holding:
-                holding.enter_context(writers.writing(self.settings.home))  # from before the commit until the
-                saved = self._save(results, assisted)  # index has the signals
+            with ExitStack() as holding:  # the writer's lock, from before the commit until the index has them
+                holding.enter_context(writers.writing(self.settings.home))
+                saved = self._save(results, assisted)
                 if self.one_shot and "_index" not in self.__dict__:
                     self._defer_index(saved.ids)
                 elif self.index_later:

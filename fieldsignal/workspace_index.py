@@ -198,7 +198,7 @@ class IndexSync:
             signals, matrix = repo.signal_vectors(con, ids=ids)
             have = {s.id for s in signals}
             wanted = sorted(repo.signal_ids(con)) if ids is None else list(ids)
-            lacking = [repo.get_signal(con, i) for i in wanted if i not in have]
+            lacking = repo.get_signals(con, [i for i in wanted if i not in have])
         if lacking:  # should not happen (vectors are saved with their signals), but never leave a hole
             signals = signals + lacking
             fresh = ws.embedder.encode([s.excerpt for s in lacking])
@@ -218,7 +218,7 @@ class IndexSync:
         try:
             if signals is None:
                 with ws.store() as con:
-                    signals = [repo.get_signal(con, i) for i in ids]
+                    signals = repo.get_signals(con, ids)
             metas = [signal_meta(s) for s in signals]
             try:
                 self._opened_index().upsert(SIGNALS, [str(i) for i in ids], vectors, metas, _docs(signals))

@@ -9,6 +9,7 @@ from typing import Any
 
 from fieldsignal.models import Filters, Query
 from fieldsignal.store.counting import COUNTED, grouped
+from fieldsignal.store.db import date_range
 
 KEYS = {
     "gap": "gap_name",
@@ -53,12 +54,9 @@ def where(f: Filters) -> tuple[str, list[Any]]:
     if f.lost is not None:
         clauses.append("lost_deal = ?")
         params.append(f.lost)
-    if f.since:
-        clauses.append("signal_date >= ?")
-        params.append(f.since)
-    if f.until:
-        clauses.append("signal_date <= ?")
-        params.append(f.until)
+    dated, dates = date_range(f.since, f.until)
+    clauses += dated
+    params += dates
     return " AND ".join(clauses), params
 
 

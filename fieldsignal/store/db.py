@@ -255,3 +255,15 @@ def values_clause(rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
 def placeholders(values: Sequence[Any]) -> str:
     """`?, ?, ?`: one parameter per value (for `IN (…)`)."""
     return ", ".join("?" for _ in values)
+
+
+def date_range(since: Any, until: Any) -> tuple[list[str], list[Any]]:
+    """The clauses and parameters that keep signals dated from `since` to `until` (either may be None)."""
+    clauses, params = [], []
+    if since:
+        clauses.append("signal_date >= ?")
+        params.append(since)
+    if until:
+        clauses.append("signal_date <= ?")
+        params.append(until)
+    return clauses, params

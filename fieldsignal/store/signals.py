@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from fieldsignal.agent.dedupe import Candidate, customer_key
 from fieldsignal.errors import FieldsignalError, NotFoundError
 from fieldsignal.models import Signal, StatusChange
-from fieldsignal.store.db import placeholders, values_clause
+from fieldsignal.store.db import date_range, placeholders, values_clause
 from fieldsignal.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
@@ -90,12 +90,9 @@ def _where(f: SignalFilter) -> tuple[str, list[Any]]:
     if f.customer:
         clauses.append("customer ILIKE ?")
         params.append(f"%{f.customer}%")
-    if f.since:
-        clauses.append("signal_date >= ?")
-        params.append(f.since)
-    if f.until:
-        clauses.append("signal_date <= ?")
-        params.append(f.until)
+    dated, dates = date_range(f.since, f.until)
+    clauses += dated
+    params += dates
     if f.needs_review is not None:
         clauses.append("needs_review = ?")
         params.append(f.needs_review)

@@ -12,6 +12,7 @@ from typing import Any
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import Tally, TallyRow
 from fieldsignal.store.counting import COUNTED, grouped
+from fieldsignal.store.db import date_range
 
 KEYS = {
     "gap": "coalesce(gap_name, CASE WHEN new_gap_label IS NOT NULL THEN 'New gap: ' || new_gap_label END)",
@@ -30,14 +31,8 @@ KEYS = {
 def tally(con: Any, by: str = "gap", since: dt.date | None = None, until: dt.date | None = None) -> Tally:
     if by not in KEYS:
         raise FieldsignalError(f"cannot tally by {by!r} (use one of: {', '.join(KEYS)})")
-    where = ["TRUE"]
-    params: list[Any] = []
-    if since:
-        where.append("signal_date >= ?")
-        params.append(since)
-    if until:
-        where.append("signal_date <= ?")
-        params.append(until)
+    dated, params = date_range(since, until)
+    where = ["TRUE", *dated]
     rows = [_row(r) for r in con.execute(grouped(KEYS[by], " AND ".join(where)) + _ROWS, params).fetchall()]
     order_time = by in ("week", "month")
     rows.sort(key=(lambda r: r.key or "") if order_time else (lambda r: (-r.signals, -r.acv_usd, r.key or "")))
