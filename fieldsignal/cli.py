@@ -301,6 +301,7 @@ def serve(
 @app.command()
 def demo(as_json: Json = False) -> None:
     """Fresh demo workspace: import the bundled sample notes, print the tally and the weekly memo draft."""
+    state.embedded = True  # its own folder and DuckDB file, even when the settings name a shared log
     s = settings()
     s = s.model_copy(update={"home": s.home / "demo"})
     ws = workspace(s)

@@ -22,12 +22,15 @@ Until = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="U
 class State:
     home: Path | None = None
     taxonomy: Path | None = None
+    embedded: bool = False  # the command works on the workspace's own DuckDB file (demo), whatever the settings
 
 
 state = State()
 
 
 def settings(**overrides: Any) -> Settings:
+    if state.embedded:
+        overrides.setdefault("database_url", "")
     return load_settings(home=state.home, taxonomy=state.taxonomy, **overrides)
 
 

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fieldsignal.errors import FieldsignalError
 
@@ -58,10 +58,38 @@ class Settings(BaseModel):
     max_note_bytes: int = 2_000_000
     max_container_bytes: int = 200_000_000
     lock_timeout_seconds: float = 15.0
+    # The log in PostgreSQL (a team's shared log; Lakebase in a Databricks App) instead of the DuckDB
+    # file in `home`: postgresql://user:password@host:port/db. Inside the Apps runtime with a database
+    # resource, the PG* variables it injects are used ("postgresql://" alone: libpq reads them).
+    database_url: str | None = None
+    # Lakebase: with no password in the URL or PGPASSWORD, an OAuth token is minted for this database
+    # instance with databricks-sdk (as the app's service principal) and renewed before it expires.
+    database_instance: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"must be a postgresql:// URL (got {url.split(':')[0]!r}: …)")
+        return url or None
 
     @property
     def db_path(self) -> Path:
         return self.home / "fieldsignal.duckdb"
+
+    @property
+    def store(self) -> Path | str:
+        """Where the log lives: the PostgreSQL URL, or the workspace's DuckDB file."""
+        return self.database_url or self.db_path
+
+    def log_exists(self) -> bool:
+        """Whether there is a log to read (a PostgreSQL log always is: it is migrated on first open)."""
+        return self.shared_store or self.db_path.exists()
+
+    @property
+    def shared_store(self) -> bool:
+        """True when the log is a PostgreSQL database that other processes and machines write too."""
+        return bool(self.database_url)
 
     @property
     def chroma_path(self) -> Path:
@@ -92,6 +120,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     values["home"] = home
     if databricks_app_runtime(env):
         values["databricks_app"] = True
+        if "database_url" not in values and env.get("PGHOST"):  # the app's database resource
+            values["database_url"] = "postgresql://"
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

@@ -78,7 +78,8 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
     @contextmanager
     def store(self, write: bool = False) -> Iterator[Any]:
         timeout = self.settings.lock_timeout_seconds
-        with open_store(self.settings.db_path, write=write, timeout=timeout, linger=self.linger) as con:
+        where, instance = self.settings.store, self.settings.database_instance
+        with open_store(where, write=write, timeout=timeout, linger=self.linger, instance=instance) as con:
             yield con
 
     @cached_property
@@ -89,7 +90,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         return CachedEmbedder(inner, lookup=self._lookup_embeddings)
 
     def _lookup_embeddings(self, keys: list[str]) -> dict[str, Any]:
-        if not self.settings.db_path.exists():
+        if not self.settings.log_exists():
             return {}
         with self.store() as con:
             return repo.lookup_embeddings(con, keys)
@@ -124,7 +125,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         )
 
     def _labelled(self) -> list[Any]:
-        if not self.learn or not self.settings.db_path.exists():
+        if not self.learn or not self.settings.log_exists():
             return []  # an evaluation workspace learns nothing
         from fieldsignal.store.review import labelled_examples
 
@@ -222,7 +223,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         from fieldsignal.store.llm import lookup_cache
 
         def cached(keys: list[str]) -> dict[str, str]:
-            if not self.settings.db_path.exists():
+            if not self.settings.log_exists():
                 return {}
             with self.store() as con:
                 return lookup_cache(con, keys)
@@ -367,9 +368,11 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
         self.check_index()
 
     def reset(self) -> None:
-        """Delete the workspace's data (used by `demo` on its own folder)."""
+        """Delete the workspace's data (used by `demo` on its own folder; never a shared log)."""
         from fieldsignal.store.db import close_idle
 
+        if self.settings.shared_store:
+            raise FieldsignalError("reset deletes a workspace's own log; it does not touch a shared PostgreSQL log")
         self.settle_index()
         self._close_index()
         close_idle()

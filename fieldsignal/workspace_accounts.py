@@ -24,7 +24,7 @@ class AccountList:
         from fieldsignal.store import accounts
 
         ws = cast("Workspace", self)
-        if not ws.settings.db_path.exists():
+        if not ws.settings.log_exists():
             return []
         with ws.store() as con:
             return accounts.account_names(con)

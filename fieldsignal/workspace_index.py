@@ -58,7 +58,7 @@ class IndexSync:
     def check_index(self) -> bool:
         """Open and reconcile the index now (e.g. when the server starts); False, with one warning, if unusable."""
         ws = cast("Workspace", self)
-        if not ws.settings.db_path.exists():
+        if not ws.settings.log_exists():
             return True  # a new workspace: nothing to check yet
         try:
             self.index  # noqa: B018 - the property does the work
@@ -162,7 +162,7 @@ class IndexSync:
     def _reconcile(self, index: Any) -> str | None:
         """Make the signals collection hold exactly DuckDB's signals; a one-line note of what was repaired."""
         ws = cast("Workspace", self)
-        exists = ws.settings.db_path.exists()
+        exists = ws.settings.log_exists()
         indexed = index.count(SIGNALS)  # the index first: it only ever trails DuckDB (updated after each commit)
         if exists:
             with ws.store() as con:
@@ -192,7 +192,7 @@ class IndexSync:
         ws = cast("Workspace", self)
         if ids is not None and not ids:
             return 0
-        if not ws.settings.db_path.exists():
+        if not ws.settings.log_exists():
             return 0
         with ws.store() as con:
             signals, matrix = repo.signal_vectors(con, ids=ids)

@@ -30,7 +30,7 @@ class Insights:
 
         if not question.strip():
             raise InputError('ask a question, e.g. "which gap cost us the most ACV last quarter?"')
-        if not ws.settings.db_path.exists():
+        if not ws.settings.log_exists():
             raise FieldsignalError("the workspace is empty: add or import notes first")
         day = today or dt.date.today()
         box = None
@@ -69,7 +69,7 @@ class Insights:
         ws = cast("Workspace", self)
         from fieldsignal.store.tally import weekly_by_category
 
-        if not ws.settings.db_path.exists():
+        if not ws.settings.log_exists():
             return {}
         with ws.store() as con:
             return weekly_by_category(con, weeks)
@@ -85,7 +85,7 @@ class Insights:
         ws = cast("Workspace", self)
         from fieldsignal.store.llm import usage_summary
 
-        if not ws.settings.db_path.exists():
+        if not ws.settings.log_exists():
             return []
         with ws.store() as con:
             return usage_summary(con, since)

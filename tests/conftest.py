@@ -11,6 +11,7 @@ import pytest
 from fieldsignal.settings import Settings, load_settings
 from fieldsignal.workspace import Workspace
 from tests.fake_openai import FakeOpenAI
+from tests.pg_server import PostgresServer, find_bin
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +53,37 @@ def fast_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def fast_ws(fast_settings: Settings) -> Workspace:
     return Workspace(fast_settings)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (the Debian binaries, on a temporary folder)."""
+    folder = find_bin()
+    if folder is None:
+        pytest.fail("PostgreSQL server binaries not found (initdb, pg_ctl): set FIELDSIGNAL_PG_BIN")
+    server = PostgresServer(folder).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Each engine in turn: None (the workspace's DuckDB file) or a fresh PostgreSQL database's URL."""
+    if request.param == "duckdb":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+@pytest.fixture
+def both_settings(tmp_path: Path, store_url: str | None) -> Settings:
+    """Like fast_settings, on each engine in turn. The workspace's config file names the PostgreSQL
+    log, so CLI processes started on this home use it too."""
+    home = tmp_path / "ws"
+    if store_url:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "config.toml").write_text(f'database_url = "{store_url}"\n', encoding="utf-8")
+    return load_settings(env={}, home=home, embedder="hashing", vectorstore="memory")
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,19 @@ from typing import Any
 import pytest
 
 from fieldsignal.agent.ask.periods import find_period
+from fieldsignal.settings import Settings
 from fieldsignal.workspace import Workspace
 from tests.conftest import run_cli
 from tests.test_synthesis import fill
 
 TODAY = dt.date(2026, 11, 25)
 INDUSTRY = {"Acme Bank": "FSI", "Gale Mutual": "FSI", "Birch Foods": "Retail", "Cedar Health": "HLS"}
+
+
+@pytest.fixture
+def fast_ws(both_settings: Settings) -> Workspace:
+    """The workspace of every test here: on DuckDB, then on PostgreSQL (the same figures on both)."""
+    return Workspace(both_settings)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The DuckDB store on a real file: migrations, signal log, status history, tallies, locking."""
+"""The store on a real DuckDB file and a real PostgreSQL database: migrations, signal log, status
+history, tallies (each on both engines); DuckDB's file locking and the server's kept connection."""
 
 from __future__ import annotations
 
@@ -46,12 +47,20 @@ def save(con: object, text: str, *drafts: SignalDraft) -> list[int]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(tmp_path: Path, store_url: str | None) -> Path | str:
+    """The log on each engine in turn: a DuckDB file, then a fresh PostgreSQL database."""
+    return store_url or tmp_path / "ws" / "fieldsignal.duckdb"
+
+
+@pytest.fixture
+def duck(tmp_path: Path) -> Path:
     return tmp_path / "ws" / "fieldsignal.duckdb"
 
 
-def test_migrations_apply_once_and_are_numbered(db: Path) -> None:
-    names = [name for _, name, _ in migrations()]
+def test_migrations_apply_once_and_are_numbered(db: Path | str) -> None:
+    found = migrations("postgres" if isinstance(db, str) else "duckdb")
+    names = [name for _, name, _ in found]
+    assert [v for v, _, _ in found] == [v for v, _, _ in migrations("duckdb")]  # the same versions on both engines
     assert names[0].startswith("001_") and names == sorted(names)
     with open_store(db, write=True) as con:
         assert schema_version(con) == len(names)
@@ -61,7 +70,7 @@ def test_migrations_apply_once_and_are_numbered(db: Path) -> None:
         assert schema_version(con) == len(names)
 
 
-def test_signals_round_trip_and_filters(db: Path) -> None:
+def test_signals_round_trip_and_filters(db: Path | str) -> None:
     with open_store(db, write=True) as con:
         a = save(
             con,
@@ -94,7 +103,7 @@ def test_signals_round_trip_and_filters(db: Path) -> None:
             repo.get_signal(con, 999)
 
 
-def test_status_history_keeps_who_when_why(db: Path) -> None:
+def test_status_history_keeps_who_when_why(db: Path | str) -> None:
     with open_store(db, write=True) as con:
         (sid,) = save(con, "note", draft("no-gpu-config"))
         later = NOW + dt.timedelta(days=1)
@@ -114,7 +123,7 @@ def test_status_history_keeps_who_when_why(db: Path) -> None:
         assert repo.get_signal(con, sid).status == "Won't Fix"
 
 
-def test_tally_counts_acv_once_per_note_and_skips_duplicates(db: Path) -> None:
+def test_tally_counts_acv_once_per_note_and_skips_duplicates(db: Path | str) -> None:
     with open_store(db, write=True) as con:
         # one note, two Security gaps, $400k: the Security row must show $400k, not $800k
         save(
@@ -161,8 +170,8 @@ def test_tally_counts_acv_once_per_note_and_skips_duplicates(db: Path) -> None:
         assert [r[4] for r in reports.lost_deal_rows(con, start, end)] == [400_000]  # one lost deal, its ACV once
 
 
-def test_a_second_writer_waits_then_gets_a_clear_error(db: Path) -> None:
-    with open_store(db, write=True):
+def test_a_second_writer_waits_then_gets_a_clear_error(duck: Path) -> None:
+    with open_store(duck, write=True):
         pass
     holder = subprocess.Popen(
         [
@@ -170,7 +179,7 @@ def test_a_second_writer_waits_then_gets_a_clear_error(db: Path) -> None:
             "-c",
             textwrap.dedent(f"""
             import duckdb, sys, time
-            con = duckdb.connect({str(db)!r})
+            con = duckdb.connect({str(duck)!r})
             print("locked", flush=True)
             time.sleep(30)
         """),
@@ -180,16 +189,16 @@ def test_a_second_writer_waits_then_gets_a_clear_error(db: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        with pytest.raises(StoreBusyError, match="busy"), open_store(db, write=True, timeout=0.5):
+        with pytest.raises(StoreBusyError, match="busy"), open_store(duck, write=True, timeout=0.5):
             pass
     finally:
         holder.kill()
         holder.wait()
-    with open_store(db, write=True) as con:  # free again once the other writer is gone
+    with open_store(duck, write=True) as con:  # free again once the other writer is gone
         assert schema_version(con) >= 1
 
 
-def test_dedupe_candidates_are_read_by_customer_key_not_the_whole_log(db: Path) -> None:
+def test_dedupe_candidates_are_read_by_customer_key_not_the_whole_log(db: Path | str) -> None:
     with open_store(db, write=True) as con:
         save(con, "Helix Bank Inc. wants SSO", draft("sso", customer="Helix Bank Inc."))
         save(con, "Orbis Freight wants SSO", draft("sso", customer="Orbis Freight"))
@@ -199,11 +208,11 @@ def test_dedupe_candidates_are_read_by_customer_key_not_the_whole_log(db: Path) 
         assert repo.dedupe_candidates(con, []) == []
 
 
-def test_a_log_stored_before_the_customer_key_gets_its_keys_when_migrated(db: Path) -> None:
+def test_a_log_stored_before_the_customer_key_gets_its_keys_when_migrated(duck: Path) -> None:
     import duckdb
 
-    db.parent.mkdir(parents=True)
-    con = duckdb.connect(str(db))  # a log written by the release before migration 007
+    duck.parent.mkdir(parents=True)
+    con = duckdb.connect(str(duck))  # a log written by the release before migration 007
     con.execute(
         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
         "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
@@ -216,9 +225,17 @@ def test_a_log_stored_before_the_customer_key_gets_its_keys_when_migrated(db: Pa
         "gap_confidence, category_confidence, decided_by, excerpt) "
         "VALUES (1, 1, DATE '2026-11-02', 'test', 'Product Gap', 'Helix Bank Inc.', 1, 1, 1, 1, 'human', 'x')"
     )
+    at = dt.datetime(2026, 11, 2, 9, 0)  # two changes in the same second: written order must survive 009
+    con.execute(
+        "INSERT INTO status_history VALUES (1, 'New', ?, 'a', NULL, NULL), (1, 'Escalated', ?, 'b', NULL, NULL)",
+        [at, at],
+    )
     con.close()
-    with open_store(db, write=True) as con:
+    with open_store(duck, write=True) as con:
         assert con.execute("SELECT customer_key FROM signals").fetchall() == [("helix bank",)]
+        assert [h.status for h in repo.status_history(con, 1)] == ["New", "Escalated"]
+        repo.set_status(con, TAX, 1, "Roadmap", "c", None, None, at)
+        assert [h.status for h in repo.status_history(con, 1)] == ["New", "Escalated", "Roadmap"]
         assert [c.id for c in repo.dedupe_candidates(con, ["HELIX BANK"])] == [1]
 
 
@@ -226,54 +243,54 @@ def test_a_log_stored_before_the_customer_key_gets_its_keys_when_migrated(db: Pa
 OTHER_WRITER = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('SELECT 1'); print('wrote')"
 
 
-def _other_process_writes(db: Path) -> bool:
-    run = subprocess.run([sys.executable, "-c", OTHER_WRITER, str(db)], capture_output=True, text=True, timeout=60)
+def _other_process_writes(duck: Path) -> bool:
+    run = subprocess.run([sys.executable, "-c", OTHER_WRITER, str(duck)], capture_output=True, text=True, timeout=60)
     return run.stdout.strip() == "wrote"
 
 
-def test_a_lingering_connection_serves_the_next_request_then_frees_the_file(db: Path) -> None:
+def test_a_lingering_connection_serves_the_next_request_then_frees_the_file(duck: Path) -> None:
     from fieldsignal.store.db import close_idle
 
     try:
-        with open_store(db, write=True, linger=1.5) as first:
+        with open_store(duck, write=True, linger=1.5) as first:
             save(first, "Helix Bank wants SSO", draft("sso", customer="Helix Bank"))
-        with open_store(db, linger=1.5) as second:  # a read after a write: the same open connection
+        with open_store(duck, linger=1.5) as second:  # a read after a write: the same open connection
             assert second is first
             assert len(repo.signal_ids(second)) == 1
-        assert not _other_process_writes(db)  # another process waits while the server is busy ...
+        assert not _other_process_writes(duck)  # another process waits while the server is busy ...
         time.sleep(2.0)
-        assert _other_process_writes(db)  # ... and gets the file once it has been idle for `linger`
+        assert _other_process_writes(duck)  # ... and gets the file once it has been idle for `linger`
     finally:
         close_idle()
 
 
-def test_a_kept_read_connection_gives_way_to_a_write_and_a_failed_one_is_not_kept(db: Path) -> None:
+def test_a_kept_read_connection_gives_way_to_a_write_and_a_failed_one_is_not_kept(duck: Path) -> None:
     from fieldsignal.store.db import close_idle
 
     try:
-        with open_store(db, write=True):
+        with open_store(duck, write=True):
             pass  # create and migrate
-        with open_store(db, linger=30) as reader:
+        with open_store(duck, linger=30) as reader:
             pass
-        with open_store(db, write=True, linger=30) as writer:
+        with open_store(duck, write=True, linger=30) as writer:
             assert writer is not reader  # read-only: cannot write, so a read-write one replaces it
             save(writer, "Orbis wants SSO", draft("sso", customer="Orbis"))
-        with pytest.raises(RuntimeError), open_store(db, write=True, linger=30) as broken:
+        with pytest.raises(RuntimeError), open_store(duck, write=True, linger=30) as broken:
             raise RuntimeError("a request that failed half-way")
-        with open_store(db, linger=30) as after:
+        with open_store(duck, linger=30) as after:
             assert after is not broken and len(repo.signal_ids(after)) == 1
     finally:
         close_idle()
-    assert _other_process_writes(db)  # nothing left open
+    assert _other_process_writes(duck)  # nothing left open
 
 
-def test_a_connection_is_not_kept_past_max_hold(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_connection_is_not_kept_past_max_hold(duck: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fieldsignal.store import db as store_db
 
     monkeypatch.setattr(store_db, "MAX_HOLD", 0.0)
-    with open_store(db, write=True, linger=30) as first:
+    with open_store(duck, write=True, linger=30) as first:
         pass
-    with open_store(db, linger=30) as second:
+    with open_store(duck, linger=30) as second:
         assert second is not first
     store_db.close_idle()
-    assert _other_process_writes(db)
+    assert _other_process_writes(duck)

@@ -12,6 +12,7 @@ import pytest
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import DealFields, NoteInput, Scored, SignalDraft, TriageResult
+from fieldsignal.settings import Settings
 from fieldsignal.store import capture
 from fieldsignal.store import signals as repo
 from fieldsignal.workspace import Workspace
@@ -37,6 +38,12 @@ ROWS = [
 # fixed-24x7-pricing (1, 1, 500k, 0, priority 2): (1 + 2 + 5) × 1.3 = 10.4
 # no-gpu-config (2, 2, none, unprioritised): (2 + 4) × 1.0 = 6.0
 # no-user-sessions (1, 1, 50k, priority 4): (1 + 2 + 0.5) × 1.0 = 3.5
+
+
+@pytest.fixture
+def fast_ws(both_settings: Settings) -> Workspace:
+    """The workspace of every test here: on DuckDB, then on PostgreSQL (the same figures on both)."""
+    return Workspace(both_settings)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ def add_accounts(con: Any, names: Sequence[str], source: str, now: dt.datetime) 
     fresh = list(dict.fromkeys(n for n in names if n.casefold() not in have))
     if fresh:
         rows = [(n, source, now) for n in fresh]
-        con.executemany("INSERT INTO accounts (name, source, added_at) VALUES (?, ?, ?)", rows)
+        con.executemany("INSERT INTO accounts (name, source, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
     return len(fresh)
 
 

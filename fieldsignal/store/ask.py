@@ -9,7 +9,7 @@ from typing import Any
 
 from fieldsignal.models import Filters, Query
 from fieldsignal.store.counting import COUNTED, grouped
-from fieldsignal.store.db import date_range
+from fieldsignal.store.db import date_range, placeholders
 
 KEYS = {
     "gap": "gap_name",
@@ -17,8 +17,8 @@ KEYS = {
     "industry": "industry",
     "competitor": "competitor",
     "customer": "customer",
-    "month": "strftime(signal_date, '%Y-%m')",
-    "week": "strftime(signal_date, '%G-W%V')",
+    "month": "year_month(signal_date)",  # functions of migration 009, on both engines
+    "week": "iso_week(signal_date)",
     "signal_type": "signal_type",
     "status": "status",
 }
@@ -40,8 +40,8 @@ def where(f: Filters) -> tuple[str, list[Any]]:
     def any_of(column: str, values: list[Any], lower: bool = False) -> None:
         if values:
             col = f"lower({column})" if lower else column
-            clauses.append(f"{col} IN (SELECT unnest(?))")
-            params.append([v.lower() for v in values] if lower else list(values))
+            clauses.append(f"{col} IN ({placeholders(values)})")
+            params.extend([v.lower() for v in values] if lower else values)
 
     any_of("gap", f.gaps)
     any_of("category", f.categories)
@@ -81,10 +81,10 @@ def build(q: Query) -> tuple[str, list[Any], list[str]]:
         return sql, params, ["customer"]
     if q.shape == "list_deals":
         sql = (
-            f"WITH s AS (SELECT * FROM {COUNTED} WHERE {cond}) SELECT any_value(customer) AS customer, "
-            "max(acv_usd) AS acv_usd, any_value(competitor) AS competitor, "
+            f"WITH s AS (SELECT * FROM {COUNTED} WHERE {cond}) SELECT min(customer) AS customer, "
+            "max(acv_usd) AS acv_usd, min(competitor) AS competitor, "
             "string_agg(DISTINCT gap_name, ', ' ORDER BY gap_name) AS gaps FROM s GROUP BY note_id "
-            "ORDER BY max(acv_usd) DESC NULLS LAST, any_value(customer)"
+            "ORDER BY max(acv_usd) DESC NULLS LAST, min(customer)"
         )
         return sql, params, ["customer", "acv_usd", "competitor", "gaps"]
     sql = (
@@ -98,8 +98,8 @@ def evidence(q: Query, keys: list[Any] | None) -> tuple[str, list[Any]]:
     """The ids of the signals behind an answer (for a ranking: behind the rows shown)."""
     cond, params = where(q.filters)
     if q.shape in ("ranking", "trend") and q.group_by and keys is not None:
-        cond += f" AND {KEYS[q.group_by]} IN (SELECT unnest(?))"
-        params = [*params, keys]
+        cond += f" AND {KEYS[q.group_by]} IN ({placeholders(keys)})" if keys else " AND FALSE"
+        params = [*params, *keys]
     return f"SELECT id FROM {COUNTED} WHERE {cond} ORDER BY id", params
 
 

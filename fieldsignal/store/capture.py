@@ -15,6 +15,7 @@ from fieldsignal.agent.dedupe import customer_key
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import SignalDraft, TriageResult
 from fieldsignal.store.db import values_clause
+from fieldsignal.store.signals import HISTORY_COLUMNS
 from fieldsignal.taxonomy import Taxonomy
 
 
@@ -79,8 +80,10 @@ def _insert_notes(con: Any, results: Sequence[TriageResult], now: dt.datetime) -
     """The ids of the notes inserted now, by hash (a note already stored is left out)."""
     if not results:
         return {}
+    # in hash order: writers storing overlapping notes at once then wait for each other, never deadlock
+    ordered = sorted(results, key=lambda r: r.note_hash)
     marks, params = values_clause(
-        [(r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now) for r in results]
+        [(r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now) for r in ordered]
     )
     inserted = con.execute(
         "INSERT INTO notes (hash, text, source, author, note_date, subject, created_at) "
@@ -99,7 +102,7 @@ def _insert_signals(
     ids = [
         int(r[0])
         for r in con.execute(
-            "SELECT nextval('signal_id_seq') FROM generate_series(1, ?) ORDER BY 1", [len(rows)]
+            "SELECT nextval('signal_id_seq') FROM generate_series(1, CAST(? AS INTEGER)) ORDER BY 1", [len(rows)]
         ).fetchall()
     ]
     marks, params = values_clause([_signal_row(i, *row, taxonomy, now) for i, row in zip(ids, rows, strict=True)])
@@ -109,7 +112,7 @@ def _insert_signals(
         for i, row in zip(ids, rows, strict=True)
     ]
     marks, params = values_clause(history)
-    con.execute(f"INSERT INTO status_history VALUES {marks}", params)
+    con.execute(f"INSERT INTO status_history ({HISTORY_COLUMNS}) VALUES {marks}", params)
     queued = [
         (i, "; ".join(row[2].review_reasons) or "low confidence", now)
         for i, row in zip(ids, rows, strict=True)

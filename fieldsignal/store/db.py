@@ -1,9 +1,11 @@
-"""Opening the DuckDB file: migrations, read-only vs writing, waiting out another writer.
+"""Opening the log: a DuckDB file (the embedded default) or a PostgreSQL database; migrations.
 
 DuckDB lets one process write a file (and while it does, no other process may open
 it). Every command therefore opens the store for as short a time as it can: slow work
 (reading files, embedding) happens before `open_store(..., write=True)`, and a
 connection that finds the file locked retries until `lock_timeout` has passed.
+PostgreSQL (store/postgres.py) takes many writers at once; the same numbered migrations
+apply to both (a version may have an engine's own file: `009_name.postgres.sql`).
 """
 
 from __future__ import annotations
@@ -21,30 +23,55 @@ from pathlib import Path
 from typing import Any
 
 from fieldsignal.errors import StoreBusyError
+from fieldsignal.store.postgres import is_url
 
-_MIGRATION_NAME = re.compile(r"^(\d{3})_[\w-]+\.sql$")
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[\w-]+?(?:\.(duckdb|postgres))?\.sql$")
+DIALECTS = ("duckdb", "postgres")
+Where = Path | str  # the DuckDB file, or a postgresql:// URL
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, file name, SQL) for every numbered migration, in order."""
+def dialect_of(con: Any) -> str:
+    return str(getattr(con, "dialect", "duckdb"))
+
+
+def migrations(dialect: str = "duckdb") -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) for every numbered migration, in order: an engine's own file of a
+    version (`NNN_name.postgres.sql`) where there is one, else the shared `NNN_name.sql`."""
     folder = resources.files("fieldsignal.store") / "migrations"
-    found = []
-    for entry in folder.iterdir():
+    found: dict[int, tuple[int, str, str]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+        if not match or match.group(2) not in (None, dialect):
+            continue
+        version = int(match.group(1))
+        if version not in found or match.group(2) == dialect:
+            found[version] = (version, entry.name, entry.read_text(encoding="utf-8"))
+    return [found[v] for v in sorted(found)]
 
 
 def migrate(con: Any) -> list[str]:
     """Apply the migrations this database has not seen; returns their names."""
+    postgres = dialect_of(con) == "postgres"
+    if postgres:  # one process migrates at a time; the others then find it done
+        con.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+    try:
+        return _apply(con, dialect_of(con))
+    finally:
+        if postgres:
+            con.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+
+
+MIGRATION_LOCK = 4242001  # PostgreSQL advisory lock key held while migrating
+
+
+def _apply(con: Any, dialect: str) -> list[str]:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
     applied = []
-    for version, name, sql in migrations():
+    for version, name, sql in migrations(dialect):
         if version in done:
             continue
         con.execute("BEGIN TRANSACTION")
@@ -114,13 +141,16 @@ _HELD = threading.local()  # how many store connections this thread has open
 
 
 @contextmanager
-def open_store(path: Path, write: bool = False, timeout: float = 15.0, linger: float = 0.0) -> Iterator[Any]:
-    """A DuckDB connection to the workspace file, migrated, closed on exit.
+def open_store(
+    where: Where, write: bool = False, timeout: float = 15.0, linger: float = 0.0, instance: str | None = None
+) -> Iterator[Any]:
+    """A connection to the log (the DuckDB file, or a postgresql:// URL), migrated, closed on exit.
 
     `linger` > 0 (the web server): the connection is kept open that many idle seconds for the next
-    request of this process, instead of paying DuckDB's open (tens of ms) each time; never longer than
-    MAX_HOLD seconds in a row, so another process waiting for the file gets its turn."""
-    with _PROCESS_LOCK, _open(path, write, timeout, linger) as con:
+    request of this process, instead of paying the open (tens of ms) each time; a DuckDB file is never
+    held longer than MAX_HOLD seconds in a row, so another process waiting for the file gets its turn.
+    `instance`: the Lakebase instance to mint a password for (store/lakebase.py)."""
+    with _PROCESS_LOCK, _open(where, write, timeout, linger, instance) as con:
         _HELD.depth = getattr(_HELD, "depth", 0) + 1
         try:
             yield con
@@ -159,7 +189,8 @@ class _Kept:
     timer: threading.Timer | None = None
 
 
-MAX_HOLD = 5.0  # seconds a lingering connection may be kept in a row
+MAX_HOLD = 5.0  # seconds a lingering DuckDB connection may be kept in a row
+PG_IDLE = 300.0  # seconds a lingering PostgreSQL connection may idle
 _KEPT: dict[str, _Kept] = {}  # database file -> its idle connection (under _PROCESS_LOCK)
 
 
@@ -193,28 +224,50 @@ def _take_kept(key: str, write: bool) -> _Kept | None:
 
 
 @contextmanager
-def _open(path: Path, write: bool, timeout: float, linger: float = 0.0) -> Iterator[Any]:
-    if not path.parent.is_dir():
+def _open(where: Where, write: bool, timeout: float, linger: float = 0.0, instance: str | None = None) -> Iterator[Any]:
+    shared = is_url(where)
+    path = Path(where)
+    if not shared and not path.parent.is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
-    key = str(path.resolve())
-    kept = _take_kept(key, write)
-    if kept is not None and not path.exists():  # deleted meanwhile: that connection holds nothing
-        kept.con.close()
+    key = str(where) if shared else str(path.resolve())
+    kept = _take_kept(key, write or shared)
+    if kept is not None and (getattr(kept.con, "closed", False) or not (shared or path.exists())):
+        kept.con.close()  # a file deleted meanwhile (that connection holds nothing), or a broken connection
         kept = None
     if kept is None:
-        kept = _Kept(_connect_migrated(path, key, write, timeout), write, time.monotonic())
+        if shared:
+            kept = _Kept(_postgres_migrated(str(where), key, timeout, instance), True, time.monotonic())
+        else:
+            kept = _Kept(_connect_migrated(path, key, write, timeout), write, time.monotonic())
     failed = True
     try:
         yield kept.con
         failed = False
     finally:
-        if failed or linger <= 0 or time.monotonic() - kept.since >= MAX_HOLD:
+        held_too_long = not shared and time.monotonic() - kept.since >= MAX_HOLD
+        if failed or linger <= 0 or held_too_long:
             kept.con.close()
         else:
-            kept.timer = threading.Timer(linger, _expire, (key, kept))
+            # a PostgreSQL connection blocks no other process: it may idle longer than a DuckDB file's
+            kept.timer = threading.Timer(max(linger, PG_IDLE) if shared else linger, _expire, (key, kept))
             kept.timer.daemon = True
             _KEPT[key] = kept
             kept.timer.start()
+
+
+def _postgres_migrated(url: str, key: str, timeout: float, instance: str | None) -> Any:
+    from fieldsignal.store.postgres import connect
+
+    con = connect(url, timeout, instance)
+    if key not in _CURRENT:
+        try:
+            if _needs_migration(con):
+                migrate(con)
+        except Exception:
+            con.close()
+            raise
+        _CURRENT.add(key)
+    return con
 
 
 def _connect_migrated(path: Path, key: str, write: bool, timeout: float) -> Any:
@@ -240,10 +293,15 @@ atexit.register(close_idle)
 
 
 def _needs_migration(con: Any) -> bool:
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchall()
+    }
     if "schema_migrations" not in tables:
         return True
-    return schema_version(con) < max(v for v, _, _ in migrations())
+    return schema_version(con) < max(v for v, _, _ in migrations(dialect_of(con)))
 
 
 def values_clause(rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:

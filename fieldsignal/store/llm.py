@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from fieldsignal.store.db import placeholders
+
 
 class UsageRecord(BaseModel):
     called_at: dt.datetime
@@ -41,12 +43,14 @@ class UsageRow(BaseModel):
 def lookup_cache(con: Any, keys: Sequence[str]) -> dict[str, str]:
     if not keys:
         return {}
-    rows = con.execute("SELECT key, response FROM llm_cache WHERE key IN (SELECT unnest(?))", [list(keys)]).fetchall()
+    rows = con.execute(
+        f"SELECT key, response FROM llm_cache WHERE key IN ({placeholders(keys)})", list(keys)
+    ).fetchall()
     return {k: r for k, r in rows}
 
 
 def save_cache(con: Any, entries: Sequence[CacheEntry], now: dt.datetime) -> None:
-    for e in entries:
+    for e in sorted(entries, key=lambda e: e.key):
         con.execute(
             "INSERT INTO llm_cache VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
             [e.key, e.prompt_id, e.model, e.response, now],
@@ -63,11 +67,12 @@ def record_usage(con: Any, records: Sequence[UsageRecord]) -> None:
 
 
 def usage_summary(con: Any, since: dt.date | None = None) -> list[UsageRow]:
+    where, params = ("WHERE called_at >= ?", [since]) if since is not None else ("", [])
     rows = con.execute(
         "SELECT model, prompt_id, count(*), count(*) FILTER (WHERE cached), count(*) FILTER (WHERE NOT ok), "
-        "coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0) FROM llm_usage "
-        "WHERE ? IS NULL OR called_at >= ? GROUP BY model, prompt_id ORDER BY model, prompt_id",
-        [since, since],
+        f"coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0) FROM llm_usage {where} "
+        "GROUP BY model, prompt_id ORDER BY model, prompt_id",
+        params,
     ).fetchall()
     return [
         UsageRow(

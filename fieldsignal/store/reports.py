@@ -25,7 +25,7 @@ def count_signals(con: Any, start: dt.date, end: dt.date) -> int:
 def weekly_counts(con: Any, start: dt.date, end: dt.date) -> dict[str, int]:
     """{ISO week: signals} for the weeks of the period that have any."""
     rows = con.execute(
-        f"SELECT strftime(signal_date, '%G-W%V'), count(*) FROM {COUNTED} WHERE signal_date BETWEEN ? AND ? GROUP BY 1",
+        f"SELECT iso_week(signal_date), count(*) FROM {COUNTED} WHERE signal_date BETWEEN ? AND ? GROUP BY 1",
         [start, end],
     ).fetchall()
     return {week: int(n) for week, n in rows}
@@ -44,7 +44,7 @@ def escalations(con: Any) -> tuple[int, float | None]:
     """(signals ever escalated, mean days from the signal's date to its first escalation)."""
     row = con.execute(
         f"""
-        SELECT count(*), avg(date_diff('day', s.signal_date, CAST(h.first_at AS DATE)))
+        SELECT count(*), avg(CAST(h.first_at AS DATE) - s.signal_date)
         FROM {COUNTED} s JOIN (
             SELECT signal_id, min(changed_at) AS first_at FROM status_history WHERE status = 'Escalated' GROUP BY 1
         ) h ON h.signal_id = s.id
@@ -60,8 +60,8 @@ def gap_rows(con: Any, start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
             grouped("gap", "gap IS NOT NULL AND signal_date BETWEEN ? AND ?")
             + """
             SELECT s.key, count(*),
-                   list(DISTINCT s.customer ORDER BY s.customer) FILTER (WHERE s.customer IS NOT NULL),
-                   list(s.id ORDER BY s.id), any_value(b.acv_at_risk), any_value(b.acv_lost), any_value(b.lost_deals)
+                   array_agg(DISTINCT s.customer ORDER BY s.customer) FILTER (WHERE s.customer IS NOT NULL),
+                   array_agg(s.id ORDER BY s.id), min(b.acv_at_risk), min(b.acv_lost), min(b.lost_deals)
             FROM s JOIN b USING (key) GROUP BY s.key
             """,
             [start, end],
@@ -75,9 +75,10 @@ def lost_deal_rows(con: Any, start: dt.date, end: dt.date) -> list[tuple[Any, ..
     return list(
         con.execute(
             f"""
-            SELECT note_id, min(signal_date), any_value(customer), any_value(archetype), max(acv_usd),
-                   list(DISTINCT gap) FILTER (WHERE gap IS NOT NULL), any_value(competitor),
-                   list(id ORDER BY id), any_value(excerpt), list(DISTINCT status), any_value(use_case_blocked)
+            SELECT note_id, min(signal_date), min(customer), min(archetype), max(acv_usd),
+                   array_agg(DISTINCT gap ORDER BY gap) FILTER (WHERE gap IS NOT NULL), min(competitor),
+                   array_agg(id ORDER BY id), (array_agg(excerpt ORDER BY id))[1],
+                   array_agg(DISTINCT status ORDER BY status), min(use_case_blocked)
             FROM {COUNTED}
             WHERE lost_deal AND signal_date BETWEEN ? AND ?
             GROUP BY note_id ORDER BY min(signal_date), note_id
@@ -91,8 +92,9 @@ def new_gap_rows(con: Any, start: dt.date, end: dt.date) -> list[tuple[Any, ...]
     """Proposed gaps in the period: (label, signals, customers, ids), most reported first."""
     return list(
         con.execute(
-            "SELECT new_gap_label, count(*), list(DISTINCT customer) FILTER (WHERE customer IS NOT NULL), "
-            f"list(id ORDER BY id) FROM {COUNTED} WHERE new_gap_label IS NOT NULL "
+            "SELECT new_gap_label, count(*), "
+            "array_agg(DISTINCT customer ORDER BY customer) FILTER (WHERE customer IS NOT NULL), "
+            f"array_agg(id ORDER BY id) FROM {COUNTED} WHERE new_gap_label IS NOT NULL "
             "AND signal_date BETWEEN ? AND ? GROUP BY new_gap_label ORDER BY count(*) DESC, new_gap_label",
             [start, end],
         ).fetchall()

@@ -1,6 +1,6 @@
 """A locked-down copy of the `signal_log` view for SQL that a model wrote.
 
-The copy is an in-memory DuckDB database that holds one table, `signal_log`, and nothing else:
+The copy (from either engine) is an in-memory DuckDB database that holds one table, `signal_log`, and nothing else:
 no notes, no other tables, no files (external access is off and the configuration is locked, so a
 query cannot turn it back on), one thread and a memory limit. It is built from the workspace's
 read-only connection and then needs no lock on the workspace, so a slow model call holds nothing
@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from fieldsignal.store.db import dialect_of, values_clause
+
 VIEW = "signal_log"
 MEMORY_LIMIT = "256MB"
 ROW_LIMIT = 1000
@@ -26,20 +28,51 @@ class UnsafeSQL(ValueError):
 
 
 def snapshot(con: Any, memory_limit: str = MEMORY_LIMIT) -> Any:
-    """A sandboxed in-memory connection holding a copy of `signal_log` from `con`."""
+    """A sandboxed in-memory connection holding a copy of `signal_log` from `con` (either engine)."""
     import duckdb
 
-    with tempfile.TemporaryDirectory(prefix="fieldsignal-sandbox-") as folder:
-        path = Path(folder) / "signal_log.parquet"
-        con.execute(f"COPY (SELECT * FROM {VIEW}) TO '{path}' (FORMAT parquet)")
-        box = duckdb.connect(":memory:")
-        try:
-            box.execute(f"CREATE TABLE {VIEW} AS SELECT * FROM read_parquet('{path}')")
-            lock_down(box, memory_limit)
-        except Exception:
-            box.close()
-            raise
+    box = duckdb.connect(":memory:")
+    try:
+        if dialect_of(con) == "duckdb":
+            with tempfile.TemporaryDirectory(prefix="fieldsignal-sandbox-") as folder:
+                path = Path(folder) / "signal_log.parquet"
+                con.execute(f"COPY (SELECT * FROM {VIEW}) TO '{path}' (FORMAT parquet)")
+                box.execute(f"CREATE TABLE {VIEW} AS SELECT * FROM read_parquet('{path}')")
+        else:
+            _copy_rows(con.execute(f"SELECT * FROM {VIEW}"), box)
+        lock_down(box, memory_limit)
+    except Exception:
+        box.close()
+        raise
     return box
+
+
+# PostgreSQL type names (psycopg's) of the view's columns, as DuckDB types; anything else: VARCHAR
+_TYPES = {
+    "int4": "INTEGER",
+    "int8": "BIGINT",
+    "int2": "SMALLINT",
+    "date": "DATE",
+    "bool": "BOOLEAN",
+    "float8": "DOUBLE",
+    "float4": "REAL",
+    "timestamp": "TIMESTAMP",
+    "numeric": "DOUBLE",
+}
+
+
+def _copy_rows(cursor: Any, box: Any, chunk: int = 500) -> None:
+    from psycopg.postgres import types
+
+    columns = []
+    for d in cursor.description:
+        info = types.get(d.type_code)
+        columns.append(f'"{d.name}" {_TYPES.get(info.name if info else "", "VARCHAR")}')
+    box.execute(f"CREATE TABLE {VIEW} ({', '.join(columns)})")
+    rows = cursor.fetchall()
+    for start in range(0, len(rows), chunk):
+        marks, params = values_clause(rows[start : start + chunk])
+        box.execute(f"INSERT INTO {VIEW} VALUES {marks}", params)
 
 
 def lock_down(box: Any, memory_limit: str = MEMORY_LIMIT) -> None:

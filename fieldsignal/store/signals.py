@@ -26,6 +26,9 @@ SIGNAL_COLUMNS = (
 )
 
 
+HISTORY_COLUMNS = "signal_id, status, changed_at, who, why, ticket"
+
+
 class SignalFilter(BaseModel):
     gap: str | None = None
     category: str | None = None
@@ -58,8 +61,10 @@ def lookup_embeddings(con: Any, keys: Sequence[str]) -> dict[str, np.ndarray]:
 
 def save_embeddings(con: Any, model: str, entries: dict[str, np.ndarray]) -> None:
     if entries:
-        marks, params = values_clause([(k, model, v.astype(float).tolist()) for k, v in entries.items()])
-        con.execute(f"INSERT OR IGNORE INTO embeddings (hash, model, vector) VALUES {marks}", params)
+        # in key order: writers that insert overlapping keys at once then wait for each other, never deadlock
+        rows = [(k, model, entries[k].astype(float).tolist()) for k in sorted(entries)]
+        marks, params = values_clause(rows)
+        con.execute(f"INSERT INTO embeddings (hash, model, vector) VALUES {marks} ON CONFLICT DO NOTHING", params)
 
 
 def missing_embeddings(con: Any, keys: Sequence[str]) -> set[str]:
@@ -150,7 +155,7 @@ def signal_details(con: Any, signal_id: int) -> dict[str, Any]:
 def status_history(con: Any, signal_id: int) -> list[StatusChange]:
     rows = con.execute(
         "SELECT signal_id, status, changed_at, who, why, ticket FROM status_history "
-        "WHERE signal_id = ? ORDER BY changed_at, rowid",
+        "WHERE signal_id = ? ORDER BY changed_at, seq",
         [signal_id],
     ).fetchall()
     keys = ("signal_id", "status", "at", "who", "why", "ticket")
@@ -175,7 +180,10 @@ def set_status(
         "UPDATE signals SET status = ?, pm_ticket = coalesce(?, pm_ticket) WHERE id = ?",
         [canonical, ticket, signal_id],
     )
-    con.execute("INSERT INTO status_history VALUES (?, ?, ?, ?, ?, ?)", [signal_id, canonical, now, who, why, ticket])
+    con.execute(
+        f"INSERT INTO status_history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+        [signal_id, canonical, now, who, why, ticket],
+    )
     return StatusChange(signal_id=signal_id, status=canonical, at=now, who=who, why=why, ticket=ticket)
 
 
@@ -187,7 +195,8 @@ def review_queue(con: Any) -> list[tuple[Signal, str]]:
     signals = (
         _signals(
             con.execute(
-                f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT unnest(?)) ORDER BY id", [list(reasons)]
+                f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN ({placeholders(list(reasons))}) ORDER BY id",
+                list(reasons),
             )
         )
         if reasons
@@ -222,16 +231,19 @@ def signal_vectors(
     """Every signal (or every open new-gap proposal, or those of `ids`) that has a stored vector, with it."""
     import numpy as np
 
-    clauses, params = (["gap IS NULL AND new_gap_label IS NOT NULL"] if proposals_only else []), []
+    if ids is not None and not ids:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    clauses = ["gap IS NULL AND new_gap_label IS NOT NULL"] if proposals_only else []
+    params: list[Any] = []
     if ids is not None:
-        clauses.append("id IN (SELECT unnest(?))")
-        params.append(list(ids))
+        clauses.append(f"id IN ({placeholders(ids)})")
+        params.extend(ids)
     where = "WHERE " + " AND ".join(clauses) if clauses else ""
     signals = _signals(con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals {where} ORDER BY id", params))
-    only = "WHERE v.signal_id IN (SELECT unnest(?))" if ids is not None else ""
+    only = f"WHERE v.signal_id IN ({placeholders(ids)})" if ids is not None else ""
     rows = con.execute(
         f"SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash {only}",
-        [list(ids)] if ids is not None else [],
+        list(ids) if ids is not None else [],
     ).fetchall()
     by_id = {sid: vec for sid, vec in rows}
     kept = [s for s in signals if s.id in by_id]

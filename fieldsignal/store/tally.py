@@ -19,8 +19,8 @@ KEYS = {
     "category": "category",
     "type": "signal_type",
     "status": "status",
-    "week": "strftime(signal_date, '%G-W%V')",
-    "month": "strftime(signal_date, '%Y-%m')",
+    "week": "iso_week(signal_date)",  # functions of migration 009, on both engines
+    "month": "year_month(signal_date)",
     "industry": "industry",
     "competitor": "competitor",
     "customer": "customer",
@@ -61,8 +61,8 @@ def _row(r: tuple[Any, ...]) -> TallyRow:
 def weekly_by_category(con: Any, weeks: int = 12) -> dict[str, dict[str, int]]:
     """{week: {category: signals}} for the last `weeks` weeks that have signals (duplicates once)."""
     rows = con.execute(
-        "SELECT strftime(signal_date, '%G-W%V') AS week, coalesce(category, 'no gap'), count(*) "
-        f"FROM {COUNTED} GROUP BY ALL ORDER BY week"
+        "SELECT iso_week(signal_date) AS week, coalesce(category, 'no gap'), count(*) "
+        f"FROM {COUNTED} GROUP BY 1, 2 ORDER BY 1, 2"
     ).fetchall()
     out: dict[str, dict[str, int]] = {}
     for week, category, count in rows:

@@ -32,10 +32,10 @@ CREATE TABLE signals (
     pm_ticket           VARCHAR,
     status              VARCHAR NOT NULL DEFAULT 'New',
     author              VARCHAR,
-    confidence          DOUBLE NOT NULL,
-    type_confidence     DOUBLE NOT NULL,
-    gap_confidence      DOUBLE NOT NULL,
-    category_confidence DOUBLE NOT NULL,
+    confidence          DOUBLE PRECISION NOT NULL,
+    type_confidence     DOUBLE PRECISION NOT NULL,
+    gap_confidence      DOUBLE PRECISION NOT NULL,
+    category_confidence DOUBLE PRECISION NOT NULL,
     alternatives        VARCHAR,          -- JSON: {"signal_type": [[label, p]...], "gap": [...]}
     needs_review        BOOLEAN NOT NULL DEFAULT false,
     duplicate_of        INTEGER,
@@ -68,7 +68,7 @@ CREATE TABLE review_queue (
 CREATE TABLE embeddings (
     hash    VARCHAR PRIMARY KEY,
     model   VARCHAR NOT NULL,
-    vector  FLOAT[] NOT NULL
+    vector  REAL[] NOT NULL
 );
 CREATE TABLE signal_vectors (
     signal_id INTEGER PRIMARY KEY,

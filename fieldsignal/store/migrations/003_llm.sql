@@ -20,5 +20,5 @@ CREATE TABLE llm_usage (
     cached         BOOLEAN NOT NULL,
     ok             BOOLEAN NOT NULL,
     error          VARCHAR,
-    seconds        DOUBLE
+    seconds        DOUBLE PRECISION
 );
