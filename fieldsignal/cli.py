@@ -18,6 +18,7 @@ from fieldsignal.cli_learn import eval_command, train_command
 from fieldsignal.cli_llm import llm_app
 from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
 from fieldsignal.cli_review import review_app
+from fieldsignal.cli_store import migrate_command
 from fieldsignal.cli_support import Json, Since, Until, emit, fail, model_progress, settings, state, workspace
 from fieldsignal.errors import FieldsignalError, InputError
 
@@ -362,6 +363,7 @@ def taxonomy_validate(
 app.command("ask")(ask_command)
 app.command("train")(train_command)
 app.command("eval")(eval_command)
+app.command("migrate")(migrate_command)
 app.command("metrics")(metrics_command)
 
 

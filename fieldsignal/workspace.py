@@ -37,6 +37,7 @@ from fieldsignal.workspace_accounts import AccountList
 from fieldsignal.workspace_index import IndexSync
 from fieldsignal.workspace_insights import Insights
 from fieldsignal.workspace_labeled import LabeledImport
+from fieldsignal.workspace_log import LogAdmin
 from fieldsignal.workspace_save import BatchSave, Saved
 
 BATCH = 64
@@ -44,7 +45,7 @@ PROMOTED_GAPS = "gaps.toml"  # gaps promoted from proposals, beside the workspac
 Progress = Callable[[int], None]
 
 
-class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList):
+class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogAdmin):
     def __init__(
         self,
         settings: Settings,

@@ -1,11 +1,16 @@
-"""The vector index of a workspace (mixed into Workspace): kept whole against DuckDB.
+"""The vector index of a workspace (mixed into Workspace): kept whole against the log.
 
-DuckDB is the source of truth; the index is derived. Opened for a command that uses it,
-the index is checked against DuckDB (counts first, ids only when they differ): signals
-missing from it (an import killed between its DuckDB commit and the index update) are
-re-added from their stored vectors, ids DuckDB does not know are dropped, and one
-warning line says so. An index that cannot be opened or read is rebuilt from DuckDB.
-`reindex` always rebuilds from scratch, whatever state the folder is in.
+The log (DuckDB, or a shared PostgreSQL database) is the source of truth; the index is derived.
+Opened for a command that uses it, the index is checked against the log (counts first, ids only
+when they differ): signals missing from it (an import killed between its commit and the index
+update) are re-added from their stored vectors, ids the log does not know are dropped, and one
+warning line says so. An index that cannot be opened or read is rebuilt from the log. `reindex`
+always rebuilds from scratch, whatever state the folder is in.
+
+A shared log grows from other processes and machines: their signals are expected, so they are
+added without a warning, and a long-lived process checks again every SHARED_RECHECK seconds. On a
+fresh disk (a restarted Databricks App) the index is built from the log's stored vectors, with
+progress lines, before it answers anything.
 
 A short-lived writer (a CLI paste: `Workspace(one_shot=True)`) does not open the index at all: it
 commits to DuckDB and leaves a marker, and the next process that reads the index adds the new
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, cast
@@ -33,17 +39,25 @@ if TYPE_CHECKING:
 log = logging.getLogger("fieldsignal.index")
 PENDING = ".index-pending"  # signals committed to DuckDB for the next reader of the index to add
 _OPENING = threading.RLock()  # one thread opens (or rebuilds) a workspace's index at a time
+SHARED_RECHECK = 10.0  # seconds between checks of the index against a shared log (other writers add to it)
+CHUNK = 2000  # signals per upsert when filling the index from the log (one progress line each)
 
 
 class IndexSync:
     @property
     def index(self) -> Any:
-        """The vector index: opened (rebuilt if damaged), and reconciled with DuckDB on first use."""
+        """The vector index: opened (rebuilt if damaged), and reconciled with the log on first use."""
         self.settle_index()
         index = self._opened_index()
-        if not self.__dict__.get("_index_checked") or self._pending.exists():
+        if not self.__dict__.get("_index_checked") or self._pending.exists() or self._shared_due():
             self._check(index)
         return index
+
+    def _shared_due(self) -> bool:
+        """A shared log's index is checked again once SHARED_RECHECK seconds have passed."""
+        ws = cast("Workspace", self)
+        last = self.__dict__.get("_index_checked_at", 0.0)
+        return ws.settings.shared_store and time.monotonic() - last >= SHARED_RECHECK
 
     @property
     def _pending(self) -> Any:
@@ -105,7 +119,7 @@ class IndexSync:
             log.debug("opening the vector index ahead of use failed", exc_info=True)
 
     def _opened_index(self) -> Any:
-        """The index this workspace object has open; opening a damaged one rebuilds it from DuckDB."""
+        """The index this workspace object has open; opening a damaged one rebuilds it from the log."""
         index = self.__dict__.get("_index")
         if index is not None and not getattr(index, "stale", bool)():
             return index
@@ -134,7 +148,7 @@ class IndexSync:
 
     def _rebuilt(self, why: IndexDamaged) -> Any:
         index, counts = self._rebuild()
-        log.warning("warning: %s; rebuilt it from DuckDB (%d signals)", why, counts["signals"])
+        log.warning("warning: %s; rebuilt it from the log (%d signals)", why, counts["signals"])
         self.__dict__["_index_checked"] = True
         return index
 
@@ -152,18 +166,21 @@ class IndexSync:
             self.__dict__["_index"] = self._rebuilt(exc)
             return
         except Exception as exc:  # e.g. the database is busy: use the index unchecked this time
-            log.warning("warning: the vector index was not checked against DuckDB (%s)", exc)
+            log.warning("warning: the vector index was not checked against the log (%s)", exc)
             return
         self.__dict__["_index_checked"] = True
+        self.__dict__["_index_checked_at"] = time.monotonic()
+        if ws.settings.shared_store:
+            return  # other writers' signals are expected in a shared log: added, not reported
         # with a writer mid-way, a gap may be its next update: repaired, not reported
         if note and quiet and not expected and getattr(index, "persistent", True):
             log.warning("warning: %s", note)
 
     def _reconcile(self, index: Any) -> str | None:
-        """Make the signals collection hold exactly DuckDB's signals; a one-line note of what was repaired."""
+        """Make the signals collection hold exactly the log's signals; a one-line note of what was repaired."""
         ws = cast("Workspace", self)
         exists = ws.settings.log_exists()
-        indexed = index.count(SIGNALS)  # the index first: it only ever trails DuckDB (updated after each commit)
+        indexed = index.count(SIGNALS)  # the index first: it only ever trails the log (updated after each commit)
         if exists:
             with ws.store() as con:
                 stored = repo.signal_count(con)
@@ -179,12 +196,14 @@ class IndexSync:
         extra = sorted(i for i in have if not i.isdigit() or int(i) not in known)
         missing = sorted(known - {int(i) for i in have if i.isdigit()})
         index.delete(SIGNALS, extra)
+        if not have and len(missing) > CHUNK:
+            log.warning("the vector index here is empty: building it from the log's %d signals", len(missing))
         added = self._index_from_store(index, missing)
-        parts = [f"the vector index held {len(have)} signals, DuckDB {len(known)}"]
+        parts = [f"the vector index held {len(have)} signals, the log {len(known)}"]
         if missing:
-            parts.append(f"re-added {added} from DuckDB (an interrupted import?)")
+            parts.append(f"re-added {added} from the log (an interrupted import?)")
         if extra:
-            parts.append(f"dropped {len(extra)} DuckDB does not have")
+            parts.append(f"dropped {len(extra)} the log does not have")
         return "; ".join(parts)
 
     def _index_from_store(self, index: Any, ids: Sequence[int] | None) -> int:
@@ -203,9 +222,12 @@ class IndexSync:
             signals = signals + lacking
             fresh = ws.embedder.encode([s.excerpt for s in lacking])
             matrix = _stack(matrix, fresh)
-        if signals:
-            ids_ = [str(s.id) for s in signals]
-            index.upsert(SIGNALS, ids_, matrix, [signal_meta(s) for s in signals], _docs(signals))
+        for start in range(0, len(signals), CHUNK):
+            part = signals[start : start + CHUNK]
+            ids_ = [str(s.id) for s in part]
+            index.upsert(SIGNALS, ids_, matrix[start : start + CHUNK], [signal_meta(s) for s in part], _docs(part))
+            if len(signals) > CHUNK:
+                log.warning("indexed %d of %d signals", min(start + CHUNK, len(signals)), len(signals))
         return len(signals)
 
     def _index_signals(
@@ -222,7 +244,7 @@ class IndexSync:
             metas = [signal_meta(s) for s in signals]
             try:
                 self._opened_index().upsert(SIGNALS, [str(i) for i in ids], vectors, metas, _docs(signals))
-            except IndexDamaged as exc:  # damaged while in use: rebuilt from DuckDB, which has these signals
+            except IndexDamaged as exc:  # damaged while in use: rebuilt from the log, which has these signals
                 self._close_index()
                 self.__dict__["_index"] = self._rebuilt(exc)
         except Exception as exc:
@@ -233,14 +255,14 @@ class IndexSync:
                 log.warning("warning: %s", message)
 
     def reindex(self) -> dict[str, int]:
-        """Rebuild the vector index from DuckDB (stored vectors; the model loads only if a gap text is new)."""
+        """Rebuild the vector index from the log (stored vectors; the model loads only if a gap text is new)."""
         self.settle_index()
         index, counts = self._rebuild()
         self.__dict__["_index"], self.__dict__["_index_checked"] = index, True
         return counts
 
     def _rebuild(self) -> tuple[Any, dict[str, int]]:
-        """A fresh index filled from DuckDB: the old folder is moved aside and deleted, whatever its state."""
+        """A fresh index filled from the log: the old folder is moved aside and deleted, whatever its state."""
         ws = cast("Workspace", self)
         texts = ws.taxonomy.gap_texts()
         flat = [(slug, t) for slug, ts in texts.items() for t in ts]

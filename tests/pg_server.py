@@ -1,7 +1,8 @@
 """A real PostgreSQL server for the tests, started from the Debian binaries on a temporary folder.
 
 `initdb` and `pg_ctl` refuse to run as root, so as root they run as the `postgres` user. The server
-listens on a free loopback port with trust authentication and no fsync (test data only).
+listens on a free loopback port, asks TCP clients for a password (scram-sha-256, as a managed server
+does) and runs without fsync (test data only).
 """
 
 from __future__ import annotations
@@ -49,16 +50,33 @@ class PostgresServer:
             command = ["runuser", "-u", "postgres", "--", *command]
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
 
+    PASSWORD = "fieldsignal-test"
+
     def start(self) -> PostgresServer:
+        pwfile = self.root / "pw"
+        pwfile.write_text(self.PASSWORD + "\n", encoding="utf-8")
         if self.as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+            shutil.chown(pwfile, "postgres", "postgres")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            f"--pwfile={pwfile}",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
         return self
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres:{self.PASSWORD}@127.0.0.1:{self.port}/{database}"
 
     def new_database(self) -> str:
         """A fresh, empty database on this server; its URL."""
@@ -68,6 +86,13 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as con:
             con.execute(f"CREATE DATABASE {name}")
         return self.url(name)
+
+    def add_role(self, name: str, password: str) -> None:
+        """A login role (with that password) that may use every database of the server."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as con:
+            con.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}' SUPERUSER")
 
     def stop(self) -> None:
         try:

@@ -80,13 +80,18 @@ def _insert_notes(con: Any, results: Sequence[TriageResult], now: dt.datetime) -
     """The ids of the notes inserted now, by hash (a note already stored is left out)."""
     if not results:
         return {}
-    # in hash order: writers storing overlapping notes at once then wait for each other, never deadlock
-    ordered = sorted(results, key=lambda r: r.note_hash)
+    # ids drawn in the batch's order, rows inserted in hash order: writers storing overlapping notes at
+    # once then wait for each other, never deadlock (a note another writer stored first leaves its id unused)
+    ids = _next_ids(con, "note_id_seq", len(results))
+    ordered = sorted(zip(ids, results, strict=True), key=lambda pair: pair[1].note_hash)
     marks, params = values_clause(
-        [(r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now) for r in ordered]
+        [
+            (i, r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now)
+            for i, r in ordered
+        ]
     )
     inserted = con.execute(
-        "INSERT INTO notes (hash, text, source, author, note_date, subject, created_at) "
+        "INSERT INTO notes (id, hash, text, source, author, note_date, subject, created_at) "
         f"VALUES {marks} ON CONFLICT (hash) DO NOTHING RETURNING hash, id",
         params,
     ).fetchall()
@@ -99,12 +104,7 @@ def _insert_signals(
     """Insert signals (with their first status, review entry and vector key); their ids, in order."""
     if not rows:
         return []
-    ids = [
-        int(r[0])
-        for r in con.execute(
-            "SELECT nextval('signal_id_seq') FROM generate_series(1, CAST(? AS INTEGER)) ORDER BY 1", [len(rows)]
-        ).fetchall()
-    ]
+    ids = _next_ids(con, "signal_id_seq", len(rows))
     marks, params = values_clause([_signal_row(i, *row, taxonomy, now) for i, row in zip(ids, rows, strict=True)])
     con.execute(f"INSERT INTO signals ({_SIGNAL_INSERT}) VALUES {marks}", params)
     history = [
@@ -124,6 +124,11 @@ def _insert_signals(
     marks, params = values_clause([(i, row[3]) for i, row in zip(ids, rows, strict=True)])
     con.execute(f"INSERT INTO signal_vectors VALUES {marks}", params)
     return ids
+
+
+def _next_ids(con: Any, sequence: str, count: int) -> list[int]:
+    sql = f"SELECT nextval('{sequence}') FROM generate_series(1, CAST(? AS INTEGER)) ORDER BY 1"
+    return [int(r[0]) for r in con.execute(sql, [count]).fetchall()]
 
 
 _SIGNAL_INSERT = (
