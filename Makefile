@@ -54,6 +54,7 @@ bench: model
 	$(BIN)/python bench/bench_triage.py
 	$(BIN)/python bench/bench_dupes.py
 	$(BIN)/python bench/bench_memos.py
+	$(BIN)/python bench/bench_store.py
 
 # The headline accuracy: leave-one-writer-out over the corpus, tuning 4 encoders (see README for the time).
 eval: $(STAMP)

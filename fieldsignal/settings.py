@@ -44,7 +44,9 @@ class Settings(BaseModel):
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_use: Literal["uncertain", "always", "never"] = "uncertain"
-    llm_provider: Literal["openai", "azure"] = "openai"  # openai: OpenAI, Databricks serving, vLLM, Ollama
+    # openai: OpenAI, vLLM, Ollama, any OpenAI-compatible URL with a key; databricks: a serving endpoint
+    # called as the app's own identity (databricks-sdk auth, no key to store); azure: Azure OpenAI
+    llm_provider: Literal["openai", "azure", "databricks"] = "openai"
     llm_api_version: str | None = None  # Azure OpenAI only
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0, le=10)  # 429 and 5xx, with backoff

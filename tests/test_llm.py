@@ -301,3 +301,26 @@ def test_llm_sql_runs_with_a_time_limit() -> None:
         run_limited(con, "SELECT count(*) FROM range(100000) a, range(100000) b WHERE a.range + b.range = 7", 0.3)
     assert time.perf_counter() - started < 5
     assert run_limited(con, "SELECT * FROM range(5000)")[1][-1] == [999]  # the row limit
+
+
+def test_the_databricks_provider_calls_a_serving_endpoint_as_the_app(
+    tmp_path: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key stored: the token is the app's own (databricks-sdk auth), asked for on each call."""
+    from fieldsignal.agent.llm.provider import check
+    from fieldsignal.settings import load_settings
+
+    for key in ("DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_CONFIG_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DATABRICKS_HOST", fake.root)  # the workspace: its serving endpoints live under it
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-app")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none.cfg"))
+    fake.script(Reply(content='{"ok": true}'))
+    settings = load_settings(
+        env={}, home=tmp_path / "ws", llm_provider="databricks", llm_model="fieldsignal-chat", embedder="hashing"
+    )
+    result = check(settings)
+    assert result.ok, result.message
+    assert fake.paths == ["/serving-endpoints/chat/completions"]
+    assert fake.headers_seen[0]["authorization"] == "Bearer dapi-app"
+    assert fake.requests[0]["model"] == "fieldsignal-chat"

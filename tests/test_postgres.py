@@ -279,3 +279,37 @@ def test_a_databricks_app_reaches_lakebase_with_a_minted_token(
 def test_a_database_url_that_is_not_postgres_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FieldsignalError, match=r"database_url: .*postgresql:// URL"):
         load_settings(env={"FIELDSIGNAL_DATABASE_URL": "sqlite:///x.db"}, home=tmp_path)
+
+
+def test_an_unreachable_log_is_one_clear_line_and_loses_nothing(tmp_path: Path, postgres: PostgresServer) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home = tmp_path / "ws"
+    on(home, f"postgresql://fieldsignal:pw@127.0.0.1:{port}/log")
+    added = run_cli("add", "Quail Insurance needs SSO", home=home, extra_env={"FIELDSIGNAL_LOCK_TIMEOUT_SECONDS": "1"})
+    assert added.returncode != 0
+    lines = added.stderr.strip().splitlines()
+    assert len(lines) == 1, added.stderr
+    assert lines[0].startswith(f"error: cannot reach the PostgreSQL log at postgresql://127.0.0.1:{port}/log: ")
+    assert "pw" not in added.stderr  # the password is never printed
+
+
+def test_the_sandbox_copy_for_model_sql_is_the_same_from_both_engines(tmp_path: Path, postgres: PostgresServer) -> None:
+    from fieldsignal.store.sandbox import run_limited, snapshot
+
+    answers = []
+    for name, url in (("duck", None), ("pg", postgres.new_database())):
+        ws = fill(Workspace(on(tmp_path / name, url)))
+        with ws.store() as con:
+            box = snapshot(con)
+        try:
+            sql = "SELECT id, date, gap, customer, lost_deal, acv_usd FROM signal_log ORDER BY id"
+            answers.append(run_limited(box, sql))
+            with pytest.raises(Exception, match=r"disabled|not allowed|Permission"):  # locked down on both
+                box.execute("SELECT * FROM read_csv('/etc/passwd')")
+        finally:
+            box.close()
+    assert answers[0] == answers[1] and len(answers[0][1]) == 9

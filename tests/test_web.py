@@ -17,8 +17,14 @@ AUTH = {"Authorization": f"Bearer {TOKEN}", "X-Fieldsignal-User": "ana"}
 NOTE = "Kestrel Bank closed lost, $300k: infosec wanted a WAF in front of the app. They went with Vercel."
 
 
-def client(tmp_path: Path, token: str | None = TOKEN) -> TestClient:
-    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", token=token)
+def client(tmp_path: Path, token: str | None = TOKEN, store_url: str | None = None) -> TestClient:
+    """The app on a fresh workspace; with `store_url`, its config file puts the log in that PostgreSQL
+    database (so CLI processes on the same folder share it)."""
+    home = tmp_path / "ws"
+    if store_url:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "config.toml").write_text(f'database_url = "{store_url}"\n', encoding="utf-8")
+    settings = load_settings(env={}, home=home, embedder="hashing", vectorstore="memory", token=token)
     return TestClient(create_app(settings))
 
 
@@ -45,8 +51,8 @@ def test_writes_need_an_identity(tmp_path: Path) -> None:
     assert signal["author"] == "dana@example.com"
 
 
-def test_the_api_mirrors_the_cli(tmp_path: Path) -> None:
-    app = client(tmp_path)
+def test_the_api_mirrors_the_cli(tmp_path: Path, store_url: str | None) -> None:
+    app = client(tmp_path, store_url=store_url)
     added = app.post("/api/notes", json={"text": NOTE}, headers=AUTH).json()
     (signal,) = added["signals"]
     assert added["report"]["signal_ids"] == [signal["id"]] and "signals" not in added["report"]
@@ -69,8 +75,8 @@ def test_the_api_mirrors_the_cli(tmp_path: Path) -> None:
     assert {"/api/notes", "/api/ask", "/api/drafts/{draft_id}/publish"} <= set(paths)
 
 
-def test_drafts_through_the_api(tmp_path: Path) -> None:
-    app = client(tmp_path)
+def test_drafts_through_the_api(tmp_path: Path, store_url: str | None) -> None:
+    app = client(tmp_path, store_url=store_url)
     app.post("/api/notes", json={"text": NOTE, "date": "2026-10-20"}, headers=AUTH)
     draft = app.post("/api/memos", json={"kind": "weekly", "period": "2026-W43"}, headers=AUTH).json()
     assert "No firewall" in draft["versions"][-1]["body"] or "signals this week" in draft["versions"][-1]["body"]
@@ -81,8 +87,8 @@ def test_drafts_through_the_api(tmp_path: Path) -> None:
     assert published["draft"]["status"] == "published" and len(published["files"]) == 3
 
 
-def test_pages_render_and_escape_what_people_paste(tmp_path: Path) -> None:
-    app = client(tmp_path)
+def test_pages_render_and_escape_what_people_paste(tmp_path: Path, store_url: str | None) -> None:
+    app = client(tmp_path, store_url=store_url)
     hostile = "Acme Retail <script>alert('x')</script> wants a custom domain for the app"
     app.post("/api/notes", json={"text": hostile}, headers=AUTH)
     for path in ("/", "/review", "/signals", "/dashboard", "/drafts", "/ask?q=top+gaps+by+signals", "/login"):
@@ -104,8 +110,8 @@ def test_the_paste_form_signs_in_and_triages(tmp_path: Path) -> None:
     assert page.status_code == 200 and "Kestrel Bank" in page.text and "signal(s) added" in page.text
 
 
-def test_server_and_cli_write_at_the_same_time(tmp_path: Path) -> None:
-    app = client(tmp_path)
+def test_server_and_cli_write_at_the_same_time(tmp_path: Path, store_url: str | None) -> None:
+    app = client(tmp_path, store_url=store_url)
     home = tmp_path / "ws"
     results: list[int] = []
 

@@ -111,6 +111,36 @@ def _openai(settings: Any) -> ChatModel:
     return LangChainChat(model, settings.llm_model)
 
 
+@register("llm", "databricks")
+def _databricks(settings: Any) -> ChatModel:
+    """A Databricks model-serving endpoint (OpenAI-compatible) as the app's own identity: the token comes
+    from databricks-sdk's unified auth (the app's service principal inside the Apps runtime, a profile or
+    DATABRICKS_TOKEN elsewhere) and is asked for on every call, so an expired OAuth token is renewed."""
+    from langchain_openai import ChatOpenAI
+    from pydantic import SecretStr
+
+    try:
+        from databricks.sdk.core import Config
+    except ImportError:
+        raise FieldsignalError("the databricks provider needs databricks-sdk: pip install databricks-sdk") from None
+    try:
+        config = Config()
+    except Exception as exc:
+        raise FieldsignalError(f"no Databricks credentials for the serving endpoint: {describe_failure(exc)}") from None
+    base_url = settings.llm_base_url or f"{(config.host or '').rstrip('/')}/serving-endpoints"
+
+    def token() -> str:
+        return str(config.authenticate().get("Authorization", "")).removeprefix("Bearer ")
+
+    model = ChatOpenAI(
+        model=settings.llm_model,
+        base_url=base_url,
+        api_key=SecretStr(settings.llm_api_key) if settings.llm_api_key else token,
+        **_common(settings),
+    )
+    return LangChainChat(model, settings.llm_model)
+
+
 @register("llm", "azure")
 def _azure(settings: Any) -> ChatModel:
     from langchain_openai import AzureChatOpenAI
