@@ -64,7 +64,7 @@ def promote(
     who: Who = None,
     as_json: Json = False,
 ) -> None:
-    """Make a proposal a known gap of this workspace (kept in its gaps.toml)."""
+    """Make a proposal a known gap of this workspace (kept in the log)."""
     from fieldsignal.taxonomy import Gap
 
     ws = workspace()

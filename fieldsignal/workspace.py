@@ -31,7 +31,7 @@ from fieldsignal.settings import Settings
 from fieldsignal.store import open_store, transaction
 from fieldsignal.store import signals as repo
 from fieldsignal.store.tally import tally as run_tally
-from fieldsignal.taxonomy import Gap, Taxonomy, append_gap, load_taxonomy, with_promoted_gaps
+from fieldsignal.taxonomy import Gap, Taxonomy, load_taxonomy, with_gaps, with_promoted_gaps
 from fieldsignal.vectorstore import writers
 from fieldsignal.workspace_accounts import AccountList
 from fieldsignal.workspace_index import IndexSync
@@ -41,7 +41,7 @@ from fieldsignal.workspace_log import LogAdmin
 from fieldsignal.workspace_save import BatchSave, Saved
 
 BATCH = 64
-PROMOTED_GAPS = "gaps.toml"  # gaps promoted from proposals, beside the workspace database
+PROMOTED_GAPS = "gaps.toml"  # where earlier versions kept promoted gaps (still read); now in the log
 Progress = Callable[[int], None]
 
 
@@ -74,7 +74,13 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
     def taxonomy(self) -> Taxonomy:
         if self._taxonomy is not None:
             return self._taxonomy
-        return with_promoted_gaps(load_taxonomy(self.settings.taxonomy), self.settings.home / PROMOTED_GAPS)
+        taxonomy = with_promoted_gaps(load_taxonomy(self.settings.taxonomy), self.settings.home / PROMOTED_GAPS)
+        if not self.settings.log_exists():
+            return taxonomy
+        from fieldsignal.store.gaps import promoted_gaps
+
+        with self.store() as con:
+            return with_gaps(taxonomy, promoted_gaps(con), "promoted gaps in the log")
 
     @contextmanager
     def store(self, write: bool = False) -> Iterator[Any]:
@@ -330,7 +336,11 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
         if action == "promote":
             if gap is None or self.taxonomy.resolve_gap(gap.slug) or self.taxonomy.resolve_gap(gap.name):
                 raise FieldsignalError(f"a gap named {gap.name if gap else '?'!r} already exists: use merge")
-            append_gap(self.settings.home / PROMOTED_GAPS, gap)
+            from fieldsignal.store.gaps import add_promoted_gap
+
+            with self.store(write=True) as con:
+                if not add_promoted_gap(con, gap.model_dump(), who, dt.datetime.now().replace(microsecond=0)):
+                    raise FieldsignalError(f"a gap with the slug {gap.slug!r} was promoted meanwhile: use merge")
             self.__dict__.pop("taxonomy", None)
             target = gap.slug
         elif action == "merge":

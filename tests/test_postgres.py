@@ -313,3 +313,40 @@ def test_the_sandbox_copy_for_model_sql_is_the_same_from_both_engines(tmp_path: 
         finally:
             box.close()
     assert answers[0] == answers[1] and len(answers[0][1]) == 9
+
+
+def test_a_promoted_gap_belongs_to_the_shared_log(tmp_path: Path, postgres: PostgresServer) -> None:
+    from fieldsignal.store.review import Fix
+    from fieldsignal.taxonomy import Gap
+
+    url = postgres.new_database()
+    sa = Workspace(on(tmp_path / "sa-laptop", url))
+    texts = ["Zephyr Pay: live quotes need websockets, the app drops them", "Osprey Labs wants nightly cron jobs"]
+    ids = [sa.add_notes([note_from_text(t, source="test")]).signal_ids[0] for t in texts]
+    for sid, label in zip(ids, ["websockets", "scheduled jobs"], strict=True):
+        sa.review(sid, "ana", Fix(gap=f"new: {label}"))
+    stale = Workspace(on(tmp_path / "web-app", url))
+    assert stale.taxonomy.resolve_gap("No websocket support") is None  # loaded before the promotion
+    proposal = next(p for p in sa.proposals() if ids[0] in {s.id for s in p.signals})
+    gap = Gap(slug="no-websocket-support", name="No websocket support", category="Customization")
+    sa.settle_proposal(proposal.id, "promote", "ana", gap=gap)
+
+    restarted_app = Workspace(on(tmp_path / "empty-disk", url))  # another machine, nothing on its disk
+    known = restarted_app.taxonomy.resolve_gap("No websocket support")
+    assert known is not None and known.slug == "no-websocket-support" and known.category == "Customization"
+    assert restarted_app.signals([ids[0]])[0].gap == "no-websocket-support"
+    (cron,) = [p for p in stale.proposals() if ids[1] in {s.id for s in p.signals}]
+    with pytest.raises(FieldsignalError, match="was promoted meanwhile"):  # the log, not a stale taxonomy, decides
+        stale.settle_proposal(cron.id, "promote", "bo", gap=gap)
+    with pytest.raises(FieldsignalError, match="already exists"):
+        restarted_app.settle_proposal(cron.id, "promote", "bo", gap=gap)
+
+
+def test_gaps_promoted_by_an_earlier_version_are_still_read(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    home.mkdir()
+    (home / "gaps.toml").write_text(
+        '[[gaps]]\nslug = "no-cron"\nname = "No scheduled jobs"\ncategory = "Customization"\n', encoding="utf-8"
+    )
+    ws = fill(Workspace(on(home, None)))
+    assert ws.taxonomy.resolve_gap("no-cron") is not None

@@ -32,6 +32,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], str | None, str | None], ...] = (
     ("drafts", ("id",), "period", "draft_id_seq"),
     ("draft_versions", ("draft_id", "version"), "body", None),
     ("accounts", ("name",), None, None),
+    ("promoted_gaps", ("slug",), "definition", None),
 )
 CHUNK = 500
 

@@ -150,12 +150,26 @@ def open_store(
     request of this process, instead of paying the open (tens of ms) each time; a DuckDB file is never
     held longer than MAX_HOLD seconds in a row, so another process waiting for the file gets its turn.
     `instance`: the Lakebase instance to mint a password for (store/lakebase.py)."""
+    open_here: dict[str, tuple[Any, bool]] = _HELD.__dict__.setdefault("open", {})
+    key = _key(where)
+    outer = open_here.get(key)
+    if outer is not None and (outer[1] or not write):  # nested in this thread: the connection already open
+        yield outer[0]
+        return
+    if outer is not None:
+        raise RuntimeError("a write connection asked for inside a read-only one of the same thread")
     with _PROCESS_LOCK, _open(where, write, timeout, linger, instance) as con:
         _HELD.depth = getattr(_HELD, "depth", 0) + 1
+        open_here[key] = (con, write or is_url(where))
         try:
             yield con
         finally:
             _HELD.depth -= 1
+            del open_here[key]
+
+
+def _key(where: Where) -> str:
+    return str(where) if is_url(where) else str(Path(where).resolve())
 
 
 @contextmanager
@@ -229,7 +243,7 @@ def _open(where: Where, write: bool, timeout: float, linger: float = 0.0, instan
     path = Path(where)
     if not shared and not path.parent.is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
-    key = str(where) if shared else str(path.resolve())
+    key = _key(where)
     kept = _take_kept(key, write or shared)
     if kept is not None and (getattr(kept.con, "closed", False) or not (shared or path.exists())):
         kept.con.close()  # a file deleted meanwhile (that connection holds nothing), or a broken connection

@@ -4,9 +4,9 @@ from fieldsignal.taxonomy.loader import (
     DEFAULT_TAXONOMY,
     Gap,
     Taxonomy,
-    append_gap,
     load_taxonomy,
     taxonomy_from_labels,
+    with_gaps,
     with_promoted_gaps,
 )
 
@@ -14,8 +14,8 @@ __all__ = [
     "DEFAULT_TAXONOMY",
     "Gap",
     "Taxonomy",
-    "append_gap",
     "load_taxonomy",
     "taxonomy_from_labels",
+    "with_gaps",
     "with_promoted_gaps",
 ]

@@ -7,6 +7,7 @@ import re
 import tomllib
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
@@ -261,21 +262,20 @@ def with_promoted_gaps(taxonomy: Taxonomy, path: Path) -> Taxonomy:
         return taxonomy
     try:
         extra = tomllib.loads(path.read_text(encoding="utf-8")).get("gaps", [])
-        data = taxonomy.model_dump()
-        data["gaps"] = [*data["gaps"], *extra]
-        return Taxonomy.model_validate(data)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TaxonomyError(f"{path}: not valid TOML: {exc}") from None
+    return with_gaps(taxonomy, extra, str(path))
+
+
+def with_gaps(taxonomy: Taxonomy, extra: list[dict[str, Any]], where: str) -> Taxonomy:
+    """The taxonomy plus these gap definitions (one already known by slug is not added twice)."""
+    known = {g.slug for g in taxonomy.gaps}
+    fresh = [g for g in extra if g.get("slug") not in known]
+    if not fresh:
+        return taxonomy
+    data = taxonomy.model_dump()
+    data["gaps"] = [*data["gaps"], *fresh]
+    try:
+        return Taxonomy.model_validate(data)
     except ValidationError as exc:
-        raise TaxonomyError(f"{path}: {_describe(exc)}") from None
-
-
-def append_gap(path: Path, gap: Gap) -> None:
-    """Add a gap to a workspace's `gaps.toml` (strings written as JSON, which TOML reads)."""
-    import json
-
-    lines = ["", "[[gaps]]"]
-    for key, value in gap.model_dump().items():
-        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+        raise TaxonomyError(f"{where}: {_describe(exc)}") from None
