@@ -17,7 +17,7 @@ from fieldsignal.cli_gaps import gaps_app
 from fieldsignal.cli_learn import eval_command, train_command
 from fieldsignal.cli_llm import llm_app
 from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
-from fieldsignal.cli_review import review_app
+from fieldsignal.cli_review import reject_command, restore_command, review_app
 from fieldsignal.cli_store import migrate_command
 from fieldsignal.cli_support import Json, Since, Until, emit, fail, model_progress, settings, state, workspace
 from fieldsignal.errors import FieldsignalError, InputError
@@ -181,6 +181,7 @@ def list_(
     since: Since = None,
     until: Until = None,
     review: Annotated[bool | None, typer.Option("--review/--no-review", help="Only (not) flagged for review.")] = None,
+    rejected: Annotated[bool, typer.Option("--rejected", help="Only the signals rejected as not a signal.")] = False,
     limit: Annotated[
         int | None, typer.Option(help=f"At most this many rows (0: all; the table shows {TABLE_ROWS} unless told).")
     ] = None,
@@ -198,6 +199,7 @@ def list_(
         since=since.date() if since else None,
         until=until.date() if until else None,
         needs_review=review,
+        rejected=rejected,
         limit=limit,
     )
     signals = workspace().list_signals(f)
@@ -207,7 +209,7 @@ def list_(
     from fieldsignal.render import console, signals_table
 
     shown = signals if limit is not None else signals[:TABLE_ROWS]
-    title = f"Signal log ({len(signals)})"
+    title = f"{'Rejected signals' if rejected else 'Signal log'} ({len(signals)})"
     if len(shown) < len(signals):
         title = f"Signal log (newest {len(shown)} of {len(signals)}; --limit 0 shows all, --json for scripts)"
     console.print(signals_table(shown, title))
@@ -235,6 +237,10 @@ def show(signal_id: int, as_json: Json = False) -> None:
         console.print(f"[yellow]review:[/] {details['review']['reasons']}")
     for h in details["history"]:
         console.print(f"  {h.at:%Y-%m-%d %H:%M} {h.status} by {h.who}" + (f": {h.why}" if h.why else ""))
+    for r in details["rejections"]:
+        console.print(f"  {r.at:%Y-%m-%d %H:%M} {r.action}ed by {r.who}" + (f": {r.why}" if r.why else ""))
+    if s.rejected_at:
+        console.print(f"[red]rejected, counted nowhere:[/] {s.rejected_why}  (`fieldsignal restore {s.id}`)")
 
 
 @app.command()
@@ -364,6 +370,8 @@ app.command("ask")(ask_command)
 app.command("train")(train_command)
 app.command("eval")(eval_command)
 app.command("migrate")(migrate_command)
+app.command("reject")(reject_command)
+app.command("restore")(restore_command)
 app.command("metrics")(metrics_command)
 
 

@@ -85,3 +85,25 @@ def fix(
     from fieldsignal.render import console, signal_line
 
     console.print(signal_line(signal), highlight=False)
+
+
+def reject_command(
+    signal_id: int,
+    why: Annotated[str, typer.Option("--why", help="Why it is not a signal (kept with it).")],
+    who: Who = None,
+    as_json: Json = False,
+) -> None:
+    """Not a signal: keep it, with why, but count it nowhere (tallies, memos, metrics, ask); `restore` undoes it."""
+    signal = workspace().reject(signal_id, why, who or getpass.getuser())
+    emit(signal) if as_json else typer.echo(f"#{signal_id} rejected: {signal.rejected_why}")
+
+
+def restore_command(
+    signal_id: int,
+    why: Annotated[str | None, typer.Option("--why", help="Why it counts after all.")] = None,
+    who: Who = None,
+    as_json: Json = False,
+) -> None:
+    """Count a rejected signal again."""
+    signal = workspace().restore(signal_id, who or getpass.getuser(), why)
+    emit(signal) if as_json else typer.echo(f"#{signal_id} restored")

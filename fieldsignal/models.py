@@ -116,6 +116,8 @@ class Signal(BaseModel):
     prompt_id: str | None = None
     excerpt: str
     created_at: dt.datetime
+    rejected_at: dt.datetime | None = None  # "not a signal": kept, restorable, counted nowhere
+    rejected_why: str | None = None
 
 
 class StatusChange(BaseModel):

@@ -34,6 +34,7 @@ from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, load_taxonomy, with_gaps, with_promoted_gaps
 from fieldsignal.vectorstore import writers
 from fieldsignal.workspace_accounts import AccountList
+from fieldsignal.workspace_curation import Curation
 from fieldsignal.workspace_index import IndexSync
 from fieldsignal.workspace_insights import Insights
 from fieldsignal.workspace_labeled import LabeledImport
@@ -45,7 +46,7 @@ PROMOTED_GAPS = "gaps.toml"  # where earlier versions kept promoted gaps (still 
 Progress = Callable[[int], None]
 
 
-class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogAdmin):
+class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogAdmin, Curation):
     def __init__(
         self,
         settings: Settings,

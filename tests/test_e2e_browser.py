@@ -135,6 +135,7 @@ def test_every_page_fits_its_screen(server: str, browser: object, name: str, wid
         "/dashboard",
         "/drafts",
         "/drafts/1",
+        "/signals/1",
         "/ask?q=top+3+gaps+by+ACV",
         "/login",
     ):
@@ -143,4 +144,46 @@ def test_every_page_fits_its_screen(server: str, browser: object, name: str, wid
         page.screenshot(path=str(SHOTS / f"{name}-{slug}.png"), full_page=True)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, f"{path} is {overflow}px wider than a {width}px screen"
+    page.close()
+
+
+def test_a_signal_page_edits_rejects_and_restores(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(f"{server}/login")
+    page.fill("input[name=name]", "bo")
+    page.fill("input[name=token]", TOKEN)
+    page.click("text=Sign in >> nth=-1")
+    page.goto(server)
+    page.fill("textarea[name=text]", "Call with Tern Logistics: they need SSO with Okta before go-live, about $80k")
+    page.click("button:has-text('Triage')")
+    page.click("article.signal a.id")  # every id links to its signal's page
+    sid = page.url.rsplit("/", 1)[1]
+    assert page.inner_text("h1").startswith(f"Signal #{sid}")
+    assert "Okta" in page.inner_text("blockquote.note mark")  # the sentence that carries the signal
+
+    page.fill("form.edit input[name=customer]", "Tern Logistics GmbH")
+    page.select_option("form.edit select[name=industry]", "MFG")
+    page.fill("form.edit input[name=acv]", "95000")
+    page.click("form.edit button:has-text('Save')")
+    assert "saved: acv_usd, customer, industry" in page.inner_text(".flash")
+    assert "Tern Logistics GmbH · MFG" in page.inner_text("article.signal .meta >> nth=0")
+    assert "$95,000" in page.inner_text("article.signal .meta >> nth=0")
+
+    page.select_option("form.edit select[name=status]", "Escalated")
+    page.fill("form.edit input[name=ticket]", "PM-77")
+    page.fill("form.edit input[name=why]", "two FSI deals blocked")
+    page.click("button:has-text('Set status')")
+    assert f"#{sid} → Escalated" in page.inner_text(".flash") and f"/signals/{sid}?" in page.url
+    assert "Escalated by bo · PM-77: two FSI deals blocked" in page.inner_text("ul.history")
+
+    page.fill("input[placeholder^='a greeting']", "a test paste, not a customer")
+    page.click("button:has-text('Reject')")
+    assert "Rejected as not a signal (a test paste, not a customer)" in page.inner_text(".error")
+    page.goto(f"{server}/signals")
+    assert not page.locator(f"tbody a[href='/signals/{sid}']").count()  # counted nowhere, listed nowhere
+    page.goto(f"{server}/signals/{sid}")
+    page.click("button:has-text('Restore')")
+    assert "restored" in page.inner_text(".flash") and not page.locator("p.error").count()
+    page.goto(f"{server}/signals")
+    assert page.locator(f"tbody a[href='/signals/{sid}']").count() == 1
     page.close()

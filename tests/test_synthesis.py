@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,51 @@ def test_drafts_edit_opens_the_editor(ws: Workspace, tmp_path: Path) -> None:
     draft = ws.desk.get(1)
     assert "(reviewed)" in draft.latest.body and draft.latest.who == "ana" and draft.latest.source == "edit"
     assert "(reviewed)" not in draft.versions[0].body
+
+
+def test_a_rejected_signal_counts_nowhere_until_restored(ws: Workspace) -> None:
+    """Row 2 (Birch Foods, the only deal lost to Vercel, $100k) is rejected, then restored."""
+    today = dt.date(2026, 11, 2)
+    before = (ws.tally("gap").model_dump(), ws.desk.compose("weekly", "2026-W43"), ws.metrics(today, weeks=3))
+    assert ws.ask("How many deals did we lose to Vercel?", today).rows == [[1]]
+    rejected = ws.reject(3, "a test row from the CRM sandbox", "ana")
+    assert rejected.rejected_why == "a test row from the CRM sandbox" and rejected.rejected_at is not None
+    firewall = {r.key: r for r in ws.tally("gap").rows}["No firewall"]
+    assert (firewall.signals, firewall.lost_deals, firewall.acv_lost_usd) == (2, 0, 0)
+    assert ws.ask("How many deals did we lose to Vercel?", today).rows == [[0]]
+    assert "Birch Foods" not in ws.desk.compose("weekly", "2026-W43")[1]
+    assert "Birch Foods" not in ws.desk.compose("losses", "2026-10")[1]
+    assert 3 not in [s.id for s in ws.list_signals()]
+    from fieldsignal.store.signals import SignalFilter
+
+    assert [s.id for s in ws.list_signals(SignalFilter(rejected=True))] == [3]
+    with pytest.raises(FieldsignalError, match="already rejected"):
+        ws.reject(3, "again", "bo")
+    with pytest.raises(FieldsignalError, match="say why"):
+        ws.reject(4, "  ", "bo")
+    ws.restore(3, "bo", "it was a real deal after all")
+    after = (ws.tally("gap").model_dump(), ws.desk.compose("weekly", "2026-W43"), ws.metrics(today, weeks=3))
+    assert after == before
+    trail = ws.show(3)["rejections"]
+    assert [(r.action, r.who, r.why) for r in trail] == [
+        ("reject", "ana", "a test row from the CRM sandbox"),
+        ("restore", "bo", "it was a real deal after all"),
+    ]
+
+
+def test_reject_and_restore_through_the_cli(ws: Workspace) -> None:
+    home = ws.settings.home
+    missing = run_cli("reject", "5", home=home)
+    assert missing.returncode != 0 and "--why" in missing.stderr
+    done = run_cli("reject", "5", "--why", "duplicate paste of a Slack thread", home=home)
+    assert done.returncode == 0 and "#5 rejected" in done.stdout, done.stderr
+    listed = json.loads(run_cli("list", "--rejected", "--json", home=home).stdout)
+    assert [s["id"] for s in listed] == [5] and listed[0]["rejected_why"] == "duplicate paste of a Slack thread"
+    again = run_cli("reject", "5", "--why", "x", home=home)
+    assert again.returncode == 1 and again.stderr.strip() == (
+        "error: signal 5 is already rejected (duplicate paste of a Slack thread)"
+    )
+    assert run_cli("restore", "5", home=home).returncode == 0
+    assert json.loads(run_cli("list", "--rejected", "--json", home=home).stdout) == []
+    unknown = run_cli("restore", "999", home=home)
+    assert unknown.returncode == 1 and "no signal with id 999" in unknown.stderr

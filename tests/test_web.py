@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -77,10 +78,16 @@ def test_the_api_mirrors_the_cli(tmp_path: Path, store_url: str | None) -> None:
 
 def test_drafts_through_the_api(tmp_path: Path, store_url: str | None) -> None:
     app = client(tmp_path, store_url=store_url)
-    app.post("/api/notes", json={"text": NOTE, "date": "2026-10-20"}, headers=AUTH)
+    (sid,) = app.post("/api/notes", json={"text": NOTE, "date": "2026-10-20"}, headers=AUTH).json()["report"][
+        "signal_ids"
+    ]
+    app.post(f"/api/review/{sid}/fix", json={"gap": "no-firewall", "signal_type": "Loss"}, headers=AUTH)
     draft = app.post("/api/memos", json={"kind": "weekly", "period": "2026-W43"}, headers=AUTH).json()
-    assert "No firewall" in draft["versions"][-1]["body"] or "signals this week" in draft["versions"][-1]["body"]
+    assert "No firewall" in draft["versions"][-1]["body"]
     did = draft["id"]
+    cited = re.findall(r"#(\d+)", draft["versions"][-1]["body"])
+    page = app.get(f"/drafts/{did}").text
+    assert cited and all(f'<a href="/signals/{i}"' in page for i in cited)  # every citation opens its signal
     assert app.post(f"/api/drafts/{did}/publish", headers=AUTH).status_code == 422
     assert app.post(f"/api/drafts/{did}/approve", headers=AUTH).json()["approved_by"] == "ana"
     published = app.post(f"/api/drafts/{did}/publish", headers=AUTH).json()
@@ -202,3 +209,36 @@ def test_a_paste_is_answered_before_its_signal_reaches_the_index(tmp_path: Path)
             assert quiet  # the writer's lock went with the index write
         listed = web.get("/api/signals").json()
         assert [str(s["id"]) for s in listed] == [sid]
+
+
+def test_the_signal_page_edits_every_field_and_rejects(tmp_path: Path, store_url: str | None) -> None:
+    app = client(tmp_path, store_url=store_url)
+    (signal,) = app.post("/api/notes", json={"text": NOTE}, headers=AUTH).json()["signals"]
+    sid = signal["id"]
+    app.post("/login", data={"token": TOKEN, "name": "ana"})
+    page = app.get(f"/signals/{sid}")
+    assert page.status_code == 200 and "<mark>" in page.text and "Kestrel Bank" in page.text
+    assert f'href="/signals/{sid}"' in app.get("/signals").text  # the log links every id
+    form = {"signal_type": "Loss", "gap": "no-firewall", "customer": "Kestrel Bank plc", "industry": "FSI",
+            "archetype": "", "competitor": "Vercel", "lost": "yes", "acv": "$310,000", "new_gap": ""}  # fmt: skip
+    saved = app.post(f"/signals/{sid}/edit", data=form)
+    assert saved.status_code == 200 and "saved:" in saved.text
+    after = app.get(f"/api/signals/{sid}").json()["signal"]
+    assert (after["customer"], after["industry"], after["acv_usd"], after["decided_by"]) == (
+        "Kestrel Bank plc", "FSI", 310_000, "human")  # fmt: skip
+    assert "nothing changed" in app.post(f"/signals/{sid}/edit", data=form).text
+    bad = app.post(f"/signals/{sid}/edit", data={**form, "industry": "Aerospace"})
+    assert "unknown industry" in bad.text
+    status = app.post(f"/signals/{sid}/status", data={"status": "Roadmap", "ticket": "PM-5", "why": "Q1",
+                                                      "back": f"/signals/{sid}"})  # fmt: skip
+    assert status.url.path == f"/signals/{sid}" and "PM-5: Q1" in status.text
+    assert "say why" in app.post(f"/signals/{sid}/reject", data={"why": " "}).text
+    rejected = app.post(f"/signals/{sid}/reject", data={"why": "test data"})
+    assert "Rejected as not a signal (test data)" in rejected.text
+    assert app.get("/api/tally", params={"by": "gap"}).json()["total_signals"] == 0
+    assert "Restore" in rejected.text and "restored" in app.post(f"/signals/{sid}/restore", data={}).text
+    assert app.get("/api/tally", params={"by": "gap"}).json()["total_signals"] == 1
+    api = app.post(f"/api/signals/{sid}/reject", json={"why": "again"}, headers=AUTH)
+    assert api.status_code == 200 and api.json()["rejected_why"] == "again"
+    assert app.post(f"/api/signals/{sid}/restore", json={}, headers=AUTH).json()["rejected_at"] is None
+    assert app.get("/signals/99999").url.path == "/signals"  # an unknown id: back to the log, with why

@@ -33,6 +33,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], str | None, str | None], ...] = (
     ("draft_versions", ("draft_id", "version"), "body", None),
     ("accounts", ("name",), None, None),
     ("promoted_gaps", ("slug",), "definition", None),
+    ("rejections", ("seq",), "signal_id", "rejection_seq"),
 )
 CHUNK = 500
 
@@ -108,7 +109,7 @@ def _plan(
 
 
 def _advance(dst: Any, table: str, sequence: str) -> None:
-    column = "seq" if table == "status_history" else "id"
+    column = "seq" if table in ("status_history", "rejections") else "id"
     top = dst.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
     if top is None:
         return

@@ -35,6 +35,7 @@ def features_influenced(con: Any) -> list[str]:
     """Gaps (known or proposed) with a signal on the roadmap or shipped."""
     rows = con.execute(
         "SELECT DISTINCT coalesce(gap_name, new_gap_label) FROM signals WHERE status IN ('Roadmap', 'Shipped') "
+        "AND rejected_at IS NULL "
         "AND coalesce(gap_name, new_gap_label) IS NOT NULL ORDER BY 1"
     ).fetchall()
     return [r[0] for r in rows]
@@ -109,7 +110,8 @@ def status_moves(con: Any, statuses: Sequence[str], start: dt.date, end: dt.date
         con.execute(
             "SELECT h.signal_id, h.status, h.changed_at, h.who, s.gap_name, s.customer FROM status_history h "
             f"JOIN signals s ON s.id = h.signal_id WHERE h.status IN ({placeholders(statuses)}) "
-            "AND CAST(h.changed_at AS DATE) BETWEEN ? AND ? ORDER BY h.changed_at, h.signal_id",
+            "AND s.rejected_at IS NULL AND CAST(h.changed_at AS DATE) BETWEEN ? AND ? "
+            "ORDER BY h.changed_at, h.signal_id",
             [*statuses, start, end],
         ).fetchall()
     )

@@ -24,6 +24,7 @@ class Fix(BaseModel):
     category: str | None = None
     customer: str | None = None
     industry: str | None = None  # checked against the taxonomy's industries
+    archetype: str | None = None  # checked against the taxonomy's archetypes
     competitor: str | None = None
     acv_usd: int | None = None
     lost_deal: bool | None = None
@@ -72,6 +73,8 @@ def _updates(taxonomy: Taxonomy, fix: Fix) -> dict[str, Any]:
         updates["signal_type"] = taxonomy.resolve("signal type", fix.signal_type)
     if fix.industry is not None:
         updates["industry"] = taxonomy.resolve("industry", fix.industry)
+    if fix.archetype is not None:
+        updates["archetype"] = taxonomy.resolve("archetype", fix.archetype)
     if updates.get("signal_type") == LOSS and fix.lost_deal is None:
         updates["lost_deal"] = True
     return updates

@@ -22,7 +22,7 @@ SIGNAL_COLUMNS = (
     "id, note_id, signal_date AS date, source, signal_type, category, gap, gap_name, new_gap_label, "
     "use_case_blocked, customer, industry, archetype, competitor, lost_deal, acv_usd, pm_ticket, "
     "status, author, confidence, type_confidence, gap_confidence, needs_review, duplicate_of, "
-    "decided_by, llm_model, prompt_id, excerpt, created_at"
+    "decided_by, llm_model, prompt_id, excerpt, created_at, rejected_at, rejected_why"
 )
 
 
@@ -38,6 +38,7 @@ class SignalFilter(BaseModel):
     since: dt.date | None = None
     until: dt.date | None = None
     needs_review: bool | None = None
+    rejected: bool | None = False  # False: leave rejected signals out; True: only them; None: all
     limit: int | None = None
 
 
@@ -101,6 +102,8 @@ def _where(f: SignalFilter) -> tuple[str, list[Any]]:
     if f.needs_review is not None:
         clauses.append("needs_review = ?")
         params.append(f.needs_review)
+    if f.rejected is not None:
+        clauses.append("rejected_at IS NOT NULL" if f.rejected else "rejected_at IS NULL")
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -146,10 +149,21 @@ def signal_details(con: Any, signal_id: int) -> dict[str, Any]:
         "note": dict(zip(("id", "text", "source", "author", "date", "subject"), note, strict=True)),
         "alternatives": json.loads(alternatives or "{}"),
         "history": status_history(con, signal_id),
+        "rejections": _rejections(con, signal_id),
+        "duplicates": [
+            r[0]
+            for r in con.execute("SELECT id FROM signals WHERE duplicate_of = ? ORDER BY id", [signal_id]).fetchall()
+        ],
         "review": dict(zip(("reasons", "queued_at", "resolved_at", "resolved_by", "resolution"), review, strict=True))
         if review
         else None,
     }
+
+
+def _rejections(con: Any, signal_id: int) -> list[Any]:
+    from fieldsignal.store.rejections import rejections
+
+    return list(rejections(con, signal_id))
 
 
 def status_history(con: Any, signal_id: int) -> list[StatusChange]:
@@ -233,7 +247,7 @@ def signal_vectors(
 
     if ids is not None and not ids:
         return [], np.zeros((0, 0), dtype=np.float32)
-    clauses = ["gap IS NULL AND new_gap_label IS NOT NULL"] if proposals_only else []
+    clauses = ["gap IS NULL AND new_gap_label IS NOT NULL AND rejected_at IS NULL"] if proposals_only else []
     params: list[Any] = []
     if ids is not None:
         clauses.append(f"id IN ({placeholders(ids)})")
@@ -265,7 +279,7 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
         return []
     rows = con.execute(
         "SELECT id, note_id, customer, gap, new_gap_label IS NOT NULL, signal_date, duplicate_of FROM signals "
-        f"WHERE customer_key IN ({placeholders(keys)}) ORDER BY id",
+        f"WHERE customer_key IN ({placeholders(keys)}) AND rejected_at IS NULL ORDER BY id",
         keys,
     ).fetchall()
     proposals = [r[0] for r in rows if r[4]]

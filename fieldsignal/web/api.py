@@ -43,6 +43,14 @@ class FixIn(Strict):
     lost_deal: bool | None = None
 
 
+class RejectIn(Strict):
+    why: str = Field(min_length=1, max_length=2000)
+
+
+class RestoreIn(Strict):
+    why: str | None = Field(default=None, max_length=2000)
+
+
 class AskIn(Strict):
     question: str = Field(min_length=1, max_length=1000)
     today: dt.date | None = None
@@ -118,6 +126,23 @@ def show_signal(signal_id: int, request: Request) -> dict[str, Any]:
 def set_status(signal_id: int, change: StatusIn, request: Request, who: Writer) -> Any:
     try:
         return ws(request).set_status(signal_id, change.status, who, change.why, change.ticket)
+    except FieldsignalError as exc:
+        raise errors(exc) from None
+
+
+@router.post("/signals/{signal_id}/reject")
+def reject_signal(signal_id: int, body: RejectIn, request: Request, who: Writer) -> Any:
+    """Not a signal: kept with the reason, restorable, counted nowhere."""
+    try:
+        return ws(request).reject(signal_id, body.why, who)
+    except FieldsignalError as exc:
+        raise errors(exc) from None
+
+
+@router.post("/signals/{signal_id}/restore")
+def restore_signal(signal_id: int, body: RestoreIn, request: Request, who: Writer) -> Any:
+    try:
+        return ws(request).restore(signal_id, who, body.why)
     except FieldsignalError as exc:
         raise errors(exc) from None
 

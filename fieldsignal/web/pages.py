@@ -183,6 +183,7 @@ def signals(request: Request) -> HTMLResponse:
         signal_type=q.get("type") or None,
         status=q.get("status") or None,
         customer=q.get("customer") or None,
+        rejected=bool(q.get("rejected")),
     )
     try:
         rows, error = _ws(request).list_signals(f), q.get("err")
@@ -199,15 +200,17 @@ def status(
     status: Annotated[str, Form()],
     why: Annotated[str, Form()] = "",
     ticket: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/signals",
 ) -> Response:
-    who, deny = _writer(request, "/signals")
+    back = _safe(back)
+    who, deny = _writer(request, back)
     if deny:
         return deny
     try:
-        _ws(request).set_status(signal_id, status, who, why or None, ticket or None)
+        _ws(request).set_status(signal_id, status, who, why.strip() or None, ticket.strip() or None)
     except FieldsignalError as exc:
-        return _back("/signals", err=str(exc))
-    return _back("/signals", msg=f"#{signal_id} → {status}")
+        return _back(back, err=str(exc))
+    return _back(back, msg=f"#{signal_id} → {status}")
 
 
 # ---------------------------------------------------------------- dashboard
@@ -257,7 +260,7 @@ def draft(draft_id: int, request: Request) -> Response:
         d = _ws(request).desk.get(draft_id)
     except FieldsignalError as exc:
         return _back("/drafts", err=str(exc))
-    html = Markup(markdown_to_safe_html(d.latest.body))
+    html = Markup(markdown_to_safe_html(d.latest.body, signal_links=""))  # each cited #id opens its signal
     return _page(request, "draft.html", d=d, html=html)
 
 

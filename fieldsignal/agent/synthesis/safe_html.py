@@ -9,6 +9,7 @@ or encoding), opened without a referrer or a handle on this page.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 TAGS = {
@@ -19,9 +20,16 @@ ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def markdown_to_safe_html(body: str) -> str:
+CITATION = re.compile(r"(?<![\w&#/;])#(\d{1,9})\b")  # "#12": a signal a memo cites
+
+
+def markdown_to_safe_html(body: str, signal_links: str | None = None) -> str:
+    """`signal_links`: a base URL ("" for this site) under which each cited "#12" links to /signals/12."""
     import markdown
     import nh3
 
-    html = markdown.markdown(escape(body, quote=False), extensions=["tables"])
+    text = escape(body, quote=False)
+    if signal_links is not None:
+        text = CITATION.sub(lambda m: f"[#{m.group(1)}]({signal_links.rstrip('/')}/signals/{m.group(1)})", text)
+    html = markdown.markdown(text, extensions=["tables"])
     return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")
