@@ -88,8 +88,29 @@ def test_answers_agree_with_tally(ws: Workspace) -> None:
 
 def test_an_unknown_question_gives_no_number(ws: Workspace) -> None:
     answer = ws.ask("what is the weather in Paris", TODAY)
-    assert not answer.understood and answer.rows == [] and answer.sql is None
-    assert "can't answer" in answer.sentence
+    assert not answer.understood and answer.rows == [] and answer.sql is None and answer.answer is None
+    assert answer.unplaced == ["weather", "paris"]
+    assert answer.sentence.startswith("I did not understand “weather”, “paris”, so I give no figure")
+
+
+def test_a_word_it_cannot_place_is_never_dropped(ws: Workspace) -> None:
+    """Before: "blocked by teleportation" listed every customer in the log, as if the word were not there."""
+    refused = ws.ask("Which customers are blocked by teleportation?", TODAY)
+    assert not refused.understood and refused.unplaced == ["teleportation"] and refused.rows == []
+    synonym = ws.ask("Which customers are blocked by networking?", TODAY)  # an alias in the taxonomy file
+    assert synonym.understood and synonym.query is not None
+    assert synonym.query.filters.gaps == ["no-ingress-egress-controls"]
+    named = ws.ask("how many signals about user sessions or usage analytics", TODAY)  # words of a gap's name
+    assert named.understood and named.rows == [[1]]
+
+
+def test_top_n_keeps_the_rows_tied_with_the_last(ws: Workspace) -> None:
+    top = ws.ask("top 3 gaps by customers in October", TODAY)
+    assert top.rows == [["No firewall", 3], ["No GPU config", 2], ["Fixed 24x7 pricing", 1], ["No user sessions", 1]]
+    one = ws.ask("top 1 gap by customers in October", TODAY)
+    assert one.rows == [["No firewall", 3]]
+    every = ws.ask("top blockers in October", TODAY)  # no number: every gap, ranked
+    assert [r[0] for r in every.rows][:2] == ["No firewall", "No GPU config"] and len(every.rows) == 4
 
 
 def test_relative_periods_resolve_against_today() -> None:
@@ -120,7 +141,11 @@ def test_ask_through_the_cli(ws: Workspace) -> None:
     human = run_cli("ask", "top 2 gaps by ACV", home=home)
     assert "No firewall" in human.stdout and "$1,300,000" in human.stdout and "SQL:" in human.stdout
     unknown = run_cli("ask", "tell me a joke", home=home)
-    assert unknown.returncode == 1 and "can't answer" in unknown.stdout
+    assert unknown.returncode == 1 and "I did not understand “joke”" in unknown.stdout
+    refused = run_cli("ask", "how many signals about teleportation", "--json", home=home)
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["answer"] is None and json.loads(refused.stdout)["unplaced"] == ["teleportation"]
+    assert json.loads(out.stdout)["answer"] == 1  # a value question's figure
     empty = run_cli("ask", "  ", home=home)
     assert empty.returncode == 1 and "ask a question" in empty.stderr
 

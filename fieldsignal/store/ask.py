@@ -68,10 +68,17 @@ def build(q: Query) -> tuple[str, list[Any], list[str]]:
     measure = MEASURES[q.measure]
     if q.shape == "value":
         return f"{base}SELECT coalesce((SELECT {measure} FROM a JOIN b USING (key)), 0)", params, [q.measure]
+    if q.shape == "ranking" and q.limit:  # top N keeps every row tied with the Nth
+        way = "ASC" if q.ascending else "DESC"
+        sql = (
+            f"{base}SELECT key, m FROM (SELECT a.key, {measure} AS m, rank() OVER (ORDER BY {measure} {way}) AS place "
+            f"FROM a JOIN b USING (key) WHERE a.key IS NOT NULL) ranked WHERE place <= {int(q.limit)} "
+            f"ORDER BY m {way}, key"
+        )
+        return sql, params, [q.group_by or "key", q.measure]
     if q.shape in ("ranking", "trend"):
         order = "a.key" if q.shape == "trend" else f"{measure} {'ASC' if q.ascending else 'DESC'}, a.key"
-        limit = f" LIMIT {int(q.limit)}" if q.limit else ""
-        sql = f"{base}SELECT a.key, {measure} FROM a JOIN b USING (key) WHERE a.key IS NOT NULL ORDER BY {order}{limit}"
+        sql = f"{base}SELECT a.key, {measure} FROM a JOIN b USING (key) WHERE a.key IS NOT NULL ORDER BY {order}"
         return sql, params, [q.group_by or "key", q.measure]
     if q.shape == "list_customers":
         sql = (

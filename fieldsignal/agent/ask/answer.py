@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
-from fieldsignal.agent.ask.parse import Vocabulary, parse
+from fieldsignal.agent.ask.parse import Vocabulary, understand
 from fieldsignal.models import Query
 from fieldsignal.store import ask as vetted
 from fieldsignal.taxonomy import Taxonomy
@@ -38,7 +38,18 @@ class Answer(BaseModel):
     signal_ids: list[int] = []
     query: Query | None = None
     related: list[dict[str, Any]] = []  # when not understood: the closest signals, by meaning
+    unplaced: list[str] = []  # words of the question it could not place (then no figure is given)
     decided_by: str = "offline"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def answer(self) -> Any:
+        """The figure (a value question) or the rows; None when the question was not understood."""
+        if not self.understood:
+            return None
+        if self.query is not None and self.query.shape == "value":
+            return self.rows[0][0] if self.rows else 0
+        return self.rows
 
 
 def vocabulary(con: Any, taxonomy: Taxonomy) -> Vocabulary:
@@ -47,14 +58,30 @@ def vocabulary(con: Any, taxonomy: Taxonomy) -> Vocabulary:
 
 
 def answer(con: Any, question: str, taxonomy: Taxonomy, today: dt.date) -> Answer:
-    query = parse(question, vocabulary(con, taxonomy), today)
+    query, unknown = understand(question, vocabulary(con, taxonomy), today)
+    if unknown:
+        words = ", ".join(f"“{w}”" for w in unknown)
+        return Answer(
+            question=question,
+            understood=False,
+            unplaced=unknown,
+            sentence=f"I did not understand {words}, so I give no figure (an answer that left "
+            f"{'it' if len(unknown) == 1 else 'them'} out could be wrong). {CAN_ANSWER}",
+        )
     if query is None:
         return Answer(
             question=question,
             understood=False,
-            sentence="I can't answer that exactly; here are the signals closest to the question.",
+            sentence=f"I can't answer that exactly; here are the signals closest to the question. {CAN_ANSWER}",
         )
     return run(con, question, query, taxonomy)
+
+
+CAN_ANSWER = (
+    "I can count signals, deals, customers and lost deals, sum ACV (lost, at risk), rank or list them by gap, "
+    "category, industry, competitor, customer or status, per week or month, for any period; gaps, customers, "
+    "competitors and industries by name."
+)
 
 
 def run(con: Any, question: str, query: Query, taxonomy: Taxonomy) -> Answer:

@@ -90,15 +90,50 @@ def _core(name: str) -> str:
 
 
 def parse(question: str, vocab: Vocabulary, today: dt.date) -> Query | None:
+    return understand(question, vocab, today)[0]
+
+
+def understand(question: str, vocab: Vocabulary, today: dt.date) -> tuple[Query | None, list[str]]:
+    """(the query, or None when the shape is not known; the words it could not place).
+
+    A word is placed when it names something (a gap, category, industry, customer, competitor,
+    author, status, type or period, each taken out of the text as it is found), is a word of the
+    question grammar (measures, groupings, ranking, lists), or carries no meaning of its own
+    (English function words). Any other word might change the question, so an answer that ignored
+    it would be a guess: the caller gives no figure."""
     text = question.lower().replace("’", "'").replace("#", " number of ")
-    text = " " + re.sub(r"[?!.,;:]+|(?<=[a-z])-(?=[a-z])", " ", text) + " "  # "per-industry" = "per industry"
+    text = " " + re.sub(r"[?!.,;:()\"]+|(?<=[a-z])-(?=[a-z])", " ", text) + " "  # "per-industry" = "per industry"
     span, text = find_period(text, today)
     filters = Filters(since=span[0] if span else None, until=span[1] if span else None)
     text = _names(text, vocab, filters)
+    unknown = [w for w in unplaced(text) if w not in _named_words(filters, vocab)]
     query = _shape(text, filters)
     if query is None:
-        return None
-    return query.model_copy(update={"period_label": span[2] if span else None})
+        return None, unknown
+    return query.model_copy(update={"period_label": span[2] if span else None}), unknown
+
+
+def _named_words(f: Filters, vocab: Vocabulary) -> set[str]:
+    """The words of the names of what the question already names ("sessions" once a gap called
+    "No user sessions" is found): they add nothing, so they are placed."""
+    names: list[str] = [*f.customers, *f.competitors, *f.authors, *f.categories]
+    for slug in f.gaps:
+        gap = vocab.taxonomy.gap_by_slug.get(slug)
+        if gap is not None:
+            names += [gap.name, gap.slug.replace("-", " "), *gap.aliases]
+    return {w for name in names for w in re.findall(r"[a-z][a-z'&]*", name.lower())}
+
+
+def unplaced(text: str) -> list[str]:
+    """The words of `text` (names and periods already taken out) that the grammar cannot place."""
+    out = []
+    for word in re.findall(r"[a-z][a-z'&]*", text):
+        bare = word.removesuffix("'s")
+        if bare in _PLACED or any(p.fullmatch(bare) for p in _GRAMMAR):
+            continue
+        if word not in out:
+            out.append(word)
+    return out
 
 
 def _take(text: str, pattern: str) -> tuple[bool, str]:
@@ -222,6 +257,37 @@ _COMMON = frozenset(
 )
 
 
+# Words of the question grammar (what `_shape`, `_measure` and `_group` read), and words that carry
+# nothing a query could filter on (the product the whole log is about; English function words).
+_GRAMMAR = [
+    re.compile(p)
+    for p in (
+        *TYPE_WORDS.values(), *STATUS_WORDS.values(), *GROUP_WORDS.values(), *INDUSTRY_WORDS.values(),
+        _LOST.pattern.replace("\\b", ""),
+        r"acv|revenue|money|dollars?|value|arr|cost|costs|costing|risk|deals?|signals?|mentions?|reports?|reported",
+        r"trends?|time|monthly|weekly|month|week|each|per|across|breakdown|split|rank\w*|top|most|least|biggest"
+        r"|largest|highest|hardest|worst|often|three|five|ten|one|two|list|show|name|names|count|number|total|sum"
+        r"|how|many|much|which|what|who|whom|whose|blocked|blocking|blocks|block|blockers?|impact\w*|affected"
+        r"|affecting|hit|hurt|mentioned|raised|asked|asking|want\w*|need\w*|requested|missing|gaps?|we|us|our"
+        r"|did|do|does|have|has|had|got|get|are|is|was|were|be|been|it|there|any|all|so|far|ever|currently|now"
+        r"|against|over|vs|versus|to|from|by|for|in|on|at|of|about|with|the|a|an|and|or|give|tell|me|please",
+        r"apps?|adoption|product|platform|databricks|field|feedback|notes?|log|data|overall|altogether|in total",
+        # verbs that set or read a status, requests and complaints, and the field's abbreviations
+        r"mark(?:ed)?|set|moved?|put|flagged|took|taken|take|asks?|requests?|requested|complaints?|complained"
+        r"|accts?|accs?|custs?|opps?|orgs?|companies|company|clients?|logos?|deals?",
+    )
+]  # fmt: skip
+
+
+def _placed_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | _WORDS | _COMMON | {"·"}
+
+
+_PLACED = _placed_words()
+
+
 def _shape(text: str, f: Filters) -> Query | None:
     lost = bool(_LOST.search(text))
     if lost:
@@ -232,9 +298,9 @@ def _shape(text: str, f: Filters) -> Query | None:
             f.signal_types.append(kind)
     measure = _measure(text, lost)
     group = _group(text)
-    top = re.search(r"\btop (\d{1,2}|three|five|ten)\b", text)
-    limit = {"three": 3, "five": 5, "ten": 10}.get(top.group(1)) if top else None
-    if top and limit is None:
+    top = re.search(r"\btop(?: (\d{1,2}|three|five|ten))?\b", text)  # "top blockers": all of them, ranked
+    limit = {"three": 3, "five": 5, "ten": 10}.get(top.group(1) or "") if top else None
+    if top and top.group(1) and limit is None:
         limit = int(top.group(1))
     if re.search(r"\b(?:trend|over time|month over month|per month|by month|each month|monthly)\b", text):
         return Query(shape="trend", measure=measure or "signals", group_by="month", filters=f)
