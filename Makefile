@@ -33,6 +33,7 @@ test-model: $(STAMP)
 
 demo: setup
 	$(BIN)/fieldsignal demo
+	@echo "fieldsignal is $(BIN)/fieldsignal; 'source $(BIN)/activate' puts it on the PATH of this shell."
 
 test: lint typecheck unit
 
@@ -48,7 +49,7 @@ unit: $(STAMP) browser test-model
 # The end-to-end tests drive Debian's chromium (not a downloaded browser).
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+	  { echo "installing Debian's chromium (only it) for the browser tests"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
 bench: model
 	$(BIN)/python bench/bench_triage.py

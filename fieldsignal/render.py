@@ -34,25 +34,52 @@ def signal_line(s: Signal) -> str:
     return line + ("  [yellow]→ review[/]" if s.needs_review else "")
 
 
-def signals_table(signals: list[Signal], title: str = "Signal log") -> Table:
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for col in ("ID", "Date", "Type", "Category", "Gap", "Customer", "Lost?", "ACV", "Status", "Conf"):
-        table.add_column(col, no_wrap=col in ("ID", "Date", "ACV"))
+def signals_table(signals: list[Signal], title: str = "Signal log", width: int | None = None) -> Table:
+    """The log as a table that fits the terminal: below 120 columns the category, lost flag and
+    confidence give way (below 100 the date and status too), and the excerpt, cut to fit, shows what
+    each signal says."""
+    room = width or console.width
+    wide = room >= 120
+    table = Table(title=title, show_lines=False, header_style="bold", expand=not wide)
+    columns: tuple[str, ...] = (
+        "ID",
+        "Date",
+        "Type",
+        "Category",
+        "Gap",
+        "Customer",
+        "Lost?",
+        "ACV",
+        "Status",
+        "Conf",
+        "Excerpt",
+    )
+    if not wide:
+        columns = ("ID", "Date", "Type", "Gap", "Customer", "ACV", "Status", "Excerpt")
+    if room < 100:
+        columns = ("ID", "Type", "Gap", "Customer", "ACV", "Excerpt")
+    for col in columns:
+        if col == "Excerpt":
+            table.add_column(col, no_wrap=True, overflow="ellipsis", ratio=1, min_width=12)
+        else:
+            table.add_column(col, no_wrap=col in ("ID", "Date", "ACV"), max_width=None if wide else 14)
     for s in signals:
         gap = s.gap_name or (f"[italic]new: {escape(s.new_gap_label)}[/]" if s.new_gap_label else "-")
         conf = f"{s.confidence:.2f}" + (" [yellow]R[/]" if s.needs_review else "")
-        table.add_row(
-            str(s.id),
-            str(s.date or ""),
-            s.signal_type,
-            s.category or "-",
-            gap,
-            escape(s.customer or "-"),
-            "yes" if s.lost_deal else "",
-            money(s.acv_usd),
-            s.status,
-            conf,
-        )
+        cells = {
+            "ID": str(s.id),
+            "Date": str(s.date or ""),
+            "Type": s.signal_type,
+            "Category": s.category or "-",
+            "Gap": gap,
+            "Customer": escape(s.customer or "-"),
+            "Lost?": "yes" if s.lost_deal else "",
+            "ACV": money(s.acv_usd),
+            "Status": s.status,
+            "Conf": conf,
+            "Excerpt": escape(" ".join(s.excerpt.split())),
+        }
+        table.add_row(*(cells[c] for c in columns))
     return table
 
 

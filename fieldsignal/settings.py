@@ -67,6 +67,11 @@ class Settings(BaseModel):
     # Lakebase: with no password in the URL or PGPASSWORD, an OAuth token is minted for this database
     # instance with databricks-sdk (as the app's service principal) and renewed before it expires.
     database_instance: str | None = None
+    # Published memos: the .eml's sender and recipients, and the web app's address (each cited #id in the
+    # published HTML then links to its signal's page).
+    memo_from: str = "fieldsignal <fieldsignal@localhost>"
+    memo_to: str | None = None
+    base_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

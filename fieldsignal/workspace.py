@@ -34,7 +34,7 @@ from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, load_taxonomy, with_gaps, with_promoted_gaps
 from fieldsignal.vectorstore import writers
 from fieldsignal.workspace_accounts import AccountList
-from fieldsignal.workspace_curation import Curation
+from fieldsignal.workspace_curation import Curation, resolved_filter
 from fieldsignal.workspace_index import IndexSync
 from fieldsignal.workspace_insights import Insights
 from fieldsignal.workspace_labeled import LabeledImport
@@ -261,8 +261,11 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
 
     # ---------------------------------------------------------------- read
     def list_signals(self, filters: repo.SignalFilter | None = None) -> list[Signal]:
+        """The log, newest first; a filter's gap, type, status and category are read as `review fix` reads
+        them (slug or name, case and spaces ignored, an unambiguous start), and an unknown one is an error."""
+        f = resolved_filter(self.taxonomy, filters or repo.SignalFilter())
         with self.store() as con:
-            return repo.list_signals(con, filters or repo.SignalFilter())
+            return repo.list_signals(con, f)
 
     def show(self, signal_id: int) -> dict[str, Any]:
         with self.store() as con:

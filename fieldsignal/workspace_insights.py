@@ -18,10 +18,11 @@ class Insights:
     def desk(self) -> Any:
         """Memo drafts: compose, edit, approve, publish (agent.synthesis.desk)."""
         ws = cast("Workspace", self)
-        from fieldsignal.agent.synthesis.desk import Desk
+        from fieldsignal.agent.synthesis.desk import Desk, Mail
 
         chat = ws.llm.chat if ws.llm is not None else None
-        return Desk(ws.store, ws.taxonomy, ws.settings.outbox_path, chat, ws.settings.llm_redact_customers)
+        mail = Mail(ws.settings.memo_from, ws.settings.memo_to, ws.settings.base_url)
+        return Desk(ws.store, ws.taxonomy, ws.settings.outbox_path, chat, ws.settings.llm_redact_customers, mail=mail)
 
     def ask(self, question: str, today: dt.date | None = None) -> Any:
         """An exact answer with its SQL and signal ids, or (not understood) the closest signals."""

@@ -324,3 +324,33 @@ def test_the_databricks_provider_calls_a_serving_endpoint_as_the_app(
     assert fake.paths == ["/serving-endpoints/chat/completions"]
     assert fake.headers_seen[0]["authorization"] == "Bearer dapi-app"
     assert fake.requests[0]["model"] == "fieldsignal-chat"
+
+
+def test_llm_check_explains_an_endpoint_that_answers_a_web_page(tmp_path: Path) -> None:
+    """A base URL that serves a sign-in page (a proxy, a wrong path) used to give "AttributeError: 'str'
+    object has no attribute 'choices'"."""
+    import http.server
+
+    class SignIn(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            page = b"<!doctype html><html><head><title>Sign in - Corp SSO</title></head><body>Sign in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SignIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        env = {"FIELDSIGNAL_LLM_MODEL": "m", "FIELDSIGNAL_LLM_BASE_URL": url, "FIELDSIGNAL_LLM_MAX_RETRIES": "0"}
+        out = run_cli("llm", "check", home=tmp_path / "ws", extra_env=env)
+    finally:
+        server.shutdown()
+    assert out.returncode != 0
+    assert "answered with a web page (HTTP 200, 'Sign in - Corp SSO'), not the OpenAI API" in out.stdout + out.stderr

@@ -113,6 +113,12 @@ def test_weekly_memo_ranks_top_three_and_agrees_with_tally(ws: Workspace) -> Non
     assert "No user sessions" not in top and "Gale Mutual" not in body
     assert "[#1, #3]" in top  # cites its signals; the duplicate (#2) is not one of them
     assert "$300,000 at risk, $100,000 lost in 1 deal" in body
+    # the recommendation follows where each gap already is: no "escalate" for what is escalated or planned
+    advice = body.split("## Recommended Priority")[1].split("##")[0]
+    assert "1. No firewall: already escalated (PM-1): add these customers and deals to it" in advice
+    assert "2. Fixed 24x7 pricing: on the roadmap: tell these customers" in advice
+    assert "3. No GPU config: no priority cluster" in advice or "3. No GPU config: priority" in advice
+    assert "| No firewall | 2 | 2 | $300,000 | $100,000 | Escalated | PM-1 |" in body
 
 
 def test_loss_summary_and_newsletter(ws: Workspace) -> None:
@@ -149,6 +155,33 @@ def test_drafts_need_approval_and_keep_every_version(ws: Workspace, tmp_path: Pa
     with pytest.raises(FieldsignalError, match="empty"):
         desk.edit(draft.id, "  ", "ana", NOW)
     assert len(desk.get(draft.id).versions) == 2
+    written = [p.read_bytes() for p in paths]
+    with pytest.raises(FieldsignalError, match="already published"):  # a second publish writes nothing
+        desk.publish(draft.id, NOW)
+    assert [p.read_bytes() for p in paths] == written
+
+
+def test_published_mail_names_its_people_and_links_each_cited_signal(both_settings: Settings) -> None:
+    settings = both_settings.model_copy(
+        update={
+            "memo_from": "Ana <ana@example.com>",
+            "memo_to": "pm-apps@example.com",
+            "base_url": "https://fs.example.com/",
+        }
+    )
+    desk = fill(Workspace(settings)).desk
+    draft = desk.draft("weekly", "2026-W43", "ana", NOW)
+    desk.approve(draft.id, "lead", NOW)
+    _, paths = desk.publish(draft.id, NOW)
+    message = email.message_from_bytes(paths[2].read_bytes(), policy=email.policy.default)
+    assert (message["From"], message["To"]) == ("Ana <ana@example.com>", "pm-apps@example.com")
+    html = paths[1].read_text()
+    assert '<a href="https://fs.example.com/signals/1"' in html  # no.1 cites Acme Bank's signal #1
+    paths[0].unlink()
+    desk.edit(draft.id, draft.latest.body + "\nedited\n", "ana", NOW)
+    desk.approve(draft.id, "lead", NOW)
+    _, again = desk.publish(draft.id, NOW)  # a new version: new files beside the old ones
+    assert again[0].name.endswith("-v2.md") and paths[1].exists()
 
 
 def test_metrics(ws: Workspace) -> None:
@@ -284,3 +317,30 @@ def test_reject_and_restore_through_the_cli(ws: Workspace) -> None:
     assert json.loads(run_cli("list", "--rejected", "--json", home=home).stdout) == []
     unknown = run_cli("restore", "999", home=home)
     assert unknown.returncode == 1 and "no signal with id 999" in unknown.stderr
+
+
+def test_log_filters_read_names_as_people_type_them(ws: Workspace) -> None:
+    from fieldsignal.store.signals import SignalFilter
+
+    def ids(**f: str) -> list[int]:
+        return sorted(s.id for s in ws.list_signals(SignalFilter(**f)))  # type: ignore[arg-type]
+
+    assert ids(gap="firew") == ids(gap="No firewall") == ids(gap="no-firewall") == [1, 2, 3, 8]
+    assert ids(gap="NO GPU CONFIG") == [5, 6]
+    assert ids(status="roadmap") == [4] and ids(signal_type="loss") == [3, 9] and ids(category="secur") == [1, 2, 3, 8]
+    with pytest.raises(FieldsignalError, match="could be No public URLs without login, No firewall, "):
+        ids(gap="no")
+    with pytest.raises(FieldsignalError, match="unknown gap 'websockets'"):
+        ids(gap="websockets")
+    with pytest.raises(FieldsignalError, match="unknown status 'Done'"):
+        ids(status="Done")
+    bad = run_cli("list", "--gap", "no", home=ws.settings.home)
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and "say which" in bad.stderr
+
+
+def test_the_log_fits_an_80_column_terminal_with_its_excerpts(ws: Workspace) -> None:
+    out = run_cli("list", home=ws.settings.home, extra_env={"COLUMNS": "80"})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "Excerpt" in out.stdout
+    assert "note 9: Ivy" in out.stdout or "note 9: I…" in out.stdout  # the newest signal's words, cut to fit

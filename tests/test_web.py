@@ -89,9 +89,16 @@ def test_drafts_through_the_api(tmp_path: Path, store_url: str | None) -> None:
     page = app.get(f"/drafts/{did}").text
     assert cited and all(f'<a href="/signals/{i}"' in page for i in cited)  # every citation opens its signal
     assert app.post(f"/api/drafts/{did}/publish", headers=AUTH).status_code == 422
+    assert "Approve v1" in page and "disabled" in page  # a draft: approve it; publish waits
     assert app.post(f"/api/drafts/{did}/approve", headers=AUTH).json()["approved_by"] == "ana"
+    page = app.get(f"/drafts/{did}").text
+    assert "Publish v1" in page and "Approve v1" not in page  # approved: publish it
     published = app.post(f"/api/drafts/{did}/publish", headers=AUTH).json()
     assert published["draft"]["status"] == "published" and len(published["files"]) == 3
+    page = app.get(f"/drafts/{did}").text
+    assert "Published v1" in page and "<button" not in page.split("<article")[0].split("<h1")[1]  # done: no buttons
+    again = app.post(f"/api/drafts/{did}/publish", headers=AUTH)
+    assert again.status_code == 422 and "already published" in again.json()["detail"]
 
 
 def test_pages_render_and_escape_what_people_paste(tmp_path: Path, store_url: str | None) -> None:

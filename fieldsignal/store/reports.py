@@ -70,6 +70,19 @@ def gap_rows(con: Any, start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
     )
 
 
+def gap_states(con: Any, slugs: Sequence[str]) -> dict[str, tuple[list[str], list[str]]]:
+    """Per gap, all time: (the statuses its counted signals are at, the PM tickets they carry)."""
+    if not slugs:
+        return {}
+    rows = con.execute(
+        "SELECT gap, array_agg(DISTINCT status ORDER BY status), "
+        "array_agg(DISTINCT pm_ticket ORDER BY pm_ticket) FILTER (WHERE pm_ticket IS NOT NULL) "
+        f"FROM {COUNTED} WHERE gap IN ({placeholders(slugs)}) GROUP BY gap",
+        list(slugs),
+    ).fetchall()
+    return {slug: (list(statuses or []), list(tickets or [])) for slug, statuses, tickets in rows}
+
+
 def lost_deal_rows(con: Any, start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
     """One row per lost deal (note) in the period: (note, first date, customer, archetype, ACV, gaps,
     competitor, signal ids, excerpt, statuses, use case blocked)."""

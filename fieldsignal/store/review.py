@@ -39,10 +39,10 @@ def _gap_columns(taxonomy: Taxonomy, value: str) -> dict[str, Any]:
         if not label:
             raise FieldsignalError("a new gap needs a label: --gap 'new: no websocket support'")
         return {"gap": None, "gap_name": None, "new_gap_label": label, "use_case_blocked": None}
-    gap = taxonomy.resolve_gap(text)
-    if gap is None:
-        known = ", ".join(g.slug for g in taxonomy.gaps)
-        raise FieldsignalError(f"unknown gap {value!r} (use a slug or name: {known}; or 'none', or 'new: label')")
+    try:
+        gap = taxonomy.find_gap(text)  # slug, name, or the start of only one
+    except FieldsignalError as exc:
+        raise FieldsignalError(f"{exc}; or 'none', or 'new: label'") from None
     return {
         "gap": gap.slug,
         "gap_name": gap.name,

@@ -163,6 +163,29 @@ class Taxonomy(BaseModel):
                 return gap
         return None
 
+    def find_gap(self, text: str) -> Gap:
+        """A gap as a person types it: its slug or name (case, spaces and dashes ignored), or the start
+        of one (from any of its words: "firew" is No firewall) when only one gap fits; TaxonomyError
+        naming the choices otherwise."""
+        exact = self.resolve_gap(text)
+        if exact is not None:
+            return exact
+        key = re.sub(r"[\s_-]+", "", text).casefold()
+
+        def starts(value: str) -> list[str]:  # the value from each of its words on, squashed
+            words = re.split(r"[\s_-]+", value.casefold())
+            return ["".join(words[i:]) for i in range(len(words))]
+
+        whole = [g for g in self.gaps if key in (starts(g.slug)[0], starts(g.name)[0])]
+        starts_so = whole or [
+            g for g in self.gaps if key and any(v.startswith(key) for v in (*starts(g.slug), *starts(g.name)))
+        ]
+        if len(starts_so) == 1:
+            return starts_so[0]
+        if starts_so:
+            raise TaxonomyError(f"gap {text!r} could be {', '.join(g.name for g in starts_so)}: say which")
+        raise TaxonomyError(f"unknown gap {text!r} (use a slug or name: {', '.join(g.slug for g in self.gaps)})")
+
     @cached_property
     def category_names(self) -> list[str]:
         names = [c.name for c in self.categories]

@@ -10,6 +10,7 @@ Settings. Every failure becomes an `LLMUnavailable` with a one-line reason.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -158,6 +159,28 @@ def _azure(settings: Any) -> ChatModel:
     return LangChainChat(model, settings.llm_model)
 
 
+def _web_page_instead(settings: Any) -> str | None:
+    """Why a call failed when the URL serves a web page (a sign-in or proxy page) instead of the API."""
+    import httpx
+
+    url = (settings.llm_base_url or "https://api.openai.com/v1").rstrip("/") + "/chat/completions"
+    body = {"model": settings.llm_model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1}
+    try:
+        r = httpx.post(url, json=body, headers={"Authorization": f"Bearer {settings.llm_api_key or 'x'}"},
+                       timeout=settings.llm_timeout_seconds)  # fmt: skip
+    except httpx.HTTPError:
+        return None
+    start = r.text.lstrip()[:15].lower()
+    if "html" not in r.headers.get("content-type", "") and not start.startswith(("<!doctype", "<html")):
+        return None
+    title = re.search(r"<title>(.*?)</title>", r.text, re.I | re.S)
+    named = f", {title.group(1).strip()[:60]!r}" if title else ""
+    return (
+        f"the endpoint answered with a web page (HTTP {r.status_code}{named}), not the OpenAI API: check "
+        "FIELDSIGNAL_LLM_BASE_URL (it usually ends in /v1; Databricks serving: https://<workspace>/serving-endpoints)"
+    )
+
+
 @dataclass(frozen=True)
 class CheckResult:
     ok: bool
@@ -182,7 +205,8 @@ def check(settings: Any) -> CheckResult:
         chat = registry.create("llm", settings.llm_provider, settings)
         reply = chat.chat([{"role": "user", "content": 'Reply with exactly this JSON: {"ok": true}'}])
     except FieldsignalError as exc:
-        return result(False, str(exc))
+        page = _web_page_instead(settings) if settings.llm_provider == "openai" else None
+        return result(False, page or str(exc))
     try:
         answered = json.loads(reply.text)
     except ValueError:

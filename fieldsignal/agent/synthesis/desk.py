@@ -43,6 +43,7 @@ class Desk:
     chat: Any = None  # a ChatModel when an LLM is configured: it polishes the prose
     redact_customers: bool = True
     warnings: list[str] = field(default_factory=list)  # of the last draft (e.g. a refused polish)
+    mail: Mail = field(default_factory=lambda: Mail())  # the .eml's sender and recipients, the links' base
 
     # ---------------------------------------------------------------- drafting
     def compose(self, kind: str, period: str) -> tuple[str, str, str]:
@@ -136,28 +137,48 @@ class Desk:
             raise FieldsignalError(
                 f"draft {draft_id} is not approved in its latest version: `fieldsignal drafts approve`"
             )
-        paths = write_outbox(self.outbox, draft, now)
+        if draft.status == "published":
+            raise FieldsignalError(
+                f"draft {draft_id} v{draft.latest.version} is already published ({draft.published_at}); "
+                "edit it to publish a new version"
+            )
+        paths = write_outbox(self.outbox, draft, now, self.mail)
         with self.store(write=True) as con:
             return repo.mark_published(con, draft_id, str(paths[0].parent), now), paths
 
 
-def write_outbox(outbox: Path, draft: repo.Draft, now: dt.datetime) -> list[Path]:
+@dataclass(frozen=True)
+class Mail:
+    sender: str = "fieldsignal <fieldsignal@localhost>"
+    to: str | None = None  # comma-separated addresses
+    base_url: str | None = None  # the web app's address: each cited #id links to its signal page
+
+
+def write_outbox(outbox: Path, draft: repo.Draft, now: dt.datetime, mail: Mail | None = None) -> list[Path]:
+    """The approved version as .md, .html and .eml; never over a file already there."""
     from fieldsignal.agent.synthesis.safe_html import markdown_to_safe_html
 
+    mail = mail or Mail()
     outbox.mkdir(parents=True, exist_ok=True)
     stem = f"{draft.kind}-{draft.period}-v{draft.latest.version}"
+    out = [outbox / f"{stem}.md", outbox / f"{stem}.html", outbox / f"{stem}.eml"]
+    taken = [p.name for p in out if p.exists()]
+    if taken:
+        raise FieldsignalError(f"{outbox} already holds {', '.join(taken)}: not written over")
     title = f"{TITLES[draft.kind]} — {draft.period}"
-    html = markdown_to_safe_html(draft.latest.body)  # the body quotes field notes: untrusted
+    links = mail.base_url.rstrip("/") if mail.base_url else None
+    html = markdown_to_safe_html(draft.latest.body, signal_links=links)  # the body quotes field notes: untrusted
     head = f"<head><meta charset='utf-8'><title>{escape(title)}</title></head>"
     page = f"<!doctype html>\n<html>{head}<body>\n{html}\n</body></html>\n"
     message = EmailMessage()
     message["Subject"] = title
-    message["From"] = "fieldsignal <fieldsignal@localhost>"
+    message["From"] = mail.sender
+    if mail.to:
+        message["To"] = mail.to
     message["Date"] = now.strftime("%a, %d %b %Y %H:%M:%S +0000")
     message["X-Fieldsignal-Draft"] = f"{draft.id} v{draft.latest.version} approved by {draft.approved_by}"
     message.set_content(draft.latest.body)
     message.add_alternative(page, subtype="html")
-    out = [outbox / f"{stem}.md", outbox / f"{stem}.html", outbox / f"{stem}.eml"]
     out[0].write_text(draft.latest.body, encoding="utf-8")
     out[1].write_text(page, encoding="utf-8")
     out[2].write_bytes(bytes(message))

@@ -46,6 +46,8 @@ class GapFacts(BaseModel):
     action: str | None
     score: float
     signal_ids: list[int]
+    status: str | None = None  # the furthest status its signals reached (all time), in the lifecycle's order
+    tickets: list[str] = []  # the PM tickets its signals carry
 
 
 def week_period(label: str) -> Period:
@@ -76,6 +78,11 @@ def gap_facts(con: Any, taxonomy: Taxonomy, period: Period) -> list[GapFacts]:
     """Known gaps reported in the period, ranked by the documented score (best first)."""
     rows = reports.gap_rows(con, period.start, period.end)
     out = [_gap_row(taxonomy, *row) for row in rows]
+    states = reports.gap_states(con, [g.gap for g in out])
+    order = {name: i for i, name in enumerate(taxonomy.status_names)}
+    for g in out:
+        statuses, g.tickets = states.get(g.gap, ([], []))
+        g.status = max(statuses, key=lambda st: order.get(st, -1)) if statuses else None
     out.sort(key=lambda g: (-g.score, -g.signals, g.name))
     return out
 
