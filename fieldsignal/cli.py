@@ -16,6 +16,7 @@ from fieldsignal.cli_ask import ask_command
 from fieldsignal.cli_gaps import gaps_app
 from fieldsignal.cli_learn import eval_command, train_command
 from fieldsignal.cli_llm import llm_app
+from fieldsignal.cli_log import list_command, show_command
 from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
 from fieldsignal.cli_review import reject_command, restore_command, review_app
 from fieldsignal.cli_store import migrate_command
@@ -40,7 +41,6 @@ app.add_typer(accounts_app, name="accounts")
 
 SAMPLES = Path(__file__).parent / "data" / "samples"
 IMPORT_LINGER = 0.25  # seconds
-TABLE_ROWS = 50  # rows of the log's table on a terminal by default (a table of thousands helps no one)
 
 
 @app.callback()
@@ -171,78 +171,6 @@ def import_(
     _report(ws, report, as_json)
 
 
-@app.command("list")
-def list_(
-    gap: Annotated[str | None, typer.Option(help="Gap slug or name.")] = None,
-    category: Annotated[str | None, typer.Option()] = None,
-    type_: Annotated[str | None, typer.Option("--type", help="Signal type.")] = None,
-    status: Annotated[str | None, typer.Option()] = None,
-    customer: Annotated[str | None, typer.Option(help="Part of the customer name.")] = None,
-    since: Since = None,
-    until: Until = None,
-    review: Annotated[bool | None, typer.Option("--review/--no-review", help="Only (not) flagged for review.")] = None,
-    rejected: Annotated[bool, typer.Option("--rejected", help="Only the signals rejected as not a signal.")] = False,
-    limit: Annotated[
-        int | None, typer.Option(help=f"At most this many rows (0: all; the table shows {TABLE_ROWS} unless told).")
-    ] = None,
-    as_json: Json = False,
-) -> None:
-    """The signal log, newest first, filterable."""
-    from fieldsignal.store.signals import SignalFilter
-
-    f = SignalFilter(
-        gap=gap,
-        category=category,
-        signal_type=type_,
-        status=status,
-        customer=customer,
-        since=since.date() if since else None,
-        until=until.date() if until else None,
-        needs_review=review,
-        rejected=rejected,
-        limit=limit,
-    )
-    signals = workspace().list_signals(f)
-    if as_json:
-        emit(signals)
-        return
-    from fieldsignal.render import console, signals_table
-
-    shown = signals if limit is not None else signals[:TABLE_ROWS]
-    title = f"{'Rejected signals' if rejected else 'Signal log'} ({len(signals)})"
-    if len(shown) < len(signals):
-        title = f"Signal log (newest {len(shown)} of {len(signals)}; --limit 0 shows all, --json for scripts)"
-    console.print(signals_table(shown, title))
-
-
-@app.command()
-def show(signal_id: int, as_json: Json = False) -> None:
-    """One signal: its note, alternatives, review state and status history."""
-    details = workspace().show(signal_id)
-    if as_json:
-        emit(details)
-        return
-    from fieldsignal.render import console, signal_line
-
-    s, note = details["signal"], details["note"]
-    console.print(signal_line(s), highlight=False)
-    console.print(f"[dim]note {note['id']} · {note['source']} · {note['author'] or 'unknown author'} · {s.date}[/]")
-    decided = f"{s.decided_by} ({s.llm_model}, {s.prompt_id})" if s.decided_by == "llm" else s.decided_by
-    console.print(f"[dim]decided by {decided}[/]")
-    console.print(note["text"], highlight=False, markup=False)
-    for field, alts in details["alternatives"].items():
-        if alts:
-            console.print(f"[dim]{field} alternatives:[/] " + ", ".join(f"{a} {p:.2f}" for a, p in alts))
-    if details["review"]:
-        console.print(f"[yellow]review:[/] {details['review']['reasons']}")
-    for h in details["history"]:
-        console.print(f"  {h.at:%Y-%m-%d %H:%M} {h.status} by {h.who}" + (f": {h.why}" if h.why else ""))
-    for r in details["rejections"]:
-        console.print(f"  {r.at:%Y-%m-%d %H:%M} {r.action}ed by {r.who}" + (f": {r.why}" if r.why else ""))
-    if s.rejected_at:
-        console.print(f"[red]rejected, counted nowhere:[/] {s.rejected_why}  (`fieldsignal restore {s.id}`)")
-
-
 @app.command()
 def status(
     signal_id: int,
@@ -370,6 +298,8 @@ app.command("ask")(ask_command)
 app.command("train")(train_command)
 app.command("eval")(eval_command)
 app.command("migrate")(migrate_command)
+app.command("list")(list_command)
+app.command("show")(show_command)
 app.command("reject")(reject_command)
 app.command("restore")(restore_command)
 app.command("metrics")(metrics_command)

@@ -60,7 +60,10 @@ def signals_table(signals: list[Signal], title: str = "Signal log", width: int |
         columns = ("ID", "Type", "Gap", "Customer", "ACV", "Excerpt")
     for col in columns:
         if col == "Excerpt":
-            table.add_column(col, no_wrap=True, overflow="ellipsis", ratio=1, min_width=12)
+            if wide:  # the other columns first (about 115 characters), the excerpt in what is left, 60 at most
+                table.add_column(col, no_wrap=True, overflow="ellipsis", max_width=max(12, min(60, room - 115)))
+            else:  # narrow: the excerpt takes the room the kept columns leave
+                table.add_column(col, no_wrap=True, overflow="ellipsis", ratio=1, min_width=12)
         else:
             table.add_column(col, no_wrap=col in ("ID", "Date", "ACV"), max_width=None if wide else 14)
     for s in signals:

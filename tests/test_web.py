@@ -249,3 +249,36 @@ def test_the_signal_page_edits_every_field_and_rejects(tmp_path: Path, store_url
     assert api.status_code == 200 and api.json()["rejected_why"] == "again"
     assert app.post(f"/api/signals/{sid}/restore", json={}, headers=AUTH).json()["rejected_at"] is None
     assert app.get("/signals/99999").url.path == "/signals"  # an unknown id: back to the log, with why
+
+
+def test_the_log_is_an_inbox_search_filter_sort_and_act_in_bulk(tmp_path: Path, store_url: str | None) -> None:
+    app = client(tmp_path, store_url=store_url)
+    notes = [
+        ("Kestrel Bank needs a WAF in front of the app, $300k", "2026-10-20"),
+        ("Osprey Rail wants private link to their VPC, 120k", "2026-10-22"),
+        ("hello, testing the paste box", "2026-10-23"),
+    ]
+    ids = [app.post("/api/notes", json={"text": t, "date": d}, headers=AUTH).json()["report"]["signal_ids"][0]
+           for t, d in notes]  # fmt: skip
+    app.post("/login", data={"token": TOKEN, "name": "ana"})
+    found = app.get("/signals", params={"q": "vpc osprey"}).text
+    assert f'href="/signals/{ids[1]}"' in found and f'href="/signals/{ids[0]}"' not in found
+    dated = app.get("/signals", params={"since": "2026-10-21", "until": "2026-10-22"}).text
+    assert f'href="/signals/{ids[1]}"' in dated and f'href="/signals/{ids[0]}"' not in dated
+    by_date = app.get("/signals", params={"sort": "date", "dir": "asc"}).text
+    assert by_date.index(f'href="/signals/{ids[0]}"') < by_date.index(f'href="/signals/{ids[2]}"')
+    newest_first = app.get("/signals").text
+    assert newest_first.index(f'href="/signals/{ids[2]}"') < newest_first.index(f'href="/signals/{ids[0]}"')
+    assert "sort=acv" in newest_first  # every sortable header links its order
+    assert "dates are written 2026-10-31" in app.get("/signals", params={"since": "yesterday"}).text
+    refused = app.post("/signals/bulk", data={"ids": [str(ids[2])], "action": "reject", "why": ""})
+    assert "say why" in refused.text
+    rejected = app.post("/signals/bulk", data={"ids": [str(ids[2])], "action": "reject", "why": "a test paste"})
+    assert "1 signal(s): reject" in rejected.text and f'href="/signals/{ids[2]}"' not in rejected.text
+    moved = app.post("/signals/bulk", data={"ids": [str(i) for i in ids[:2]], "action": "status:Escalated",
+                                            "why": "FSI push"})  # fmt: skip
+    assert "2 signal(s): → Escalated" in moved.text
+    assert [app.get(f"/api/signals/{i}").json()["signal"]["status"] for i in ids[:2]] == ["Escalated"] * 2
+    accepted = app.post("/signals/bulk", data={"ids": [str(i) for i in ids[:2]], "action": "accept"})
+    assert "2 signal(s): accept" in accepted.text
+    assert app.get("/api/review").json() == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -39,7 +39,24 @@ class SignalFilter(BaseModel):
     until: dt.date | None = None
     needs_review: bool | None = None
     rejected: bool | None = False  # False: leave rejected signals out; True: only them; None: all
+    text: str | None = None  # words found in the excerpt, the note or the customer (each word, any case)
+    industry: str | None = None
+    competitor: str | None = None
+    lost: bool | None = None
+    sort: Literal["date", "id", "type", "gap", "customer", "acv", "status"] = "date"
+    ascending: bool = False
     limit: int | None = None
+
+
+SORTS = {
+    "date": "signal_date {way}, id {way}",
+    "id": "id {way}",
+    "type": "signal_type {way}, signal_date DESC, id DESC",
+    "gap": "coalesce(gap_name, new_gap_label) {way} NULLS LAST, signal_date DESC, id DESC",
+    "customer": "lower(customer) {way} NULLS LAST, signal_date DESC, id DESC",
+    "acv": "acv_usd {way} NULLS LAST, signal_date DESC, id DESC",
+    "status": "status {way}, signal_date DESC, id DESC",
+}
 
 
 def known_note_hashes(con: Any, hashes: Sequence[str]) -> set[str]:
@@ -77,7 +94,8 @@ def missing_embeddings(con: Any, keys: Sequence[str]) -> set[str]:
 
 def list_signals(con: Any, f: SignalFilter = SignalFilter()) -> list[Signal]:
     where, params = _where(f)
-    sql = f"SELECT {SIGNAL_COLUMNS} FROM signals {where} ORDER BY signal_date DESC, id DESC"
+    order = SORTS[f.sort].format(way="ASC" if f.ascending else "DESC")
+    sql = f"SELECT {SIGNAL_COLUMNS} FROM signals {where} ORDER BY {order}"
     if f.limit:
         sql += f" LIMIT {int(f.limit)}"
     return _signals(con.execute(sql, params))
@@ -102,6 +120,16 @@ def _where(f: SignalFilter) -> tuple[str, list[Any]]:
     if f.needs_review is not None:
         clauses.append("needs_review = ?")
         params.append(f.needs_review)
+    for column, value in (("industry", f.industry), ("competitor", f.competitor)):
+        if value:
+            clauses.append(f"lower({column}) = lower(?)")
+            params.append(value)
+    if f.lost is not None:
+        clauses.append("lost_deal = ?")
+        params.append(f.lost)
+    for word in (f.text or "").split()[:10]:
+        clauses.append("(excerpt ILIKE ? OR customer ILIKE ? OR note_id IN (SELECT id FROM notes WHERE text ILIKE ?))")
+        params += [f"%{word}%"] * 3
     if f.rejected is not None:
         clauses.append("rejected_at IS NOT NULL" if f.rejected else "rejected_at IS NULL")
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params

@@ -174,23 +174,41 @@ def _safe(path: str) -> str:
 # ---------------------------------------------------------------- log
 @router.get("/signals", response_class=HTMLResponse)
 def signals(request: Request) -> HTMLResponse:
-    from fieldsignal.store.signals import SignalFilter
+    """The log as an inbox: search, filters, sortable columns, bulk actions (signal_page.bulk)."""
+    from fieldsignal.store.signals import SORTS, SignalFilter
 
     q = request.query_params
-    f = SignalFilter(
-        gap=q.get("gap") or None,
-        category=q.get("category") or None,
-        signal_type=q.get("type") or None,
-        status=q.get("status") or None,
-        customer=q.get("customer") or None,
-        rejected=bool(q.get("rejected")),
-    )
+    sort = q.get("sort") if q.get("sort") in SORTS else "date"
+    choice = {"yes": True, "no": False}
     try:
+        f = SignalFilter(
+            gap=q.get("gap") or None,
+            category=q.get("category") or None,
+            signal_type=q.get("type") or None,
+            status=q.get("status") or None,
+            customer=q.get("customer") or None,
+            industry=q.get("industry") or None,
+            competitor=q.get("competitor") or None,
+            text=q.get("q") or None,
+            since=dt.date.fromisoformat(q["since"]) if q.get("since") else None,
+            until=dt.date.fromisoformat(q["until"]) if q.get("until") else None,
+            lost=choice.get(q.get("lost", "")),
+            needs_review=choice.get(q.get("review", "")),
+            rejected=bool(q.get("rejected")),
+            sort=sort,  # type: ignore[arg-type]
+            ascending=q.get("dir") == "asc",
+        )
         rows, error = _ws(request).list_signals(f), q.get("err")
     except FieldsignalError as exc:
         rows, error = [], str(exc)
+    except ValueError:
+        rows, error = [], "dates are written 2026-10-31"
     taxonomy = _ws(request).taxonomy
-    return _page(request, "signals.html", rows=rows[:500], total=len(rows), q=q, taxonomy=taxonomy, error=error)
+    here = {k: v for k, v in q.items() if k not in ("sort", "dir", "msg", "err") and v}
+    return _page(
+        request, "signals.html", rows=rows[:500], total=len(rows), q=q, taxonomy=taxonomy, error=error,
+        sort=sort, ascending=q.get("dir") == "asc", here=here,
+    )  # fmt: skip
 
 
 @router.post("/signals/{signal_id}/status")

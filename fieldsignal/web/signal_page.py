@@ -117,3 +117,43 @@ def restore(signal_id: int, request: Request, why: Annotated[str, Form()] = "") 
     except FieldsignalError as exc:
         return _back(here, err=str(exc))
     return _back(here, msg=f"#{signal_id} restored")
+
+
+@router.post("/signals/bulk")
+async def bulk(request: Request) -> Response:
+    """One action on the ticked signals: accept (as triaged), a status (with ticket and reason), or reject."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    back = str(form.get("back") or "/signals")
+    back = back if back.startswith("/signals") else "/signals"
+    who, deny = _writer(request, back)
+    if deny:
+        return deny
+    ids = [int(str(v)) for v in form.getlist("ids") if str(v).isdigit()][:500]
+    action, why = str(form.get("action") or ""), str(form.get("why") or "").strip()
+    if not ids:
+        return _back(back, err="tick the signals to act on")
+    ws = _ws(request)
+
+    def one(signal_id: int) -> None:
+        if action == "accept":
+            ws.review(signal_id, who, rebuild=False)
+        elif action == "reject":
+            ws.reject(signal_id, why, who)
+        elif action.startswith("status:"):
+            ws.set_status(signal_id, action.removeprefix("status:"), who, why or None, None)
+        else:
+            raise FieldsignalError(f"unknown action {action!r}")
+
+    done, failed = [], []
+    for signal_id in ids:
+        try:
+            await run_in_threadpool(one, signal_id)
+            done.append(signal_id)
+        except FieldsignalError as exc:
+            failed.append(f"#{signal_id}: {exc}")
+    if action == "accept" and done:
+        ws.__dict__.pop("triage", None)  # learns from the accepted signals at the next note
+    message = f"{len(done)} signal(s): {action.replace('status:', '→ ')}"
+    return _back(back, msg=message, err="; ".join(failed)[:500] or None)
