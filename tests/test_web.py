@@ -282,3 +282,14 @@ def test_the_log_is_an_inbox_search_filter_sort_and_act_in_bulk(tmp_path: Path, 
     accepted = app.post("/signals/bulk", data={"ids": [str(i) for i in ids[:2]], "action": "accept"})
     assert "2 signal(s): accept" in accepted.text
     assert app.get("/api/review").json() == []
+
+
+def test_dashboard_bars_open_the_signals_behind_them(tmp_path: Path) -> None:
+    app = client(tmp_path)
+    (sid,) = app.post("/api/notes", json={"text": NOTE}, headers=AUTH).json()["report"]["signal_ids"]
+    fix = {"gap": "no-firewall", "signal_type": "Loss", "competitor": "Vercel", "acv_usd": 300_000}
+    app.post(f"/api/review/{sid}/fix", json=fix, headers=AUTH)
+    page = app.get("/dashboard").text
+    for link in ("/signals?gap=No+firewall", "/signals?competitor=Vercel&amp;lost=yes", "/signals?category=Security"):
+        assert f'href="{link}"' in page, link
+        assert f'href="/signals/{sid}"' in app.get(link.replace("&amp;", "&")).text

@@ -14,17 +14,21 @@ PALETTE = ("#1f6feb", "#e8590c", "#2f9e44", "#ae3ec9", "#f59f00", "#0c8599", "#e
 EMPTY = '<p class="empty">Nothing to chart yet.</p>'
 
 
-def hbar(rows: Sequence[tuple[str, float]], money: bool = False, title: str = "") -> str:
-    """Horizontal bars, one per (label, value), in the order given."""
+def hbar(
+    rows: Sequence[tuple[str, float]], money: bool = False, title: str = "", links: Sequence[str | None] = ()
+) -> str:
+    """Horizontal bars, one per (label, value), in the order given; `links[i]`: where bar i's label leads."""
     if not rows:
         return EMPTY
     top = max(v for _, v in rows) or 1
     parts = [f'<div class="chart bars" role="img" aria-label="{escape(title)}">']
-    for label, value in rows:
+    for i, (label, value) in enumerate(rows):
         share = max(0.01, value / top)  # of the track, less room kept for the value
         text = f"${value:,.0f}" if money else f"{value:,.0f}"
+        link = links[i] if i < len(links) else None
+        name = f'<a href="{escape(link)}">{escape(label)}</a>' if link else escape(label)
         parts.append(
-            f'<div class="bar-row"><span class="bar-label" title="{escape(label)}">{escape(label)}</span>'
+            f'<div class="bar-row"><span class="bar-label" title="{escape(label)}">{name}</span>'
             f'<span class="bar-track"><span class="bar" style="width:calc((100% - 6rem) * {share:.3f})"></span>'
             f'<span class="bar-value">{text}</span></span></div>'
         )

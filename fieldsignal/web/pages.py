@@ -243,11 +243,32 @@ def dashboard(request: Request) -> HTMLResponse:
         request,
         "dashboard.html",
         weekly=charts.stacked(ws.weekly_by_category(12), target=10, title="signals per week by category"),
-        acv=charts.hbar([(r.key or "", r.acv_usd) for r in gaps], money=True, title="ACV by gap"),
-        losses=charts.hbar([(r.key or "", r.acv_lost_usd) for r in rivals], money=True, title="ACV lost by competitor"),
-        categories=charts.hbar([(r.key or "", r.signals) for r in by_category], title="signals by category"),
+        acv=charts.hbar(
+            [(r.key or "", r.acv_usd) for r in gaps],
+            money=True,
+            title="ACV by gap",
+            links=[_log(gap=r.key) if r.key and not r.key.startswith("New gap:") else None for r in gaps],
+        ),
+        losses=charts.hbar(
+            [(r.key or "", r.acv_lost_usd) for r in rivals],
+            money=True,
+            title="ACV lost by competitor",
+            links=[_log(competitor=r.key, lost="yes") for r in rivals],
+        ),
+        categories=charts.hbar(
+            [(r.key or "", r.signals) for r in by_category],
+            title="signals by category",
+            links=[_log(category=r.key) for r in by_category],
+        ),
         metrics=metrics,
     )
+
+
+def _log(**filters: str | None) -> str:
+    """The log filtered so (a chart's bar opens the signals behind it)."""
+    from urllib.parse import urlencode
+
+    return "/signals?" + urlencode({k: v for k, v in filters.items() if v})
 
 
 # ---------------------------------------------------------------- drafts
