@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import getpass
-import re
 from typing import Annotated
 
 import typer
 
-from fieldsignal.cli_support import Json, emit, fail, workspace
+from fieldsignal.cli_support import Json, emit, workspace
 
 gaps_app = typer.Typer(help="Proposed new gaps: list them; promote, merge or dismiss one.")
 Who = Annotated[str | None, typer.Option(help="Who decides (default: your login).")]
@@ -50,10 +49,6 @@ def proposals(ctx: typer.Context, as_json: Json = False) -> None:
     console.print(f"{len(found)} proposed gaps · `fieldsignal gaps promote|merge|dismiss ID`")
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "gap"
-
-
 @gaps_app.command()
 def promote(
     proposal_id: str,
@@ -65,24 +60,10 @@ def promote(
     as_json: Json = False,
 ) -> None:
     """Make a proposal a known gap of this workspace (kept in the log)."""
-    from fieldsignal.taxonomy import Gap
+    from fieldsignal.workspace_curation import promote as promote_proposal
 
-    ws = workspace()
-    if category.lower() not in {c.lower() for c in ws.taxonomy.category_names}:
-        fail(f"unknown category {category!r} (use one of: {', '.join(ws.taxonomy.category_names)})")
-    category = next(c for c in ws.taxonomy.category_names if c.lower() == category.lower())
-    found = next((p for p in ws.proposals() if p.id.lower() == proposal_id.lower()), None)
-    examples = [s.excerpt for s in found.signals][:12] if found else []
-    gap = Gap(
-        slug=_slug(name),
-        name=name,
-        category=category,
-        use_case_blocked=use_case,
-        source="promoted",
-        description=description or name,
-        examples=examples,
-    )
-    settled = ws.settle_proposal(proposal_id, "promote", who or getpass.getuser(), gap=gap)
+    who = who or getpass.getuser()
+    gap, settled = promote_proposal(workspace(), proposal_id, name, category, who, use_case, description)
     emit(settled) if as_json else typer.echo(f"{gap.name} ({gap.slug}) added; {len(settled)} signals moved to it")
 
 

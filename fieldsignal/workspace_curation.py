@@ -4,7 +4,8 @@ reading a log filter as a person types it."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, cast
+import re
+from typing import TYPE_CHECKING, Any, cast
 
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import Signal
@@ -39,6 +40,30 @@ class Curation:
         with ws.store(write=True) as con, transaction(con):
             restore(con, signal_id, who, now, why)
             return get_signal(con, signal_id)
+
+
+def promote(ws: Workspace, proposal_id: str, name: str, category: str, who: str, use_case: str = "",
+            description: str = "") -> tuple[Any, list[Signal]]:  # fmt: skip
+    """Make a proposed gap a known one (kept in the log): (the new gap, its signals)."""
+    from fieldsignal.taxonomy import Gap
+
+    if not name.strip():
+        raise FieldsignalError("a new gap needs a name")
+    known = ws.taxonomy.category_names
+    picked = next((c for c in known if c.lower() == category.strip().lower()), None)
+    if picked is None:
+        raise FieldsignalError(f"unknown category {category!r} (use one of: {', '.join(known)})")
+    found = next((p for p in ws.proposals() if p.id.lower() == proposal_id.lower()), None)
+    gap = Gap(
+        slug=re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "gap",
+        name=name.strip(),
+        category=picked,
+        use_case_blocked=use_case,
+        source="promoted",
+        description=description or name.strip(),
+        examples=[s.excerpt for s in found.signals][:12] if found else [],
+    )
+    return gap, ws.settle_proposal(proposal_id, "promote", who, gap=gap)
 
 
 def resolved_filter(t: Taxonomy, filters: SignalFilter) -> SignalFilter:

@@ -66,6 +66,22 @@ class Insights:
             signals = [repo.get_signal(con, int(h.id)) for h in hits]
         return [{"id": s.id, "customer": s.customer, "gap": s.gap_name, "excerpt": s.excerpt[:160]} for s in signals]
 
+    def gap_overview(self, gap: str) -> dict[str, Any]:
+        """A known gap's page: its definition, figures (all time), weeks, status, tickets, signals, drafts."""
+        ws = cast("Workspace", self)
+        from fieldsignal.store import reports
+        from fieldsignal.store.signals import SignalFilter
+
+        known = ws.taxonomy.find_gap(gap)
+        with ws.store() as con:
+            summary = reports.gap_summary(con, known.slug)
+            statuses, tickets = reports.gap_states(con, [known.slug]).get(known.slug, ([], []))
+        signals = ws.list_signals(SignalFilter(gap=known.slug))
+        cited = {f"#{s.id}" for s in signals}  # as a memo cites them
+        drafts = [d for d in ws.desk.drafts() if known.name in d.latest.body or any(c in d.latest.body for c in cited)]
+        return {"gap": known, "statuses": statuses, "tickets": tickets, "rows": signals, "drafts": drafts,
+                **summary}  # fmt: skip
+
     def weekly_by_category(self, weeks: int = 12) -> dict[str, dict[str, int]]:
         ws = cast("Workspace", self)
         from fieldsignal.store.tally import weekly_by_category

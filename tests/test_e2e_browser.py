@@ -136,6 +136,8 @@ def test_every_page_fits_its_screen(server: str, browser: object, name: str, wid
         "/drafts",
         "/drafts/1",
         "/signals/1",
+        "/gaps",
+        "/gaps/no-firewall",
         "/ask?q=top+3+gaps+by+ACV",
         "/login",
     ):

@@ -293,3 +293,27 @@ def test_dashboard_bars_open_the_signals_behind_them(tmp_path: Path) -> None:
     for link in ("/signals?gap=No+firewall", "/signals?competitor=Vercel&amp;lost=yes", "/signals?category=Security"):
         assert f'href="{link}"' in page, link
         assert f'href="/signals/{sid}"' in app.get(link.replace("&amp;", "&")).text
+
+
+def test_a_page_per_gap_and_proposals_settled_in_the_browser(tmp_path: Path, store_url: str | None) -> None:
+    app = client(tmp_path, store_url=store_url)
+    texts = (NOTE, "Osprey Rail: live quotes need websockets", "Quill Media chat widget needs a socket")
+    ids = [app.post("/api/notes", json={"text": t}, headers=AUTH).json()["report"]["signal_ids"][0] for t in texts]
+    app.post(f"/api/review/{ids[0]}/fix", json={"gap": "no-firewall", "signal_type": "Loss", "acv_usd": 300_000},
+             headers=AUTH)  # fmt: skip
+    app.post(f"/api/signals/{ids[0]}/status", json={"status": "Escalated", "ticket": "PM-9"}, headers=AUTH)
+    for sid in ids[1:]:
+        app.post(f"/api/review/{sid}/fix", json={"gap": "new: websockets"}, headers=AUTH)
+    page = app.get("/gaps/firew").text  # a gap by the start of its name
+    assert "<h1>No firewall" in page and "Escalated" in page and "PM-9" in page and "$300,000" in page
+    assert f'href="/signals/{ids[0]}"' in page and "Kestrel Bank" in page
+    listing = app.get("/gaps").text
+    assert 'href="/gaps/no-firewall"' in listing and "websockets" in listing
+    proposal = re.search(r'action="/gaps/proposals/(N\d+)/promote"', listing)
+    assert proposal
+    app.post("/login", data={"token": TOKEN, "name": "ana"})
+    form = {"name": "No websocket support", "category": "Customization", "use_case": "live apps"}
+    done = app.post(f"/gaps/proposals/{proposal.group(1)}/promote", data=form)
+    assert done.url.path == "/gaps/no-websocket-support" and "is a known gap now" in done.text
+    assert app.get(f"/api/signals/{ids[1]}").json()["signal"]["gap"] == "no-websocket-support"
+    assert "unknown gap" in app.get("/gaps/teleportation").text

@@ -83,6 +83,28 @@ def gap_states(con: Any, slugs: Sequence[str]) -> dict[str, tuple[list[str], lis
     return {slug: (list(statuses or []), list(tickets or [])) for slug, statuses, tickets in rows}
 
 
+def gap_summary(con: Any, slug: str) -> dict[str, Any]:
+    """A known gap, all time, counted as everywhere: signals, deals, customers, lost deals, ACV at risk and lost."""
+    row = con.execute(
+        grouped("gap", "gap = ?")
+        + "SELECT a.signals, a.deals, b.lost_deals, b.acv_at_risk, b.acv_lost FROM a JOIN b USING (key)",
+        [slug],
+    ).fetchone()
+    names = con.execute(
+        f"SELECT min(customer) FROM {COUNTED} WHERE gap = ? AND customer IS NOT NULL "
+        "GROUP BY lower(customer) ORDER BY lower(min(customer))",
+        [slug],
+    ).fetchall()
+    keys = ("signals", "deals", "lost_deals", "acv_at_risk_usd", "acv_lost_usd")
+    out: dict[str, Any] = dict(zip(keys, (int(v) for v in row), strict=True)) if row else dict.fromkeys(keys, 0)
+    out["customers"] = [r[0] for r in names]
+    weeks = con.execute(
+        f"SELECT iso_week(signal_date), count(*) FROM {COUNTED} WHERE gap = ? GROUP BY 1 ORDER BY 1", [slug]
+    ).fetchall()
+    out["weeks"] = [(w, int(n)) for w, n in weeks]
+    return out
+
+
 def lost_deal_rows(con: Any, start: dt.date, end: dt.date) -> list[tuple[Any, ...]]:
     """One row per lost deal (note) in the period: (note, first date, customer, archetype, ACV, gaps,
     competitor, signal ids, excerpt, statuses, use case blocked)."""

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from fieldsignal import __version__
 from fieldsignal.settings import Settings
-from fieldsignal.web import api, errors, pages, signal_page
+from fieldsignal.web import api, errors, gap_pages, pages, signal_page
 from fieldsignal.web.auth import SameOriginWrites
 
 log = logging.getLogger("fieldsignal.web")
@@ -65,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)
     app.include_router(signal_page.router)  # before pages: /signals/{id} is more specific than its routes
+    app.include_router(gap_pages.router)
     app.include_router(pages.router)
 
     @app.get("/healthz", include_in_schema=False)
