@@ -73,7 +73,11 @@ def test_exact_answers(ws: Workspace, question: str, rows: list[list[Any]]) -> N
 
 def test_the_evidence_is_the_signals_behind_the_number(ws: Workspace) -> None:
     lost = ws.ask("How many deals did we lose to Vercel?", TODAY)
-    assert lost.signal_ids == [3] and lost.sentence == "1 lost deal (lost to Vercel, all time)."
+    assert lost.signal_ids == [3] and lost.sentence == "1 lost deal (lost to Vercel, all time): Birch Foods."
+    every = ws.ask("how many signals", TODAY)  # 9 customers: the first 8 named, the rest in the evidence
+    assert every.rows == [[9]] and every.sentence.endswith(
+        ": Acme Bank, Birch Foods, Cedar Health, Dune Labs, Elm Retail, Fir Steel, Gale Mutual, Hazel Retail, …."
+    )
     top = ws.ask("top 1 gap by signals in october", TODAY)
     assert top.rows == [["No firewall", 3]] and top.signal_ids == [1, 3, 8]  # #2 is a duplicate of #1
 
@@ -225,3 +229,22 @@ def test_eval_questions_scores_exact_rows(tmp_path: Path) -> None:
     assert (report["accuracy"], report["n"]) == (0.5, 4)
     assert [f["question"] for f in report["failures"]] == ["top 2 gaps by ACV", "tell me a story"]
     assert report["failures"][1]["got"] == "not understood"
+
+
+def test_dates_and_numbers_in_a_question_are_read_or_refused(ws: Workspace) -> None:
+    from fieldsignal.agent.ask.periods import find_period
+
+    today = dt.date(2026, 11, 25)
+    cases = {
+        "since 2026-10-15": (dt.date(2026, 10, 15), None),
+        "from 2026-10-01 to 2026-10-21": (dt.date(2026, 10, 1), dt.date(2026, 10, 21)),
+        "before 2026-10-01": (None, dt.date(2026, 10, 1)),
+        "on 2026-10-20": (dt.date(2026, 10, 20), dt.date(2026, 10, 20)),
+    }
+    for words, (since, until) in cases.items():
+        span, _ = find_period(f" how many signals {words} ", today)
+        assert span is not None and span[:2] == (since, until), words
+    assert ws.ask("how many signals from 2026-10-20 to 2026-10-21", TODAY).rows == [[2]]
+    amount = ws.ask("how many deals over 100000", TODAY)  # an amount it cannot read is not dropped
+    assert not amount.understood and amount.unplaced == ["100000"]
+    assert ws.ask("top 2 gaps by ACV", TODAY).understood  # "top N" reads its number

@@ -117,6 +117,14 @@ def test_the_paste_form_signs_in_and_triages(tmp_path: Path) -> None:
     app = client(tmp_path)
     anonymous = app.post("/notes", data={"text": NOTE}, follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    login_page = app.get(anonymous.headers["location"]).text
+    assert "Your paste is kept" in login_page
+    pending = re.search(r'name="pending" value="([^"]+)"', login_page)
+    assert pending
+    back = app.post("/login", data={"token": TOKEN, "name": "ana", "pending": pending.group(1)})
+    assert back.url.path == "/" and NOTE in back.text  # the paste is back in the box, not lost
+    assert "signed in as ana" in back.text
+    app.cookies.clear()
     wrong = app.post("/login", data={"token": "nope", "name": "ana"}, follow_redirects=False)
     assert "err=" in wrong.headers["location"]
     app.post("/login", data={"token": TOKEN, "name": "ana"})

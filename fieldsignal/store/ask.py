@@ -120,6 +120,17 @@ def distinct(con: Any, column: str) -> list[str]:
     return [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM signals WHERE {column} IS NOT NULL").fetchall()]
 
 
+def customers_behind(con: Any, q: Query, limit: int = 9) -> list[str]:
+    """The customers of the signals behind an answer (as written; the first `limit`, by name)."""
+    cond, params = where(q.filters)
+    rows = con.execute(
+        f"SELECT min(customer) FROM {COUNTED} WHERE {cond} AND customer IS NOT NULL "
+        f"GROUP BY lower(customer) ORDER BY lower(min(customer)) LIMIT {int(limit)}",
+        params,
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def run(con: Any, q: Query) -> tuple[str, list[Any], list[str], list[list[Any]], list[int]]:
     """(sql, params, columns, rows, evidence ids) of a parsed question."""
     sql, params, columns = build(q)

@@ -29,7 +29,8 @@ def _back(path: str, msg: str | None = None, err: str | None = None) -> Redirect
     from urllib.parse import urlencode
 
     query = urlencode({k: v for k, v in (("msg", msg), ("err", err)) if v})
-    return RedirectResponse(f"{path}{'?' + query if query else ''}", status_code=303)
+    joint = "&" if "?" in path else "?"
+    return RedirectResponse(f"{path}{joint + query if query else ''}", status_code=303)
 
 
 def _writer(request: Request, path: str) -> tuple[str | None, RedirectResponse | None]:
@@ -46,7 +47,8 @@ def _ws(request: Request) -> Any:
 def home(request: Request) -> HTMLResponse:
     ids = [int(i) for i in request.query_params.get("ids", "").split(",") if i.isdigit() and len(i) < 19]
     added = _ws(request).show_many(ids[:20])
-    return _page(request, "home.html", added=added, taxonomy=_ws(request).taxonomy)
+    draft = pending_text(request.query_params.get("pending"))  # the paste made before signing in
+    return _page(request, "home.html", added=added, taxonomy=_ws(request).taxonomy, draft=draft)
 
 
 @router.post("/notes")
@@ -57,13 +59,13 @@ async def add_note(request: Request) -> Response:
     from fieldsignal.ingest import note_from_text
 
     who, deny = _writer(request, "/")
-    if deny:
-        return deny
     limit = request.app.state.settings.max_note_bytes
     try:  # a note may be as large as a file would be, not only the framework's 1 MB per field
         text = str((await request.form(max_part_size=limit + 1)).get("text") or "")
     except FormRefused:
         return _back("/", err=f"that text is larger than {limit / 1e6:g} MB: save it as a file and import it")
+    if deny:  # not signed in: the paste waits (in this process, for PENDING_SECONDS) for the sign-in
+        return _back(f"/login?pending={_keep_pending(text)}", err="sign in to change anything")
     try:
         note = note_from_text(text, source="web", author=who)
         report = await run_in_threadpool(_ws(request).add_notes, [note])
@@ -339,19 +341,50 @@ def ask(request: Request) -> HTMLResponse:
 
 
 # ---------------------------------------------------------------- sign in
+PENDING_SECONDS = 900
+_PENDING: dict[str, tuple[float, str]] = {}  # key -> (when, a paste made before signing in)
+
+
+def _keep_pending(text: str) -> str:
+    import secrets
+    import time
+
+    now = time.monotonic()
+    for key in [k for k, (at, _) in _PENDING.items() if now - at > PENDING_SECONDS]:
+        del _PENDING[key]
+    key = secrets.token_urlsafe(12)
+    _PENDING[key] = (now, text)
+    return key
+
+
+def pending_text(key: str | None) -> str:
+    """A paste kept while its author signed in ("" when there is none, or it is too old)."""
+    import time
+
+    found = _PENDING.get(key or "")
+    return found[1] if found and time.monotonic() - found[0] <= PENDING_SECONDS else ""
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return _page(request, "login.html", configured=bool(request.app.state.settings.token))
+    pending = request.query_params.get("pending", "")
+    return _page(request, "login.html", configured=bool(request.app.state.settings.token), pending=pending)
 
 
 @router.post("/login")
-def login(request: Request, token: Annotated[str, Form()], name: Annotated[str, Form()] = "") -> Response:
+def login(
+    request: Request,
+    token: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "",
+    pending: Annotated[str, Form()] = "",
+) -> Response:
     import hmac
 
     expected = request.app.state.settings.token
+    kept = f"&pending={pending}" if pending_text(pending) else ""
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-        return _back("/login", err="that token is not right")
-    response = _back("/", msg=f"signed in as {name or 'token'}")
+        return _back(f"/login?{kept.lstrip('&')}" if kept else "/login", err="that token is not right")
+    response = _back(f"/?{kept.lstrip('&')}" if kept else "/", msg=f"signed in as {name or 'token'}")
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
     response.set_cookie("fieldsignal_user", name or "token", httponly=True, samesite="strict")
     return response

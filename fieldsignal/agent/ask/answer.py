@@ -16,6 +16,7 @@ from fieldsignal.models import Query
 from fieldsignal.store import ask as vetted
 from fieldsignal.taxonomy import Taxonomy
 
+NAMED = 8  # customers named after a figure (the rest are in the evidence)
 MEASURE_WORDS = {
     "signals": "signals",
     "deals": "deals",
@@ -86,10 +87,16 @@ CAN_ANSWER = (
 
 def run(con: Any, question: str, query: Query, taxonomy: Taxonomy) -> Answer:
     sql, params, columns, rows, ids = vetted.run(con, query)
+    said = sentence(query, rows, taxonomy)
+    if query.shape == "value" and ids:  # a count names who is behind it
+        names = vetted.customers_behind(con, query, limit=NAMED + 1)
+        if names:
+            more = ", …" if len(names) > NAMED else ""
+            said = f"{said.rstrip('.')}: {', '.join(names[:NAMED])}{more}."
     return Answer(
         question=question,
         understood=True,
-        sentence=sentence(query, rows, taxonomy),
+        sentence=said,
         columns=columns,
         rows=[[_plain(v) for v in r] for r in rows],
         sql=sql,

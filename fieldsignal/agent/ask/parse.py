@@ -127,6 +127,9 @@ def _named_words(f: Filters, vocab: Vocabulary) -> set[str]:
 def unplaced(text: str) -> list[str]:
     """The words of `text` (names and periods already taken out) that the grammar cannot place."""
     out = []
+    # a number the grammar did not read ("top 3" and periods are read) might be a date or an amount
+    for number in re.findall(r"(?<!top )(?<![\w.])\d[\d,.:/-]*", text):
+        out.append(number)
     for word in re.findall(r"[a-z][a-z'&]*", text):
         bare = word.removesuffix("'s")
         if bare in _PLACED or any(p.fullmatch(bare) for p in _GRAMMAR):

@@ -127,7 +127,37 @@ def _this_year(m: re.Match[str], today: dt.date) -> tuple[dt.date | None, dt.dat
     return dt.date(today.year, 1, 1), today
 
 
+_DAY = r"20\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+
+
+def _iso(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:  # 2026-02-30: a day that does not exist is no period
+        return dt.date.max
+
+
+def _between_days(m: re.Match[str], today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    return _iso(m.group("a")), _iso(m.group("b"))
+
+
+def _since_day(m: re.Match[str], today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    return _iso(m.group("a")), None
+
+
+def _until_day(m: re.Match[str], today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    return None, _iso(m.group("a"))
+
+
+def _on_day(m: re.Match[str], today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    return _iso(m.group("a")), _iso(m.group("a"))
+
+
 _RULES = [
+    (rf"\b(?:from |between )?(?P<a>{_DAY}) (?:to|and|until|through|-) (?P<b>{_DAY})\b", _between_days),
+    (rf"\b(?:since|from|after) (?P<a>{_DAY})\b", _since_day),
+    (rf"\b(?:until|till|up to|before|through) (?P<a>{_DAY})\b", _until_day),
+    (rf"\b(?:on )?(?P<a>{_DAY})\b", _on_day),
     (r"\b(?:last|previous|past) quarter\b", _last_quarter),
     (r"\b(?:this|current) quarter\b|\bquarter to date\b|\bqtd\b", _this_quarter),
     (r"\b(?:in )?q(?P<q>[1-4])(?:[ -](?P<y>20\d\d))?\b", _named_quarter),
