@@ -189,3 +189,31 @@ def test_a_signal_page_edits_rejects_and_restores(server: str, browser: object) 
     page.goto(f"{server}/signals")
     assert page.locator(f"tbody a[href='/signals/{sid}']").count() == 1
     page.close()
+
+
+def test_the_inbox_searches_sorts_and_acts_in_bulk(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page.goto(f"{server}/login")
+    page.fill("input[name=name]", "cy")
+    page.fill("input[name=token]", TOKEN)
+    page.click("text=Sign in >> nth=-1")
+    page.goto(f"{server}/signals")
+    total = page.locator("table.log tbody tr").count()
+    page.fill("input[name=q]", "bank")
+    page.click("form.filters button:has-text('Filter')")
+    rows = page.locator("table.log tbody tr")
+    assert 2 <= rows.count() < total
+    page.click("th a:has-text('ACV')")  # sort by ACV, largest first
+    amounts = [int(t.replace("$", "").replace(",", "") or 0) for t in page.locator("tbody td.num").all_inner_texts()]
+    assert amounts == sorted(amounts, reverse=True)
+    first_two = [page.locator("tbody tr").nth(i).locator("td a").first.inner_text() for i in range(2)]
+    for i in range(2):
+        page.locator("tbody tr").nth(i).locator("input[type=checkbox]").check()
+    page.select_option("form.bulk select[name=action]", "status:Acknowledged")
+    page.fill("form.bulk input[name=why]", "PM saw them in the weekly")
+    page.click("form.bulk button")
+    assert "2 signal(s): → Acknowledged" in page.inner_text(".flash")
+    for sid in first_two:
+        page.goto(f"{server}/signals/{sid}")
+        assert "Acknowledged by cy: PM saw them in the weekly" in page.inner_text("ul.history")
+    page.close()
