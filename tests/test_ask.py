@@ -248,3 +248,13 @@ def test_dates_and_numbers_in_a_question_are_read_or_refused(ws: Workspace) -> N
     amount = ws.ask("how many deals over 100000", TODAY)  # an amount it cannot read is not dropped
     assert not amount.understood and amount.unplaced == ["100000"]
     assert ws.ask("top 2 gaps by ACV", TODAY).understood  # "top N" reads its number
+
+
+def test_figure_synonyms_come_from_the_taxonomy_file(ws: Workspace) -> None:
+    same = ws.ask("total pipeline at risk for the firewall", TODAY)
+    assert same.understood and same.rows == ws.ask("total ACV at risk for the firewall", TODAY).rows == [[1_200_000]]
+    from fieldsignal.taxonomy import Taxonomy
+
+    edited = Taxonomy.model_validate({**ws.taxonomy.model_dump(), "ask_synonyms": {"moolah": "acv"}})
+    ws.__dict__["taxonomy"] = edited  # a user's copy of the file with their own word
+    assert ws.ask("total moolah for the firewall", TODAY).rows == ws.ask("total ACV for the firewall", TODAY).rows

@@ -113,6 +113,8 @@ class Taxonomy(BaseModel):
     industries: list[IndustryDef] = []
     archetypes: list[ArchetypeDef] = []
     competitors: list[Competitor] = []
+    # `ask` reads each phrase as its meaning ("pipeline at risk" → "acv at risk"); never the triage
+    ask_synonyms: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> Taxonomy:

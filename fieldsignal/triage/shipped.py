@@ -70,8 +70,9 @@ def correction_examples(labelled: Sequence[LabelledExample]) -> list[Example]:
 def model_key(corpus: Path, taxonomy: Taxonomy, encoder_name: str) -> str:
     digest = hashlib.sha256()
     digest.update(corpus.read_bytes())
-    # the taxonomy as the triage reads it: a gap's aliases are read by `ask` only, so editing them retrains nothing
-    digest.update(taxonomy.model_dump_json(exclude={"gaps": {"__all__": {"aliases"}}}).encode())
+    # the taxonomy as the triage reads it: gap aliases and ask synonyms are read by `ask` only (editing
+    # them retrains nothing)
+    digest.update(taxonomy.model_dump_json(exclude={"gaps": {"__all__": {"aliases"}}, "ask_synonyms": True}).encode())
     digest.update(encoder_name.encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())

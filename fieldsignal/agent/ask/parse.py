@@ -103,6 +103,8 @@ def understand(question: str, vocab: Vocabulary, today: dt.date) -> tuple[Query 
     it would be a guess: the caller gives no figure."""
     text = question.lower().replace("’", "'").replace("#", " number of ")
     text = " " + re.sub(r"[?!.,;:()\"]+|(?<=[a-z])-(?=[a-z])", " ", text) + " "  # "per-industry" = "per industry"
+    for phrase, meaning in sorted(vocab.taxonomy.ask_synonyms.items(), key=lambda kv: -len(kv[0])):
+        text = re.sub(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])", f" {meaning.lower()} ", text)
     span, text = find_period(text, today)
     filters = Filters(since=span[0] if span else None, until=span[1] if span else None)
     text = _names(text, vocab, filters)
