@@ -17,14 +17,14 @@ class LogAdmin:
     def describe_log(self) -> dict[str, Any]:
         """Where the log is and its schema version (migrating it first, as any open does)."""
         from fieldsignal.store.db import schema_version
-        from fieldsignal.store.postgres import _safe
+        from fieldsignal.store.postgres import safe_url
         from fieldsignal.store.signals import signal_count
 
         ws = cast("Workspace", self)
         where = ws.settings.store
         with ws.store(write=True) as con:
             version, signals = schema_version(con), signal_count(con)
-        shown = _safe(where) if isinstance(where, str) else str(where)
+        shown = safe_url(where) if isinstance(where, str) else str(where)
         engine = "postgres" if ws.settings.shared_store else "duckdb"
         return {"engine": engine, "where": shown, "schema_version": version, "signals": signals}
 

@@ -78,12 +78,16 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def sign_in(page: object, server: str, name: str) -> None:
+    page.goto(f"{server}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=name]", name)  # type: ignore[attr-defined]
+    page.fill("input[name=token]", TOKEN)  # type: ignore[attr-defined]
+    page.click("text=Sign in >> nth=-1")  # type: ignore[attr-defined]
+
+
 def test_paste_fix_publish_ask(server: str, browser: object) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page.goto(f"{server}/login")
-    page.fill("input[name=name]", "ana")
-    page.fill("input[name=token]", TOKEN)
-    page.click("text=Sign in >> nth=-1")
+    sign_in(page, server, "ana")
     assert "signed in as ana" in page.inner_text(".flash")
 
     page.goto(server)
@@ -151,10 +155,7 @@ def test_every_page_fits_its_screen(server: str, browser: object, name: str, wid
 
 def test_a_signal_page_edits_rejects_and_restores(server: str, browser: object) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page.goto(f"{server}/login")
-    page.fill("input[name=name]", "bo")
-    page.fill("input[name=token]", TOKEN)
-    page.click("text=Sign in >> nth=-1")
+    sign_in(page, server, "bo")
     page.goto(server)
     page.fill("textarea[name=text]", "Call with Tern Logistics: they need SSO with Okta before go-live, about $80k")
     page.click("button:has-text('Triage')")
@@ -193,10 +194,7 @@ def test_a_signal_page_edits_rejects_and_restores(server: str, browser: object) 
 
 def test_the_inbox_searches_sorts_and_acts_in_bulk(server: str, browser: object) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page.goto(f"{server}/login")
-    page.fill("input[name=name]", "cy")
-    page.fill("input[name=token]", TOKEN)
-    page.click("text=Sign in >> nth=-1")
+    sign_in(page, server, "cy")
     page.goto(f"{server}/signals")
     total = page.locator("table.log tbody tr").count()
     page.fill("input[name=q]", "bank")

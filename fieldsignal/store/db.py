@@ -26,7 +26,6 @@ from fieldsignal.errors import StoreBusyError
 from fieldsignal.store.postgres import is_url
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[\w-]+?(?:\.(duckdb|postgres))?\.sql$")
-DIALECTS = ("duckdb", "postgres")
 Where = Path | str  # the DuckDB file, or a postgresql:// URL
 
 

@@ -88,7 +88,7 @@ def connect(url: str, timeout: float, instance: str | None = None) -> PgConnecti
             break
         except psycopg.OperationalError as exc:
             if time.monotonic() >= deadline or "password authentication failed" in str(exc):
-                where = _safe(url)
+                where = safe_url(url)
                 raise StoreBusyError(f"cannot reach the PostgreSQL log at {where}: {_first_line(exc)}") from None
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
@@ -100,7 +100,7 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password (for messages)."""
     from urllib.parse import urlsplit
 

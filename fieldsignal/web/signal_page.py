@@ -95,28 +95,29 @@ def _changes(current: Any, signal_type: str, gap: str, new_gap: str, *rest: str)
 
 @router.post("/signals/{signal_id}/reject")
 def reject(signal_id: int, request: Request, why: Annotated[str, Form()] = "") -> Response:
-    here = f"/signals/{signal_id}"
-    who, deny = _writer(request, here)
-    if deny:
-        return deny
-    try:
-        _ws(request).reject(signal_id, why, who)
-    except FieldsignalError as exc:
-        return _back(here, err=str(exc))
-    return _back(here, msg=f"#{signal_id} rejected: it counts nowhere until restored")
+    return _reject_or_restore(request, signal_id, "reject", why)
 
 
 @router.post("/signals/{signal_id}/restore")
 def restore(signal_id: int, request: Request, why: Annotated[str, Form()] = "") -> Response:
+    return _reject_or_restore(request, signal_id, "restore", why)
+
+
+def _reject_or_restore(request: Request, signal_id: int, action: str, why: str) -> Response:
+    """Reject (not a signal: counted nowhere until restored) or restore, back to the signal's page."""
     here = f"/signals/{signal_id}"
     who, deny = _writer(request, here)
     if deny:
         return deny
     try:
-        _ws(request).restore(signal_id, who, why or None)
+        if action == "reject":
+            _ws(request).reject(signal_id, why, who or "")
+        else:
+            _ws(request).restore(signal_id, who or "", why or None)
     except FieldsignalError as exc:
         return _back(here, err=str(exc))
-    return _back(here, msg=f"#{signal_id} restored")
+    done = "rejected: it counts nowhere until restored" if action == "reject" else "restored"
+    return _back(here, msg=f"#{signal_id} {done}")
 
 
 @router.post("/signals/bulk")

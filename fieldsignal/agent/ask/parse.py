@@ -285,9 +285,9 @@ _GRAMMAR = [
 
 
 def _placed_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | _WORDS | _COMMON | {"·"}
+    path = Path(__file__).parent / "function_words.txt"
+    words = {w for line in path.read_text(encoding="utf-8").splitlines() for w in line.split("#")[0].split()}
+    return frozenset(words) | _WORDS | _COMMON | {"·"}
 
 
 _PLACED = _placed_words()
