@@ -17,27 +17,53 @@ def listing(ctx: typer.Context, as_json: Json = False) -> None:
     """The accounts listed."""
     if ctx.invoked_subcommand:
         return
-    names = workspace().accounts()
+    listed = workspace().account_industries(every=True)
     if as_json:
-        emit(names)
+        emit(list(listed))
         return
-    for name in names:
-        typer.echo(name)
-    typer.echo(f"{len(names)} accounts · `fieldsignal accounts import FILE` adds more", err=True)
+    width = max((len(name) for name in listed), default=0)
+    for name, industry in listed.items():
+        typer.echo(f"{name:<{width}}  {industry}" if industry else name)
+    typer.echo(f"{len(listed)} accounts · `fieldsignal accounts import FILE` adds more", err=True)
 
 
 @accounts_app.command("import")
 def import_accounts(
     path: Annotated[Path, typer.Argument(help="A CSV/JSONL export with an account-name column, or one name per line.")],
     column: Annotated[str | None, typer.Option(help="The column that holds the account name.")] = None,
+    industry_column: Annotated[
+        str | None, typer.Option(help="The column that holds the account's industry (default: Industry, if there).")
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """Add the accounts of a CRM export; later notes that name one, however written, are linked to it."""
+    """Add the accounts of a CRM export; later notes that name one, however written, are linked to it
+    (and take the industry the export gives it)."""
     from fieldsignal.ingest.accounts import read_accounts
 
-    names = read_accounts(path, column)
-    added, listed = workspace().add_accounts(names, path.name)
+    accounts = read_accounts(path, column, industry_column)
+    done = workspace().add_accounts(accounts, path.name)
+    with_industry = sum(1 for a in accounts if a.industry and a.industry not in done.unknown_industries)
     if as_json:
-        emit({"read": len(names), "added": added, "accounts": listed})
+        emit(
+            {
+                "read": len(accounts),
+                "added": done.added,
+                "accounts": done.listed,
+                "with_industry": with_industry,
+                "industries_changed": done.industries_changed,
+                "unknown_industries": done.unknown_industries,
+            }
+        )
         return
-    typer.echo(f"{added} accounts added ({len(names) - added} already listed); {listed} in all")
+    typer.echo(f"{done.added} accounts added ({len(accounts) - done.added} already listed); {done.listed} in all")
+    if with_industry:
+        changed = f", {done.industries_changed} changed" if done.industries_changed else ""
+        typer.echo(f"{with_industry} with an industry{changed}")
+    if done.unknown_industries:
+        shown = ", ".join(repr(u) for u in done.unknown_industries[:5])
+        more = f" and {len(done.unknown_industries) - 5} more" if len(done.unknown_industries) > 5 else ""
+        typer.echo(
+            f"industry not in the taxonomy, left unset: {shown}{more} "
+            "(add it to an industry's aliases in the taxonomy file, then import again)",
+            err=True,
+        )

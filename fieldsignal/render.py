@@ -139,8 +139,12 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
     if isinstance(review, dict):
         summary.caption = (
             f"{review['share_to_review']:.0%} sent to review; auto-accepted "
-            f"{review['auto_accepted']} with accuracy {_pct(review['auto_accepted_accuracy'])}"
+            f"{review['auto_accepted']} with accuracy {_pct(review['auto_accepted_accuracy'])}, "
+            f"every field right {_pct(review['auto_accepted_all_fields'])}"
         )
+        linked = report.get("review_with_accounts")
+        if isinstance(linked, dict):
+            summary.caption += f" ({_pct(linked['auto_accepted_all_fields'])} with the rows' accounts listed)"
     tables.append(summary)
     headline = report.get("cross_group")
     if isinstance(headline, dict) and headline:

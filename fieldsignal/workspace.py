@@ -30,6 +30,7 @@ from fieldsignal.models import (
 from fieldsignal.settings import Settings
 from fieldsignal.store import open_store, transaction
 from fieldsignal.store import signals as repo
+from fieldsignal.store.accounts import account_industries
 from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, load_taxonomy, with_gaps, with_promoted_gaps
 from fieldsignal.vectorstore import writers
@@ -182,6 +183,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
         with self.store() as con:
             known = repo.known_note_hashes(con, list(unique))
             customers = tuple(repo.known_customers(con, from_signals=self.learn))
+            industries = account_industries(con)
         fresh = [n for h, n in unique.items() if h not in known]
         report.notes_skipped_duplicate += len(notes) - len(fresh)
         results = self.triage.triage(fresh) if fresh else []
@@ -190,7 +192,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
             results = assisted.results
             report.llm_calls += assisted.calls
             report.warnings += [w for w in assisted.warnings if w not in report.warnings]
-        results = self.triage.link_accounts(results, customers)  # "BWM" → the account it names
+        results = self.triage.link_accounts(results, customers, industries)  # "BWM" → the account, its industry
         if self.one_shot:
             self.triage.encoder.release()  # read: its memory goes before the excerpt embedder's comes
         saved = Saved()

@@ -1,30 +1,60 @@
-"""The workspace's account list (mixed into Workspace): names a note's customer is linked to."""
+"""The workspace's account list (mixed into Workspace): names a note's customer is linked to, with the
+industry the CRM gives each account."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
+from fieldsignal.errors import TaxonomyError
+
 if TYPE_CHECKING:
+    from fieldsignal.ingest.accounts import Account
     from fieldsignal.workspace import Workspace
 
 
+@dataclass
+class AccountsAdded:
+    added: int
+    listed: int
+    industries_changed: int = 0
+    unknown_industries: list[str] = field(default_factory=list)  # spellings the taxonomy does not know
+
+
 class AccountList:
-    def add_accounts(self, names: Sequence[str], source: str) -> tuple[int, int]:
-        """Add account names (from a CRM export); returns (added, now listed). Names already listed are kept."""
-        from fieldsignal.store import accounts
+    def add_accounts(self, accounts: Sequence[str | Account], source: str) -> AccountsAdded:
+        """Add accounts (from a CRM export). Names already listed are kept; an industry the export gives
+        replaces the one listed. An industry the taxonomy cannot map (no code or alias spells it) is left
+        unset and named in `unknown_industries`."""
+        from fieldsignal.store import accounts as store
 
         ws = cast("Workspace", self)
+        pairs: list[tuple[str, str | None]] = []
+        unknown: dict[str, None] = {}
+        for account in accounts:
+            name, written = (account, None) if isinstance(account, str) else account
+            code = None
+            if written:
+                try:
+                    code = ws.taxonomy.resolve("industry", written)
+                except TaxonomyError:
+                    unknown[written] = None
+            pairs.append((name, code))
         with ws.store(write=True) as con:
-            added = accounts.add_accounts(con, names, source, dt.datetime.now().replace(microsecond=0))
-            return added, accounts.account_count(con)
+            added, changed = store.add_accounts(con, pairs, source, dt.datetime.now().replace(microsecond=0))
+            return AccountsAdded(added, store.account_count(con), changed, list(unknown))
 
     def accounts(self) -> list[str]:
-        from fieldsignal.store import accounts
+        return list(self.account_industries(every=True))
+
+    def account_industries(self, every: bool = False) -> dict[str, str | None]:
+        """Each listed account's industry (the accounts without one too, with `every`)."""
+        from fieldsignal.store import accounts as store
 
         ws = cast("Workspace", self)
         if not ws.settings.log_exists():
-            return []
+            return {}
         with ws.store() as con:
-            return accounts.account_names(con)
+            return store.account_industries(con, every)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from fieldsignal.errors import InputError
+from fieldsignal.errors import InputError, TaxonomyError
 from fieldsignal.eval.runner import EvalRow, customer_figures
-from fieldsignal.ingest.accounts import read_accounts
+from fieldsignal.ingest.accounts import Account, read_accounts
+from fieldsignal.taxonomy import load_taxonomy
 from fieldsignal.triage.accounts import AccountLinker, pair_features, training_pairs
 from tests.conftest import ROOT, run_cli
 
@@ -21,20 +22,36 @@ ACCOUNTS = [
 
 def test_read_accounts_from_a_crm_export_or_a_plain_list(tmp_path: Path) -> None:
     csv = tmp_path / "accounts.csv"
-    csv.write_text("Account Name,Industry\nOrrin Health,HLS\n  Tidewater   Logistics ,Other\nOrrin Health,HLS\n")
-    assert read_accounts(csv) == ["Orrin Health", "Tidewater Logistics"]
+    csv.write_text("Account Name,Industry\nOrrin Health,Health Care\n  Tidewater   Logistics ,\nOrrin Health,HLS\n")
+    assert read_accounts(csv) == [Account("Orrin Health", "Health Care"), Account("Tidewater Logistics", None)]
     plain = tmp_path / "accounts.txt"
     plain.write_text("Orrin Health\n\nQuist Retail Group\n")
-    assert read_accounts(plain) == ["Orrin Health", "Quist Retail Group"]
+    assert [a.name for a in read_accounts(plain)] == ["Orrin Health", "Quist Retail Group"]
+    assert read_accounts(plain)[0].industry is None
     other = tmp_path / "crm.csv"
-    other.write_text("Id,Org\n1,Orrin Health\n")
+    other.write_text("Id,Org,Segment\n1,Orrin Health,HLS\n")
     with pytest.raises(InputError, match="no account-name column"):
         read_accounts(other)
-    assert read_accounts(other, column="org") == ["Orrin Health"]
+    assert read_accounts(other, column="org") == [Account("Orrin Health", None)]
+    assert read_accounts(other, column="org", industry_column="segment") == [Account("Orrin Health", "HLS")]
+    with pytest.raises(InputError, match="no column 'sector'"):
+        read_accounts(other, column="org", industry_column="sector")
+    with pytest.raises(InputError, match="needs a CSV or JSONL"):
+        read_accounts(plain, industry_column="industry")
     empty = tmp_path / "empty.txt"
     empty.write_text("\n\n")
     with pytest.raises(InputError, match="no account names"):
         read_accounts(empty)
+
+
+def test_industry_spellings_of_a_crm_map_to_the_taxonomy_codes() -> None:
+    taxonomy = load_taxonomy()
+    assert taxonomy.resolve("industry", "Financial Services") == "FSI"
+    assert taxonomy.resolve("industry", "health-care") == "HLS"
+    assert taxonomy.resolve("industry", "food & beverage") == "Retail"
+    assert taxonomy.resolve("industry", "fsi") == "FSI"
+    with pytest.raises(TaxonomyError, match="unknown industry 'Crypto'"):
+        taxonomy.resolve("industry", "Crypto")
 
 
 @pytest.fixture(scope="module")
@@ -82,23 +99,53 @@ def test_eval_reports_the_mention_and_the_linked_customer() -> None:
     assert out["customer_mention"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert out["customer_linked"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert out["customer_linked"]["accounts"] == 2 and seen[0] == ["Orrin Health", "Tidewater Logistics"]
+    assert "industry_linked" not in out
+
+
+def test_eval_scores_the_industry_a_linked_account_gives() -> None:
+    rows = [
+        EvalRow(text="a", customer="Orrin Health", customer_mention="orrin", industry="HLS"),
+        EvalRow(text="b", customer="Tidewater Logistics", customer_mention="Tidewater", industry="Other"),
+        EvalRow(text="c", customer=None, customer_mention=None, industry="FSI"),
+    ]
+    present = [{"customer", "customer_mention", "industry"}] * 3
+
+    def link(name: str | None, accounts: list[str]) -> str | None:
+        return {"orrin": "Orrin Health"}.get(name or "", name)
+
+    # read from the notes: all three wrong; linked, "orrin" takes its account's industry, "Tide" is
+    # not linked and keeps the note's (wrong), the note without a customer keeps the note's (right)
+    out = customer_figures(rows, present, ["orrin", "Tide", None], link, ["Retail", "HLS", "FSI"])
+    assert out["industry_linked"] == {"accuracy": pytest.approx(2 / 3, abs=1e-4), "n": 3, "accounts": 2}
 
 
 def test_accounts_through_the_cli(tmp_path: Path) -> None:
     export = tmp_path / "accounts.csv"
-    export.write_text("Account Name\n" + "\n".join(ACCOUNTS) + "\n")
+    industries = {"Halvern Mutual Insurance": "Insurance", "Orrin Health": "Crypto", "Corvane Aerospace": "MFG"}
+    export.write_text("Account Name,Industry\n" + "\n".join(f"{a},{industries.get(a, '')}" for a in ACCOUNTS) + "\n")
     home = tmp_path / "ws"
     first = run_cli("accounts", "import", str(export), home=home)
-    assert first.returncode == 0 and "7 accounts added" in first.stdout
+    assert first.returncode == 0 and "7 accounts added" in first.stdout and "2 with an industry" in first.stdout
+    assert "industry not in the taxonomy, left unset: 'Crypto'" in first.stderr
     again = run_cli("accounts", "import", str(export), "--json", home=home)
-    assert json.loads(again.stdout) == {"read": 7, "added": 0, "accounts": 7}
+    assert json.loads(again.stdout) == {
+        "read": 7, "added": 0, "accounts": 7, "with_industry": 2, "industries_changed": 0,
+        "unknown_industries": ["Crypto"],
+    }  # fmt: skip
+    moved = tmp_path / "moved.csv"
+    moved.write_text("name,sector\nCorvane Aerospace,Public Sector\n")
+    changed = run_cli("accounts", "import", str(moved), "--json", home=home)
+    assert json.loads(changed.stdout)["industries_changed"] == 1
     listed = run_cli("accounts", "--json", home=home)
     assert json.loads(listed.stdout) == sorted(ACCOUNTS)
+    table = run_cli("accounts", home=home).stdout.splitlines()
+    assert [line.split()[-1] for line in table if line.startswith(("Corvane", "Halvern"))] == ["Other", "FSI"]
     bad = run_cli("accounts", "import", str(tmp_path / "missing.csv"), home=home)
     assert bad.returncode != 0 and "cannot read it" in bad.stderr and len(bad.stderr.strip().splitlines()) <= 2
     export_notes = tmp_path / "notes.csv"
     export_notes.write_text("account,note\nhalvern,Broker portal needs logins for outside agents without SSO\n")
     added = run_cli("import", str(export_notes), "--json", home=home)
     assert added.returncode == 0, added.stderr
-    shown = run_cli("list", "--json", home=home)
-    assert [s["customer"] for s in json.loads(shown.stdout)] == ["Halvern Mutual Insurance"]
+    shown = json.loads(run_cli("list", "--json", home=home).stdout)
+    # the account it names, and the industry the CRM gives that account
+    assert [(s["customer"], s["industry"]) for s in shown] == [("Halvern Mutual Insurance", "FSI")]

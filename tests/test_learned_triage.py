@@ -151,6 +151,14 @@ def test_eval_group_by_writer_scores_each_writer_with_a_model_that_never_saw_it(
     linked, mention = headline["customer_linked.accuracy"], headline["customer_mention.accuracy"]
     assert 0.0 <= linked["worst"] <= linked["mean"] <= 1.0 and 0.0 <= mention["worst"] <= mention["mean"] <= 1.0
     assert np.isfinite(report["review"]["share_to_review"])
+    industry = headline["industry_linked.accuracy"]
+    assert 0.0 <= industry["worst"] <= industry["mean"] <= 1.0
+    for w in writers:  # the same signals, with the writer's accounts (and their industries) listed
+        group = report["groups"][w]
+        assert group["industry_linked"]["n"] == 25
+        assert group["review_with_accounts"]["auto_accepted"] == group["review"]["auto_accepted"]
+    every = [report["groups"][w]["review_with_accounts"]["auto_accepted_all_fields"] for w in writers]
+    assert ("auto_accepted_all_fields_with_accounts" in headline) == any(e is not None for e in every)
 
 
 def _figure(report: dict, name: str) -> float:

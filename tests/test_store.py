@@ -16,7 +16,7 @@ from fieldsignal.errors import FieldsignalError, NotFoundError, StoreBusyError
 from fieldsignal.ingest import note_from_text
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import NEW_GAP, DealFields, Scored, SignalDraft, TriageResult
-from fieldsignal.store import capture, open_store
+from fieldsignal.store import accounts, capture, open_store
 from fieldsignal.store import signals as repo
 from fieldsignal.store.db import migrations, schema_version
 from fieldsignal.store.tally import tally
@@ -101,6 +101,17 @@ def test_signals_round_trip_and_filters(db: Path | str) -> None:
         assert details["signal"].new_gap_label == "no websockets"
         with pytest.raises(NotFoundError):
             repo.get_signal(con, 999)
+
+
+def test_accounts_keep_their_first_spelling_and_take_the_latest_industry(db: Path | str) -> None:
+    with open_store(db, write=True) as con:
+        assert accounts.add_accounts(con, [("Orrin Health", "HLS"), ("Tidewater", None)], "a.csv", NOW) == (2, 0)
+        # a name listed already (any case) is not added again; an industry given replaces the listed one
+        again = [("ORRIN HEALTH", "Other"), ("Tidewater", None), ("Quist", "Retail"), ("quist", "FSI")]
+        assert accounts.add_accounts(con, again, "b.csv", NOW) == (1, 1)
+        assert accounts.account_industries(con) == {"Orrin Health": "Other", "Quist": "Retail"}
+        assert accounts.account_industries(con, every=True)["Tidewater"] is None
+        assert accounts.account_names(con) == ["Orrin Health", "Quist", "Tidewater"]
 
 
 def test_status_history_keeps_who_when_why(db: Path | str) -> None:

@@ -23,7 +23,7 @@ from fieldsignal.triage.shipped import LABELS, taxonomy_examples
 
 HEADLINE = (
     "signal_type", "gap", "category", "customer", "customer_mention", "customer_linked", "competitor", "acv_usd",
-    "industry",
+    "industry", "industry_linked",
 )  # fmt: skip
 
 
@@ -47,7 +47,7 @@ def run_grouped(
     progress: Callable[[str], None] | None = None,
     encoder_folds: int | None = None,
 ) -> dict[str, Any]:
-    from fieldsignal.eval.runner import customer_figures, score
+    from fieldsignal.eval.runner import customer_figures, review_stats, score
 
     examples = examples_of(rows, present, group_by)
     extra = taxonomy_examples(taxonomy)
@@ -81,7 +81,14 @@ def run_grouped(
         part = [rows[i] for i in idx]
         groups[group] = score(part, [present[i] for i in idx], [results[i] for i in idx], taxonomy)
         named = [predictions[i].customer for i in idx]
-        groups[group] |= customer_figures(part, [present[i] for i in idx], named, models[group].linker.link)
+        industries = [predictions[i].industry[0] for i in idx]
+        link = models[group].linker.link
+        keys = [present[i] for i in idx]
+        groups[group] |= customer_figures(part, keys, named, link, industries)
+        crm = {r.customer: r.industry for r in part if r.customer}  # the group's CRM export: names, industries
+        fold = LearnedTriage(taxonomy, encoder, models[group], settings.review_threshold)
+        linked = fold.link_accounts([results[i] for i in idx], sorted(crm), crm)
+        groups[group]["review_with_accounts"] = review_stats(part, linked, taxonomy, keys)
     overall = score(rows, present, results, taxonomy)
     return overall | {"group_by": group_by, "groups": groups, "cross_group": summary(groups)}
 
@@ -125,6 +132,9 @@ def summary(groups: dict[str, Any]) -> dict[str, Any]:
         for key in ("share_to_review", "auto_accepted_all_fields"):
             if review.get(key) is not None:
                 figures.setdefault(key, {})[name] = review[key]
+        every = report.get("review_with_accounts", {}).get("auto_accepted_all_fields")
+        if every is not None:
+            figures.setdefault("auto_accepted_all_fields_with_accounts", {})[name] = every
         ece = report.get("calibration", {}).get("signal_type", {}).get("ece")
         if ece is not None:
             figures.setdefault("signal_type.ece", {})[name] = ece

@@ -132,15 +132,30 @@ def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxo
     ws = Workspace(settings, taxonomy, learn=False)
     results = _triage(ws, rows)
     named = [r.signals[0].deal.customer for r in results]
-    return score(rows, present, results, taxonomy) | customer_figures(rows, present, named, ws.triage.link_customer)
+    industries = [r.signals[0].deal.industry for r in results]
+    crm = {r.customer: r.industry for r in rows if r.customer}  # as a CRM export lists them
+    linked = ws.triage.link_accounts(results, sorted(crm), crm)
+    return (
+        score(rows, present, results, taxonomy)
+        | customer_figures(rows, present, named, ws.triage.link_customer, industries)
+        | {"review_with_accounts": review_stats(rows, linked, taxonomy, present)}
+    )
 
 
 def customer_figures(
-    rows: list[EvalRow], present: list[set[str]], named: list[str | None], link: Callable[[str | None, Any], Any]
+    rows: list[EvalRow],
+    present: list[set[str]],
+    named: list[str | None],
+    link: Callable[[str | None, Any], Any],
+    industries: list[str | None] | None = None,
 ) -> dict[str, Any]:
     """The customer as the tagger found it, against the mention as written (`customer_mention`), and
     linked to an account list made of the scored rows' customers, as a CRM export would give it
-    (`customer_linked`), against the canonical name. Without an account list see `customer`."""
+    (`customer_linked`), against the canonical name. Without an account list see `customer`.
+
+    Given the triage's `industries` (read from each note), `industry_linked` scores the industry as a
+    workspace with that account list gives it: the linked account's industry (the CRM export carries
+    each account's industry: here the rows' own), else the one read from the note."""
     out: dict[str, Any] = {}
     keep = [i for i, keys in enumerate(present) if "customer_mention" in keys]
     if keep:
@@ -154,7 +169,26 @@ def customer_figures(
         linked = [norm_name(link(named[i], accounts)) for i in keep]
         report = classification_report(gold, linked)
         out["customer_linked"] = {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(accounts)}
+    if industries is not None:
+        out |= _industry_linked(rows, present, named, link, industries)
     return out
+
+
+def _industry_linked(
+    rows: list[EvalRow],
+    present: list[set[str]],
+    named: list[str | None],
+    link: Callable[[str | None, Any], Any],
+    industries: list[str | None],
+) -> dict[str, Any]:
+    crm = {r.customer: r.industry for r, keys in zip(rows, present, strict=True) if r.customer and "industry" in keys}
+    keep = [i for i, keys in enumerate(present) if "industry" in keys]
+    if not keep or not crm:
+        return {}
+    linked = [link(named[i], sorted(crm)) for i in keep]
+    pred = [norm_label(crm.get(name) or industries[i]) for name, i in zip(linked, keep, strict=True)]
+    report = classification_report([norm_label(rows[i].industry) for i in keep], pred)
+    return {"industry_linked": {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(crm)}}
 
 
 def score(rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], taxonomy: Taxonomy) -> dict:
@@ -172,7 +206,7 @@ def score(rows: list[EvalRow], present: list[set[str]], results: list[TriageResu
         gold_sets = [{k for g in row.gaps or [] if (k := _gap_key(g, taxonomy))} for row, _ in multi]
         pred_sets = [{s.gap.label for s in res.signals if s.gap.label} for _, res in multi]
         report["gap_set"] = set_prf(gold_sets, pred_sets)
-    report["review"] = _review_stats(rows, results, taxonomy, present)
+    report["review"] = review_stats(rows, results, taxonomy, present)
     report["calibration"] = _calibration(rows, present, results, taxonomy)
     return report
 
@@ -228,7 +262,7 @@ def _pred(field: str, res: TriageResult, row: EvalRow, taxonomy: Taxonomy) -> An
     return value
 
 
-def _review_stats(
+def review_stats(
     rows: list[EvalRow], results: list[TriageResult], taxonomy: Taxonomy, present: list[set[str]] | None = None
 ) -> dict[str, Any]:
     """Share sent to review; accuracy of what was auto-accepted: type and gap, and every labelled field."""

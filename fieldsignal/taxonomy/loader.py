@@ -81,8 +81,11 @@ class Priority(_Entry):
 
 
 class IndustryDef(_Entry):
+    """An industry code; `aliases` are how a CRM export may spell it ("Financial Services" → FSI)."""
+
     code: str
     description: str = ""
+    aliases: list[str] = []
 
 
 class ArchetypeDef(_Entry):
@@ -219,8 +222,10 @@ class Taxonomy(BaseModel):
             "industry": [i.code for i in self.industries],
             "archetype": [a.name for a in self.archetypes],
         }[kind]
-        key = re.sub(r"[\s_-]+", "", value).casefold()
-        found = next((n for n in names if re.sub(r"[\s_-]+", "", n).casefold() == key), None)
+        key = _squash(value)
+        found = next((n for n in names if _squash(n) == key), None)
+        if found is None and kind == "industry":
+            found = next((i.code for i in self.industries if key in {_squash(a) for a in i.aliases}), None)
         if found is None:
             raise TaxonomyError(f"unknown {kind} {value!r} (use one of: {', '.join(names)})")
         return found
@@ -304,3 +309,8 @@ def with_gaps(taxonomy: Taxonomy, extra: list[dict[str, Any]], where: str) -> Ta
         return Taxonomy.model_validate(data)
     except ValidationError as exc:
         raise TaxonomyError(f"{where}: {_describe(exc)}") from None
+
+
+def _squash(value: str) -> str:
+    """A name compared without case, spaces, '_', '-' or '&'."""
+    return re.sub(r"[\s_&-]+", "", value).casefold()

@@ -9,7 +9,7 @@ gaps yields one signal per gap. Anything below the review threshold goes to a pe
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,8 +82,11 @@ class LearnedTriage:
             return canonical_customer(mention, accounts)
         return linker.link(mention, accounts)
 
-    def link_accounts(self, results: Sequence[TriageResult], accounts: Sequence[str]) -> list[TriageResult]:
-        """Each signal's customer, as written, replaced by the known account it names (if one is likely)."""
+    def link_accounts(
+        self, results: Sequence[TriageResult], accounts: Sequence[str], industries: Mapping[str, str | None] = {}
+    ) -> list[TriageResult]:
+        """Each signal's customer, as written, replaced by the known account it names (if one is likely);
+        a linked account's industry (`industries`, as the CRM gives it) replaces the one read from the note."""
         if not accounts:
             return list(results)
         written = [s.deal.customer for r in results for s in r.signals]
@@ -94,10 +97,13 @@ class LearnedTriage:
             linked = iter(linker.link_many(written, accounts))  # the whole batch in one model call
         out = []
         for result in results:
-            signals = [
-                s.model_copy(update={"deal": s.deal.model_copy(update={"customer": next(linked)})})
-                for s in result.signals
-            ]
+            signals = []
+            for s in result.signals:
+                customer = next(linked)
+                update: dict[str, str | None] = {"customer": customer}
+                if customer is not None and industries.get(customer):
+                    update["industry"] = industries[customer]
+                signals.append(s.model_copy(update={"deal": s.deal.model_copy(update=update)}))
             out.append(result.model_copy(update={"signals": signals}))
         return out
 

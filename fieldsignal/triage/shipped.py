@@ -70,9 +70,12 @@ def correction_examples(labelled: Sequence[LabelledExample]) -> list[Example]:
 def model_key(corpus: Path, taxonomy: Taxonomy, encoder_name: str) -> str:
     digest = hashlib.sha256()
     digest.update(corpus.read_bytes())
-    # the taxonomy as the triage reads it: gap aliases and ask synonyms are read by `ask` only (editing
-    # them retrains nothing)
-    digest.update(taxonomy.model_dump_json(exclude={"gaps": {"__all__": {"aliases"}}, "ask_synonyms": True}).encode())
+    # the taxonomy as the triage reads it: gap aliases and ask synonyms are read by `ask` only, industry
+    # aliases by the account import (editing them retrains nothing)
+    ignored: dict[str, Any] = {
+        "gaps": {"__all__": {"aliases"}}, "industries": {"__all__": {"aliases"}}, "ask_synonyms": True,
+    }  # fmt: skip
+    digest.update(taxonomy.model_dump_json(exclude=ignored).encode())
     digest.update(encoder_name.encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
