@@ -30,7 +30,7 @@ from fieldsignal.models import (
 from fieldsignal.settings import Settings
 from fieldsignal.store import open_store, transaction
 from fieldsignal.store import signals as repo
-from fieldsignal.store.accounts import account_industries
+from fieldsignal.store.accounts import customer_industries
 from fieldsignal.store.tally import tally as run_tally
 from fieldsignal.taxonomy import Gap, Taxonomy, load_taxonomy, with_gaps, with_promoted_gaps
 from fieldsignal.vectorstore import writers
@@ -183,7 +183,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
         with self.store() as con:
             known = repo.known_note_hashes(con, list(unique))
             customers = tuple(repo.known_customers(con, from_signals=self.learn))
-            industries = account_industries(con)
+            industries = customer_industries(con, from_signals=self.learn)
         fresh = [n for h, n in unique.items() if h not in known]
         report.notes_skipped_duplicate += len(notes) - len(fresh)
         results = self.triage.triage(fresh) if fresh else []

@@ -10,8 +10,12 @@ import pytest
 from fieldsignal.errors import InputError, TaxonomyError
 from fieldsignal.eval.runner import EvalRow, customer_figures
 from fieldsignal.ingest.accounts import Account, read_accounts
+from fieldsignal.models import NoteInput
+from fieldsignal.settings import Settings
+from fieldsignal.store.review import Fix
 from fieldsignal.taxonomy import load_taxonomy
 from fieldsignal.triage.accounts import AccountLinker, pair_features, training_pairs
+from fieldsignal.workspace import Workspace
 from tests.conftest import ROOT, run_cli
 
 ACCOUNTS = [
@@ -149,3 +153,25 @@ def test_accounts_through_the_cli(tmp_path: Path) -> None:
     shown = json.loads(run_cli("list", "--json", home=home).stdout)
     # the account it names, and the industry the CRM gives that account
     assert [(s["customer"], s["industry"]) for s in shown] == [("Halvern Mutual Insurance", "FSI")]
+
+
+def test_a_customers_industry_is_the_crms_else_the_one_a_reviewer_gave(both_settings: Settings) -> None:
+    ws = Workspace(both_settings)
+    texts = [
+        "Pellbrook wants apps behind their own firewall",
+        "Pellbrook asks again about the 24x7 compute bill",
+        "Pellbrook: the app needs more than one replica at peak",
+    ]
+    read = {r.signals[0].deal.industry for r in ws.triage_notes([NoteInput(text=t) for t in texts])}
+    told, crm = [code for code in ("Retail", "HLS", "DN", "FSI", "MFG", "Other") if code not in read][:2]
+
+    def industry_of(text: str) -> str | None:
+        report = ws.add_notes([NoteInput(text=text, customer="Pellbrook Foods")])
+        return ws.signals(report.signal_ids)[0].industry
+
+    assert industry_of(texts[0]) in read
+    ws.review(ws.list_signals()[0].id, "ana", Fix(industry=told))
+    assert industry_of(texts[1]) == told  # the industry a person gave this customer
+    spelled = next(i.aliases[0] for i in ws.taxonomy.industries if i.code == crm)
+    ws.add_accounts([Account("Pellbrook Foods", spelled)], "crm.csv")
+    assert industry_of(texts[2]) == crm  # the CRM's word wins
