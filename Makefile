@@ -38,7 +38,7 @@ demo: setup
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check fieldsignal tests bench
+	$(BIN)/ruff check fieldsignal tests bench data
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,4 +1,5 @@
-"""Check every writer's file against the conventions in README.md and assemble `corpus.jsonl`.
+"""Check every writer's file against the conventions in README.md and assemble `corpus.jsonl` (and,
+from the writers under `heldout/`, whom nothing is trained on, `heldout.jsonl`).
 
     python data/corpus/build.py          # check, then write corpus.jsonl and dupes.jsonl
     python data/corpus/build.py --check  # check only (exit 1 on any problem)
@@ -25,10 +26,10 @@ TYPES = {"Opportunity", "Win", "Loss", "Product Gap", "Competitive"}
 INDUSTRIES = {"Retail", "FSI", "HLS", "MFG", "DN", "Other"}
 ARCHETYPES = {"Cockpit", "Vertical", "Horizontal"}
 STYLES = {"slack", "call-summary", "email", "transcript", "crm", "bullets", "non-native", "meeting-notes", "other"}
-KEYS = (
-    "id writer style date text signal_type gap gaps customer customer_mention industry archetype "
-    "competitor competitor_mention lost_deal acv_usd duplicate_of"
-).split()
+KEYS = [
+    "id", "writer", "style", "date", "text", "signal_type", "gap", "gaps", "customer", "customer_mention",
+    "industry", "archetype", "competitor", "competitor_mention", "lost_deal", "acv_usd", "duplicate_of",
+]  # fmt: skip
 
 
 def categories() -> dict[str, str]:
@@ -84,11 +85,11 @@ def contract_row(row: dict, slugs: dict[str, str]) -> dict:
 def dupe_pairs(rows: list[dict], seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     pairs = [{"id_a": r["duplicate_of"], "id_b": r["id"], "is_duplicate": True} for r in rows if r["duplicate_of"]]
-    positives = {(p["id_a"], p["id_b"]) for p in pairs}
+    positives = [(p["id_a"], p["id_b"]) for p in pairs]  # in file order: the same pairs on every run
     by_writer: dict[str, list[dict]] = {}
     for r in rows:
         by_writer.setdefault(r["writer"], []).append(r)
-    for first, second in list(positives):
+    for first, second in positives:
         a = next(r for r in rows if r["id"] == first)
         mates = [r for r in by_writer[a["writer"]] if r["id"] not in (first, second) and r["gap"]]
         same_customer = [r for r in mates if r["customer"] and r["customer"] == a["customer"] and r["gap"] != a["gap"]]
@@ -101,27 +102,38 @@ def dupe_pairs(rows: list[dict], seed: int = 7) -> list[dict]:
 
 def main(argv: list[str]) -> int:
     slugs = categories()
+    status = 0
+    for folder, rows_file, pairs_file in (
+        (HERE, "corpus.jsonl", "dupes.jsonl"),  # the training corpus
+        (HERE / "heldout", "heldout.jsonl", "heldout_dupes.jsonl"),  # writers nothing is trained on
+    ):
+        if folder.is_dir():
+            status |= build(folder, HERE / rows_file, HERE / pairs_file, slugs, "--check" in argv)
+    return status
+
+
+def build(folder: Path, rows_file: Path, pairs_file: Path, slugs: dict[str, str], check_only: bool) -> int:
     rows, errors = [], []
-    for path in sorted(HERE.glob("w*.jsonl")):
+    for path in sorted(folder.glob("w*.jsonl")):
         got, bad = load(path, slugs)
         rows += got
         errors += bad
     for error in errors:
         print(error)
     writers = Counter(r["writer"] for r in rows)
-    print(f"{len(rows)} rows from {len(writers)} writers ({dict(writers)}); {len(errors)} problem(s)")
+    print(f"{folder.name}: {len(rows)} rows from {len(writers)} writers ({dict(writers)}); {len(errors)} problem(s)")
     if errors:
         return 1
-    if "--check" in argv:
+    if check_only:
         return 0
-    with (HERE / "corpus.jsonl").open("w", encoding="utf-8") as out:
+    with rows_file.open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(contract_row(row, slugs), ensure_ascii=False) + "\n")
     pairs = dupe_pairs(rows)
-    with (HERE / "dupes.jsonl").open("w", encoding="utf-8") as out:
+    with pairs_file.open("w", encoding="utf-8") as out:
         for pair in pairs:
             out.write(json.dumps(pair) + "\n")
-    print(f"wrote corpus.jsonl ({len(rows)} rows) and dupes.jsonl ({len(pairs)} pairs)")
+    print(f"wrote {rows_file.name} ({len(rows)} rows) and {pairs_file.name} ({len(pairs)} pairs)")
     return 0
 
 

@@ -21,6 +21,7 @@ from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.heads import Head, MultiLabelHead, note_features, segment_vectors
 from fieldsignal.triage.rivals import RivalClassifier
 from fieldsignal.triage.spans import Span, SpanTagger, find_all, pick, tags
+from fieldsignal.triage.wordpieces import WordPieceMeans
 
 Encode = Callable[[Sequence[str]], list[TokenVectors]]
 Pair = tuple[np.ndarray, np.ndarray]
@@ -74,8 +75,10 @@ class TriageModel:
         self.tagger = SpanTagger(seed=seed)
         self.acv = AcvScorer()
         self.linker = AccountLinker(seed=seed)
+        self.words = WordPieceMeans()  # the industry head reads what the words mean, untuned, too
         self._name_vectorizer: Any = None
         self.scaler: Any = None
+        self.word_scaler: Any = None
         self.memory: list[tuple[np.ndarray, dict[str, Any]]] = []
         self.recall_similarity = RECALL_SIMILARITY
         self.recall_precision: float | None = None  # share of labelled pairs above the bar that are one story
@@ -115,7 +118,9 @@ class TriageModel:
         idx = rows("industry")
         if len(idx):
             names = [examples[i].labels.get("customer_mention") or "" for i in idx]
-            x = self._with_name(feats[idx], names)
+            words = self.words.features([examples[i].text for i in idx])
+            self.word_scaler = StandardScaler().fit(words)
+            x = self._with_name(np.hstack([feats[idx], self.word_scaler.transform(words)]), names)
             self.industry.fit(x, [examples[i].labels["industry"] for i in idx], weights[idx], groups[idx])
         idx = np.intersect1d(rows("customer_mention"), rows("competitor_mention"))
         if len(idx):
@@ -141,6 +146,13 @@ class TriageModel:
         from scipy.sparse import csr_matrix, hstack
 
         return hstack([csr_matrix(feats), grams]).tocsr()
+
+    def _industry_features(self, texts: Sequence[str], feats: np.ndarray, customers: Sequence[str | None]) -> Any:
+        """What the industry head reads: the note's features, what its words mean untuned, the customer's name."""
+        if self.word_scaler is None:  # no industry was labelled: the head predicts nothing anyway
+            return self._with_name(feats, [c or "" for c in customers])
+        words = self.word_scaler.transform(self.words.features(texts))
+        return self._with_name(np.hstack([feats, words]), [c or "" for c in customers])
 
     # ---------------------------------------------------------------- prediction
     def remember(self, corrections: Sequence[Example], tokens: Sequence[TokenVectors]) -> None:
@@ -202,7 +214,7 @@ class TriageModel:
         customers = [pick(found, "customer", SPAN_THRESHOLD) for found in spans]
         types, gaps = self.types.proba(feats), self.gaps.proba(feats)
         present = self.more.proba(feats)
-        industries = self.industry.proba(self._with_name(feats, [c or "" for c in customers]))
+        industries = self.industry.proba(self._industry_features(texts, feats, customers))
         archetypes = self.archetype.proba(feats)
         out = []
         for i, (text, vectors) in enumerate(zip(texts, tokens, strict=True)):

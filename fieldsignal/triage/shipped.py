@@ -70,6 +70,9 @@ def correction_examples(labelled: Sequence[LabelledExample]) -> list[Example]:
 def model_key(corpus: Path, taxonomy: Taxonomy, encoder_name: str) -> str:
     digest = hashlib.sha256()
     digest.update(corpus.read_bytes())
+    pairs = corpus.parent / "dupes.jsonl"  # the second reports the recall bar is learnt from
+    if pairs.exists():
+        digest.update(pairs.read_bytes())
     # the taxonomy as the triage reads it: gap aliases and ask synonyms are read by `ask` only, industry
     # aliases by the account import (editing them retrains nothing)
     ignored: dict[str, Any] = {
