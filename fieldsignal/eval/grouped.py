@@ -27,6 +27,19 @@ HEADLINE = (
 )  # fmt: skip
 
 
+SHOWN = (
+    ("signal_type.macro_f1", "type F1"),
+    ("loss_recall", "Loss recall"),
+    ("gap.accuracy", "gap"),
+    ("customer_linked.accuracy", "customer (linked)"),
+    ("competitor.accuracy", "competitor"),
+    ("acv_usd.accuracy", "ACV"),
+    ("industry.accuracy", "industry"),
+    ("industry_linked.accuracy", "(linked)"),
+    ("share_to_review", "to review"),
+)  # fmt: skip  (a group's figures in its progress line)
+
+
 def examples_of(rows: list[Any], present: list[set[str]], group_by: str) -> list[Example]:
     out = []
     for row, keys in zip(rows, present, strict=True):
@@ -65,30 +78,35 @@ def run_grouped(
         tokens: list[TokenVectors] = []
     else:
         tokens = _encode(encoder, texts, progress)
-    models: dict[str, Any] = {}
-    predictions = leave_one_group_out(
-        examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy, models, retune,
-        encoder_folds or ENCODER_FOLDS,
-    )  # fmt: skip
     triage = LearnedTriage(taxonomy, encoder, None, settings.review_threshold)  # type: ignore[arg-type]
+    groups: dict[str, Any] = {}
+
+    def scored(group: str, idx: list[int], found: list[Any], model: Any) -> None:
+        """The group's figures as soon as it is scored (a long evaluation shows them as it goes)."""
+        part, keys = [rows[i] for i in idx], [present[i] for i in idx]
+        results = [triage.result(NoteInput(text=r.text, author=r.author), p) for r, p in zip(part, found, strict=True)]
+        report = score(part, keys, results, taxonomy)
+        named, industries = [p.customer for p in found], [p.industry[0] for p in found]
+        report |= customer_figures(part, keys, named, model.linker.link, industries)
+        crm = {r.customer: r.industry for r in part if r.customer}  # the group's CRM export: names, industries
+        fold = LearnedTriage(taxonomy, encoder, model, settings.review_threshold)
+        linked = fold.link_accounts(results, sorted(crm), crm)
+        report["review_with_accounts"] = review_stats(part, linked, taxonomy, keys)
+        groups[group] = report
+        if progress:
+            figures = _figures(report)
+            shown = [f"{short} {figures[key]:.3f}" for key, short in SHOWN if key in figures]
+            progress(f"{group} scored: {', '.join(shown)}")
+
+    predictions = leave_one_group_out(
+        examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy, None, retune,
+        encoder_folds or ENCODER_FOLDS, scored,
+    )  # fmt: skip
     results = [
         triage.result(NoteInput(text=row.text, author=row.author), pred)
         for row, pred in zip(rows, predictions, strict=True)
     ]
-    groups: dict[str, Any] = {}
-    for group in sorted({e.group for e in examples}):
-        idx = [i for i, e in enumerate(examples) if e.group == group]
-        part = [rows[i] for i in idx]
-        groups[group] = score(part, [present[i] for i in idx], [results[i] for i in idx], taxonomy)
-        named = [predictions[i].customer for i in idx]
-        industries = [predictions[i].industry[0] for i in idx]
-        link = models[group].linker.link
-        keys = [present[i] for i in idx]
-        groups[group] |= customer_figures(part, keys, named, link, industries)
-        crm = {r.customer: r.industry for r in part if r.customer}  # the group's CRM export: names, industries
-        fold = LearnedTriage(taxonomy, encoder, models[group], settings.review_threshold)
-        linked = fold.link_accounts([results[i] for i in idx], sorted(crm), crm)
-        groups[group]["review_with_accounts"] = review_stats(part, linked, taxonomy, keys)
+    groups = dict(sorted(groups.items()))
     overall = score(rows, present, results, taxonomy)
     return overall | {"group_by": group_by, "groups": groups, "cross_group": summary(groups)}
 
@@ -116,28 +134,36 @@ def _tuning(progress: Callable[[str], None] | None) -> Callable[[str, int, int],
     return step
 
 
+def _figures(report: dict[str, Any]) -> dict[str, float]:
+    """One group's headline figures."""
+    out: dict[str, float] = {}
+    for field in HEADLINE:
+        if field in report and report[field]["accuracy"] is not None:
+            out[f"{field}.accuracy"] = report[field]["accuracy"]
+    if "signal_type" in report:
+        out["signal_type.macro_f1"] = report["signal_type"]["macro_f1"]
+        loss = report["signal_type"]["per_class"].get("loss")
+        if loss:
+            out["loss_recall"] = loss["recall"]
+    review = report.get("review", {})
+    for key in ("share_to_review", "auto_accepted_all_fields"):
+        if review.get(key) is not None:
+            out[key] = review[key]
+    every = report.get("review_with_accounts", {}).get("auto_accepted_all_fields")
+    if every is not None:
+        out["auto_accepted_all_fields_with_accounts"] = every
+    ece = report.get("calibration", {}).get("signal_type", {}).get("ece")
+    if ece is not None:
+        out["signal_type.ece"] = ece
+    return out
+
+
 def summary(groups: dict[str, Any]) -> dict[str, Any]:
     """Mean and worst group (and which one it is) for the headline figures."""
     figures: dict[str, dict[str, float]] = {}
     for name, report in groups.items():
-        for field in HEADLINE:
-            if field in report and report[field]["accuracy"] is not None:
-                figures.setdefault(f"{field}.accuracy", {})[name] = report[field]["accuracy"]
-        if "signal_type" in report:
-            figures.setdefault("signal_type.macro_f1", {})[name] = report["signal_type"]["macro_f1"]
-            loss = report["signal_type"]["per_class"].get("loss")
-            if loss:
-                figures.setdefault("loss_recall", {})[name] = loss["recall"]
-        review = report.get("review", {})
-        for key in ("share_to_review", "auto_accepted_all_fields"):
-            if review.get(key) is not None:
-                figures.setdefault(key, {})[name] = review[key]
-        every = report.get("review_with_accounts", {}).get("auto_accepted_all_fields")
-        if every is not None:
-            figures.setdefault("auto_accepted_all_fields_with_accounts", {})[name] = every
-        ece = report.get("calibration", {}).get("signal_type", {}).get("ece")
-        if ece is not None:
-            figures.setdefault("signal_type.ece", {})[name] = ece
+        for figure, value in _figures(report).items():
+            figures.setdefault(figure, {})[name] = value
     worst_is_max = {"share_to_review", "signal_type.ece"}
     out = {}
     for figure, by_group in figures.items():

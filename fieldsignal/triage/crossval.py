@@ -19,6 +19,7 @@ from fieldsignal.triage.model import Example, Prediction, TriageModel
 
 Progress = Callable[[str], None]
 Retune = Callable[[Sequence[Example]], Sequence[TokenVectors]]
+OnGroup = Callable[[str, list[int], list[Prediction], TriageModel], None]
 ENCODER_FOLDS = 4  # tuned encoders per cross-writer evaluation (each tuned without a quarter of the writers)
 
 
@@ -33,13 +34,15 @@ def leave_one_group_out(
     models: dict[str, TriageModel] | None = None,
     retune: Retune | None = None,
     encoder_folds: int = ENCODER_FOLDS,
+    on_group: OnGroup | None = None,
 ) -> list[Prediction]:
     """A prediction for every example, made by a model that never saw its group (kept in `models` if given).
 
     `retune(training examples)` gives the token vectors of `examples` then `extra` read by an encoder
     tuned on those training examples; without it, `tokens` and `extra_tokens` serve every fold. Tuning
     costs minutes, so the groups are dealt into `encoder_folds` blocks: one encoder is tuned without
-    a whole block, and each group of the block is then scored by heads fitted without that group."""
+    a whole block, and each group of the block is then scored by heads fitted without that group.
+    `on_group(group, its rows, their predictions, the model)` hears of each group as soon as it is done."""
     groups = sorted({e.group for e in examples})
     count = min(encoder_folds, len(groups)) if retune is not None else 1
     blocks = [groups[k::count] for k in range(count)]
@@ -63,4 +66,6 @@ def leave_one_group_out(
             found = model.predict_many([examples[i].text for i in held], [tokens[i] for i in held])
             for i, prediction in zip(held, found, strict=True):
                 predictions[i] = prediction
+            if on_group is not None:
+                on_group(group, held, found, model)
     return predictions
