@@ -232,11 +232,13 @@ def test_review_accept_and_fix(tmp_path: Path) -> None:
         ("review", "fix", str(first)),
         ("review", "fix", str(first), "--type", "Maybe"),
         ("review", "fix", "999", "--gap", "none"),
-        ("review", "fix", str(first), "--industry", "Banking"),
+        ("review", "fix", str(first), "--industry", "Crypto"),
     ):
         r = run_cli(*args, home=home)
         assert r.returncode != 0 and r.stderr.startswith("error:"), (args, r.stderr)
     assert json.loads(run_cli("show", str(first), "--json", home=home).stdout)["signal"]["acv_usd"] == 90000
+    r = run_cli("review", "fix", str(first), "--industry", "Financial Services", "--json", home=home)
+    assert json.loads(r.stdout)["industry"] == "FSI"  # a CRM spelling: an alias in the taxonomy file
 
 
 def test_proposed_gaps_promote_merge_dismiss(tmp_path: Path) -> None:

@@ -242,7 +242,7 @@ def test_the_signal_page_edits_every_field_and_rejects(tmp_path: Path, store_url
     assert (after["customer"], after["industry"], after["acv_usd"], after["decided_by"]) == (
         "Kestrel Bank plc", "FSI", 310_000, "human")  # fmt: skip
     assert "nothing changed" in app.post(f"/signals/{sid}/edit", data=form).text
-    bad = app.post(f"/signals/{sid}/edit", data={**form, "industry": "Aerospace"})
+    bad = app.post(f"/signals/{sid}/edit", data={**form, "industry": "Crypto"})
     assert "unknown industry" in bad.text
     status = app.post(f"/signals/{sid}/status", data={"status": "Roadmap", "ticket": "PM-5", "why": "Q1",
                                                       "back": f"/signals/{sid}"})  # fmt: skip
