@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from fieldsignal.errors import InputError, TaxonomyError
-from fieldsignal.eval.runner import EvalRow, customer_figures
+from fieldsignal.eval.runner import EvalRow, account_figures, customer_figures
 from fieldsignal.ingest.accounts import Account, read_accounts
-from fieldsignal.models import NoteInput
+from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.settings import Settings
 from fieldsignal.store.review import Fix
 from fieldsignal.taxonomy import load_taxonomy
 from fieldsignal.triage.accounts import AccountLinker, pair_features, training_pairs
+from fieldsignal.triage.pipeline import LearnedTriage
 from fieldsignal.workspace import Workspace
 from tests.conftest import ROOT, run_cli
+from tests.test_store import draft
 
 ACCOUNTS = [
     "Halvern Mutual Insurance", "Tidewater Logistics", "Corvane Aerospace", "Orrin Health",
@@ -103,7 +106,6 @@ def test_eval_reports_the_mention_and_the_linked_customer() -> None:
     assert out["customer_mention"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert out["customer_linked"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert out["customer_linked"]["accounts"] == 2 and seen[0] == ["Orrin Health", "Tidewater Logistics"]
-    assert "industry_linked" not in out
 
 
 def test_eval_scores_the_industry_a_linked_account_gives() -> None:
@@ -113,13 +115,16 @@ def test_eval_scores_the_industry_a_linked_account_gives() -> None:
         EvalRow(text="c", customer=None, customer_mention=None, industry="FSI"),
     ]
     present = [{"customer", "customer_mention", "industry"}] * 3
-
-    def link(name: str | None, accounts: list[str]) -> str | None:
-        return {"orrin": "Orrin Health"}.get(name or "", name)
-
-    # read from the notes: all three wrong; linked, "orrin" takes its account's industry, "Tide" is
-    # not linked and keeps the note's (wrong), the note without a customer keeps the note's (right)
-    out = customer_figures(rows, present, ["orrin", "Tide", None], link, ["Retail", "HLS", "FSI"])
+    read = [("orrin", "Retail"), ("Tide", "HLS"), (None, "FSI")]  # as the triage read each note
+    results = [
+        TriageResult(note=NoteInput(text=r.text), note_hash=r.text, signals=[draft(None, customer=c, industry=i)])
+        for r, (c, i) in zip(rows, read, strict=True)
+    ]
+    taxonomy = load_taxonomy()
+    triage = LearnedTriage(taxonomy, None, SimpleNamespace(linker=None))  # type: ignore[arg-type]
+    # linked, "orrin" takes its account's industry, "Tide" is not linked and keeps the note's (wrong),
+    # the note without a customer keeps the note's (right)
+    out = account_figures(rows, present, results, triage.link_accounts, taxonomy)
     assert out["industry_linked"] == {"accuracy": pytest.approx(2 / 3, abs=1e-4), "n": 3, "accounts": 2}
 
 

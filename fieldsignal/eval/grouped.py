@@ -60,7 +60,7 @@ def run_grouped(
     progress: Callable[[str], None] | None = None,
     encoder_folds: int | None = None,
 ) -> dict[str, Any]:
-    from fieldsignal.eval.runner import customer_figures, review_stats, score
+    from fieldsignal.eval.runner import account_figures, customer_figures, score
 
     examples = examples_of(rows, present, group_by)
     extra = taxonomy_examples(taxonomy)
@@ -85,14 +85,13 @@ def run_grouped(
         """The group's figures as soon as it is scored (a long evaluation shows them as it goes)."""
         part, keys = [rows[i] for i in idx], [present[i] for i in idx]
         results = [triage.result(NoteInput(text=r.text, author=r.author), p) for r, p in zip(part, found, strict=True)]
-        report = score(part, keys, results, taxonomy)
-        named, industries = [p.customer for p in found], [p.industry[0] for p in found]
-        report |= customer_figures(part, keys, named, model.linker.link, industries)
-        crm = {r.customer: r.industry for r in part if r.customer}  # the group's CRM export: names, industries
         fold = LearnedTriage(taxonomy, encoder, model, settings.review_threshold)
-        linked = fold.link_accounts(results, sorted(crm), crm)
-        report["review_with_accounts"] = review_stats(part, linked, taxonomy, keys)
-        groups[group] = report
+        groups[group] = (
+            score(part, keys, results, taxonomy)
+            | customer_figures(part, keys, [p.customer for p in found], model.linker.link)
+            | account_figures(part, keys, results, fold.link_accounts, taxonomy)
+        )
+        report = groups[group]
         if progress:
             figures = _figures(report)
             shown = [f"{short} {figures[key]:.3f}" for key, short in SHOWN if key in figures]

@@ -132,30 +132,19 @@ def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxo
     ws = Workspace(settings, taxonomy, learn=False)
     results = _triage(ws, rows)
     named = [r.signals[0].deal.customer for r in results]
-    industries = [r.signals[0].deal.industry for r in results]
-    crm = {r.customer: r.industry for r in rows if r.customer}  # as a CRM export lists them
-    linked = ws.triage.link_accounts(results, sorted(crm), crm)
     return (
         score(rows, present, results, taxonomy)
-        | customer_figures(rows, present, named, ws.triage.link_customer, industries)
-        | {"review_with_accounts": review_stats(rows, linked, taxonomy, present)}
+        | customer_figures(rows, present, named, ws.triage.link_customer)
+        | account_figures(rows, present, results, ws.triage.link_accounts, taxonomy)
     )
 
 
 def customer_figures(
-    rows: list[EvalRow],
-    present: list[set[str]],
-    named: list[str | None],
-    link: Callable[[str | None, Any], Any],
-    industries: list[str | None] | None = None,
+    rows: list[EvalRow], present: list[set[str]], named: list[str | None], link: Callable[[str | None, Any], Any]
 ) -> dict[str, Any]:
     """The customer as the tagger found it, against the mention as written (`customer_mention`), and
     linked to an account list made of the scored rows' customers, as a CRM export would give it
-    (`customer_linked`), against the canonical name. Without an account list see `customer`.
-
-    Given the triage's `industries` (read from each note), `industry_linked` scores the industry as a
-    workspace with that account list gives it: the linked account's industry (the CRM export carries
-    each account's industry: here the rows' own), else the one read from the note."""
+    (`customer_linked`), against the canonical name. Without an account list see `customer`."""
     out: dict[str, Any] = {}
     keep = [i for i, keys in enumerate(present) if "customer_mention" in keys]
     if keep:
@@ -169,26 +158,28 @@ def customer_figures(
         linked = [norm_name(link(named[i], accounts)) for i in keep]
         report = classification_report(gold, linked)
         out["customer_linked"] = {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(accounts)}
-    if industries is not None:
-        out |= _industry_linked(rows, present, named, link, industries)
     return out
 
 
-def _industry_linked(
-    rows: list[EvalRow],
-    present: list[set[str]],
-    named: list[str | None],
-    link: Callable[[str | None, Any], Any],
-    industries: list[str | None],
+LinkAccounts = Callable[[list[TriageResult], list[str], dict[str, str | None]], list[TriageResult]]
+
+
+def account_figures(
+    rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], link: LinkAccounts, taxonomy: Taxonomy
 ) -> dict[str, Any]:
-    crm = {r.customer: r.industry for r, keys in zip(rows, present, strict=True) if r.customer and "industry" in keys}
-    keep = [i for i, keys in enumerate(present) if "industry" in keys]
-    if not keep or not crm:
-        return {}
-    linked = [link(named[i], sorted(crm)) for i in keep]
-    pred = [norm_label(crm.get(name) or industries[i]) for name, i in zip(linked, keep, strict=True)]
-    report = classification_report([norm_label(rows[i].industry) for i in keep], pred)
-    return {"industry_linked": {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(crm)}}
+    """The results as a workspace with the rows' accounts listed gives them (each customer's name and
+    industry, as a CRM export carries them; `link` is the triage's `link_accounts`): the industry
+    (`industry_linked`: the linked account's, else the one read from the note) and what is
+    auto-accepted (`review_with_accounts`)."""
+    crm = {r.customer: r.industry for r in rows if r.customer}
+    linked = link(results, sorted(crm), crm)
+    out: dict[str, Any] = {"review_with_accounts": review_stats(rows, linked, taxonomy, present)}
+    pairs = [(row, res) for row, res, keys in zip(rows, linked, present, strict=True) if "industry" in keys]
+    if pairs and crm:
+        gold = [_gold("industry", row, taxonomy) for row, _ in pairs]
+        report = classification_report(gold, [_pred("industry", res, row, taxonomy) for row, res in pairs])
+        out["industry_linked"] = {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(crm)}
+    return out
 
 
 def score(rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], taxonomy: Taxonomy) -> dict:
