@@ -18,7 +18,7 @@ from fieldsignal.cli_learn import eval_command, train_command
 from fieldsignal.cli_llm import llm_app
 from fieldsignal.cli_log import list_command, show_command
 from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
-from fieldsignal.cli_review import reject_command, restore_command, review_app
+from fieldsignal.cli_review import reject_command, restore_command, review_app, unmerge_command
 from fieldsignal.cli_store import migrate_command
 from fieldsignal.cli_support import Json, Since, Until, emit, fail, model_progress, settings, state, workspace
 from fieldsignal.errors import FieldsignalError, InputError
@@ -302,6 +302,7 @@ app.command("list")(list_command)
 app.command("show")(show_command)
 app.command("reject")(reject_command)
 app.command("restore")(restore_command)
+app.command("unmerge")(unmerge_command)
 app.command("metrics")(metrics_command)
 
 

@@ -35,6 +35,8 @@ def queue(ctx: typer.Context, as_json: Json = False) -> None:
                 console.print(f"    [dim]{field} else: " + escape(", ".join(f"{a} {p:.2f}" for a, p in alts)) + "[/]")
         console.print(f"    [italic]{escape(details['signal'].excerpt[:200])}[/]", highlight=False)
     console.print(f"{len(items)} signals waiting for review · `fieldsignal review accept ID` or `review fix ID ...`")
+    if any("same signal as" in r for _, r in items):
+        console.print("same signal? `fieldsignal review same ID` (count it once) or `review distinct ID`")
 
 
 @review_app.command()
@@ -107,3 +109,33 @@ def restore_command(
     """Count a rejected signal again."""
     signal = workspace().restore(signal_id, who or getpass.getuser(), why)
     emit(signal) if as_json else typer.echo(f"#{signal_id} restored")
+
+
+Of = Annotated[int | None, typer.Option("--of", help="The earlier signal (default: the one suggested).")]
+
+
+@review_app.command()
+def same(signal_id: int, of: Of = None, who: Who = None, as_json: Json = False) -> None:
+    """Same signal: count it once, as a second report of the earlier one (`unmerge` undoes it)."""
+    original = workspace().mark_same(signal_id, of, who or getpass.getuser())
+    emit({"signal": signal_id, "duplicate_of": original}) if as_json else typer.echo(
+        f"#{signal_id} is a second report of #{original}: counted once"
+    )
+
+
+@review_app.command()
+def distinct(signal_id: int, of: Of = None, who: Who = None, as_json: Json = False) -> None:
+    """Not the same signal: both count, and the pair is never suggested or linked again."""
+    others = workspace().mark_distinct(signal_id, of, who or getpass.getuser())
+    listed = ", ".join(f"#{o}" for o in others)
+    emit({"signal": signal_id, "distinct_from": others}) if as_json else typer.echo(
+        f"#{signal_id} is not a second report of {listed}: both count"
+    )
+
+
+def unmerge_command(signal_id: int, who: Who = None, as_json: Json = False) -> None:
+    """Count a linked duplicate on its own again; the pair is remembered as distinct."""
+    original = workspace().unmerge(signal_id, who or getpass.getuser())
+    emit({"signal": signal_id, "was_duplicate_of": original}) if as_json else typer.echo(
+        f"#{signal_id} counts on its own again (was a second report of #{original})"
+    )

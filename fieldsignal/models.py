@@ -141,6 +141,7 @@ class ImportReport(BaseModel):
     signals_added: int = 0
     queued_for_review: int = 0
     duplicates_linked: int = 0
+    duplicates_asked: int = 0  # borderline second reports: "same signal?" in the review queue
     signal_ids: list[int] = []
     failures: list[ImportFailure] = []
     llm_calls: int = 0

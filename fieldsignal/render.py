@@ -110,6 +110,8 @@ def import_summary(r: ImportReport) -> str:
     )
     if r.duplicates_linked:
         text += f", {r.duplicates_linked} repeat earlier signals"
+    if r.duplicates_asked:
+        text += f", {r.duplicates_asked} may repeat one (same signal? in `fieldsignal review`)"
     if r.failures:
         text += f", [red]{len(r.failures)} failed[/]"
     return text
@@ -132,6 +134,14 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
                 f"{_pct(extra['precision'])}/{_pct(extra['recall'])}",
                 _pct(extra["f1"]),
             )
+    dupes = report.get("dupes")
+    if isinstance(dupes, dict) and "recall_at_1" in dupes:
+        summary.add_row(
+            "dupes retrieval (R@1/5/10)",
+            "",
+            f"{_pct(dupes['recall_at_1'])}/{_pct(dupes['recall_at_5'])}",
+            _pct(dupes["recall_at_10"]),
+        )
     questions = report.get("questions")
     if isinstance(questions, dict):
         summary.add_row("questions (exact)", str(questions["n"]), _pct(questions["accuracy"]), "")

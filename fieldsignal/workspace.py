@@ -36,6 +36,7 @@ from fieldsignal.taxonomy import Gap, Taxonomy, load_taxonomy, with_gaps, with_p
 from fieldsignal.vectorstore import writers
 from fieldsignal.workspace_accounts import AccountList
 from fieldsignal.workspace_curation import Curation, resolved_filter
+from fieldsignal.workspace_duplicates import DuplicateReview
 from fieldsignal.workspace_index import IndexSync
 from fieldsignal.workspace_insights import Insights
 from fieldsignal.workspace_labeled import LabeledImport
@@ -47,7 +48,7 @@ PROMOTED_GAPS = "gaps.toml"  # where earlier versions kept promoted gaps (still 
 Progress = Callable[[int], None]
 
 
-class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogAdmin, Curation):
+class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogAdmin, Curation, DuplicateReview):
     def __init__(
         self,
         settings: Settings,
@@ -193,6 +194,8 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
             report.llm_calls += assisted.calls
             report.warnings += [w for w in assisted.warnings if w not in report.warnings]
         results = self.triage.link_accounts(results, customers, industries)  # "BWM" → the account, its industry
+        if results:
+            self.duplicate_scorer  # noqa: B018 - loaded (or fitted) while the triage's encoder is still loaded
         if self.one_shot:
             self.triage.encoder.release()  # read: its memory goes before the excerpt embedder's comes
         saved = Saved()
@@ -208,6 +211,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
                     self._index_signals(saved.ids, saved.vectors, report, saved.signals)
         report.notes_skipped_duplicate += len(results) - len(saved.results)  # stored by another writer meanwhile
         report.duplicates_linked += saved.duplicates
+        report.duplicates_asked += saved.asked
         report.notes_added += len(saved.results)
         report.signals_added += len(saved.ids)
         report.queued_for_review += sum(d.needs_review for r in saved.results for d in r.signals)
@@ -368,6 +372,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
         """
         with self.__dict__.setdefault("_triage_lock", threading.Lock()):
             self.__dict__["triage"] = self.build_triage(progress)
+        self.__dict__["_duplicate_scorer"] = self.build_duplicate_scorer(progress)
         return self.__dict__["triage"]
 
     def triage_ready(self, progress: Callable[[str, int, int], None] | None = None) -> None:

@@ -12,12 +12,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from fieldsignal.models import NEW_GAP, TriageResult
+from fieldsignal.agent.dedupe import NEAREST, Candidate, DedupeParams, find_original, from_draft, nearest
+from fieldsignal.models import TriageResult
 from fieldsignal.store import capture, transaction
+from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import signals as repo
+from fieldsignal.vectorstore.index import SIGNALS, IndexDamaged
 
 if TYPE_CHECKING:
     from fieldsignal.workspace import Workspace
+
+LIKELY = 0.05  # a new signal's candidates include the recent signals of every gap at least this likely
 
 
 @dataclass
@@ -29,6 +34,7 @@ class Saved:
     vectors: Any = None  # one row per id
     signals: list[Any] = field(default_factory=list)  # the stored rows, one per id (for the index)
     duplicates: int = 0
+    asked: int = 0  # borderline second reports, asked about in the review queue
 
 
 def save_vectors(con: Any, embedder: Any, keys: list[str], vectors: Any) -> None:
@@ -40,6 +46,35 @@ def save_vectors(con: Any, embedder: Any, keys: list[str], vectors: Any) -> None
     repo.save_embeddings(con, embedder.name, entries)
 
 
+def indexed_candidates(con: Any, index: Any, vectors: Any, customers: list[str | None]) -> list[Candidate]:
+    """The signals nearest each vector in the vector index, and the customers' signals, with the
+    index's vectors (the log's for signals the index does not hold yet)."""
+    hits = sorted({int(h.id) for v in vectors for h in index.query(SIGNALS, v, NEAREST)})
+    found = dupes_repo.candidates(con, customers, [], dt.date.min, hits, vectors=False)
+    known = index.vectors(SIGNALS, [str(c.id) for c in found])
+    missing = dupes_repo.stored_vectors(con, [c.id for c in found if str(c.id) not in known])
+    for c in found:
+        c.vector = known[str(c.id)] if str(c.id) in known else missing.get(c.id)
+    return found
+
+
+def note_vectors(embedder: Any, results: list[TriageResult], excerpt_vectors: Any) -> list[Any]:
+    """Each note's vector (kept with the note: evidence for the duplicate scorer); a note that is its
+    only excerpt has that excerpt's, the others are encoded now (not kept in the embedding cache)."""
+    out: list[Any] = []
+    wanted: list[int] = []
+    offset = 0
+    for number, result in enumerate(results):
+        alone = len(result.signals) == 1 and result.signals[0].excerpt == result.note.text
+        out.append(excerpt_vectors[offset] if alone else None)
+        wanted += [] if alone else [number]
+        offset += len(result.signals)
+    if wanted:
+        for number, vector in zip(wanted, embedder.inner.encode([results[n].note.text for n in wanted]), strict=True):
+            out[number] = vector
+    return out
+
+
 class BatchSave:
     def _save(self, results: list[TriageResult], assisted: Any = None) -> Saved:
         """One write transaction for a batch; a note stored meanwhile by another writer is left out of it."""
@@ -47,6 +82,7 @@ class BatchSave:
         excerpts = [d.excerpt for r in results for d in r.signals]
         vectors = ws.embedder.encode(excerpts)
         keys = [ws.embedder.key(t) for t in excerpts]
+        notes = note_vectors(ws.embedder, results, vectors) if ws.duplicate_scorer else None
         now = dt.datetime.now().replace(microsecond=0)
         saved = Saved()
         rows: list[int] = []  # rows of `vectors` that were stored
@@ -57,55 +93,87 @@ class BatchSave:
 
                 save_cache(con, assisted.cache_entries, now)
                 record_usage(con, assisted.usage)
-            customers = [d.deal.customer for r in results for d in r.signals if d.deal.customer]
-            earlier = repo.dedupe_candidates(con, customers)
+            earlier = self._earlier(con, results, vectors, now)
             keyed, offset = [], 0
             for result in results:
                 keyed.append(keys[offset : offset + len(result.signals)])
                 offset += len(result.signals)
-            stored = capture.save_new_results(con, results, ws.taxonomy, keyed, now)
+            stored = capture.save_new_results(con, results, ws.taxonomy, keyed, now, notes)
             links: list[tuple[int, int]] = []
+            questions: list[tuple[int, int, float]] = []
             offset = 0
-            for result, ids in zip(results, stored, strict=True):
+            for number, (result, ids) in enumerate(zip(results, stored, strict=True)):
                 n = len(result.signals)
                 if ids is not None:
                     mine = vectors[offset : offset + n]
-                    links += self._link_duplicates(result, ids, mine, earlier, now)
+                    whole = None if notes is None else notes[number]
+                    found, asked = self._link_duplicates(result, ids, mine, earlier, now, whole)
+                    links += found
+                    questions += asked
                     saved.results.append(result)
                     saved.ids += ids
                     rows += range(offset, offset + n)
                 offset += n
             repo.mark_duplicates(con, links)
-            saved.duplicates = len(links)
+            dupes_repo.suggest(con, questions, now)
+            saved.duplicates, saved.asked = len(links), len(questions)
             saved.signals = repo.get_signals(con, saved.ids)  # read here: no second connection
         saved.vectors = vectors[rows] if rows else vectors[:0]
         return saved
 
-    def _link_duplicates(
-        self, result: TriageResult, ids: list[int], vectors: Any, earlier: list[Any], now: dt.datetime
-    ) -> list[tuple[int, int]]:
-        """(signal, original) for the second reports of a signal already in the log (same customer and gap)."""
-        from fieldsignal.agent.dedupe import Candidate, find_original
-
+    def _earlier(self, con: Any, results: list[TriageResult], vectors: Any, now: dt.datetime) -> list[Candidate]:
+        """The stored signals this batch's signals may repeat: their customers', and those nearest in
+        meaning (from the vector index when this process has it open, else the latest of their likely gaps)."""
         ws = cast("Workspace", self)
+        drafts = [d for r in results for d in r.signals]
+        if ws.duplicate_scorer is None:  # the rule: a second report names the same customer
+            return repo.dedupe_candidates(con, [d.deal.customer for d in drafts if d.deal.customer])
+        gaps = {g for d in drafts for g, p in [(d.gap.label, d.gap.confidence), *d.gap.alternatives] if p >= LIKELY}
+        dates = [d.deal.date or now.date() for d in drafts]
+        since = min(dates, default=now.date()) - dt.timedelta(days=DedupeParams().window_days)
+        customers, likely = [d.deal.customer for d in drafts], sorted(g for g in gaps if g)
+        index = self.__dict__.get("_index")
+        if index is not None and len(vectors):
+            try:
+                return indexed_candidates(con, index, vectors, customers)
+            except IndexDamaged:  # rebuilt by its next reader; the log's own indexes serve meanwhile
+                pass
+        return dupes_repo.candidates(con, customers, likely, since)
+
+    def _link_duplicates(
+        self,
+        result: TriageResult,
+        ids: list[int],
+        vectors: Any,
+        earlier: list[Candidate],
+        now: dt.datetime,
+        note_vector: Any = None,
+    ) -> tuple[list[tuple[int, int]], list[tuple[int, int, float]]]:
+        """(signal, original) for the second reports of a signal already in the log, and (signal,
+        earlier signal, probability) for the borderline ones a reviewer is asked about."""
+        ws = cast("Workspace", self)
+        scorer = ws.duplicate_scorer
+        known = ws.taxonomy.gap_by_slug
+        by_id = {c.id: c for c in earlier}
         linked: list[tuple[int, int]] = []
+        asked: list[tuple[int, int, float]] = []
         for signal_id, draft, vector in zip(ids, result.signals, vectors, strict=True):
-            if not draft.deal.customer:
-                continue
-            label = draft.gap.label
-            known = label if label in ws.taxonomy.gap_by_slug else None
-            candidate = Candidate(
-                id=signal_id,
-                note_id=-ids[0],
-                customer=draft.deal.customer,
-                gap=known,
-                new_gap=label == NEW_GAP,
-                date=draft.deal.date or now.date(),
-                vector=vector,
-            )
-            original = find_original(candidate, earlier)
+            candidate = from_draft(draft, signal_id, -ids[0], result.note.text, known, vector, note_vector)
+            candidate.date = draft.deal.date or now.date()
+            if scorer is None:
+                original = find_original(candidate, earlier) if draft.deal.customer else None
+            else:
+                original = None
+                best = scorer.best(nearest(earlier, candidate), candidate)
+                if best is not None and best[2] == "link":
+                    original = best[0]
+                    while by_id[original].duplicate_of in by_id:  # counted under the first report
+                        original = cast(int, by_id[original].duplicate_of)
+                elif best is not None:
+                    asked.append((signal_id, best[0], best[1]))
             if original is not None:
                 linked.append((signal_id, original))
                 candidate.duplicate_of = original
             earlier.append(candidate)
-        return linked
+            by_id[signal_id] = candidate
+        return linked, asked

@@ -73,6 +73,18 @@ def test_embeddings_are_cached_in_the_store(ws: Workspace) -> None:
     assert fresh.embedder.computed == 0
 
 
+def test_the_same_words_about_another_customer_are_another_signal(ws: Workspace, tmp_path: Path) -> None:
+    from fieldsignal.ingest import note_from_text as n
+
+    ws = Workspace(ws.settings.model_copy(update={"home": tmp_path / "own"}))  # its notes stay out of the others'
+    first = ws.add_notes([n("Quill Insurance: security wants a WAF with IP allow-listing in front of the app")])
+    other = ws.add_notes([n("Pellow Retail's security wants a WAF with IP allow-listing in front of the app")])
+    assert first.signal_ids and other.signal_ids
+    # however alike the two notes read, two customers named apart are never merged by the scorer alone
+    assert all(ws.show(c)["signal"].duplicate_of is None for c in other.signal_ids)
+    assert other.duplicates_linked == 0
+
+
 def test_a_second_report_is_linked_and_counted_once(ws: Workspace) -> None:
     from fieldsignal.ingest import note_from_text as n
 
@@ -87,12 +99,10 @@ def test_a_second_report_is_linked_and_counted_once(ws: Workspace) -> None:
             )
         ]
     )
-    other = ws.add_notes([n("Pellow Retail's security wants a WAF with IP allow-listing in front of the app")])
     links = [ws.show(b)["signal"].duplicate_of for b in again.signal_ids]
     assert first.signal_ids[0] in links  # the second report of the WAF blocker is linked to the first
     assert all(link in first.signal_ids for link in links if link is not None)
     assert again.duplicates_linked == sum(link is not None for link in links)
-    assert all(ws.show(c)["signal"].duplicate_of is None for c in other.signal_ids)  # another customer
     rows = {r.key: r for r in ws.tally("customer").rows}
     unlinked = len(again.signal_ids) - again.duplicates_linked
     assert rows["Marlow Mutual"].signals == len(first.signal_ids) + unlinked  # a second report counts once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from pathlib import Path
@@ -325,3 +326,37 @@ def test_a_page_per_gap_and_proposals_settled_in_the_browser(tmp_path: Path, sto
     assert done.url.path == "/gaps/no-websocket-support" and "is a known gap now" in done.text
     assert app.get(f"/api/signals/{ids[1]}").json()["signal"]["gap"] == "no-websocket-support"
     assert "unknown gap" in app.get("/gaps/teleportation").text
+
+
+def test_same_signal_is_asked_side_by_side_and_answered_in_the_browser(tmp_path: Path) -> None:
+    app = client(tmp_path)
+    first = "Helix Bank: security blocks the claims portal, no WAF or IP allow-list in front of Apps."
+    later = "Orbis Freight wants a partner portal on Apps but needs a firewall and allow-listing first."
+    (a,) = app.post("/api/notes", json={"text": first}, headers=AUTH).json()["signals"]
+    (b,) = app.post("/api/notes", json={"text": later}, headers=AUTH).json()["signals"]
+    workspace = app.app.state.workspace  # type: ignore[attr-defined]
+    if b["duplicate_of"]:
+        workspace.unmerge(b["id"])
+    if b["id"] not in workspace.duplicate_questions():  # the scorer did not ask: ask as it would
+        from fieldsignal.store import duplicates
+
+        with workspace.store(write=True) as con:
+            duplicates.suggest(con, [(b["id"], a["id"], 0.4)], dt.datetime(2026, 11, 3))
+    app.post("/login", data={"token": TOKEN, "name": "ana"})
+    page = app.get("/review").text
+    assert f'id="same-{b["id"]}"' in page and "Helix Bank: security" in page and "Orbis Freight wants" in page
+    same = app.post(f"/review/{b['id']}/same", data={"of": str(a["id"])})
+    assert same.status_code == 200 and f"#{b['id']} counts once, as #{a['id']}" in same.text
+    assert app.get(f"/api/signals/{b['id']}").json()["signal"]["duplicate_of"] == a["id"]
+    signal_page = app.get(f"/signals/{b['id']}").text
+    assert "Unmerge" in signal_page
+    undone = app.post(f"/signals/{b['id']}/unmerge")
+    assert "counts on its own again" in undone.text
+    assert app.get(f"/api/signals/{b['id']}").json()["signal"]["duplicate_of"] is None
+    assert "not linked as a duplicate" in app.post(f"/signals/{b['id']}/unmerge").text
+    api = app.post(f"/api/review/{b['id']}/same", json={"of": a["id"]}, headers=AUTH)
+    assert api.status_code == 200 and api.json()["duplicate_of"] == a["id"]
+    assert app.post(f"/api/signals/{b['id']}/unmerge", headers=AUTH).json()["was_duplicate_of"] == a["id"]
+    refused = app.post(f"/api/signals/{b['id']}/unmerge", headers=AUTH)
+    assert refused.status_code >= 400 and "not linked as a duplicate" in refused.text
+    assert app.post(f"/api/review/{b['id']}/distinct", json={"of": a["id"]}, headers=AUTH).status_code == 200

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,6 +42,45 @@ class Candidate:
     date: dt.date | None
     vector: np.ndarray | None = None
     duplicate_of: int | None = None
+    # read by the learned scorer (dedupe_model.py)
+    text: str | None = None  # the note's text
+    gap_probs: dict[str, float] | None = None  # a fresh draft's gap distribution ("\0new", "\0none" keys)
+    competitor: str | None = None
+    signal_type: str | None = None
+    author: str | None = None
+    note_vector: np.ndarray | None = None  # the whole note's (the excerpt's is `vector`)
+
+
+def from_draft(
+    draft: Any,
+    signal_id: int,
+    note_id: int,
+    text: str,
+    known_gaps: Container[str],
+    vector: Any = None,
+    note_vector: Any = None,
+) -> Candidate:
+    """A triaged signal (a `SignalDraft`) as a duplicate candidate, its gap distribution kept."""
+    label = draft.gap.label
+    probs: dict[str, float] = {}
+    for name, p in [(label, draft.gap.confidence), *draft.gap.alternatives]:
+        key = name if name in known_gaps else ("\0none" if name is None else "\0new")
+        probs[key] = probs.get(key, 0.0) + float(p)
+    return Candidate(
+        id=signal_id,
+        note_id=note_id,
+        customer=draft.deal.customer,
+        gap=label if label in known_gaps else None,
+        new_gap=label is not None and label not in known_gaps,
+        date=draft.deal.date,
+        vector=vector,
+        text=text,
+        gap_probs=probs,
+        competitor=draft.deal.competitor,
+        signal_type=draft.signal_type.label,
+        author=draft.deal.author,
+        note_vector=note_vector,
+    )
 
 
 @dataclass(frozen=True)
@@ -75,3 +114,23 @@ def find_original(new: Candidate, earlier: Sequence[Candidate], p: DedupeParams 
     while first.duplicate_of is not None and first.duplicate_of in by_id:
         first = by_id[first.duplicate_of]
     return first.id
+
+
+NEAREST = 25  # candidates scored per new signal, beyond those of its customer
+
+
+def nearest(earlier: Sequence[Candidate], new: Candidate, k: int = NEAREST) -> list[Candidate]:
+    """The earlier signals worth scoring against `new`: its customer's, and the `k` closest in meaning."""
+    import numpy as np
+
+    others = [c for c in earlier if c.note_id != new.note_id]
+    if len(others) <= k or new.vector is None:
+        return others
+    key = customer_key(new.customer)
+    mine = [c for c in others if key is not None and customer_key(c.customer) == key]
+    taken = {c.id for c in mine}
+    rest = [c for c in others if c.vector is not None and c.id not in taken]
+    if not rest:
+        return mine
+    closeness = np.stack([c.vector for c in rest if c.vector is not None]) @ new.vector
+    return mine + [rest[i] for i in np.argsort(-closeness)[:k]]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from fieldsignal.agent.dedupe import Candidate, same_signal
+from fieldsignal.agent.dedupe import Candidate, from_draft, same_signal
 from fieldsignal.errors import InputError
-from fieldsignal.models import NEW_GAP, NoteInput, TriageResult
+from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.workspace import Workspace
 
 
@@ -44,48 +45,93 @@ def load_pairs(path: Path) -> list[Pair]:
     return pairs
 
 
-def _candidates(result: TriageResult, vectors: Any, note_id: int, taxonomy_slugs: set[str]) -> list[Candidate]:
-    out = []
-    for i, (draft, vector) in enumerate(zip(result.signals, vectors, strict=True)):
-        label = draft.gap.label
-        out.append(
-            Candidate(
-                id=note_id * 100 + i,
-                note_id=note_id,
-                customer=draft.deal.customer,
-                gap=label if label in taxonomy_slugs else None,
-                new_gap=label == NEW_GAP,
-                date=draft.deal.date,
-                vector=vector,
-            )
-        )
-    return out
+def _notes(ws: Workspace, notes: list[NoteInput]) -> list[list[Candidate]]:
+    """Each note triaged as a paste is, its signals as duplicate candidates (excerpts embedded)."""
+    results: list[TriageResult] = []
+    for start in range(0, len(notes), 64):
+        results += ws.triage_notes(notes[start : start + 64])
+    vectors = iter(ws.embedder.encode([d.excerpt for r in results for d in r.signals]))
+    whole = ws.embedder.encode([n.text for n in notes])
+    known = set(ws.taxonomy.gap_by_slug)
+    return [
+        [from_draft(d, n * 100 + k, n, note.text, known, next(vectors), whole[n]) for k, d in enumerate(r.signals)]
+        for n, (note, r) in enumerate(zip(notes, results, strict=True))
+    ]
 
 
-def score_pairs(ws: Workspace, pairs: list[Pair], texts_by_id: dict[str, str]) -> dict[str, Any]:
-    texts: list[str] = []
+Decide = Callable[[list[Candidate], list[Candidate]], tuple[str | None, float]]
+
+
+def _matcher(ws: Workspace) -> tuple[Decide, str]:
+    """(whether the second note repeats the first: "link", "ask" or None, with a probability; which matcher)."""
+    scorer = ws.duplicate_scorer
+    if scorer is not None:
+        return scorer.decide, "learned"
+
+    def rule(old: list[Candidate], new: list[Candidate]) -> tuple[str | None, float]:
+        same = any(same_signal(x, y) for x in old for y in new)
+        return ("link" if same else None), float(same)
+
+    return rule, "rule (no scorer: the corpus has no second reports)"
+
+
+def score_pairs(
+    ws: Workspace, pairs: list[Pair], notes_by_id: dict[str, NoteInput], corpus: list[NoteInput] | None = None
+) -> dict[str, Any]:
+    """Precision, recall and F1 of linking (probability at or above the link bar), how many pairs would
+    be asked about, and, given the notes of `--data` (`corpus`), where the first report ranks among
+    all of them for each second report (Recall@1/5/10)."""
+    notes: list[NoteInput] = []
     for pair in pairs:
         for ident, text in ((pair.id_a, pair.text_a), (pair.id_b, pair.text_b)):
-            if text is None:
-                if ident not in texts_by_id:
-                    raise InputError(f"--dupes names id {ident!r}, which is not in --data")
-                text = texts_by_id[ident]
-            texts.append(text)
-    unique = list(dict.fromkeys(texts))
-    results = ws.triage.triage([NoteInput(text=t) for t in unique])
-    slugs = set(ws.taxonomy.gap_by_slug)
-    found: dict[str, list[Candidate]] = {}
-    for number, (text, result) in enumerate(zip(unique, results, strict=True), start=1):
-        vectors = ws.embedder.encode([d.excerpt for d in result.signals])
-        found[text] = _candidates(result, vectors, number, slugs)
-    tp = fp = fn = 0
+            if text is not None:
+                notes.append(NoteInput(text=text))
+            elif ident in notes_by_id:
+                notes.append(notes_by_id[ident])
+            else:
+                raise InputError(f"--dupes names id {ident!r}, which is not in --data")
+    unique = list({n.text: n for n in [*notes, *(corpus or [])]}.values())
+    found = dict(zip((n.text for n in unique), _notes(ws, unique), strict=True))
+    decide, matcher = _matcher(ws)
+    tp = fp = fn = asked = asked_right = 0
     for index, pair in enumerate(pairs):
-        a, b = found[texts[2 * index]], found[texts[2 * index + 1]]
-        predicted = any(same_signal(x, y) for x in a for y in b)
+        a, b = found[notes[2 * index].text], found[notes[2 * index + 1].text]
+        verdict, _ = decide(a, b)
+        predicted = verdict == "link"
+        asked += verdict == "ask"
+        asked_right += verdict == "ask" and pair.is_duplicate
         tp += predicted and pair.is_duplicate
         fp += predicted and not pair.is_duplicate
         fn += (not predicted) and pair.is_duplicate
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "n": len(pairs)}
+    report: dict[str, Any] = {
+        "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "n": len(pairs),
+        "asked": asked, "asked_duplicates": asked_right, "matcher": matcher,
+        "recall_linked_or_asked": round((tp + asked_right) / (tp + fn), 4) if tp + fn else 0.0,
+    }  # fmt: skip
+    if corpus:
+        report |= _retrieval(pairs, notes, found, [n.text for n in corpus], lambda x, y: decide(x, y)[1])
+    return report
+
+
+def _retrieval(
+    pairs: list[Pair],
+    notes: list[NoteInput],
+    found: dict[str, list[Candidate]],
+    pool: list[str],
+    probability: Callable[[list[Candidate], list[Candidate]], float],
+) -> dict[str, Any]:
+    """For each second report, the rank of its first report among every other note of the pool."""
+    ranks = []
+    for index, pair in enumerate(pairs):
+        first, second = notes[2 * index].text, notes[2 * index + 1].text
+        if not pair.is_duplicate or first not in found:
+            continue
+        scores = {t: probability(found[t], found[second]) for t in dict.fromkeys(pool) if t != second}
+        mine = scores.get(first, probability(found[first], found[second]))
+        ranks.append(1 + sum(s > mine for t, s in scores.items() if t != first))
+    if not ranks:
+        return {}
+    return {f"recall_at_{k}": round(sum(r <= k for r in ranks) / len(ranks), 4) for k in (1, 5, 10)}

@@ -104,8 +104,9 @@ def run_eval(
             from fieldsignal.eval.dupes import load_pairs, score_pairs
 
             ws = Workspace(fresh, taxonomy, learn=False)
-            texts = {r.id: r.text for r in rows if r.id}
-            report["dupes"] = score_pairs(ws, load_pairs(dupes), texts)
+            notes = [NoteInput(text=r.text, date=r.date, author=r.author) for r in rows]
+            by_id = {r.id: n for r, n in zip(rows, notes, strict=True) if r.id}
+            report["dupes"] = score_pairs(ws, load_pairs(dupes), by_id, notes or None)
     report["mode"] = "llm" if settings.llm_enabled else "offline"
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report

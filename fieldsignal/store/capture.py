@@ -47,6 +47,7 @@ def save_new_results(
     taxonomy: Taxonomy,
     vector_keys: Sequence[Sequence[str]],
     now: dt.datetime,
+    note_vectors: Sequence[Any] | None = None,
 ) -> list[list[int] | None]:
     """Store a batch of notes with their signals; for each, its signal ids, or None when the note was
     already stored.
@@ -58,7 +59,8 @@ def save_new_results(
     firsts: dict[str, int] = {}  # a note twice in one batch is stored once
     for i, result in enumerate(results):
         firsts.setdefault(result.note_hash, i)
-    note_ids = _insert_notes(con, [results[i] for i in firsts.values()], now)
+    vectors = [None if note_vectors is None else note_vectors[i] for i in firsts.values()]
+    note_ids = _insert_notes(con, [results[i] for i in firsts.values()], now, vectors)
     out: list[list[int] | None] = [None] * len(results)
     rows: list[tuple[int, str, SignalDraft, str]] = []  # note id, source, draft, vector key
     owners: list[int] = []  # which result each row belongs to
@@ -76,26 +78,33 @@ def save_new_results(
     return out
 
 
-def _insert_notes(con: Any, results: Sequence[TriageResult], now: dt.datetime) -> dict[str, int]:
-    """The ids of the notes inserted now, by hash (a note already stored is left out)."""
+def _insert_notes(
+    con: Any, results: Sequence[TriageResult], now: dt.datetime, vectors: Sequence[Any]
+) -> dict[str, int]:
+    """The ids of the notes inserted now, by hash (a note already stored is left out), each with its
+    vector (of the whole text) when given."""
     if not results:
         return {}
     # ids drawn in the batch's order, rows inserted in hash order: writers storing overlapping notes at
     # once then wait for each other, never deadlock (a note another writer stored first leaves its id unused)
     ids = _next_ids(con, "note_id_seq", len(results))
-    ordered = sorted(zip(ids, results, strict=True), key=lambda pair: pair[1].note_hash)
+    ordered = sorted(zip(ids, results, vectors, strict=True), key=lambda row: row[1].note_hash)
     marks, params = values_clause(
         [
-            (i, r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now)
-            for i, r in ordered
+            (i, r.note_hash, r.note.text, r.note.source, r.note.author, r.note.date, r.note.subject, now, _floats(v))
+            for i, r, v in ordered
         ]
     )
     inserted = con.execute(
-        "INSERT INTO notes (id, hash, text, source, author, note_date, subject, created_at) "
+        "INSERT INTO notes (id, hash, text, source, author, note_date, subject, created_at, vector) "
         f"VALUES {marks} ON CONFLICT (hash) DO NOTHING RETURNING hash, id",
         params,
     ).fetchall()
     return {h: int(i) for h, i in inserted}
+
+
+def _floats(vector: Any) -> list[float] | None:
+    return None if vector is None else [float(x) for x in vector]
 
 
 def _insert_signals(

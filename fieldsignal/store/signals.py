@@ -234,6 +234,11 @@ def review_queue(con: Any) -> list[tuple[Signal, str]]:
         "SELECT signal_id, reasons FROM review_queue WHERE resolved_at IS NULL ORDER BY queued_at, signal_id"
     ).fetchall()
     reasons = dict(rows)
+    from fieldsignal.store.duplicates import open_suggestions
+
+    for signal_id, (other, p) in open_suggestions(con).items():  # "same signal?": asked beside the rest
+        ask = f"same signal as #{other}? ({p:.2f})"
+        reasons[signal_id] = f"{reasons[signal_id]}; {ask}" if signal_id in reasons else ask
     signals = (
         _signals(
             con.execute(
@@ -248,7 +253,11 @@ def review_queue(con: Any) -> list[tuple[Signal, str]]:
 
 
 def review_count(con: Any) -> int:
-    return int(con.execute("SELECT count(*) FROM review_queue WHERE resolved_at IS NULL").fetchone()[0])
+    """Signals waiting for a reviewer: unsure labels, or an open "same signal?" question."""
+    from fieldsignal.store.duplicates import open_suggestions
+
+    queued = {r[0] for r in con.execute("SELECT signal_id FROM review_queue WHERE resolved_at IS NULL").fetchall()}
+    return len(queued | set(open_suggestions(con)))
 
 
 def known_customers(con: Any, from_signals: bool = True) -> list[str]:

@@ -55,6 +55,8 @@ class VectorIndex(Protocol):
 
     def query(self, collection: str, vector: np.ndarray, k: int) -> list[Hit]: ...
 
+    def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]: ...
+
     def count(self, collection: str) -> int: ...
 
     def ids(self, collection: str) -> set[str]: ...
@@ -97,6 +99,10 @@ class MemoryIndex:
         scores = matrix @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-scores)[:k]
         return [Hit(ids[i], float(scores[i]), rows[ids[i]][1]) for i in order]
+
+    def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]:
+        rows = self._data.get(collection, {})
+        return {i: rows[i][0] for i in ids if i in rows}
 
     def count(self, collection: str) -> int:
         return len(self._data.get(collection, {}))
@@ -200,6 +206,17 @@ class ChromaIndex:
                 Hit(id_, 1.0 - float(dist), dict(meta or {}))
                 for id_, dist, meta in zip(res["ids"][0], res["distances"][0], metas, strict=False)
             ]
+
+        return self._guard("read", work)
+
+    def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        def work() -> dict[str, np.ndarray]:
+            if not ids:
+                return {}
+            found = self._collection(collection).get(ids=ids, include=["embeddings"])
+            return {i: np.asarray(v, dtype=np.float32) for i, v in zip(found["ids"], found["embeddings"], strict=True)}
 
         return self._guard("read", work)
 

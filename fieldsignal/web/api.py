@@ -170,6 +170,36 @@ def fix(signal_id: int, change: FixIn, request: Request, who: Writer) -> Any:
         raise errors(exc) from None
 
 
+class SameIn(Strict):
+    of: int | None = None  # the earlier signal (default: the one the scorer suggested)
+
+
+@router.post("/review/{signal_id}/same")
+def same(signal_id: int, body: SameIn, request: Request, who: Writer) -> Any:
+    """A second report: counted once, under the earlier signal's first report."""
+    try:
+        return {"signal": signal_id, "duplicate_of": ws(request).mark_same(signal_id, body.of, who)}
+    except FieldsignalError as exc:
+        raise errors(exc) from None
+
+
+@router.post("/review/{signal_id}/distinct")
+def distinct(signal_id: int, body: SameIn, request: Request, who: Writer) -> Any:
+    """Not the same signal: both count; never suggested or linked again."""
+    try:
+        return {"signal": signal_id, "distinct_from": ws(request).mark_distinct(signal_id, body.of, who)}
+    except FieldsignalError as exc:
+        raise errors(exc) from None
+
+
+@router.post("/signals/{signal_id}/unmerge")
+def unmerge(signal_id: int, request: Request, who: Writer) -> Any:
+    try:
+        return {"signal": signal_id, "was_duplicate_of": ws(request).unmerge(signal_id, who)}
+    except FieldsignalError as exc:
+        raise errors(exc) from None
+
+
 @router.get("/tally")
 def tally(request: Request, by: str = "gap", since: dt.date | None = None, until: dt.date | None = None) -> Any:
     try:

@@ -129,8 +129,16 @@ async def read_uploads(files: list[UploadFile], limit: int) -> list[Any]:
 # ---------------------------------------------------------------- review
 @router.get("/review", response_class=HTMLResponse)
 def review(request: Request) -> HTMLResponse:
-    queue = [(s, r, _ws(request).show(s.id)["alternatives"]) for s, r in _ws(request).review_queue()]
-    return _page(request, "review.html", queue=queue, taxonomy=_ws(request).taxonomy)
+    ws = _ws(request)
+    queue = [(s, r, ws.show(s.id)["alternatives"]) for s, r in ws.review_queue()]
+    questions = {}
+    for signal_id, (earlier, probability) in ws.duplicate_questions().items():
+        new, old = ws.show(signal_id), ws.show(earlier)
+        questions[signal_id] = {
+            "probability": probability, "note": new["note"]["text"], "earlier": old["signal"],
+            "earlier_note": old["note"]["text"],
+        }  # fmt: skip
+    return _page(request, "review.html", queue=queue, questions=questions, taxonomy=ws.taxonomy)
 
 
 @router.post("/review/{signal_id}/accept")

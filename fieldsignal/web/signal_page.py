@@ -120,6 +120,43 @@ def _reject_or_restore(request: Request, signal_id: int, action: str, why: str) 
     return _back(here, msg=f"#{signal_id} {done}")
 
 
+@router.post("/review/{signal_id}/same")
+def same(signal_id: int, request: Request, of: Annotated[str, Form()] = "") -> Response:
+    return _duplicate(request, signal_id, "same", of, "/review")
+
+
+@router.post("/review/{signal_id}/distinct")
+def distinct(signal_id: int, request: Request, of: Annotated[str, Form()] = "") -> Response:
+    return _duplicate(request, signal_id, "distinct", of, "/review")
+
+
+@router.post("/signals/{signal_id}/unmerge")
+def unmerge(signal_id: int, request: Request) -> Response:
+    return _duplicate(request, signal_id, "unmerge", "", f"/signals/{signal_id}")
+
+
+def _duplicate(request: Request, signal_id: int, action: str, of: str, back: str) -> Response:
+    """Answer "same signal?" (same: counted once; distinct: both count, never asked again), or unmerge."""
+    who, deny = _writer(request, back)
+    if deny:
+        return deny
+    ws = _ws(request)
+    other = int(of) if of.strip().isdigit() else None
+    try:
+        if action == "same":
+            message = f"#{signal_id} counts once, as #{ws.mark_same(signal_id, other, who or '')}"
+        elif action == "distinct":
+            ws.mark_distinct(signal_id, other, who or "")
+            message = f"#{signal_id} is a signal of its own"
+        else:
+            message = (
+                f"#{signal_id} counts on its own again (was a second report of #{ws.unmerge(signal_id, who or '')})"
+            )
+    except FieldsignalError as exc:
+        return _back(back, err=str(exc))
+    return _back(back, msg=message)
+
+
 @router.post("/signals/bulk")
 async def bulk(request: Request) -> Response:
     """One action on the ticked signals: accept (as triaged), a status (with ticket and reason), or reject."""

@@ -1,0 +1,137 @@
+"""The learned duplicate scorer: pair evidence, training pairs from the corpus, fitting and its bars."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from fieldsignal.agent.dedupe import Candidate, nearest
+from fieldsignal.agent.dedupe_model import FEATURES, pair_features
+from fieldsignal.agent.dedupe_training import corpus_pairs, fit
+
+
+def cand(
+    id_: int,
+    customer: str | None,
+    gap: str | None,
+    vec: list[float],
+    text: str = "",
+    day: int = 1,
+    probs: dict[str, float] | None = None,
+) -> Candidate:
+    v = np.asarray(vec, dtype=np.float64)
+    return Candidate(
+        id=id_, note_id=id_, customer=customer, gap=gap, new_gap=False, date=dt.date(2026, 3, day),
+        vector=v / np.linalg.norm(v), text=text, gap_probs=probs, signal_type="Product Gap",
+    )  # fmt: skip
+
+
+def feature(row: np.ndarray, name: str) -> float:
+    return float(row[FEATURES.index(name)])
+
+
+def test_a_customer_the_triage_missed_is_still_evidence_from_the_other_note() -> None:
+    old = cand(1, "Helix Bank", "no-firewall", [1, 0], "Helix Bank wants a WAF")
+    new = cand(2, None, "no-firewall", [1, 0.1], "helix still asking about a firewall", probs={"no-firewall": 0.7})
+    row = pair_features(old, new)
+    assert feature(row, "customer_missing") == 1.0 and feature(row, "customer_same") == 0.0
+    assert feature(row, "customer_in_other_note") == 0.5  # "helix" of "helix bank"
+    assert feature(row, "gap_probability") == 0.7 and feature(row, "gap_same") == 1.0
+
+
+def test_the_notes_cosine_stands_in_for_itself_only_when_both_notes_have_a_vector() -> None:
+    old = cand(1, "Helix Bank", "no-firewall", [1, 0])
+    new = cand(2, "Helix Bank", "no-firewall", [0.6, 0.8])
+    assert feature(pair_features(old, new), "note_cosine") == feature(pair_features(old, new), "excerpt_cosine")
+    old.note_vector, new.note_vector = np.asarray([0.0, 1.0]), np.asarray([0.0, 1.0])
+    assert feature(pair_features(old, new), "note_cosine") == 1.0
+    assert abs(feature(pair_features(old, new), "excerpt_cosine") - 0.6) < 1e-9
+
+
+def test_other_customer_and_other_gap_are_told_apart_by_the_features() -> None:
+    old = cand(1, "Helix Bank", "no-firewall", [1, 0], "Helix Bank wants a WAF")
+    other = cand(
+        2, "Orbis Freight", "vertical-only", [0, 1], "Orbis needs more CPU", day=20, probs={"vertical-only": 0.9}
+    )
+    row = pair_features(old, other)
+    assert feature(row, "customer_conflict") == 1.0 and feature(row, "customer_spelling") < 0.2
+    assert feature(row, "gap_same") == 0.0 and feature(row, "gap_probability") == 0.0
+    assert abs(feature(row, "excerpt_cosine")) < 1e-9
+    assert 0 < feature(row, "days_apart") < 1
+
+
+def test_training_pairs_are_labelled_by_the_first_report() -> None:
+    fields = ("id", "customer", "gap", "duplicate_of", "date")
+    rows = [
+        dict(zip(fields, values, strict=True), writer="w")
+        for values in (
+            ("a", "Helix", "no-firewall", None, "2026-01-01"),
+            ("b", "Helix", "no-firewall", "a", "2026-02-01"),
+            ("c", "Helix", "no-firewall", "b", "2026-03-01"),
+            ("d", "Helix", "vertical-only", None, "2026-01-15"),
+            ("e", "Orbis", "no-firewall", None, "2026-01-20"),
+        )
+    ]
+    pairs = {(rows[a]["id"], rows[b]["id"]): same for a, b, same in corpus_pairs(rows)}
+    assert pairs[("a", "c")] and pairs[("b", "c")] and pairs[("a", "b")]  # one chain, one signal
+    assert pairs[("a", "d")] is False  # the same customer's other ask
+    assert ("c", "a") not in pairs  # the earlier report comes first
+    assert any("e" in p and not same for p, same in pairs.items())  # its gap at another customer
+
+
+def test_fitted_scorer_separates_unseen_pairs_and_orders_its_bars() -> None:
+    rng = np.random.default_rng(3)
+    gaps = ["no-firewall", "vertical-only", "no-custom-domains"]
+    names = ["Helix Bank", "Orbis Freight", "Quasar Labs", "Kappa Securities", "Delta Mutual"]
+
+    def pair(duplicate: bool) -> tuple[Candidate, Candidate]:
+        base = rng.normal(size=8)
+        gap, name = rng.choice(gaps), rng.choice(names)
+        old = cand(1, name, gap, list(base), f"{name} again", probs=None)
+        if duplicate:
+            vec, other_name, other_gap = base + rng.normal(scale=0.6, size=8), name, gap
+        elif rng.random() < 0.5:
+            vec, other_name, other_gap = rng.normal(size=8), name, rng.choice([g for g in gaps if g != gap])
+        else:
+            other_name = rng.choice([n for n in names if n != name])
+            vec, other_gap = base + rng.normal(scale=0.8, size=8), gap
+        new = cand(2, other_name, other_gap, list(vec), f"{other_name} note", day=9, probs={other_gap: 0.8})
+        return old, new
+
+    def sample(n: int) -> tuple[list[tuple[Candidate, Candidate]], np.ndarray]:
+        labels = rng.random(n) < 0.4
+        return [pair(bool(y)) for y in labels], labels
+
+    train, y = sample(400)
+    x = np.stack([pair_features(a, b) for a, b in train])
+    scorer = fit(x, y, np.asarray([f"w{i % 5}" for i in range(len(y))]))
+    assert 0 < scorer.ask <= scorer.link < 1 and scorer.figures["f1"] > 0.9
+    test, truth = sample(200)
+    predicted = np.asarray([scorer.note_probability([a], [b]) >= scorer.link for a, b in test])
+    tp = int(np.sum(predicted & truth))
+    f1 = 2 * tp / (predicted.sum() + truth.sum())
+    assert f1 > 0.9
+    old, new = test[int(np.argmax(truth))]
+    assert scorer.best([old], new) is not None and scorer.best([old], new, refused={old.id}) is None
+
+
+def test_nearest_keeps_the_customer_and_the_closest_in_meaning() -> None:
+    new = cand(100, "Helix Bank", "no-firewall", [1, 0, 0])
+    far_same_customer = cand(1, "HELIX BANK INC", "vertical-only", [0, 0, 1])
+    others = [cand(10 + i, f"Co {i}", "no-firewall", [i / 10, 1, 0]) for i in range(40)]
+    chosen = nearest([far_same_customer, *others], new, k=5)
+    ids = [c.id for c in chosen]
+    assert ids[0] == 1 and len(ids) == 6
+    assert set(ids[1:]) == {49, 48, 47, 46, 45}  # the five closest to [1, 0, 0]
+
+
+def test_two_customers_named_apart_are_asked_about_never_linked_alone() -> None:
+    from fieldsignal.agent.dedupe_model import DuplicateScorer
+
+    scorer = DuplicateScorer(scaler=None, classifier=None)
+    helix = cand(1, "Helix Bank", "no-firewall", [1, 0], "Helix Bank wants a WAF")
+    assert scorer.may_link(helix, cand(2, "Orbis Freight", "no-firewall", [1, 0], "Orbis wants a WAF")) is False
+    assert scorer.may_link(helix, cand(3, "HELIX BANK INC", "no-firewall", [1, 0], "again")) is True
+    assert scorer.may_link(helix, cand(4, None, "no-firewall", [1, 0], "no name")) is True
+    assert scorer.may_link(helix, cand(5, "HB", "no-firewall", [1, 0], "HB (helix) again")) is True  # named in it
