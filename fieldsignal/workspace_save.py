@@ -49,9 +49,11 @@ def save_vectors(con: Any, embedder: Any, keys: list[str], vectors: Any) -> None
 def indexed_candidates(con: Any, index: Any, vectors: Any, customers: list[str | None]) -> list[Candidate]:
     """The signals nearest each vector in the vector index, and the customers' signals, with the
     index's vectors (the log's for signals the index does not hold yet)."""
-    hits = sorted({int(h.id) for v in vectors for h in index.query(SIGNALS, v, NEAREST)})
-    found = dupes_repo.candidates(con, customers, [], dt.date.min, hits, vectors=False)
-    known = index.vectors(SIGNALS, [str(c.id) for c in found])
+    known: dict[str, Any] = {}
+    for vector in vectors:
+        known.update(index.nearest(SIGNALS, vector, NEAREST))
+    found = dupes_repo.candidates(con, customers, [], dt.date.min, sorted(map(int, known)), vectors=False)
+    known.update(index.vectors(SIGNALS, [str(c.id) for c in found if str(c.id) not in known]))
     missing = dupes_repo.stored_vectors(con, [c.id for c in found if str(c.id) not in known])
     for c in found:
         c.vector = known[str(c.id)] if str(c.id) in known else missing.get(c.id)

@@ -29,27 +29,29 @@ def candidates(
     new-gap proposals) since `since` (indexed by gap and date). `vectors=False`: the caller has them
     (the vector index), and they are not read from the log."""
     keys = sorted({k for k in map(customer_key, customers) if k})
-    ids: set[int] = set()
+    parts: list[str] = []
+    params: list[Any] = []
     if keys:
-        sql = f"SELECT id FROM signals WHERE customer_key IN ({placeholders(keys)}) AND rejected_at IS NULL"
-        ids |= {r[0] for r in con.execute(sql, keys).fetchall()}
+        parts.append(f"SELECT id FROM signals WHERE customer_key IN ({placeholders(keys)})")
+        params += keys
     if nearest is not None:
-        ids |= set(nearest)
+        if nearest:
+            parts.append(f"SELECT id FROM signals WHERE id IN ({placeholders(list(nearest))})")
+            params += list(nearest)
     else:
         known = sorted({g for g in gaps if g})
         likely = f"gap IN ({placeholders(known)}) OR " if known else ""
-        sql = (
-            f"SELECT id FROM signals WHERE rejected_at IS NULL AND signal_date >= ? AND ({likely}"
-            f"new_gap_label IS NOT NULL) ORDER BY signal_date DESC, id DESC LIMIT {RECENT}"
+        parts.append(
+            f"SELECT id FROM (SELECT id FROM signals WHERE rejected_at IS NULL AND signal_date >= ? AND ({likely}"
+            f"new_gap_label IS NOT NULL) ORDER BY signal_date DESC, id DESC LIMIT {RECENT}) recent"
         )
-        ids |= {r[0] for r in con.execute(sql, [since, *known]).fetchall()}
-    if not ids:
+        params += [since, *known]
+    if not parts:
         return []
-    wanted = sorted(ids)
-    rows = con.execute(  # small reads by key: a join would scan the notes and vectors of the whole log
+    rows = con.execute(  # one statement; notes and vectors by key after it (a join would scan the whole log's)
         "SELECT id, note_id, customer, gap, new_gap_label IS NOT NULL, signal_date, duplicate_of, competitor, "
-        f"signal_type, author FROM signals WHERE id IN ({placeholders(wanted)}) AND rejected_at IS NULL ORDER BY id",
-        wanted,
+        f"signal_type, author FROM signals WHERE id IN ({' UNION '.join(parts)}) AND rejected_at IS NULL ORDER BY id",
+        params,
     ).fetchall()
     if not rows:
         return []

@@ -57,6 +57,8 @@ class VectorIndex(Protocol):
 
     def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]: ...
 
+    def nearest(self, collection: str, vector: np.ndarray, k: int) -> dict[str, np.ndarray]: ...
+
     def count(self, collection: str) -> int: ...
 
     def ids(self, collection: str) -> set[str]: ...
@@ -103,6 +105,10 @@ class MemoryIndex:
     def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]:
         rows = self._data.get(collection, {})
         return {i: rows[i][0] for i in ids if i in rows}
+
+    def nearest(self, collection: str, vector: np.ndarray, k: int) -> dict[str, np.ndarray]:
+        rows = self._data.get(collection, {})
+        return {h.id: rows[h.id][0] for h in self.query(collection, vector, k)}
 
     def count(self, collection: str) -> int:
         return len(self._data.get(collection, {}))
@@ -217,6 +223,20 @@ class ChromaIndex:
                 return {}
             found = self._collection(collection).get(ids=ids, include=["embeddings"])
             return {i: np.asarray(v, dtype=np.float32) for i, v in zip(found["ids"], found["embeddings"], strict=True)}
+
+        return self._guard("read", work)
+
+    def nearest(self, collection: str, vector: np.ndarray, k: int) -> dict[str, np.ndarray]:
+        """The k nearest ids with their vectors: one query, no metadata (duplicate candidates)."""
+        import numpy as np
+
+        def work() -> dict[str, np.ndarray]:
+            query = np.asarray(vector, dtype=np.float32)
+            res = self._collection(collection).query(query_embeddings=[query], n_results=k, include=["embeddings"])
+            found = res.get("embeddings")
+            if found is None or not res["ids"][0]:
+                return {}
+            return {i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"][0], found[0], strict=True)}
 
         return self._guard("read", work)
 
