@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from fieldsignal.agent.dedupe import Candidate, customer_key
 from fieldsignal.errors import FieldsignalError, NotFoundError
 from fieldsignal.store.db import placeholders, values_clause
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RECENT = 100  # without the vector index: the latest signals of a batch's likely gaps read as candidates
 
@@ -55,9 +56,13 @@ def candidates(
     ).fetchall()
     if not rows:
         return []
+    import numpy as np  # here, not at import: commands that never look for duplicates don't load it
+
     notes = sorted({r[1] for r in rows})
     sql = f"SELECT id, text, vector FROM notes WHERE id IN ({placeholders(notes)})"
-    texts = {r[0]: (r[1], r[2]) for r in con.execute(sql, notes).fetchall()}
+    read = con.execute(sql, notes).fetchall()
+    texts = {r[0]: r[1] for r in read}
+    note_vectors = {r[0]: np.asarray(r[2], dtype=np.float32) for r in read if r[2] is not None}
     found = stored_vectors(con, [r[0] for r in rows]) if vectors else {}
     return [
         Candidate(
@@ -68,8 +73,8 @@ def candidates(
             new_gap=r[4],
             date=r[5],
             duplicate_of=r[6],
-            text=texts[r[1]][0] if r[1] in texts else None,
-            note_vector=np.asarray(texts[r[1]][1], dtype=np.float32) if texts.get(r[1], (0, None))[1] else None,
+            text=texts.get(r[1]),
+            note_vector=note_vectors.get(r[1]),
             competitor=r[7],
             signal_type=r[8],
             author=r[9],
@@ -81,6 +86,8 @@ def candidates(
 
 def stored_vectors(con: Any, signal_ids: Sequence[int]) -> dict[int, np.ndarray]:
     """The excerpt vectors the log holds for these signals."""
+    import numpy as np
+
     if not signal_ids:
         return {}
     ids = list(signal_ids)

@@ -309,7 +309,6 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
 
     A duplicate names the same customer, so these are all the candidates a batch can match: read
     through the key's index, not the whole log (then the vectors of the few new-gap proposals)."""
-    import numpy as np
 
     keys = sorted({key for key in map(customer_key, customers) if key})
     if not keys:
@@ -319,16 +318,9 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
         f"WHERE customer_key IN ({placeholders(keys)}) AND rejected_at IS NULL ORDER BY id",
         keys,
     ).fetchall()
-    proposals = [r[0] for r in rows if r[4]]
-    vectors = {}
-    if proposals:
-        vectors = dict(
-            con.execute(
-                "SELECT v.signal_id, e.vector FROM signal_vectors v JOIN embeddings e ON e.hash = v.hash "
-                f"WHERE v.signal_id IN ({placeholders(proposals)})",
-                proposals,
-            ).fetchall()
-        )
+    from fieldsignal.store.duplicates import stored_vectors
+
+    vectors = stored_vectors(con, [r[0] for r in rows if r[4]])  # only new-gap proposals compare by meaning
     return [
         Candidate(
             id=r[0],
@@ -338,7 +330,7 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
             new_gap=r[4],
             date=r[5],
             duplicate_of=r[6],
-            vector=np.asarray(vectors[r[0]], dtype=np.float32) if r[0] in vectors else None,
+            vector=vectors.get(r[0]),
         )
         for r in rows
     ]
