@@ -82,6 +82,8 @@ class TriageResult(BaseModel):
     note: NoteInput
     note_hash: str
     signals: list[SignalDraft]
+    # other names the note may give its customer, best first: an account list may recognise one of them
+    customer_candidates: list[str] = []
 
 
 class Signal(BaseModel):

@@ -95,17 +95,48 @@ def test_eval_reports_the_mention_and_the_linked_customer() -> None:
         EvalRow(text="c", customer=None, customer_mention=None),
     ]
     present = [{"customer", "customer_mention"}] * 3
-    named = ["orrin", "Tide", None]
+    results = [
+        TriageResult(note=NoteInput(text=r.text), note_hash=r.text, signals=[draft(None, customer=c)])
+        for r, c in zip(rows, ["orrin", "Tide", None], strict=True)
+    ]
     seen: list[list[str]] = []
 
-    def link(name: str | None, accounts: list[str]) -> str | None:
+    def link(found: list[TriageResult], accounts: list[str], industries: dict) -> list[TriageResult]:
         seen.append(accounts)
-        return "Orrin Health" if name == "orrin" else name
+        named = {"orrin": "Orrin Health"}
+        customers = [r.signals[0].deal.customer for r in found]
+        return [
+            r.model_copy(update={"signals": [draft(None, customer=named.get(c, c) if c else None)]})
+            for r, c in zip(found, customers, strict=True)
+        ]
 
-    out = customer_figures(rows, present, named, link)
+    out = customer_figures(rows, present, results, link)
     assert out["customer_mention"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert out["customer_linked"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert out["customer_linked"]["accounts"] == 2 and seen[0] == ["Orrin Health", "Tidewater Logistics"]
+
+
+def test_the_linker_tries_a_notes_other_names_for_its_customer(linker: AccountLinker) -> None:
+    names = [["Nimbus Air", "halvern"], ["tidewater", "HMI"], ["Nimbus Air", "the board"], [], ["Pellbrook", "Quist"]]
+    # the first name that surely names an account wins; a name that fits two accounts is passed over
+    assert linker.link_first(names, ACCOUNTS) == [
+        "Halvern Mutual Insurance", "Tidewater Logistics", None, None, "Quist Retail Group",
+    ]  # fmt: skip
+    assert linker.link_first(names, []) == [None] * 5
+    # as the triage links them: a signal keeps its written customer when no name is an account's
+    taxonomy = load_taxonomy()
+    triage = LearnedTriage(taxonomy, None, SimpleNamespace(linker=linker))  # type: ignore[arg-type]
+    results = [
+        TriageResult(
+            note=NoteInput(text=str(k)), note_hash=str(k), signals=[draft(None, customer=n[0] if n else None)],
+            customer_candidates=n[1:],
+        )
+        for k, n in enumerate(names)
+    ]  # fmt: skip
+    linked = triage.link_accounts(results, ACCOUNTS)
+    assert [r.signals[0].deal.customer for r in linked] == [
+        "Halvern Mutual Insurance", "Tidewater Logistics", "Nimbus Air", None, "Quist Retail Group",
+    ]  # fmt: skip
 
 
 def test_eval_scores_the_industry_a_linked_account_gives() -> None:

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fieldsignal.triage.bio import TAGS
 from fieldsignal.triage.crossval import leave_one_group_out
 from fieldsignal.triage.encoder import HashingTokenEncoder, TokenVectors
 from fieldsignal.triage.finetune import TuneConfig, _Row, batches, training_rows
 from fieldsignal.triage.model import Example
-from fieldsignal.triage.spans import TAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = [

@@ -16,11 +16,12 @@ from fieldsignal.models import NEW_GAP, NoteInput
 from fieldsignal.settings import load_settings
 from fieldsignal.taxonomy import load_taxonomy
 from fieldsignal.triage.acv import AcvScorer, candidates
+from fieldsignal.triage.bio import find_all, tags
 from fieldsignal.triage.encoder import HashingTokenEncoder
 from fieldsignal.triage.heads import segment_spans
 from fieldsignal.triage.model import Example, TriageModel, gap_class
 from fieldsignal.triage.pipeline import LearnedTriage, canonical_competitor, canonical_customer
-from fieldsignal.triage.spans import SpanTagger, find_all, pick, tags
+from fieldsignal.triage.spans import SpanTagger, pick
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "corpus.jsonl"
 KEYS = ("signal_type", "gap", "gaps", "industry", "archetype", "customer", "customer_mention", "competitor")
@@ -207,6 +208,26 @@ def test_tags_are_decoded_as_the_best_valid_bio_sequence() -> None:
     probs[0, [o, b]] = 0.99, 0.001  # when nothing can begin the name, the lone inside word begins it
     assert viterbi(probs).tolist()[1] in (b, o)
     assert TAGS[viterbi(probs)[1]] != "I-customer"
+
+
+def test_names_the_tagger_doubts_are_kept_as_weaker_candidates() -> None:
+    """Word pieces likely enough to be inside a customer's name make runs, cut at separators, best first."""
+    from fieldsignal.triage.encoder import TokenVectors
+    from fieldsignal.triage.spans import TAGS, _runs
+
+    text = "met Kestrel Bank: then Orrin"
+    words = [(0, 3), (4, 11), (12, 16), (16, 17), (18, 22), (23, 28)]
+    tokens = TokenVectors(np.zeros((6, 2), np.float32), np.asarray(words, np.int32), np.zeros((6, 4), np.float32))
+    probs = np.zeros((6, len(TAGS)), np.float32)
+    b, i = TAGS.index("B-customer"), TAGS.index("I-customer")
+    probs[:, TAGS.index("O")] = 1.0
+    for k, (p_b, p_i) in {1: (0.10, 0.05), 2: (0.0, 0.12), 3: (0.0, 0.3), 5: (0.2, 0.1)}.items():
+        probs[k, [b, i]] = p_b, p_i  # ":" is likely inside, but a separator is never part of a name
+    runs = _runs(text, tokens, probs, "customer", 0.1)
+    assert [s.text for s in runs] == ["Orrin", "Kestrel Bank"]
+    assert runs[0].score == pytest.approx(0.3) and runs[1].score == pytest.approx(0.135)
+    assert [s.text for s in _runs(text, tokens, probs, "customer", 0.2)] == ["Orrin"]
+    assert _runs(text, tokens, probs, "customer", 1.0) == []
 
 
 def test_the_llm_gets_the_nearest_training_notes_as_worked_examples(tmp_path: Path) -> None:

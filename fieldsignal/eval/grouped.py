@@ -88,7 +88,7 @@ def run_grouped(
         fold = LearnedTriage(taxonomy, encoder, model, settings.review_threshold)
         groups[group] = (
             score(part, keys, results, taxonomy)
-            | customer_figures(part, keys, [p.customer for p in found], model.linker.link)
+            | customer_figures(part, keys, results, fold.link_accounts)
             | account_figures(part, keys, results, fold.link_accounts, taxonomy)
         )
         report = groups[group]

@@ -132,21 +132,25 @@ def _gap_key(value: str | None, taxonomy: Taxonomy) -> str | None:
 def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
     ws = Workspace(settings, taxonomy, learn=False)
     results = _triage(ws, rows)
-    named = [r.signals[0].deal.customer for r in results]
     return (
         score(rows, present, results, taxonomy)
-        | customer_figures(rows, present, named, ws.triage.link_customer)
+        | customer_figures(rows, present, results, ws.triage.link_accounts)
         | account_figures(rows, present, results, ws.triage.link_accounts, taxonomy)
     )
 
 
+LinkAccounts = Callable[[list[TriageResult], list[str], dict[str, str | None]], list[TriageResult]]
+
+
 def customer_figures(
-    rows: list[EvalRow], present: list[set[str]], named: list[str | None], link: Callable[[str | None, Any], Any]
+    rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], link: LinkAccounts
 ) -> dict[str, Any]:
     """The customer as the tagger found it, against the mention as written (`customer_mention`), and
     linked to an account list made of the scored rows' customers, as a CRM export would give it
-    (`customer_linked`), against the canonical name. Without an account list see `customer`."""
+    (`customer_linked`, `link` is the triage's `link_accounts`), against the canonical name. Without an
+    account list see `customer`."""
     out: dict[str, Any] = {}
+    named = [r.signals[0].deal.customer if r.signals else None for r in results]
     keep = [i for i, keys in enumerate(present) if "customer_mention" in keys]
     if keep:
         gold = [norm_name(rows[i].customer_mention) for i in keep]
@@ -156,13 +160,11 @@ def customer_figures(
     accounts = sorted({c for i in keep if (c := rows[i].customer)})
     if keep and accounts:
         gold = [norm_name(rows[i].customer) for i in keep]
-        linked = [norm_name(link(named[i], accounts)) for i in keep]
+        found = link([results[i] for i in keep], accounts, {})
+        linked = [norm_name(r.signals[0].deal.customer if r.signals else None) for r in found]
         report = classification_report(gold, linked)
         out["customer_linked"] = {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(accounts)}
     return out
-
-
-LinkAccounts = Callable[[list[TriageResult], list[str], dict[str, str | None]], list[TriageResult]]
 
 
 def account_figures(

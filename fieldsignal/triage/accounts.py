@@ -138,11 +138,23 @@ class AccountLinker:
 
     def link_many(self, mentions: Sequence[str | None], accounts: Sequence[str]) -> list[str | None]:
         """Each mention's account, when one is likely and no other is; else the mention as written."""
-        linked: list[str | None] = []
-        for mention, ranked in zip(mentions, self.rank_many(mentions, accounts), strict=True):
-            sure = ranked and ranked[0][1] >= LINK_P and (len(ranked) == 1 or ranked[1][1] < LINK_P)
-            linked.append(ranked[0][0] if sure else (mention or None))
-        return linked
+        found = self.link_first([[m] if m else [] for m in mentions], accounts)
+        return [account or mention or None for account, mention in zip(found, mentions, strict=True)]
+
+    def link_first(self, names: Sequence[Sequence[str]], accounts: Sequence[str]) -> list[str | None]:
+        """For each note's names of its customer (best first), the account named by the first name that
+        names one surely (it is likely and no other account is); else None. Every name of every note
+        in one model call: a paste costs one call however many names its note has."""
+        flat = [(k, name) for k, note in enumerate(names) for name in note]
+        out: list[str | None] = [None] * len(names)
+        settled: set[int] = set()
+        for (k, _), ranked in zip(flat, self.rank_many([name for _, name in flat], accounts), strict=True):
+            if k in settled:
+                continue
+            if ranked and ranked[0][1] >= LINK_P and (len(ranked) == 1 or ranked[1][1] < LINK_P):
+                out[k] = ranked[0][0]
+                settled.add(k)
+        return out
 
     def link(self, mention: str | None, accounts: Sequence[str]) -> str | None:
         """The account `mention` names, when one is likely and no other is; else the mention as written."""

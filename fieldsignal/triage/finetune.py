@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from fieldsignal.triage.model import Example, gap_class, name_places
-from fieldsignal.triage.spans import TAGS, tags
+from fieldsignal.triage.bio import TAGS, name_places, tags
+from fieldsignal.triage.model import Example, gap_class
 
 Progress = Callable[[str, int, int], None]
 

@@ -17,15 +17,19 @@ from fieldsignal.models import NEW_GAP
 from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.accounts import AccountLinker, training_pairs
 from fieldsignal.triage.acv import AcvScorer
+from fieldsignal.triage.bio import name_places, tags
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.heads import Head, MultiLabelHead, note_features, segment_vectors
 from fieldsignal.triage.rivals import RivalClassifier
-from fieldsignal.triage.spans import Span, SpanTagger, find_all, pick, tags
+from fieldsignal.triage.spans import Span, SpanTagger, pick
 from fieldsignal.triage.wordpieces import WordPieceMeans
 
 Encode = Callable[[Sequence[str]], list[TokenVectors]]
 Pair = tuple[np.ndarray, np.ndarray]
 SPAN_THRESHOLD = 0.35
+# Word pieces at least this likely to name the customer make a weaker candidate name, tried against an
+# account list only after the tagged names (chosen on the corpus's writer folds, bench/tagger_crossval.py)
+CANDIDATE_P = 0.1
 C = 0.05  # regularisation of every head, on standardised features
 # A note this alike a reviewed correction (cosine of the standardised note features the heads read)
 # takes the correction's labels. Without second-report data to learn it from (see `learn_recall`), 0.9.
@@ -60,6 +64,8 @@ class Prediction:
     competitor: str | None
     acv_usd: int | None
     spans: list[Span] = field(default_factory=list)
+    # the other names the note may give its customer, best first (tagged ones, then weaker runs)
+    customer_candidates: list[str] = field(default_factory=list)
     segment_gap: list[tuple[int, int, str | None, float]] = field(default_factory=list)  # start, end, best gap, p
 
 
@@ -210,8 +216,12 @@ class TriageModel:
         if not texts:
             return []
         feats = self.scaler.transform(np.vstack([note_features(t, k) for t, k in zip(texts, tokens, strict=True)]))
-        spans = [self.tagger.spans(t, k) for t, k in zip(texts, tokens, strict=True)]
+        read = [self.tagger.read(t, k, CANDIDATE_P) for t, k in zip(texts, tokens, strict=True)]
+        spans = [tagged for tagged, _ in read]
         customers = [pick(found, "customer", SPAN_THRESHOLD) for found in spans]
+        candidates = [
+            _candidates(customer, [*tagged, *weak]) for customer, (tagged, weak) in zip(customers, read, strict=True)
+        ]
         types, gaps = self.types.proba(feats), self.gaps.proba(feats)
         present = self.more.proba(feats)
         industries = self.industry.proba(self._industry_features(texts, feats, customers))
@@ -244,6 +254,7 @@ class TriageModel:
                     competitor=competitor,
                     acv_usd=acv,
                     spans=spans[i],
+                    customer_candidates=candidates[i],
                     segment_gap=self._segment_gaps(text, vectors),
                 )
             )
@@ -262,15 +273,14 @@ class TriageModel:
         ]
 
 
-KINDS = ("customer", "competitor")
-
-
-def name_places(example: Example) -> dict[str, list[tuple[int, int]]]:
-    """Where the note names each kind: every written form, its full name as well as its short one."""
-    out = {}
-    for kind in KINDS:  # a competitor's company name may also be only where the customer runs: not tagged
-        forms = {example.labels.get(f"{kind}_mention")} | ({example.labels.get(kind)} if kind == "customer" else set())
-        out[kind] = sorted({p for form in forms if form for p in find_all(example.text, form)})
+def _candidates(picked: str | None, spans: Sequence[Span]) -> list[str]:
+    """The names the spans give the customer other than the picked one, each once, best first."""
+    seen = {picked.casefold()} if picked else set()
+    out = []
+    for span in spans:
+        if span.kind == "customer" and span.text and span.text.casefold() not in seen:
+            seen.add(span.text.casefold())
+            out.append(span.text)
     return out
 
 

@@ -73,14 +73,12 @@ class LearnedTriage:
         drafts = [self._draft(note.text, gap, signal_type, deal, pred)]
         for extra, p in pred.more_gaps:
             drafts.append(self._draft(note.text, Scored(label=extra, confidence=round(p, 4)), signal_type, deal, pred))
-        return TriageResult(note=note, note_hash=content_hash(note.text), signals=drafts)
-
-    def link_customer(self, mention: str | None, accounts: Sequence[str]) -> str | None:
-        """The known account a customer mention names ("BWM" → "Brightwater Mutual"), else the mention."""
-        linker = getattr(self.model, "linker", None)
-        if linker is None or linker.model is None:
-            return canonical_customer(mention, accounts)
-        return linker.link(mention, accounts)
+        return TriageResult(
+            note=note,
+            note_hash=content_hash(note.text),
+            signals=drafts,
+            customer_candidates=[] if note.customer else pred.customer_candidates,
+        )
 
     def link_accounts(
         self, results: Sequence[TriageResult], accounts: Sequence[str], industries: Mapping[str, str | None] = {}
@@ -89,12 +87,14 @@ class LearnedTriage:
         a linked account's industry (`industries`, as the CRM gives it) replaces the one read from the note."""
         if not accounts:
             return list(results)
-        written = [s.deal.customer for r in results for s in r.signals]
         linker = getattr(self.model, "linker", None)
         if linker is None or linker.model is None:
-            linked = iter([canonical_customer(name, accounts) for name in written])
-        else:
-            linked = iter(linker.link_many(written, accounts))  # the whole batch in one model call
+            linked = iter([canonical_customer(s.deal.customer, accounts) for r in results for s in r.signals])
+        else:  # the written customer, then the note's other names for it; the whole batch at once
+            names = [[n for n in (s.deal.customer, *r.customer_candidates) if n] for r in results for s in r.signals]
+            found = linker.link_first(names, accounts)
+            written = [s.deal.customer for r in results for s in r.signals]
+            linked = iter([account or name for account, name in zip(found, written, strict=True)])
         out = []
         for result in results:
             signals = []

@@ -10,17 +10,14 @@ alias list (competitors) and the workspace's known customers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from fieldsignal.triage.bio import KINDS, TAGS
 from fieldsignal.triage.encoder import TokenVectors
-
-TAGS = ("O", "B-customer", "I-customer", "B-competitor", "I-competitor")
-KINDS = ("customer", "competitor")
 
 
 @dataclass(frozen=True)
@@ -40,28 +37,6 @@ def features(tokens: TokenVectors) -> np.ndarray:
     before = np.vstack([np.zeros((1, cased.shape[1]), np.float32), cased[:-1]])
     after = np.vstack([cased[1:], np.zeros((1, cased.shape[1]), np.float32)])
     return np.hstack([tokens.vectors, cased, before, after]).astype(np.float32)
-
-
-def find_all(text: str, mention: str | None) -> list[tuple[int, int]]:
-    """Every place `mention` is written in `text` (exactly, else ignoring case)."""
-    if not mention or not mention.strip():
-        return []
-    found = [(m.start(), m.end()) for m in re.finditer(re.escape(mention), text)]
-    return found or [(m.start(), m.end()) for m in re.finditer(re.escape(mention), text, re.I)]
-
-
-def tags(tokens: TokenVectors, places: dict[str, list[tuple[int, int]]]) -> np.ndarray:
-    """BIO tag ids for each word piece, given where each kind of name is written."""
-    out = np.zeros(len(tokens.offsets), dtype=np.int64)
-    for kind, ranges in places.items():
-        begin, inside = TAGS.index(f"B-{kind}"), TAGS.index(f"I-{kind}")
-        for start, end in ranges:
-            first = True
-            for i, (s, e) in enumerate(tokens.offsets):
-                if s >= start and e <= end:
-                    out[i] = begin if first else inside
-                    first = False
-    return out
 
 
 class SpanTagger:
@@ -94,11 +69,20 @@ class SpanTagger:
 
     def spans(self, text: str, tokens: TokenVectors) -> list[Span]:
         """Every tagged span, best first."""
+        return self.read(text, tokens)[0]
+
+    def read(self, text: str, tokens: TokenVectors, weak: float = 1.0) -> tuple[list[Span], list[Span]]:
+        """Every tagged span, best first; and the runs of word pieces whose probability of naming the
+        customer reaches `weak` (none at 1.0), best first: names the tagger doubts, which an account list
+        may still recognise."""
         if self.model is None or len(tokens.offsets) == 0:
-            return []
+            return [], []
         probs = np.zeros((len(tokens.offsets), len(TAGS)), dtype=np.float32)
         x = self.scaler.transform(features(tokens))
         probs[:, self.model.classes_] = self.model.predict_proba(x)  # type: ignore[attr-defined]
+        return self._tagged(text, tokens, probs), _runs(text, tokens, probs, "customer", weak)
+
+    def _tagged(self, text: str, tokens: TokenVectors, probs: np.ndarray) -> list[Span]:
         best = viterbi(probs)
         found: list[Span] = []
         for kind in KINDS:
@@ -114,6 +98,21 @@ class SpanTagger:
                 elif i >= 0 and tag == inside:
                     run.append(i)
         return sorted(found, key=lambda s: -s.score)
+
+
+def _runs(text: str, tokens: TokenVectors, probs: np.ndarray, kind: str, floor: float) -> list[Span]:
+    """Runs of word pieces each at least `floor` likely to be inside a name of this kind, best first."""
+    likely = probs[:, TAGS.index(f"B-{kind}")] + probs[:, TAGS.index(f"I-{kind}")]
+    found: list[Span] = []
+    run: list[int] = []
+    for i in range(len(likely) + 1):
+        inside = i < len(likely) and likely[i] >= floor and not _separator(text, tokens, i)
+        if run and (not inside or _gap_between(text, tokens, run[-1], i)):
+            found.append(_span(kind, text, tokens, run, likely))
+            run = []
+        if inside:
+            run.append(i)
+    return sorted(found, key=lambda s: -s.score)
 
 
 def _allowed() -> np.ndarray:

@@ -36,7 +36,7 @@ def training_key(examples: Sequence[Example], config: TuneConfig) -> str:
         digest.update(json.dumps([e.text, e.labels], sort_keys=True, default=str).encode())
     digest.update(config.describe().encode())
     digest.update(Path(base_model_path()).name.encode())
-    for source in ("finetune.py", "spans.py"):  # the training code and the tag labels, not this plumbing
+    for source in ("finetune.py", "bio.py"):  # the training code and the tag labels, not this plumbing
         digest.update((Path(__file__).parent / source).read_bytes())
     return digest.hexdigest()[:16]
 
