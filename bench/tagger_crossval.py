@@ -25,7 +25,7 @@ from pathlib import Path
 from fieldsignal.eval.metrics import norm_name
 from fieldsignal.triage.accounts import AccountLinker, training_pairs
 from fieldsignal.triage.bio import name_places, tags
-from fieldsignal.triage.model import CANDIDATE_P, SPAN_THRESHOLD, Example, _candidates
+from fieldsignal.triage.model import CANDIDATE_P, SPAN_THRESHOLD, Example, other_customer_names
 from fieldsignal.triage.spans import SpanTagger, pick
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,7 +81,7 @@ def main() -> None:
             read = [tagger.read(rows[i]["text"], tokens[i], args.candidate_p) for i in held]
             named = [pick(tagged, "customer", SPAN_THRESHOLD) for tagged, _ in read]
             names = [
-                [n for n in (name, *_candidates(name, [*tagged, *weak])) if n]
+                [n for n in (name, *other_customer_names(name, [*tagged, *weak])) if n]
                 for name, (tagged, weak) in zip(named, read, strict=True)
             ]
             accounts = everyone if args.all_accounts else sorted({c for i in held if (c := rows[i].get("customer"))})

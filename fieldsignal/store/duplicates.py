@@ -13,6 +13,10 @@ from fieldsignal.store.db import placeholders, values_clause
 if TYPE_CHECKING:
     import numpy as np
 
+# a signal row as `as_candidates` reads it
+COLUMNS = (
+    "id, note_id, customer, gap, new_gap_label IS NOT NULL, signal_date, duplicate_of, competitor, signal_type, author"
+)
 RECENT = 100  # without the vector index: the latest signals of a batch's likely gaps read as candidates
 
 
@@ -50,8 +54,7 @@ def candidates(
     if not parts:
         return []
     rows = con.execute(  # one statement; notes and vectors by key after it (a join would scan the whole log's)
-        "SELECT id, note_id, customer, gap, new_gap_label IS NOT NULL, signal_date, duplicate_of, competitor, "
-        f"signal_type, author FROM signals WHERE id IN ({' UNION '.join(parts)}) AND rejected_at IS NULL ORDER BY id",
+        f"SELECT {COLUMNS} FROM signals WHERE id IN ({' UNION '.join(parts)}) AND rejected_at IS NULL ORDER BY id",
         params,
     ).fetchall()
     if not rows:
@@ -64,6 +67,17 @@ def candidates(
     texts = {r[0]: r[1] for r in read}
     note_vectors = {r[0]: np.asarray(r[2], dtype=np.float32) for r in read if r[2] is not None}
     found = stored_vectors(con, [r[0] for r in rows]) if vectors else {}
+    return as_candidates(rows, found, texts, note_vectors)
+
+
+def as_candidates(
+    rows: Sequence[Sequence[Any]],
+    vectors: dict[int, np.ndarray],
+    texts: dict[int, str] | None = None,
+    note_vectors: dict[int, np.ndarray] | None = None,
+) -> list[Candidate]:
+    """Candidates from signal rows read as COLUMNS, with what is known of their excerpts and notes."""
+    texts, note_vectors = texts or {}, note_vectors or {}
     return [
         Candidate(
             id=r[0],
@@ -73,12 +87,12 @@ def candidates(
             new_gap=r[4],
             date=r[5],
             duplicate_of=r[6],
-            text=texts.get(r[1]),
-            note_vector=note_vectors.get(r[1]),
             competitor=r[7],
             signal_type=r[8],
             author=r[9],
-            vector=found.get(r[0]),
+            text=texts.get(r[1]),
+            note_vector=note_vectors.get(r[1]),
+            vector=vectors.get(r[0]),
         )
         for r in rows
     ]

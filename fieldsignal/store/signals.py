@@ -313,27 +313,14 @@ def dedupe_candidates(con: Any, customers: Sequence[str]) -> list[Candidate]:
     keys = sorted({key for key in map(customer_key, customers) if key})
     if not keys:
         return []
+    from fieldsignal.store.duplicates import COLUMNS, as_candidates, stored_vectors
+
     rows = con.execute(
-        "SELECT id, note_id, customer, gap, new_gap_label IS NOT NULL, signal_date, duplicate_of FROM signals "
-        f"WHERE customer_key IN ({placeholders(keys)}) AND rejected_at IS NULL ORDER BY id",
+        f"SELECT {COLUMNS} FROM signals WHERE customer_key IN ({placeholders(keys)}) AND rejected_at IS NULL "
+        "ORDER BY id",
         keys,
     ).fetchall()
-    from fieldsignal.store.duplicates import stored_vectors
-
-    vectors = stored_vectors(con, [r[0] for r in rows if r[4]])  # only new-gap proposals compare by meaning
-    return [
-        Candidate(
-            id=r[0],
-            note_id=r[1],
-            customer=r[2],
-            gap=r[3],
-            new_gap=r[4],
-            date=r[5],
-            duplicate_of=r[6],
-            vector=vectors.get(r[0]),
-        )
-        for r in rows
-    ]
+    return as_candidates(rows, stored_vectors(con, [r[0] for r in rows if r[4]]))  # new-gap proposals: by meaning
 
 
 def mark_duplicate(con: Any, signal_id: int, original_id: int) -> None:

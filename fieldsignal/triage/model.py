@@ -219,9 +219,8 @@ class TriageModel:
         read = [self.tagger.read(t, k, CANDIDATE_P) for t, k in zip(texts, tokens, strict=True)]
         spans = [tagged for tagged, _ in read]
         customers = [pick(found, "customer", SPAN_THRESHOLD) for found in spans]
-        candidates = [
-            _candidates(customer, [*tagged, *weak]) for customer, (tagged, weak) in zip(customers, read, strict=True)
-        ]
+        names = zip(customers, read, strict=True)
+        candidates = [other_customer_names(name, [*tagged, *weak]) for name, (tagged, weak) in names]
         types, gaps = self.types.proba(feats), self.gaps.proba(feats)
         present = self.more.proba(feats)
         industries = self.industry.proba(self._industry_features(texts, feats, customers))
@@ -273,7 +272,7 @@ class TriageModel:
         ]
 
 
-def _candidates(picked: str | None, spans: Sequence[Span]) -> list[str]:
+def other_customer_names(picked: str | None, spans: Sequence[Span]) -> list[str]:
     """The names the spans give the customer other than the picked one, each once, best first."""
     seen = {picked.casefold()} if picked else set()
     out = []
