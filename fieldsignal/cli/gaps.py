@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fieldsignal.cli_support import Json, emit, workspace
+from fieldsignal.cli.common import Json, emit, workspace
 
 gaps_app = typer.Typer(help="Proposed new gaps: list them; promote, merge or dismiss one.")
 Who = Annotated[str | None, typer.Option(help="Who decides (default: your login).")]

@@ -1,4 +1,5 @@
-"""The `fieldsignal` command: a thin layer over fieldsignal.workspace."""
+"""The top-level `fieldsignal` app and the commands that have no group of their own
+(add, import, status, tally, reindex, serve, demo, taxonomy)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from typing import Annotated, Any
 
 import typer
 
-from fieldsignal.cli_accounts import accounts_app
-from fieldsignal.cli_ask import ask_command
-from fieldsignal.cli_gaps import gaps_app
-from fieldsignal.cli_learn import eval_command, train_command
-from fieldsignal.cli_llm import llm_app
-from fieldsignal.cli_log import list_command, show_command
-from fieldsignal.cli_memo import drafts_app, memo_app, metrics_command
-from fieldsignal.cli_review import reject_command, restore_command, review_app, unmerge_command
-from fieldsignal.cli_store import migrate_command
-from fieldsignal.cli_support import Json, Since, Until, emit, fail, model_progress, settings, state, workspace
+from fieldsignal.cli.accounts import accounts_app
+from fieldsignal.cli.ask import ask_command
+from fieldsignal.cli.common import Json, Since, Until, emit, fail, model_progress, settings, state, workspace
+from fieldsignal.cli.gaps import gaps_app
+from fieldsignal.cli.learn import eval_command, train_command
+from fieldsignal.cli.llm import llm_app
+from fieldsignal.cli.log import list_command, show_command
+from fieldsignal.cli.memo import drafts_app, memo_app, metrics_command
+from fieldsignal.cli.migrate import migrate_command
+from fieldsignal.cli.review import reject_command, restore_command, review_app, unmerge_command
 from fieldsignal.errors import FieldsignalError, InputError
 
 app = typer.Typer(
@@ -39,7 +40,7 @@ app.add_typer(drafts_app, name="drafts")
 app.add_typer(accounts_app, name="accounts")
 
 
-SAMPLES = Path(__file__).parent / "data" / "samples"
+SAMPLES = Path(__file__).parents[1] / "data" / "samples"
 IMPORT_LINGER = 0.25  # seconds
 
 

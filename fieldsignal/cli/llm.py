@@ -6,7 +6,7 @@ import dataclasses
 
 import typer
 
-from fieldsignal.cli_support import Json, Since, emit, fail, settings, workspace
+from fieldsignal.cli.common import Json, Since, emit, fail, settings, workspace
 
 llm_app = typer.Typer(help="The optional LLM endpoint: check it, see its token usage.", no_args_is_help=True)
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from fieldsignal.cli_support import Json, emit, fail, workspace
+from fieldsignal.cli.common import Json, emit, fail, workspace
 
 memo_app = typer.Typer(
     help="Draft the weekly PM memo, the monthly newsletter or the loss summary.", no_args_is_help=True

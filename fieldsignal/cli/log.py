@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from fieldsignal.cli_support import Json, Since, Until, emit, fail, workspace
+from fieldsignal.cli.common import Json, Since, Until, emit, fail, workspace
 
 TABLE_ROWS = 50  # rows of the log's table on a terminal by default (a table of thousands helps no one)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from fieldsignal.cli_support import Json, emit, fail, model_progress, settings, workspace
+from fieldsignal.cli.common import Json, emit, fail, model_progress, settings, workspace
 
 
 def train_command(

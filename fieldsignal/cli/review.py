@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fieldsignal.cli_support import Json, emit, workspace
+from fieldsignal.cli.common import Json, emit, workspace
 
 review_app = typer.Typer(help="The review queue; accept or fix what the triage was unsure about.")
 Who = Annotated[str | None, typer.Option(help="Who decides (default: your login).")]
@@ -61,7 +61,7 @@ def fix(
     as_json: Json = False,
 ) -> None:
     """Correct a signal's labels; later notes like it are classified with the correction."""
-    from fieldsignal.cli_support import fail
+    from fieldsignal.cli.common import fail
     from fieldsignal.store.review import Fix
 
     values = {

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from fieldsignal.cli_support import Json, emit, workspace
+from fieldsignal.cli.common import Json, emit, workspace
 
 
 def ask_command(
