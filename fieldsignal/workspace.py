@@ -41,9 +41,8 @@ from fieldsignal.workspace_index import IndexSync
 from fieldsignal.workspace_insights import Insights
 from fieldsignal.workspace_labeled import LabeledImport
 from fieldsignal.workspace_log import LogAdmin
-from fieldsignal.workspace_save import BatchSave, Saved
+from fieldsignal.workspace_save import BATCH, BatchSave, Saved
 
-BATCH = 64
 PROMOTED_GAPS = "gaps.toml"  # where earlier versions kept promoted gaps (still read); now in the log
 Progress = Callable[[int], None]
 
@@ -118,23 +117,13 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
 
     def build_triage(self, progress: Callable[[str, int, int], None] | None = None) -> Any:
         """The corpus-trained triage (built once and cached), with this workspace's corrections."""
-        from fieldsignal.triage import shipped
-        from fieldsignal.triage.pipeline import LearnedTriage
+        from fieldsignal.learned_triage import assemble_triage
+        from fieldsignal.triage.shipped import correction_examples
 
-        encoder = registry.create("token_encoder", self.settings.embedder, self.settings)
-        tuned_on = getattr(encoder, "tuned_on", None)
-        if tuned_on is not None:  # tuned on the notes the heads learn from: the corpus and this taxonomy's examples
-            corpus = shipped.corpus_examples(self.settings.corpus or shipped.default_corpus())
-            # with no corpus (a few-shot workspace) the encoder is not tuned: on BANKING77, 8 shots a label
-            # tuned it to 0.796 against 0.825 untuned, and a contrastive objective gained only 0.002
-            encoder = tuned_on([*corpus, *shipped.taxonomy_examples(self.taxonomy)] if corpus else [])
-        model, bundle = shipped.load_or_build(self.taxonomy, encoder, self.settings.corpus, progress)
-        model = shipped.with_corrections(bundle, shipped.correction_examples(self._labelled()), encoder)
-        return LearnedTriage(
-            self.taxonomy, encoder, model, self.settings.review_threshold, library=shipped.library(bundle)
-        )
+        return assemble_triage(self.settings, self.taxonomy, correction_examples(self.labelled()), progress)
 
-    def _labelled(self) -> list[Any]:
+    def labelled(self) -> list[Any]:
+        """The reviewed corrections the triage learns from (none in an evaluation workspace)."""
         if not self.learn or not self.settings.log_exists():
             return []  # an evaluation workspace learns nothing
         from fieldsignal.store.review import labelled_examples
@@ -181,10 +170,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
         unique: dict[str, NoteInput] = {}
         for note in notes:
             unique.setdefault(content_hash(note.text), note)
-        with self.store() as con:
-            known = repo.known_note_hashes(con, list(unique))
-            customers = tuple(repo.known_customers(con, from_signals=self.learn))
-            industries = customer_industries(con, from_signals=self.learn)
+        known, customers, industries = self._before_batch(list(unique))
         fresh = [n for h, n in unique.items() if h not in known]
         report.notes_skipped_duplicate += len(notes) - len(fresh)
         results = self.triage.triage(fresh) if fresh else []
@@ -193,6 +179,26 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
             results = assisted.results
             report.llm_calls += assisted.calls
             report.warnings += [w for w in assisted.warnings if w not in report.warnings]
+        self._store_results(results, report, customers, industries, assisted)
+        if progress:
+            progress(len(notes))
+
+    def _before_batch(self, hashes: list[str]) -> tuple[set[str], tuple[str, ...], dict[str, str]]:
+        """What a batch is triaged and linked against, in one connection: which notes the log holds
+        already, and the customers (with their industries) a note's customer may be linked to."""
+        with self.store() as con:
+            known = repo.known_note_hashes(con, hashes)
+            customers = tuple(repo.known_customers(con, from_signals=self.learn))
+            return known, customers, customer_industries(con, from_signals=self.learn)
+
+    def _store_results(
+        self,
+        results: list[TriageResult],
+        report: ImportReport,
+        customers: tuple[str, ...],
+        industries: dict[str, str],
+        assisted: Any,
+    ) -> None:
         results = self.triage.link_accounts(results, customers, industries)  # "BWM" → the account, its industry
         if results:
             self.duplicate_scorer  # noqa: B018 - loaded (or fitted) while the triage's encoder is still loaded
@@ -220,8 +226,6 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
         index = self.__dict__.get("_index")
         if index is not None and not self.__dict__.get("_index_checked"):
             self._check(index)  # once per workspace: signals an interrupted writer left unindexed
-        if progress:
-            progress(len(notes))
 
     def triage_notes(self, notes: list[NoteInput]) -> list[TriageResult]:
         """Triage without storing (eval, previews): offline, then the LLM's pass when configured."""

@@ -1,4 +1,5 @@
-"""One batch's write transaction (mixed into Workspace): notes, signals, vectors, duplicate links.
+"""One batch's write transaction (mixed into Workspace): notes, signals, vectors, duplicate links; and
+the storing of notes triaged elsewhere (a Spark backfill).
 
 The known-note check that matters is the insert itself, inside the transaction: a note that
 another process or thread stored after this one read the known hashes is skipped with its
@@ -9,11 +10,12 @@ transaction, whichever writer computed it first.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from fieldsignal.agent.dedupe import NEAREST, Candidate, DedupeParams, find_original, from_draft, nearest
-from fieldsignal.models import TriageResult
+from fieldsignal.models import ImportReport, TriageResult
 from fieldsignal.store import capture, transaction
 from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import signals as repo
@@ -22,6 +24,7 @@ from fieldsignal.vectorstore.index import SIGNALS, IndexDamaged
 if TYPE_CHECKING:
     from fieldsignal.workspace import Workspace
 
+BATCH = 64  # notes triaged and stored together
 LIKELY = 0.05  # a new signal's candidates include the recent signals of every gap at least this likely
 
 
@@ -122,6 +125,30 @@ class BatchSave:
             saved.signals = repo.get_signals(con, saved.ids)  # read here: no second connection
         saved.vectors = vectors[rows] if rows else vectors[:0]
         return saved
+
+    def add_triaged(
+        self, results: Iterable[TriageResult], progress: Callable[[int], None] | None = None
+    ) -> ImportReport:
+        """Store notes triaged elsewhere (a Spark backfill's executors, by this same triage) as an import
+        stores them: notes already in the log skipped, customers linked, second reports found, indexed."""
+        ws = cast("Workspace", self)
+        report, batch = ImportReport(), []
+        for result in [*results, None]:
+            if result is not None:
+                batch.append(result)
+            if batch and (result is None or len(batch) >= BATCH):
+                unique: dict[str, TriageResult] = {}
+                for item in batch:
+                    unique.setdefault(item.note_hash, item)
+                known, customers, industries = ws._before_batch(list(unique))
+                fresh = [r for h, r in unique.items() if h not in known]
+                report.notes_seen += len(batch)
+                report.notes_skipped_duplicate += len(batch) - len(fresh)
+                ws._store_results(fresh, report, customers, industries, None)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        return report
 
     def _earlier(self, con: Any, results: list[TriageResult], vectors: Any, now: dt.datetime) -> list[Candidate]:
         """The stored signals this batch's signals may repeat: their customers', and those nearest in

@@ -14,6 +14,7 @@ import typer
 
 from fieldsignal.cli.accounts import accounts_app
 from fieldsignal.cli.ask import ask_command
+from fieldsignal.cli.backfill import backfill_command
 from fieldsignal.cli.common import Json, Since, Until, emit, fail, model_progress, settings, state, workspace
 from fieldsignal.cli.gaps import gaps_app
 from fieldsignal.cli.learn import eval_command, train_command
@@ -299,6 +300,7 @@ app.command("ask")(ask_command)
 app.command("train")(train_command)
 app.command("eval")(eval_command)
 app.command("migrate")(migrate_command)
+app.command("backfill")(backfill_command)
 app.command("list")(list_command)
 app.command("show")(show_command)
 app.command("reject")(reject_command)

@@ -138,14 +138,16 @@ def _rows_to_notes(
         if chosen is None:
             chosen = options.columns.resolve(list(row), what)
         try:
-            yield _row_note(row, chosen, name, f"{what}: line {line}", options)
+            yield row_note(row, chosen, name, f"{what}: line {line}", options)
         except InputError as exc:
             yield exc
 
 
-def _row_note(
+def row_note(
     row: dict[str, Any], cols: dict[str, str | None], name: str, where: str, options: ReadOptions
 ) -> NoteInput:
+    """One table row as a note: `cols` maps each role (text, date, author, source, customer) to its column."""
+
     def get(role: str) -> str | None:
         col = cols.get(role)
         value = row.get(col) if col else None

@@ -59,6 +59,11 @@ SORTS = {
 }
 
 
+def note_hashes(con: Any) -> set[str]:
+    """The content hash of every note in the log (what a backfill skips)."""
+    return {r[0] for r in con.execute("SELECT hash FROM notes").fetchall()}
+
+
 def known_note_hashes(con: Any, hashes: Sequence[str]) -> set[str]:
     if not hashes:
         return set()
