@@ -10,6 +10,7 @@ transaction, whichever writer computed it first.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -74,6 +75,10 @@ def note_vectors(embedder: Any, results: list[TriageResult], excerpt_vectors: An
         out.append(excerpt_vectors[offset] if alone else None)
         wanted += [] if alone else [number]
         offset += len(result.signals)
+    given = getattr(embedder, "whole", {})  # computed by a backfill's executors with this same model
+    for number in wanted:
+        out[number] = given.get(embedder.key(results[number].note.text))
+    wanted = [n for n in wanted if out[n] is None]
     if wanted:
         for number, vector in zip(wanted, embedder.inner.encode([results[n].note.text for n in wanted]), strict=True):
             out[number] = vector
@@ -133,7 +138,7 @@ class BatchSave:
         stores them: notes already in the log skipped, customers linked, second reports found, indexed."""
         ws = cast("Workspace", self)
         report, batch = ImportReport(), []
-        for result in [*results, None]:
+        for result in itertools.chain(results, [None]):  # read as stored: a backfill streams millions
             if result is not None:
                 batch.append(result)
             if batch and (result is None or len(batch) >= BATCH):
@@ -145,6 +150,9 @@ class BatchSave:
                 report.notes_seen += len(batch)
                 report.notes_skipped_duplicate += len(batch) - len(fresh)
                 ws._store_results(fresh, report, customers, industries, None)
+                forget = getattr(ws.embedder, "forget", None)
+                if forget is not None:
+                    forget()  # this batch's vectors are stored: memory stays flat over a long backfill
                 if progress:
                     progress(len(batch))
                 batch = []

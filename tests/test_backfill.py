@@ -62,6 +62,7 @@ def test_a_backfill_stores_the_signals_an_import_stores_and_a_rerun_adds_nothing
     assert result.report.notes_added == by_import.notes_added == NOTES
     expected = signals(imported)
     assert len(expected) >= NOTES and signals(backfilled) == expected  # field by field, ids and links included
+    assert imported.embedder.computed >= NOTES and backfilled.embedder.computed == 0  # vectors from the executors
     errors = [f.error for f in result.report.failures]  # in file order
     assert len(errors) == 2 and "not a JSON object" in errors[0] and "empty note" in errors[1]
     assert all(e.startswith("notes.jsonl: ") for e in errors)

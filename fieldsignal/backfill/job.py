@@ -230,7 +230,8 @@ def store_output(
 
     order = [F.col(FILE_INDEX), F.col(FILE), F.col(ORDER)]
     failed = written.where(F.col("status") == FAILED).orderBy(*order).select(FILE, "error").limit(MAX_FAILURES)
-    rows = written.where(F.col("status") == TRIAGED).orderBy(*order).select("result").toLocalIterator()
+    triaged = written.where(F.col("status") == TRIAGED).orderBy(*order)
+    rows = triaged.select("result", "vectors", "note_vector").toLocalIterator()
     done = 0
 
     def advance(n: int) -> None:
@@ -239,13 +240,24 @@ def store_output(
         if progress:
             progress("storing the triaged notes", done, result.triaged)
 
-    report = ws.add_triaged(_results(rows), advance)
+    report = ws.add_triaged(_results(rows, ws.embedder), advance)
     report.notes_seen += result.known
     report.notes_skipped_duplicate += result.known
     report.failures = [ImportFailure(source=r[FILE], error=r["error"]) for r in failed.collect()]
     return report
 
 
-def _results(rows: Iterator[Any]) -> Iterator[TriageResult]:
+def _results(rows: Iterator[Any], embedder: Any) -> Iterator[TriageResult]:
+    """Each stored row's triage result, its vectors (computed on the executors) handed to the embedder."""
+    import numpy as np
+
     for row in rows:
-        yield TriageResult.model_validate_json(row["result"])
+        result = TriageResult.model_validate_json(row["result"])
+        if row["vectors"] is not None and result.signals:
+            vectors = np.frombuffer(row["vectors"], dtype=np.float32).reshape(len(result.signals), -1)
+            embedder.remember([d.excerpt for d in result.signals], vectors)
+        if row["note_vector"] is not None:
+            embedder.remember(
+                [result.note.text], np.frombuffer(row["note_vector"], dtype=np.float32)[None, :], whole=True
+            )
+        yield result

@@ -24,7 +24,10 @@ from fieldsignal.taxonomy import Taxonomy
 # the paths given and the row's place in its file (the order an import would store them in).
 FILE, FILE_INDEX, ORDER, CORRUPT = "_fs_file", "_fs_file_index", "_fs_order", "_corrupt_record"
 INTERNAL = (FILE, FILE_INDEX, ORDER, CORRUPT)
-NOTES_SCHEMA = f"{FILE} string, {FILE_INDEX} int, {ORDER} long, hash string, status string, result string, error string"
+NOTES_SCHEMA = (
+    f"{FILE} string, {FILE_INDEX} int, {ORDER} long, hash string, status string, result string, error string, "
+    "vectors binary, note_vector binary"  # float32: the excerpts' vectors, the whole note's (for duplicates)
+)
 SIGNALS_SCHEMA = (
     "note_hash string, signal_index int, date date, source string, author string, signal_type string, "
     "type_confidence double, category string, gap string, gap_confidence double, new_gap_label string, "
@@ -57,16 +60,21 @@ class TriageJob:
 _LOADED: dict[str, Any] = {}
 
 
-def triage_for(job: TriageJob) -> Any:
-    """The job's triage, loaded once per Python worker (Spark reuses workers across tasks)."""
+def loaded_for(job: TriageJob) -> tuple[Any, Any]:
+    """The job's triage and the excerpt embedder, loaded once per Python worker (Spark reuses workers)."""
     if job.name not in _LOADED:
         os.environ["FIELDSIGNAL_CACHE_DIR"] = job.cache_dir  # the models the driver built, not a rebuild
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from fieldsignal import registry
         from fieldsignal.learned_triage import assemble_triage
+        from fieldsignal.vectorstore.embedder import CachedEmbedder
 
-        _LOADED.clear()  # one job's model at a time
-        _LOADED[job.name] = assemble_triage(job.settings, job.taxonomy, job.corrections)
-    return _LOADED[job.name]
+        _LOADED.clear()  # one job's models at a time
+        triage = assemble_triage(job.settings, job.taxonomy, job.corrections)
+        embedder = CachedEmbedder(registry.create("embedder", job.settings.embedder, job.settings))
+        _LOADED[job.name] = (triage, embedder)
+    loaded: tuple[Any, Any] = _LOADED[job.name]
+    return loaded
 
 
 def triage_frames(job: TriageJob, frames: Iterator[Any]) -> Iterator[Any]:
@@ -108,9 +116,29 @@ def triage_rows(job: TriageJob, rows: list[dict[str, Any]]) -> list[dict[str, An
         pending.append((record, note))
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start : start + CHUNK]
-        for (record, _), result in zip(chunk, triage_for(job).triage([n for _, n in chunk]), strict=True):
+        triage, embedder = loaded_for(job)
+        results = triage.triage([n for _, n in chunk])
+        vectors, wholes = embedded(embedder, results)
+        for (record, _), result, mine, whole in zip(chunk, results, vectors, wholes, strict=True):
             record["status"], record["result"] = TRIAGED, result.model_dump_json()
+            record["vectors"] = mine.astype("float32").tobytes()
+            record["note_vector"] = None if whole is None else whole.astype("float32").tobytes()
     return out
+
+
+def embedded(embedder: Any, results: Sequence[TriageResult]) -> tuple[list[Any], list[Any]]:
+    """Each result's excerpt vectors and its whole note's vector, as the driver would compute them when
+    storing (the bundled model; `workspace_save.note_vectors`), so it does not have to."""
+    from fieldsignal.workspace_save import note_vectors
+
+    vectors = embedder.encode([d.excerpt for r in results for d in r.signals])
+    out, offset = [], 0
+    for result in results:
+        out.append(vectors[offset : offset + len(result.signals)])
+        offset += len(result.signals)
+    wholes = note_vectors(embedder, list(results), vectors)
+    embedder.forget()  # a worker triages partition after partition: nothing is kept
+    return out, wholes
 
 
 def signal_frames(frames: Iterator[Any]) -> Iterator[Any]:

@@ -130,6 +130,7 @@ class CachedEmbedder:
         self._memory: dict[str, Vectors] = {}
         self.new_entries: dict[str, Vectors] = {}
         self.computed = 0  # texts the inner model had to encode (cache misses)
+        self.whole: dict[str, Vectors] = {}  # whole notes' vectors computed elsewhere (see `remember`)
 
     def key(self, text: str) -> str:
         return hashlib.sha256(f"{self.name}\x00{text}".encode()).hexdigest()
@@ -149,6 +150,17 @@ class CachedEmbedder:
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._memory[k] for k in keys])
+
+    def remember(self, texts: Sequence[str], vectors: Vectors, whole: bool = False) -> None:
+        """Vectors this same model computed elsewhere (a backfill's executors), used instead of encoding
+        the texts again: excerpts' (`encode` finds them), or whole notes' (`whole`, see workspace_save)."""
+        for text, vector in zip(texts, vectors, strict=True):
+            (self.whole if whole else self._memory)[self.key(text)] = vector
+
+    def forget(self) -> None:
+        """Drop what is held in memory (a long backfill stores batch after batch)."""
+        self._memory.clear()
+        self.whole.clear()
 
     def take_new_entries(self) -> dict[str, Vectors]:
         entries, self.new_entries = self.new_entries, {}
