@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # `fieldsignal train` fine-tunes the local MiniLM on data/corpus, exports it (and the bundled one) to
-# ONNX and fits the triage's heads on it (about 20 minutes on 2 cores the first time; cached under
+# ONNX and fits the triage's heads on it (about 30 minutes on 2 cores the first time; cached under
 # ~/.cache/fieldsignal, so later runs take seconds; without it the first `add` builds it, with the
 # same progress bar).
 model: $(STAMP)
