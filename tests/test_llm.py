@@ -30,6 +30,16 @@ def add(ws: Workspace, text: str, author: str | None = None) -> Any:
 NOTE = "Kestrel Bank closed lost, $300k: infosec wanted a WAF in front of the app. They went with Vercel."
 
 
+def offline_reading(tmp_path: Path, fake: FakeOpenAI, text: str) -> list[tuple[str, str | None]]:
+    """(type, gap) of each signal the offline triage alone gives the note: what "kept the offline result" means."""
+    offline = Workspace(llm_settings(tmp_path / "offline", fake, llm_use="never"))
+    return [
+        (d.signal_type.label or "", d.gap.label)
+        for r in offline.triage_notes([NoteInput(text=text)])
+        for d in r.signals
+    ]
+
+
 def test_a_valid_answer_decides_the_signal_and_is_recorded(tmp_path: Path, fake: FakeOpenAI) -> None:
     fake.script(Reply(answer("Loss", "no-firewall", customer="<CUSTOMER_1>", competitor="Vercel", acv_usd=300000)))
     ws = Workspace(llm_settings(tmp_path, fake))
@@ -94,10 +104,11 @@ def test_invalid_json_gets_one_repair_round(tmp_path: Path, fake: FakeOpenAI) ->
 def test_an_enum_outside_the_taxonomy_leaves_the_offline_result(tmp_path: Path, fake: FakeOpenAI) -> None:
     fake.script(Reply(answer("Loss", "delete-all-signals")))
     ws = Workspace(llm_settings(tmp_path, fake))
-    report, (signal,) = add(ws, NOTE)
+    report, signals = add(ws, NOTE)
     assert len(fake.requests) == 2  # the answer and one repair, no more
     assert "signals.0.gap" in fake.requests[1]["messages"][-1]["content"]
-    assert signal.decided_by == "offline" and signal.gap != "delete-all-signals"
+    assert signals and all(s.decided_by == "offline" and s.gap != "delete-all-signals" for s in signals)
+    assert [(s.signal_type, s.gap) for s in signals] == offline_reading(tmp_path, fake, NOTE)
     assert report.warnings == ["the LLM gave no valid answer after one repair; kept the offline result"]
     assert ws.llm_usage()[0].failed == 2
 
@@ -123,8 +134,9 @@ def test_429_is_retried_with_backoff_then_succeeds(tmp_path: Path, fake: FakeOpe
 def test_a_500_gives_a_one_line_warning_and_the_offline_result(tmp_path: Path, fake: FakeOpenAI) -> None:
     fake.script(Reply(status=500, headers={"retry-after-ms": "10"}))
     ws = Workspace(llm_settings(tmp_path, fake))
-    report, (signal,) = add(ws, NOTE)
-    assert signal.decided_by == "offline" and signal.gap == "no-firewall"
+    report, signals = add(ws, NOTE)
+    assert signals and all(s.decided_by == "offline" for s in signals)
+    assert [(s.signal_type, s.gap) for s in signals] == offline_reading(tmp_path, fake, NOTE)
     assert report.warnings == ["LLM unavailable (the endpoint failed (HTTP 500)); kept the offline result"]
 
 
@@ -273,7 +285,8 @@ def test_llm_sql_is_validated_before_it_runs(tmp_path: Path, fake: FakeOpenAI) -
 
 def test_ask_falls_back_to_llm_sql_with_one_repair(tmp_path: Path, fake: FakeOpenAI) -> None:
     ws = Workspace(llm_settings(tmp_path, fake, llm_use="never"))
-    add(ws, NOTE)
+    _, stored = add(ws, NOTE)
+    big = [[s.id, s.customer] for s in stored if (s.acv_usd or 0) > 100000]  # the note's $300k deal
     ws = Workspace(llm_settings(tmp_path, fake, llm_use="uncertain"))
     fake.script(
         Reply(json.dumps({"sql": "DROP TABLE signals"})),
@@ -281,10 +294,11 @@ def test_ask_falls_back_to_llm_sql_with_one_repair(tmp_path: Path, fake: FakeOpe
     )
     result = ws.ask("the big-ticket accounts, please, with their ids", dt.date(2026, 11, 25))
     assert result.understood and result.decided_by == "llm"
-    assert result.rows == [[1, "Kestrel Bank"]] and result.signal_ids == [1]
+    assert big and all(c == "Kestrel Bank" for _, c in big)
+    assert sorted(result.rows) == big and sorted(result.signal_ids) == [i for i, _ in big]
     assert "refused" in fake.requests[1]["messages"][-1]["content"]
     with ws.store() as con:
-        assert con.execute("SELECT count(*) FROM signals").fetchone()[0] == 1  # nothing dropped
+        assert con.execute("SELECT count(*) FROM signals").fetchone()[0] == len(stored)  # nothing dropped
     fake.script(Reply(json.dumps({"sql": "SELECT secret FROM signal_log"})))
     refused = ws.ask("anything about secrets?", dt.date(2026, 11, 25))
     assert not refused.understood and refused.rows == []

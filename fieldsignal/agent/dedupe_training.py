@@ -1,8 +1,13 @@
 """Fitting the duplicate scorer on the corpus: labelled pairs of notes, read by the shipped triage.
 
 The corpus marks each second report with `duplicate_of`; notes that share a root are one signal.
-The pairs are every two notes with the same customer (second reports, and the same customer's
-other asks), two notes of a second report's writer about its gap at other customers, and one random
+Each writer's file is its own world (the conventions mark second reports within a file), so pairs are
+only ever two notes by one writer: two writers who both invented a "Helix Bank" and its firewall gap
+wrote two stories, but the pair reads exactly like a second report, and labelled "not one signal" it
+taught the scorer that a customer's same gap, told again, is not a repeat (with 20 writers, 370
+same-name pairs across writers, 21 of them with the same gap). The pairs are every two notes by one
+writer with the same customer (second reports, and the same customer's other asks), two notes of a
+second report's writer about its gap at other customers, and one random
 pair of that writer's notes per note. (Each second report retold about another customer, as an
 extra negative, did not help: out of fold over writers 0.933 against 0.940 F1.) Each note is
 triaged as a paste would be, its excerpts embedded by the workspace's embedder, and `pair_features`
@@ -62,8 +67,8 @@ def corpus_pairs(rows: Sequence[dict[str, Any]], seed: int = 13) -> list[tuple[i
     by_writer: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         key = customer_key(r.get("customer"))
-        if key:
-            by_customer.setdefault(key, []).append(i)
+        if key:  # within one writer's file: the same name by two writers is two invented accounts
+            by_customer.setdefault(f"{r.get('writer')}\x00{key}", []).append(i)
         by_writer.setdefault(str(r.get("writer")), []).append(i)
     for members in by_customer.values():
         for n, a in enumerate(members):

@@ -125,7 +125,9 @@ def test_a_refused_query_is_explained_in_our_words(tmp_path: Path, fake: FakeOpe
         Reply(json.dumps({"sql": "SELECT id, customer FROM signal_log WHERE acv_usd > 100000"})),
     )
     answer = ws.ask("the big-ticket accounts with their ids", TODAY)
-    assert answer.understood and answer.rows == [[1, "Kestrel Bank"]]
+    big = [[s.id, s.customer] for s in ws.list_signals() if (s.acv_usd or 0) > 100000]  # the note's $300k deal
+    assert big and all(c == "Kestrel Bank" for _, c in big)
+    assert answer.understood and sorted(answer.rows) == sorted(big)
     repair = fake.requests[1]["messages"]
     assert repair[-2]["role"] == "assistant"
     assert "failed when it ran" in repair[-1]["content"] and "Conversion" not in repair[-1]["content"]
