@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from fieldsignal import registry
 from fieldsignal.errors import FieldsignalError, InputError
@@ -45,6 +45,7 @@ from fieldsignal.workspace_save import BATCH, BatchSave, Saved
 
 PROMOTED_GAPS = "gaps.toml"  # where earlier versions kept promoted gaps (still read); now in the log
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogAdmin, Curation, DuplicateReview):
@@ -167,11 +168,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
         from fieldsignal.ingest.text import content_hash  # (the ingest package: not on a read's path)
 
         report.notes_seen += len(notes)
-        unique: dict[str, NoteInput] = {}
-        for note in notes:
-            unique.setdefault(content_hash(note.text), note)
-        known, customers, industries = self._before_batch(list(unique))
-        fresh = [n for h, n in unique.items() if h not in known]
+        fresh, customers, industries = self._before_batch(notes, lambda n: content_hash(n.text))
         report.notes_skipped_duplicate += len(notes) - len(fresh)
         results = self.triage.triage(fresh) if fresh else []
         assisted = self._assist(results, customers)
@@ -183,13 +180,20 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
         if progress:
             progress(len(notes))
 
-    def _before_batch(self, hashes: list[str]) -> tuple[set[str], tuple[str, ...], dict[str, str]]:
-        """What a batch is triaged and linked against, in one connection: which notes the log holds
-        already, and the customers (with their industries) a note's customer may be linked to."""
+    def _before_batch(
+        self, items: Sequence[T], content: Callable[[T], str]
+    ) -> tuple[list[T], tuple[str, ...], dict[str, str]]:
+        """What a batch is triaged and linked against, in one connection: its notes (the first of any given
+        twice, by content hash) that the log does not hold yet, and the customers (with their industries)
+        a note may be linked to."""
+        by_hash: dict[str, T] = {}
+        for item in items:
+            by_hash.setdefault(content(item), item)
         with self.store() as con:
-            known = repo.known_note_hashes(con, hashes)
+            known = repo.known_note_hashes(con, list(by_hash))
             customers = tuple(repo.known_customers(con, from_signals=self.learn))
-            return known, customers, customer_industries(con, from_signals=self.learn)
+            industries = customer_industries(con, from_signals=self.learn)
+        return [item for h, item in by_hash.items() if h not in known], customers, industries
 
     def _store_results(
         self,

@@ -137,25 +137,15 @@ class BatchSave:
         """Store notes triaged elsewhere (a Spark backfill's executors, by this same triage) as an import
         stores them: notes already in the log skipped, customers linked, second reports found, indexed."""
         ws = cast("Workspace", self)
-        report, batch = ImportReport(), []
-        for result in itertools.chain(results, [None]):  # read as stored: a backfill streams millions
-            if result is not None:
-                batch.append(result)
-            if batch and (result is None or len(batch) >= BATCH):
-                unique: dict[str, TriageResult] = {}
-                for item in batch:
-                    unique.setdefault(item.note_hash, item)
-                known, customers, industries = ws._before_batch(list(unique))
-                fresh = [r for h, r in unique.items() if h not in known]
-                report.notes_seen += len(batch)
-                report.notes_skipped_duplicate += len(batch) - len(fresh)
-                ws._store_results(fresh, report, customers, industries, None)
-                forget = getattr(ws.embedder, "forget", None)
-                if forget is not None:
-                    forget()  # this batch's vectors are stored: memory stays flat over a long backfill
-                if progress:
-                    progress(len(batch))
-                batch = []
+        report, stream = ImportReport(), iter(results)  # read as stored: a backfill streams millions
+        while batch := list(itertools.islice(stream, BATCH)):
+            fresh, customers, industries = ws._before_batch(batch, lambda r: r.note_hash)
+            report.notes_seen += len(batch)
+            report.notes_skipped_duplicate += len(batch) - len(fresh)
+            ws._store_results(fresh, report, customers, industries, None)
+            ws.embedder.forget()  # this batch's vectors are stored: memory stays flat over a long backfill
+            if progress:
+                progress(len(batch))
         return report
 
     def _earlier(self, con: Any, results: list[TriageResult], vectors: Any, now: dt.datetime) -> list[Candidate]:

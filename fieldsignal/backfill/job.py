@@ -44,6 +44,7 @@ from fieldsignal.ingest.tables import ColumnMap
 from fieldsignal.models import ImportFailure, ImportReport, TriageResult
 
 MARKER = "backfill.json"
+REMOTE = ("dbfs:", "s3:", "s3a:", "abfss:", "gs:")  # paths Spark reads that are not on this file system
 TABLE = "table:"  # a PATH naming a catalog table instead of files: table:catalog.schema.name
 FORMATS = ("parquet", "delta")
 MAX_FAILURES = 1000  # failure messages brought back to the driver (all are in output/notes)
@@ -114,7 +115,7 @@ def _read_one(spark: Any, path: str) -> tuple[Any, Any]:
         table = path[len(TABLE) :]
         return spark.read.table(table), F.lit(table)
     local = Path(path)
-    if not path.startswith(("dbfs:", "s3:", "s3a:", "abfss:", "gs:")) and not local.exists():
+    if not path.startswith(REMOTE) and not local.exists():
         raise InputError(f"{path}: no such file or folder")
     reader, name = spark.read, F.col("_metadata.file_name")
     if (local / "_delta_log").is_dir():
@@ -183,15 +184,8 @@ def run(
     )
     written = spark.read.format(fmt).load(f"{where}/notes")
     written.mapInPandas(signal_frames, SIGNALS_SCHEMA).write.mode("overwrite").format(fmt).save(f"{where}/signals")
-    counts = {row["status"]: row["count"] for row in written.groupBy("status").count().collect()}
-    result = BackfillResult(
-        output=where,
-        rows=sum(counts.values()),
-        triaged=counts.get(TRIAGED, 0),
-        known=counts.get(KNOWN, 0),
-        failed=counts.get(FAILED, 0),
-    )
-    if not where.startswith(("dbfs:", "s3:", "s3a:", "abfss:", "gs:")):
+    result = counted(written, where)
+    if not where.startswith(REMOTE):
         marker = {"paths": list(paths), "format": fmt, "at": dt.datetime.now(dt.UTC).isoformat(), **result.summary()}
         (output / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     if store:
@@ -211,15 +205,23 @@ def load(
     started = time.perf_counter()
     spark = session(master)
     written = spark.read.format(fmt).load(f"{output}/notes")
-    counts = {row["status"]: row["count"] for row in written.groupBy("status").count().collect()}
-    result = BackfillResult(
-        output=str(output), rows=sum(counts.values()), triaged=counts.get(TRIAGED, 0), known=counts.get(KNOWN, 0),
-        failed=counts.get(FAILED, 0),
-    )  # fmt: skip
+    result = counted(written, str(output))
     ws.triage_ready(progress)
     result.report = store_output(ws, written, result, progress)
     result.seconds = round(time.perf_counter() - started, 2)
     return result
+
+
+def counted(written: Any, output: str) -> BackfillResult:
+    """A result counting a `notes` table's rows by status."""
+    counts = {row["status"]: row["count"] for row in written.groupBy("status").count().collect()}
+    return BackfillResult(
+        output=output,
+        rows=sum(counts.values()),
+        triaged=counts.get(TRIAGED, 0),
+        known=counts.get(KNOWN, 0),
+        failed=counts.get(FAILED, 0),
+    )
 
 
 def store_output(

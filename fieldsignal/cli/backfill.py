@@ -37,6 +37,8 @@ def backfill_command(
     as_json: Json = False,
 ) -> None:
     """Triage archived notes on Spark (a cluster or local[N]) and store them; a re-run adds nothing."""
+    from rich.markup import escape
+
     from fieldsignal.backfill import job
     from fieldsignal.ingest.tables import ColumnMap
     from fieldsignal.render import console, err, import_summary
@@ -62,14 +64,15 @@ def backfill_command(
         rate = result.rows / result.seconds if result.seconds else 0.0
         console.print(
             f"{result.rows} rows read: {result.triaged} triaged, {result.known} already in the log, "
-            f"{result.failed} failed; tables in {result.output} ({result.seconds:.1f} s, {rate:.1f} rows/s)",
+            f"{result.failed} failed; tables in {escape(result.output)} ({result.seconds:.1f} s, {rate:.1f} rows/s)",
             highlight=False,
         )
         if store or earlier:
             console.print(import_summary(report), highlight=False)
         for failure in report.failures[:20]:
-            err.print(f"[red]failed:[/] {failure.error}", highlight=False, markup=True)
-        if len(report.failures) > 20:
-            err.print(f"… and {result.failed - 20} more: the `error` column of {result.output}/notes", highlight=False)
+            err.print(f"[red]failed:[/] {escape(failure.error)}", highlight=False)
+        if result.failed > min(len(report.failures), 20):
+            shown = min(len(report.failures), 20)
+            err.print(f"{result.failed - shown} more failed rows: see `error` in {escape(result.output)}/notes")
     if result.failed:
         raise typer.Exit(1)
