@@ -110,6 +110,18 @@ def test_a_trained_model_gives_calibrated_distributions_and_drafts(trained: tupl
     )
 
 
+def test_the_gap_heads_are_combined_by_what_was_learnt_and_never_contradict(
+    trained: tuple[TriageModel, list[dict]],
+) -> None:
+    model, rows = trained
+    assert model.gapset.model is not None  # learnt from the writers' gap sets
+    texts = [r["text"] for r in rows]
+    for pred in model.predict_many(texts, HashingTokenEncoder().encode(texts)):
+        gaps = [pred.gap[0][0], *(g for g, _ in pred.more_gaps)]
+        assert len(set(gaps)) == len(gaps)  # no gap twice
+        assert pred.gap[0][0] is not None or not pred.more_gaps  # "no gap" comes with no further gaps
+
+
 def test_training_reproduces_with_the_same_seed(trained: tuple[TriageModel, list[dict]]) -> None:
     model, rows = trained
     examples = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]

@@ -130,7 +130,11 @@ def _gap_key(value: str | None, taxonomy: Taxonomy) -> str | None:
 
 
 def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
-    ws = Workspace(settings, taxonomy, learn=False)
+    return score_workspace(rows, present, Workspace(settings, taxonomy, learn=False), taxonomy)
+
+
+def score_workspace(rows: list[EvalRow], present: list[set[str]], ws: Workspace, taxonomy: Taxonomy) -> dict[str, Any]:
+    """Every figure of labelled rows triaged by this workspace's triage (a learn=False workspace)."""
     results = _triage(ws, rows)
     return (
         score(rows, present, results, taxonomy)

@@ -115,11 +115,16 @@ class MultiLabelHead:
         self.c = c
         self.models: dict[str, Any] = {}
 
-    def fit(self, x: Any, label_sets: Sequence[Sequence[str]], weights: np.ndarray) -> MultiLabelHead:
+    def fit(
+        self, x: Any, label_sets: Sequence[Sequence[str]], weights: np.ndarray, only: set[str] | None = None
+    ) -> MultiLabelHead:
+        """Fit a model per label (`only` these labels, keeping the others' models, when given)."""
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.linear_model import LogisticRegression
 
         for label in sorted({label for labels in label_sets for label in labels}):
+            if only is not None and label not in only:
+                continue
             y = np.asarray([label in labels for labels in label_sets])
             if 6 <= y.sum() <= len(y) - 6:
                 base = LogisticRegression(C=self.c, max_iter=1000)

@@ -19,6 +19,7 @@ from fieldsignal.triage.accounts import AccountLinker, training_pairs
 from fieldsignal.triage.acv import AcvScorer
 from fieldsignal.triage.bio import name_places, tags
 from fieldsignal.triage.encoder import TokenVectors
+from fieldsignal.triage.gapset import GapSet
 from fieldsignal.triage.heads import Head, MultiLabelHead, note_features, segment_vectors
 from fieldsignal.triage.rivals import RivalClassifier
 from fieldsignal.triage.spans import Span, SpanTagger, pick
@@ -35,6 +36,7 @@ C = 0.05  # regularisation of every head, on standardised features
 # takes the correction's labels. Without second-report data to learn it from (see `learn_recall`), 0.9.
 RECALL_SIMILARITY = 0.9
 RECALL_FALSE_RATE = 0.01  # learnt bar: only 1 in 100 pairs of different stories are this alike
+REVIEWED = "reviewed"  # the group of a workspace's reviewed corrections
 
 
 @dataclass
@@ -76,6 +78,7 @@ class TriageModel:
         self.types = Head(c=C)
         self.gaps = Head(c=C)
         self.more = MultiLabelHead(c=C)
+        self.gapset = GapSet()  # which of the two gap heads' gaps the note reports (learnt)
         self.industry = Head(c=C)
         self.archetype = Head(c=C)
         self.tagger = SpanTagger(seed=seed)
@@ -117,10 +120,11 @@ class TriageModel:
             if len(idx):
                 labels = [convert(examples[i].labels[key]) for i in idx]
                 head.fit(feats[idx], labels, weights[idx], groups[idx])
-        idx = rows("gaps")
+        sets = [gap_sets(e) for e in examples]
+        idx = np.asarray([i for i, found in enumerate(sets) if found is not None], dtype=np.int64)
         if len(idx):
-            sets = [[gap_class(g) or "" for g in examples[i].labels["gaps"] or []] for i in idx]
-            self.more.fit(feats[idx], sets, weights[idx])
+            self.more.fit(feats[idx], [sorted(sets[i] or ()) for i in idx], weights[idx])
+        self._fit_gapset(examples, feats, weights, groups)
         idx = rows("industry")
         if len(idx):
             names = [examples[i].labels.get("customer_mention") or "" for i in idx]
@@ -144,6 +148,29 @@ class TriageModel:
         named = [(e.labels.get("customer_mention"), e.labels.get("customer"), e.group) for e in examples]
         self.linker.fit(training_pairs(named))
         return self
+
+    def _fit_gapset(
+        self, examples: Sequence[Example], feats: np.ndarray, weights: np.ndarray, groups: np.ndarray
+    ) -> None:
+        """The combination of the two gap heads, learnt from their out-of-fold probabilities (gapset.py)."""
+        labelled = [i for i, e in enumerate(examples) if "gap" in e.labels]
+        both = np.asarray([i for i in labelled if "gaps" in examples[i].labels], dtype=np.int64)
+        if not len(both) or not self.more.models:
+            return
+        gold = [_gap_set(examples[i].labels) for i in both]
+
+        def heads(train: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, list[str], dict[str, np.ndarray]]:
+            out = set(both[held].tolist())
+            main_rows = np.asarray([i for i in labelled if i not in out], dtype=np.int64)
+            main = Head(c=C).fit(
+                feats[main_rows], [gap_class(examples[i].labels["gap"]) for i in main_rows], weights[main_rows],
+                groups[main_rows],
+            )  # fmt: skip
+            more_rows = both[train]
+            more = MultiLabelHead(c=C).fit(feats[more_rows], [sorted(gold[k]) for k in train], weights[more_rows])
+            return main.proba(feats[both[held]]), main.classes, more.proba(feats[both[held]])
+
+        self.gapset.fit(heads, np.arange(len(both)), groups[both], gold, self.gaps.classes)
 
     def _with_name(self, feats: np.ndarray, names: Sequence[str]) -> Any:
         grams = self._name_vectorizer.transform([n.lower() for n in names])
@@ -210,6 +237,7 @@ class TriageModel:
             if "gap" in labels:
                 gap = gap_class(labels["gap"])
                 prediction.gap = [(gap, similarity), *((g, p) for g, p in prediction.gap if g != gap)]
+                prediction.more_gaps = [(g, p) for g, p in prediction.more_gaps if gap is not None and g != gap]
         return out
 
     def _predict_many(self, texts: Sequence[str], tokens: Sequence[TokenVectors]) -> list[Prediction]:
@@ -225,28 +253,21 @@ class TriageModel:
         present = self.more.proba(feats)
         industries = self.industry.proba(self._industry_features(texts, feats, customers))
         archetypes = self.archetype.proba(feats)
+        gapset = getattr(self, "gapset", None)
+        decided = gapset.decide(gaps, self.gaps.classes, present) if gapset is not None else None
         out = []
         for i, (text, vectors) in enumerate(zip(texts, tokens, strict=True)):
             if self.rivals is not None and self.rivals.model is not None:
                 competitor, _ = self.rivals.predict(text, vectors, spans[i])
             else:
                 competitor = pick(spans[i], "competitor", SPAN_THRESHOLD)
-            ranked_gaps = _ranked(self.gaps, gaps[i])
-            top = ranked_gaps[0][0]
-            more = sorted(
-                (
-                    (g, float(p[i]))
-                    for g, p in present.items()
-                    if g and g != top and g != NEW_GAP and float(p[i]) >= 0.5
-                ),
-                key=lambda gp: -gp[1],
-            )
+            ranked_gaps, more = _gaps(self.gaps, gaps[i], present, i, decided[i] if decided else None)
             acv, _ = self.acv.predict(text)
             out.append(
                 Prediction(
                     signal_type=[(str(label), p) for label, p in _ranked(self.types, types[i])],
                     gap=ranked_gaps,
-                    more_gaps=more[:2],
+                    more_gaps=more,
                     industry=_ranked(self.industry, industries[i])[0],
                     archetype=_ranked(self.archetype, archetypes[i])[0],
                     customer=customers[i],
@@ -287,3 +308,41 @@ def _ranked(head: Head, probs: np.ndarray) -> list[tuple[Any, float]]:
     """One note's row of `head.proba`, best first."""
     order = np.argsort(-probs)
     return [(head.label(int(i)) if head.classes else None, float(probs[i])) for i in order]
+
+
+def gap_sets(example: Example) -> set[str] | None:
+    """The gaps the further-gaps head learns a row carries: its labelled gap set; for a reviewed correction,
+    which names one gap, that gap alone (or none); None for a row that does not say."""
+    if "gaps" in example.labels or (example.group == REVIEWED and "gap" in example.labels):
+        return _gap_set(example.labels)
+    return None
+
+
+def _gap_set(labels: dict[str, Any]) -> set[str]:
+    """Every gap a row is labelled with (its main gap and `gaps`), as classes."""
+    found = {gap_class(g) for g in [labels.get("gap"), *(labels.get("gaps") or [])]}
+    return {g for g in found if g}
+
+
+def _gaps(
+    head: Head,
+    probs: np.ndarray,
+    present: dict[str, np.ndarray],
+    i: int,
+    decided: tuple[list[tuple[str, float]], float] | None,
+) -> tuple[list[tuple[Any, float]], list[tuple[str, float]]]:
+    """The main gap ranked first (with the alternatives after it) and the note's further gaps.
+
+    The learnt combination decides (gapset.py); a model without one (no note was labelled with its
+    gap set) keeps the main head's ranking and the further gaps it is sure of."""
+    ranked = _ranked(head, probs)
+    if decided is None:
+        top = ranked[0][0]
+        more = [(g, float(p[i])) for g, p in present.items() if g and g not in (top, NEW_GAP) and float(p[i]) >= 0.5]
+        return ranked, sorted(more, key=lambda gp: -gp[1])[:2]
+    chosen, none = decided
+    first = chosen[0] if chosen else (None, none)
+    rest = [(g, p) for g, p in ranked if g != first[0]]
+    share = sum(p for _, p in rest)  # the alternatives share what the first leaves, in the main head's proportions
+    scale = (1.0 - first[1]) / share if share else 0.0
+    return [first, *((g, p * scale) for g, p in rest)], chosen[1:]

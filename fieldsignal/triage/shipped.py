@@ -27,7 +27,7 @@ from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import LabelledExample
 from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.frozen import freeze
-from fieldsignal.triage.model import Example, TriageModel
+from fieldsignal.triage.model import REVIEWED, Example, TriageModel, gap_sets
 
 CORRECTION_WEIGHT = 5.0
 KEEP_BUILDS = 4  # cached models kept (one per corpus, taxonomy, encoder and code); older ones are deleted
@@ -63,7 +63,7 @@ def correction_examples(labelled: Sequence[LabelledExample]) -> list[Example]:
         if item.signal_type:
             labels["signal_type"] = item.signal_type
         labels["gap"] = item.gap or (f"NEW: {item.new_gap_label}" if item.new_gap_label else None)
-        out.append(Example(item.text, labels, "reviewed", CORRECTION_WEIGHT))
+        out.append(Example(item.text, labels, REVIEWED, CORRECTION_WEIGHT))
     return out
 
 
@@ -129,6 +129,7 @@ def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress:
         "features": features,  # note features of the training rows, for refits with corrections
         "type_labels": [e.labels.get("signal_type", "\0") for e in examples],
         "gap_labels": [e.labels.get("gap", "\0") for e in examples],
+        "gap_sets": [None if (found := gap_sets(e)) is None else sorted(found) for e in examples],
         "groups": [e.group for e in examples],
         "texts": [e.text for e in examples],  # worked examples for the LLM (nearest notes, with their gaps)
     }
@@ -185,8 +186,29 @@ def with_corrections(bundle: dict[str, Any], corrections: Sequence[Example], enc
         values = [gap_class(labels[i]) if key == "gap" else labels[i] for i in idx]
         head = Head(c=getattr(model, name).c).fit(feats[idx], values, weights[idx], groups[idx])
         setattr(model, name, head)
+    model.more = _more_with(model, bundle, corrections, feats, weights)
     model.remember(corrections, tokens)
     return model
+
+
+def _more_with(
+    model: TriageModel, bundle: dict[str, Any], corrections: Sequence[Example], feats: np.ndarray, weights: np.ndarray
+) -> Any:
+    """The further-gaps head with the corrections learnt: only the gaps they name, or that the head now finds in
+    the corrected notes, are refitted (a model a gap; refitting all of them would cost every command seconds)."""
+    import copy
+
+    stored = bundle.get("gap_sets")
+    if stored is None or not model.more.models:
+        return model.more
+    mine = [gap_sets(e) or set() for e in corrections]
+    found = model.more.proba(feats[len(stored) :])
+    touched = {g for gaps in mine for g in gaps} | {g for g, p in found.items() if bool((p >= 0.5).any())}
+    sets = [*stored, *(sorted(gaps) for gaps in mine)]
+    idx = np.asarray([i for i, gaps in enumerate(sets) if gaps is not None], dtype=np.int64)
+    more = copy.copy(model.more)
+    more.models = dict(model.more.models)  # the cached models of the other gaps stay as they are
+    return more.fit(feats[idx], [sets[i] for i in idx], weights[idx], only=touched)
 
 
 def library(bundle: dict[str, Any]) -> tuple[np.ndarray, list[str | None], list[str]] | None:
