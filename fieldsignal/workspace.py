@@ -141,6 +141,7 @@ class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogA
             # opening the vector index (importing Chroma: a second or more) overlaps the first batch's triage
             # (not creating it: two processes creating one Chroma folder at once collide)
             opening = threading.Thread(target=self._open_index_quietly, name="open-index", daemon=True)
+            self.__dict__["_opening"] = opening  # a batch that needs the index meanwhile waits for it
             opening.start()
         try:
             self._add_all(items, report, progress)

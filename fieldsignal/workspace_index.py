@@ -264,8 +264,7 @@ class IndexSync:
     def _rebuild(self) -> tuple[Any, dict[str, int]]:
         """A fresh index filled from the log: the old folder is moved aside and deleted, whatever its state."""
         ws = cast("Workspace", self)
-        texts = ws.taxonomy.gap_texts()
-        flat = [(slug, t) for slug, ts in texts.items() for t in ts]
+        flat = gap_catalog(ws.taxonomy)
         vectors = ws.embedder.encode([t for _, t in flat])  # before the old index goes: this may load the model
         self._close_index()
         with writers.writing(ws.settings.home):  # a check elsewhere meanwhile sees a writer at work, not a gap
@@ -274,18 +273,27 @@ class IndexSync:
             index = self._open_index()
             index.reset()
             signals = self._index_from_store(index, None)
-            index.upsert(
-                GAPS,
-                [f"{slug}:{i}" for i, (slug, _) in enumerate(flat)],
-                vectors,
-                [{"gap": slug} for slug, _ in flat],
-                [t for _, t in flat],
-            )
+            put_gap_catalog(index, flat, vectors)
         new = ws.embedder.take_new_entries()
         if new:
             with ws.store(write=True) as con:
                 repo.save_embeddings(con, ws.embedder.name, new)
         return index, {"signals": signals, "gap_examples": len(flat)}
+
+
+def gap_catalog(taxonomy: Any) -> list[tuple[str, str]]:
+    """The known gaps' texts (name, description, examples) as (slug, text): the index's "gaps" collection."""
+    return [(slug, text) for slug, texts in taxonomy.gap_texts().items() for text in texts]
+
+
+def put_gap_catalog(index: Any, flat: Sequence[tuple[str, str]], vectors: Any) -> None:
+    index.upsert(
+        GAPS,
+        [f"{slug}:{i}" for i, (slug, _) in enumerate(flat)],
+        vectors,
+        [{"gap": slug} for slug, _ in flat],
+        [t for _, t in flat],
+    )
 
 
 def _docs(signals: Sequence[Signal]) -> list[str]:

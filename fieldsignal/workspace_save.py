@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from fieldsignal.agent.dedupe import NEAREST, Candidate, DedupeParams, find_original, from_draft, nearest
-from fieldsignal.models import ImportReport, TriageResult
+from fieldsignal.models import NEW_GAP, ImportReport, TriageResult
 from fieldsignal.store import capture, transaction
 from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import signals as repo
-from fieldsignal.vectorstore.index import SIGNALS, IndexDamaged
+from fieldsignal.vectorstore.index import GAPS, SIGNALS, IndexDamaged
 
 if TYPE_CHECKING:
     from fieldsignal.workspace import Workspace
@@ -85,6 +85,31 @@ def note_vectors(embedder: Any, results: list[TriageResult], excerpt_vectors: An
     return out
 
 
+def nearest_known_gaps(index: Any, taxonomy: Any, results: list[TriageResult], vectors: Any) -> list[TriageResult]:
+    """A proposed new gap's review reasons name the known gap nearest in meaning (the index's catalog of
+    the taxonomy's gap texts), so a reviewer sees at once whether it is new or a known one in other words.
+    Left as they are when the index is not open (a one-shot paste does not open it) or cannot be read."""
+    if index is None:
+        return results
+    out, row = [], 0
+    for result in results:
+        drafts = []
+        for draft in result.signals:
+            if draft.gap.label == NEW_GAP:
+                try:
+                    hits = index.query(GAPS, vectors[row], 1)
+                except IndexDamaged:
+                    hits = []
+                known = taxonomy.gap_by_slug.get(str(hits[0].metadata.get("gap"))) if hits else None
+                if known is not None:
+                    reason = f"nearest known gap: {known.name} ({hits[0].score:.2f})"
+                    draft = draft.model_copy(update={"review_reasons": [*draft.review_reasons, reason]})
+            drafts.append(draft)
+            row += 1
+        out.append(result.model_copy(update={"signals": drafts}))
+    return out
+
+
 class BatchSave:
     def _save(self, results: list[TriageResult], assisted: Any = None) -> Saved:
         """One write transaction for a batch; a note stored meanwhile by another writer is left out of it."""
@@ -93,6 +118,7 @@ class BatchSave:
         vectors = ws.embedder.encode(excerpts)
         keys = [ws.embedder.key(t) for t in excerpts]
         notes = note_vectors(ws.embedder, results, vectors) if ws.duplicate_scorer else None
+        results = nearest_known_gaps(self._gap_catalog(results), ws.taxonomy, results, vectors)
         now = dt.datetime.now().replace(microsecond=0)
         saved = Saved()
         rows: list[int] = []  # rows of `vectors` that were stored
@@ -130,6 +156,28 @@ class BatchSave:
             saved.signals = repo.get_signals(con, saved.ids)  # read here: no second connection
         saved.vectors = vectors[rows] if rows else vectors[:0]
         return saved
+
+    def _gap_catalog(self, results: list[TriageResult]) -> Any:
+        """The open index, its catalog of known gaps filled (once: `reindex` refills it), when this batch
+        proposes a new gap; None when the index is not open here (a one-shot paste) or no gap is proposed."""
+        from fieldsignal.workspace_index import gap_catalog, put_gap_catalog
+
+        if not any(d.gap.label == NEW_GAP for r in results for d in r.signals):
+            return None
+        opening = self.__dict__.get("_opening")
+        if opening is not None:
+            opening.join()  # an import opens the index beside its first batch: wait for it (a second or so)
+        index = self.__dict__.get("_index")
+        if index is None:
+            return None
+        ws = cast("Workspace", self)
+        try:
+            if index.count(GAPS) == 0:
+                flat = gap_catalog(ws.taxonomy)
+                put_gap_catalog(index, flat, ws.embedder.encode([t for _, t in flat]))
+        except IndexDamaged:
+            return None  # rebuilt (catalog included) by the index's next reader
+        return index
 
     def add_triaged(
         self, results: Iterable[TriageResult], progress: Callable[[int], None] | None = None
