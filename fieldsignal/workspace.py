@@ -39,7 +39,7 @@ from fieldsignal.workspace_curation import Curation, resolved_filter
 from fieldsignal.workspace_duplicates import DuplicateReview
 from fieldsignal.workspace_index import IndexSync
 from fieldsignal.workspace_insights import Insights
-from fieldsignal.workspace_labeled import LabeledImport
+from fieldsignal.workspace_labelled import LabelledImport
 from fieldsignal.workspace_log import LogAdmin
 from fieldsignal.workspace_save import BATCH, BatchSave, Saved
 
@@ -48,7 +48,7 @@ Progress = Callable[[int], None]
 T = TypeVar("T")
 
 
-class Workspace(Insights, LabeledImport, IndexSync, BatchSave, AccountList, LogAdmin, Curation, DuplicateReview):
+class Workspace(Insights, LabelledImport, IndexSync, BatchSave, AccountList, LogAdmin, Curation, DuplicateReview):
     def __init__(
         self,
         settings: Settings,

@@ -154,7 +154,7 @@ def test_ask_through_the_cli(ws: Workspace) -> None:
     assert empty.returncode == 1 and "ask a question" in empty.stderr
 
 
-def test_labeled_import_keeps_every_row_as_labelled(fast_ws: Workspace, tmp_path: Path) -> None:
+def test_labelled_import_keeps_every_row_as_labelled(fast_ws: Workspace, tmp_path: Path) -> None:
     log = tmp_path / "log.csv"
     log.write_text(
         "Date,Source,Category,Gap,Use Case Blocked,Customer,Lost Deal?,PM Ticket,Status,Text,Signal Type,ACV\n"
@@ -164,9 +164,9 @@ def test_labeled_import_keeps_every_row_as_labelled(fast_ws: Workspace, tmp_path
         "2026-10-03,Email,,NEW: offline mode,,Acme Bank,yes,,,tablets offline,Loss,90000\n"
         "2026-10-04,Call,,,,,,,,bad row,Rumour,\n"
     )
-    from fieldsignal.ingest.labeled import read_labeled
+    from fieldsignal.ingest.labelled import read_labelled
 
-    report = fast_ws.import_labeled(read_labeled(log))
+    report = fast_ws.import_labelled(read_labelled(log))
     assert (report.notes_added, report.signals_added) == (3, 3)  # the repeated row is not merged away
     assert len(report.failures) == 1 and "unknown signal type 'Rumour'" in report.failures[0].error
     first, second, _ = (fast_ws.show(i)["signal"] for i in report.signal_ids)
@@ -183,7 +183,7 @@ def test_labeled_import_keeps_every_row_as_labelled(fast_ws: Workspace, tmp_path
         True,
         dt.date(2026, 10, 3),
     )
-    again = fast_ws.import_labeled(read_labeled(log))
+    again = fast_ws.import_labelled(read_labelled(log))
     assert again.notes_added == 0 and again.notes_skipped_duplicate == 3
 
 

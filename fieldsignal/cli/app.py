@@ -144,19 +144,19 @@ def import_(
     customer_col: Annotated[str | None, typer.Option(help="Column with the customer.")] = None,
     source_col: Annotated[str | None, typer.Option(help="Column with the source/channel.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding when not UTF-8 (e.g. cp1252).")] = None,
-    labeled: Annotated[bool, typer.Option("--labeled", help="Rows already carry their labels.")] = False,
+    labelled: Annotated[bool, typer.Option("--labeled", "--labelled", help="Rows already carry their labels.")] = False,
     as_json: Json = False,
 ) -> None:
     """Import notes from files and folders; a bad file is reported and the rest go on."""
     from fieldsignal.ingest import ReadOptions, read_paths
     from fieldsignal.ingest.tables import ColumnMap
 
-    if labeled:
-        from fieldsignal.ingest.labeled import read_labeled
+    if labelled:
+        from fieldsignal.ingest.labelled import read_labelled
 
         ws = workspace()
-        found = [item for path in paths for item in read_labeled(path, encoding=encoding)]
-        _report(ws, ws.import_labeled(found), as_json)
+        found = [item for path in paths for item in read_labelled(path, encoding=encoding)]
+        _report(ws, ws.import_labelled(found), as_json)
         return
     s = settings()
     options = ReadOptions(

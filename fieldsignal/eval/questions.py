@@ -72,9 +72,9 @@ def same_rows(expected: list[Any], got: list[Any], ordered: bool) -> bool:
 
 
 def score_questions(ws: Workspace, data: Path, questions: Path) -> dict[str, Any]:
-    from fieldsignal.ingest.labeled import read_labeled
+    from fieldsignal.ingest.labelled import read_labelled
 
-    report = ws.import_labeled(read_labeled(data))
+    report = ws.import_labelled(read_labelled(data))
     if report.failures:
         raise InputError(f"{data}: {report.failures[0].error}")
     rows = load_questions(questions)

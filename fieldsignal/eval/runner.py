@@ -28,7 +28,7 @@ from fieldsignal.eval.metrics import (
     norm_name,
     set_prf,
 )
-from fieldsignal.ingest.labeled import LabeledRow
+from fieldsignal.ingest.labelled import LabelledRow
 from fieldsignal.models import NEW_GAP, NoteInput, TriageResult
 from fieldsignal.settings import Settings
 from fieldsignal.taxonomy import Taxonomy, taxonomy_from_labels
@@ -40,7 +40,7 @@ FIELDS = ("signal_type", "category", "gap", "customer", "industry", "archetype",
 ALL_FIELDS = ("signal_type", "gap", "customer", "industry", "competitor", "acv_usd")
 
 
-class EvalRow(LabeledRow):
+class EvalRow(LabelledRow):
     """A labelled row (the `import --labeled` shape) plus the few-shot and corpus keys."""
 
     split: str | None = None

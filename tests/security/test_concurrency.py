@@ -336,7 +336,7 @@ def test_a_network_call_under_an_open_store_connection_is_refused(tmp_path: Path
 
 
 def test_a_labelled_import_again_adds_nothing_and_never_crashes(tmp_path: Path) -> None:
-    from fieldsignal.ingest.labeled import read_labeled
+    from fieldsignal.ingest.labelled import read_labelled
     from fieldsignal.settings import load_settings
     from fieldsignal.workspace import Workspace
 
@@ -344,7 +344,7 @@ def test_a_labelled_import_again_adds_nothing_and_never_crashes(tmp_path: Path) 
     data = tmp_path / "log.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in (row, row, row | {"text": "Orrin Health signed, $90k."})) + "\n")
     ws = Workspace(load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory"))
-    report = ws.import_labeled(list(read_labeled(data)))
+    report = ws.import_labelled(list(read_labelled(data)))
     assert (report.notes_added, report.notes_skipped_duplicate, report.signals_added) == (3, 0, 3)  # rows as given
-    again = ws.import_labeled(list(read_labeled(data)))
+    again = ws.import_labelled(list(read_labelled(data)))
     assert (again.notes_added, again.notes_skipped_duplicate) == (0, 3)

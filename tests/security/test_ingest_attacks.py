@@ -24,7 +24,7 @@ from typer.testing import CliRunner, Result
 from fieldsignal.cli import app as cli_app
 from fieldsignal.errors import InputError
 from fieldsignal.ingest import ReadOptions, expand_paths, note_from_text, read_paths
-from fieldsignal.ingest.labeled import LabeledRow, read_labeled
+from fieldsignal.ingest.labelled import LabelledRow, read_labelled
 from fieldsignal.ingest.tables import CSV_FIELD_LIMIT
 from fieldsignal.ingest.text import decode_guess
 from fieldsignal.models import NoteInput
@@ -202,11 +202,11 @@ def test_bad_jsonl_rows_are_reported_by_physical_line(tmp_path: Path) -> None:
     assert errors[3] == f"{path}: line 6 nests too deeply to read"
 
 
-def test_labeled_rows_get_the_same_treatment(tmp_path: Path) -> None:
+def test_labelled_rows_get_the_same_treatment(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text("Date,Gap,Text\n2026-10-01,waf,good one\n2026-10-02,waf,x,extra\n2026-10-03,sso,good two\n")
-    out = list(read_labeled(path))
-    assert [o.text for o in out if isinstance(o, LabeledRow)] == ["good one", "good two"]
+    out = list(read_labelled(path))
+    assert [o.text for o in out if isinstance(o, LabelledRow)] == ["good one", "good two"]
     [error] = [str(o) for o in out if isinstance(o, InputError)]
     assert error.startswith(f"{path}: line 3: malformed CSV: expected 3 fields, got 4")
 

@@ -34,7 +34,7 @@ ALIASES = {
 }
 
 
-class LabeledRow(BaseModel):
+class LabelledRow(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     text: str
@@ -87,10 +87,10 @@ def _key(name: str) -> str:
     return ALIASES.get(key, ALIASES.get(key + "_", key))
 
 
-def read_labeled(
+def read_labelled(
     path: Path, max_chars: int = DEFAULT_MAX_NOTE, max_bytes: int = 200_000_000, encoding: str | None = None
-) -> Iterator[LabeledRow | InputError]:
-    """Each row as a LabeledRow, or an InputError naming its line; a bad row never stops the others."""
+) -> Iterator[LabelledRow | InputError]:
+    """Each row as a LabelledRow, or an InputError naming its line; a bad row never stops the others."""
     what = shown(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
@@ -107,7 +107,7 @@ def read_labeled(
             if isinstance(item, InputError):
                 yield item
             else:
-                yield _labeled(*item, what, max_chars)
+                yield _labelled(*item, what, max_chars)
     except InputError as exc:
         yield exc
     except OSError as exc:
@@ -116,11 +116,11 @@ def read_labeled(
         yield InputError(f"{what}: {unreadable(exc)}")
 
 
-def _labeled(line: int, row: dict[str, Any], what: str, max_chars: int) -> LabeledRow | InputError:
+def _labelled(line: int, row: dict[str, Any], what: str, max_chars: int) -> LabelledRow | InputError:
     where = f"{what}: line {line}"
     data = {_key(k): (None if v == "" else v) for k, v in row.items() if k}
     try:
-        item = LabeledRow.model_validate(data)
+        item = LabelledRow.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         return InputError(f"{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}")

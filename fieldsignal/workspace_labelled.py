@@ -12,14 +12,14 @@ from fieldsignal.store import transaction
 from fieldsignal.vectorstore import writers
 
 if TYPE_CHECKING:
-    from fieldsignal.ingest.labeled import LabeledRow
+    from fieldsignal.ingest.labelled import LabelledRow
     from fieldsignal.workspace import Workspace
 
 
-class LabeledImport:
-    def import_labeled(self, items: Iterable[LabeledRow | InputError]) -> ImportReport:
+class LabelledImport:
+    def import_labelled(self, items: Iterable[LabelledRow | InputError]) -> ImportReport:
         """No triage and no duplicate linking: what the rows say is what is stored (decided_by "import")."""
-        from fieldsignal.agent.labeled import result_from_labels
+        from fieldsignal.agent.labelled import result_from_labels
         from fieldsignal.store import capture
         from fieldsignal.workspace_save import save_vectors
 
@@ -66,7 +66,7 @@ class LabeledImport:
         return report
 
 
-def _apply_status(con: Any, ws: Workspace, ids: list[int], row: LabeledRow, now: dt.datetime) -> None:
+def _apply_status(con: Any, ws: Workspace, ids: list[int], row: LabelledRow, now: dt.datetime) -> None:
     from fieldsignal.store import signals as repo
 
     if row.status and row.status.strip().lower() != "new":

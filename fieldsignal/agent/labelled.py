@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from fieldsignal.errors import InputError, TaxonomyError
-from fieldsignal.ingest.labeled import LabeledRow
+from fieldsignal.ingest.labelled import LabelledRow
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import LOSS, DealFields, NoteInput, Scored, SignalDraft, TriageResult
 from fieldsignal.taxonomy import Taxonomy
@@ -21,7 +21,7 @@ def _known(taxonomy: Taxonomy, kind: str, value: str | None) -> str | None:
         return None
 
 
-def result_from_labels(row: LabeledRow, taxonomy: Taxonomy, number: int) -> TriageResult:
+def result_from_labels(row: LabelledRow, taxonomy: Taxonomy, number: int) -> TriageResult:
     try:
         kind = taxonomy.resolve("signal type", row.signal_type or "Product Gap") or "Product Gap"
     except TaxonomyError:
@@ -43,11 +43,12 @@ def result_from_labels(row: LabeledRow, taxonomy: Taxonomy, number: int) -> Tria
     named: list[str | None] = [g for g in listed if g is not None and g.strip()]
     gaps = named or [None]
     drafts = [_draft(kind, gap, row, taxonomy, deal) for gap in gaps]
+    # "labeled" as stored by earlier versions: the source and the hash stay as they were, so re-importing adds nothing
     note = NoteInput(text=row.text, source=row.source or "labeled", author=row.author, date=row.date)
     return TriageResult(note=note, note_hash=content_hash(f"{row.text}\x00labeled:{row.id or number}"), signals=drafts)
 
 
-def _draft(kind: str, gap: str | None, row: LabeledRow, taxonomy: Taxonomy, deal: DealFields) -> SignalDraft:
+def _draft(kind: str, gap: str | None, row: LabelledRow, taxonomy: Taxonomy, deal: DealFields) -> SignalDraft:
     known = taxonomy.resolve_gap(gap) if gap else None
     proposal = None
     if gap and known is None:  # "NEW: offline mode", or a gap this taxonomy does not know
