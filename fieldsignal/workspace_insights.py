@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 class Insights:
     @cached_property
     def desk(self) -> Any:
-        """Memo drafts: compose, edit, approve, publish (agent.synthesis.desk)."""
+        """Memo drafts: compose, edit, approve, publish (agent.synthesis.drafts)."""
         ws = cast("Workspace", self)
-        from fieldsignal.agent.synthesis.desk import Desk, Mail
+        from fieldsignal.agent.synthesis.drafts import Desk, Mail
 
         chat = ws.llm.chat if ws.llm is not None else None
         mail = Mail(ws.settings.memo_from, ws.settings.memo_to, ws.settings.base_url)

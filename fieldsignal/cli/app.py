@@ -60,7 +60,7 @@ def _global(
 def _progress(total: int, enabled: bool) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from fieldsignal.render import err
+    from fieldsignal.cli.output import err
 
     return Progress(
         TextColumn("triaging"),
@@ -89,7 +89,7 @@ def _run_import(items: list[Any], as_json: bool, one_shot: bool = False) -> Any:
 def _report(ws: Any, report: Any, as_json: bool) -> None:
     from rich.markup import escape
 
-    from fieldsignal.render import console, err, import_summary, signal_line
+    from fieldsignal.cli.output import console, err, import_summary, signal_line
 
     signals = report.signals or ws.signals(report.signal_ids)  # a labelled import does not read its rows back
     if as_json:
@@ -165,7 +165,7 @@ def import_(
         max_note_bytes=s.max_note_bytes,
         max_container_bytes=s.max_container_bytes,
     )
-    from fieldsignal.render import err
+    from fieldsignal.cli.output import err
 
     with err.status("reading the files") if err.is_terminal and not as_json else nullcontext():
         items = list(read_paths(paths, options))
@@ -207,7 +207,7 @@ def tally(
     if as_json:
         emit(t)
         return
-    from fieldsignal.render import console, tally_table
+    from fieldsignal.cli.output import console, tally_table
 
     console.print(tally_table(t))
 
@@ -256,7 +256,7 @@ def demo(as_json: Json = False) -> None:
         return
     from rich.markdown import Markdown
 
-    from fieldsignal.render import console, import_summary, tally_table
+    from fieldsignal.cli.output import console, import_summary, tally_table
 
     console.print(import_summary(report), highlight=False)
     console.print(tally_table(t))
@@ -315,7 +315,7 @@ def main() -> None:
     except FieldsignalError as exc:
         from rich.markup import escape
 
-        from fieldsignal.render import err
+        from fieldsignal.cli.output import err
 
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
         sys.exit(1)

@@ -22,7 +22,7 @@ def ask_command(
     if as_json:
         emit(result)
     else:
-        from fieldsignal.render import answer_view, console
+        from fieldsignal.cli.output import answer_view, console
 
         for part in answer_view(result):
             console.print(part)

@@ -40,8 +40,8 @@ def backfill_command(
     from rich.markup import escape
 
     from fieldsignal.backfill import job
+    from fieldsignal.cli.output import console, err, import_summary
     from fieldsignal.ingest.tables import ColumnMap
-    from fieldsignal.render import console, err, import_summary
 
     ws = workspace()
     earlier = [p for p in paths if (Path(p) / job.MARKER).is_file()]

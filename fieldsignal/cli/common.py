@@ -58,7 +58,7 @@ def emit(data: Any) -> None:
 def fail(message: str, code: int = 1) -> NoReturn:
     from rich.markup import escape
 
-    from fieldsignal.render import err
+    from fieldsignal.cli.output import err
 
     err.print(f"[red]error:[/] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(code)
@@ -77,7 +77,7 @@ def model_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], N
         TimeRemainingColumn,
     )
 
-    from fieldsignal.render import err
+    from fieldsignal.cli.output import err
 
     bar = Progress(
         SpinnerColumn(),

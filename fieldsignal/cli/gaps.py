@@ -36,7 +36,7 @@ def proposals(ctx: typer.Context, as_json: Json = False) -> None:
         return
     from rich.markup import escape
 
-    from fieldsignal.render import console, money
+    from fieldsignal.cli.output import console, money
 
     for p in found:
         console.print(

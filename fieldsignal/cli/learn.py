@@ -69,7 +69,7 @@ def eval_command(
     if as_json:
         emit(report)
         return
-    from fieldsignal.render import console, eval_tables
+    from fieldsignal.cli.output import console, eval_tables
 
     for table in eval_tables(report):
         console.print(table)
@@ -81,7 +81,7 @@ def _eval_progress(enabled: bool) -> Iterator[Callable[[str], None] | None]:
     counts ("encoded 64/3026") only turn the spinner and the steps stay on screen."""
     import time
 
-    from fieldsignal.render import err
+    from fieldsignal.cli.output import err
 
     if not enabled:
         yield None

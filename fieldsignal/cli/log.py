@@ -59,7 +59,7 @@ def list_command(
     if as_json:
         emit(signals)
         return
-    from fieldsignal.render import console, signals_table
+    from fieldsignal.cli.output import console, signals_table
 
     shown = signals if limit is not None else signals[:TABLE_ROWS]
     title = f"{'Rejected signals' if rejected else 'Signal log'} ({len(signals)})"
@@ -74,7 +74,7 @@ def show_command(signal_id: int, as_json: Json = False) -> None:
     if as_json:
         emit(details)
         return
-    from fieldsignal.render import console, signal_line
+    from fieldsignal.cli.output import console, signal_line
 
     s, note = details["signal"], details["note"]
     console.print(signal_line(s), highlight=False)

@@ -25,7 +25,7 @@ def queue(ctx: typer.Context, as_json: Json = False) -> None:
         return
     from rich.markup import escape
 
-    from fieldsignal.render import console, signal_line
+    from fieldsignal.cli.output import console, signal_line
 
     for details, reasons in items:
         console.print(signal_line(details["signal"]), highlight=False)
@@ -84,7 +84,7 @@ def fix(
     if as_json:
         emit(signal)
         return
-    from fieldsignal.render import console, signal_line
+    from fieldsignal.cli.output import console, signal_line
 
     console.print(signal_line(signal), highlight=False)
 

@@ -1,4 +1,4 @@
-"""Human output for the CLI: rich tables for signals, tallies and eval reports."""
+"""Human output for the CLI: rich tables and lines for signals, tallies, answers and eval reports."""
 
 from __future__ import annotations
 

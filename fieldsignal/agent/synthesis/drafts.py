@@ -18,7 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from fieldsignal.agent.synthesis.facts import SCORE_RULE, gap_facts, month_period, week_period
+from fieldsignal.agent.synthesis.memo_figures import SCORE_RULE, gap_facts, month_period, week_period
 from fieldsignal.agent.synthesis.monthly import loss_summary, newsletter_facts
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.prompts import load
