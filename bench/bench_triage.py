@@ -28,7 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "fieldsignal" / "eval" / "data" / "dev.jsonl"
+DATA = ROOT / "data" / "eval" / "dev.jsonl"
 BARE = """
 import sys
 from sentence_transformers import SentenceTransformer

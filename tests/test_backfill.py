@@ -29,7 +29,7 @@ def spark() -> Iterator[Any]:
 @pytest.fixture
 def notes_file(tmp_path: Path) -> Path:
     """64 field notes as a JSONL export, with a line that is not JSON and a row with no text among them."""
-    rows = [json.loads(line) for line in (ROOT / "fieldsignal/eval/data/test.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (ROOT / "data/eval/test.jsonl").read_text().splitlines()]
     lines = []
     for number, row in enumerate(rows[:NOTES]):
         lines.append(json.dumps({"text": row["text"], "date": row.get("date"), "author": f"sa-{number % 5}"}))

@@ -291,7 +291,7 @@ def test_proposed_gaps_promote_merge_dismiss(tmp_path: Path) -> None:
 
 def test_the_log_table_shows_the_newest_rows_and_says_how_to_see_all(tmp_path: Path) -> None:
     home = tmp_path / "ws"
-    log = Path(__file__).parents[1] / "fieldsignal" / "eval" / "data" / "dev_log.jsonl"
+    log = Path(__file__).parents[1] / "data" / "eval" / "dev_log.jsonl"
     assert run_cli("import", "--labeled", str(log), home=home).returncode == 0
     stored = json.loads(run_cli("list", "--json", home=home).stdout)
     assert len(stored) > 50  # --json: every row, as before

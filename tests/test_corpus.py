@@ -18,6 +18,21 @@ def test_every_writer_file_follows_the_conventions() -> None:
     assert "0 problem(s)" in done.stdout
 
 
+def test_the_evaluation_files_read_as_eval_reads_them_and_a_bad_label_is_named(tmp_path: Path) -> None:
+    check = ROOT / "data" / "eval" / "check.py"
+    done = subprocess.run([sys.executable, str(check)], capture_output=True, text=True)
+    assert done.returncode == 0 and "0 problem(s)" in done.stdout, done.stdout[-2000:]
+    # the same checks on a copy with one wrong gap: named, and the exit code says so
+    for name in ("dev.jsonl", "test.jsonl", "dev_log.jsonl", "test_log.jsonl", "dev_dupes.jsonl"):
+        (tmp_path / name).write_text((check.parent / name).read_text(encoding="utf-8"), encoding="utf-8")
+    rows = (tmp_path / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(rows[0]) | {"gap": "no-such-gap"}
+    (tmp_path / "dev.jsonl").write_text("\n".join([json.dumps(first), *rows[1:]]) + "\n", encoding="utf-8")
+    (tmp_path / "check.py").write_text(check.read_text(encoding="utf-8"), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(tmp_path / "check.py")], capture_output=True, text=True)
+    assert done.returncode == 1 and f"dev.jsonl:{first['id']}: unknown gap 'no-such-gap'" in done.stdout
+
+
 def test_the_corpus_is_large_and_many_voiced() -> None:
     rows = [json.loads(line) for line in (CORPUS / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     writers = Counter(r["writer"] for r in rows)

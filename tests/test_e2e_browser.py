@@ -42,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "FIELDSIGNAL_TOKEN": TOKEN,
         "HF_HUB_OFFLINE": "1",
     }
-    log = Path(__file__).parents[1] / "fieldsignal" / "eval" / "data" / "dev_log.jsonl"
+    log = Path(__file__).parents[1] / "data" / "eval" / "dev_log.jsonl"
     subprocess.run([sys.executable, "-m", "fieldsignal", "import", "--labeled", str(log)], env=env, check=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "fieldsignal", "serve", "--port", str(port)],

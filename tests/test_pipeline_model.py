@@ -11,7 +11,7 @@ from fieldsignal.workspace import Workspace
 from tests.conftest import TUNE_ENCODER
 
 pytestmark = pytest.mark.model
-# Measured on fieldsignal/eval/data/test.jsonl 2026-12-02 (type macro-F1 0.73, gap 0.86, customer 0.76,
+# Measured on data/eval/test.jsonl 2026-12-02 (type macro-F1 0.73, gap 0.86, customer 0.76,
 # competitor 1.00, ACV 0.97), less a margin: regression floors, not targets.
 FLOORS = {"type_macro_f1": 0.65, "gap": 0.78, "customer": 0.66, "competitor": 0.9, "acv": 0.9}
 SAMPLES = Path(__file__).resolve().parents[1] / "fieldsignal" / "data" / "samples"
@@ -29,7 +29,7 @@ def test_the_real_model_triages_notes_it_never_saw(ws: Workspace) -> None:
     `fieldsignal eval` measures, so a broken encoder, head or tagger fails here, not in a user's log."""
     from fieldsignal.eval.runner import run_eval
 
-    data = Path(__file__).resolve().parents[1] / "fieldsignal" / "eval" / "data" / "test.jsonl"
+    data = Path(__file__).resolve().parents[1] / "data" / "eval" / "test.jsonl"
     report = run_eval(data, ws.settings, ws.taxonomy)
     assert report["signal_type"]["macro_f1"] >= FLOORS["type_macro_f1"], report["signal_type"]
     assert report["gap"]["accuracy"] >= FLOORS["gap"], report["gap"]

@@ -2,7 +2,7 @@
 and dev_questions.jsonl (questions written by hand, answers computed here by a plain-Python
 oracle over the rows, independently of fieldsignal's parser and SQL).
 
-    python fieldsignal/eval/data/src/dev_questions.py
+    python data/eval/dev_questions.py
 
 Oracle semantics (the same contract `tally` documents): a row is one note (a deal); a note with
 several gaps is one signal per gap; a deal's ACV counts once per note within a group; a lost
@@ -19,11 +19,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent
+DATA = Path(__file__).resolve().parent  # data/eval
 TODAY = dt.date(2026, 11, 25)
 AUTHORS = ["dana", "priya", "marcus", "jo", "li", "sam"]
-GAPS = tomllib.loads((DATA.parents[1] / "taxonomy" / "default.toml").read_text())["gaps"]
+GAPS = tomllib.loads((DATA.parents[1] / "fieldsignal" / "taxonomy" / "default.toml").read_text())["gaps"]
 GAP_NAMES = {g["slug"]: g["name"] for g in GAPS}
 GAP_CATEGORY = {g["slug"]: g["category"] for g in GAPS}
 
@@ -35,8 +34,10 @@ def build_log() -> list[dict[str, Any]]:
     for row in rows:
         row["date"] = (start + dt.timedelta(days=rng.randrange(0, 172))).isoformat()
         row["author"] = rng.choice(AUTHORS)
-        status = rng.choices(["New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix"],
-                             [40, 15, 15, 10, 10, 5, 5])[0]
+        status = rng.choices(
+            ["New", "Enriched", "Escalated", "Acknowledged", "Roadmap", "Shipped", "Won't Fix"],
+            [40, 15, 15, 10, 10, 5, 5],
+        )[0]
         row["status"] = status
         row.pop("split", None)
     return rows
@@ -145,7 +146,10 @@ def questions(rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         ("count of signals since september", n(**SINCE_SEP)),
         ("how many signals last quarter", n(**Q3)),
         ("how many deals did we lose", [[_measure(w(lost_deal=True), "lost_deals")]]),
-        ("How many deals did we lose to Snowflake?", [[_measure(w(lost_deal=True, competitor="Snowflake"), "lost_deals")]]),
+        (
+            "How many deals did we lose to Snowflake?",
+            [[_measure(w(lost_deal=True, competitor="Snowflake"), "lost_deals")]],
+        ),
         ("how many deals lost to vercel", [[_measure(w(lost_deal=True, competitor="Vercel"), "lost_deals")]]),
         ("deals we lost to Retool - how many?", [[_measure(w(lost_deal=True, competitor="Retool"), "lost_deals")]]),
         ("how much ACV did we lose in total", [[acv(w(lost_deal=True))]]),
@@ -160,8 +164,10 @@ def questions(rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         ("list the customers that asked about lakebase", customers(w(gap="lakebase-only"))),
         ("who is blocked by scale to zero pricing", customers(w(gap="fixed-24x7-pricing"))),
         ("which customers mentioned model serving in october", customers(w(gap="complex-model-serving", **OCT))),
-        ("which HLS customers have security gaps",
-         customers([s for s in w(industry="HLS") if s["category"] == "Security" and s["gap_slug"]])),
+        (
+            "which HLS customers have security gaps",
+            customers([s for s in w(industry="HLS") if s["category"] == "Security" and s["gap_slug"]]),
+        ),
         ("Which gap cost us the most ACV last quarter?", rank(w(lost_deal=True, **Q3), "gap_name", "acv_lost", 1)),
         ("Which gap cost us the most ACV in FSI?", rank(w(lost_deal=True, industry="FSI"), "gap_name", "acv_lost", 1)),
         ("which gap has the most signals", rank(w(), "gap_name", "signals", 1)),
@@ -176,8 +182,10 @@ def questions(rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         ("lost ACV by competitor", rank(w(lost_deal=True), "competitor", "acv_lost")),
         ("which competitor took the most ACV from us", rank(w(lost_deal=True), "competitor", "acv_lost", 1)),
         ("top 3 competitors by number of signals", rank(w(), "competitor", "signals", 3)),
-        ("how many competitive signals mention Snowflake",
-         [[len(w(signal_type="Competitive", competitor="Snowflake"))]]),
+        (
+            "how many competitive signals mention Snowflake",
+            [[len(w(signal_type="Competitive", competitor="Snowflake"))]],
+        ),
         ("how many wins", n(signal_type="Win")),
         ("how many wins last quarter", n(signal_type="Win", **Q3)),
         ("how many opportunities in october", n(signal_type="Opportunity", **OCT)),
@@ -197,10 +205,12 @@ def questions(rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         ("how many manufacturing customers are there", [[_measure(w(industry="MFG"), "customers")]]),
         ("how many customers in total", [[_measure(w(), "customers")]]),
         ("how many customers did we lose deals with", [[_measure(w(lost_deal=True), "customers")]]),
-        ("how many signals about horizontal scaling since september",
-         n(gap="no-horizontal-scaling", **SINCE_SEP)),
+        ("how many signals about horizontal scaling since september", n(gap="no-horizontal-scaling", **SINCE_SEP)),
         ("how many signals about sessions or usage analytics", n(gap="no-user-sessions")),
-        ("number of security signals in retail", [[len([s for s in w(industry="Retail") if s["category"] == "Security" and s["gap_slug"]])]]),
+        (
+            "number of security signals in retail",
+            [[len([s for s in w(industry="Retail") if s["category"] == "Security" and s["gap_slug"]])]],
+        ),
         # a second batch: typos, synonyms, other sentence shapes
         ("how many signals about custm domains", n(gap="no-custom-domains")),
         ("firewal signals last quarter - count?", n(gap="no-firewall", **Q3)),
@@ -211,8 +221,10 @@ def questions(rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         ("who did we lose to most often", rank(w(lost_deal=True), "competitor", "lost_deals", 1)),
         ("number of deals lost in Q3", [[_measure(w(lost_deal=True, **Q3), "lost_deals")]]),
         ("breakdown of signals by status", rank(w(), "status", "signals")),
-        ("list every customer with a scaling problem",
-         customers([s for s in w() if s["category"] == "Scaling" and s["gap_slug"]])),
+        (
+            "list every customer with a scaling problem",
+            customers([s for s in w() if s["category"] == "Scaling" and s["gap_slug"]]),
+        ),
         ("top three industries by lost ACV", rank(w(lost_deal=True), "industry", "acv_lost", 3)),
         ("how many product gap signals in retail", n(signal_type="Product Gap", industry="Retail")),
         ("count of losses last month", [[_measure(w(lost_deal=True, **LAST_MONTH), "lost_deals")]]),
@@ -226,7 +238,10 @@ def questions(rows: list[dict[str, Any]]) -> list[tuple[str, Any]]:
         ("how many signals in the last 30 days", n(since="2026-10-27", until="2026-11-25")),
         ("how many signals last week", n(since="2026-11-16", until="2026-11-22")),
         ("how much ACV did Fennimore Pharma put at risk", [[acv(w(customer="Fennimore Pharma"), lost=False)]]),
-        ("how many Observability signals this quarter", [[len([s for s in w(since="2026-10-01", until="2026-11-25") if s["category"] == "Observability"])]]),
+        (
+            "how many Observability signals this quarter",
+            [[len([s for s in w(since="2026-10-01", until="2026-11-25") if s["category"] == "Observability"])]],
+        ),
         ("rank competitors by deals lost", rank(w(lost_deal=True), "competitor", "lost_deals")),
         ("whats the weather like", None),
         ("write me a poem about apps", None),
