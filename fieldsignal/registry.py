@@ -1,7 +1,10 @@
-"""Backends registered by name, so real ones and test fakes are chosen the same way.
+"""Backends registered by name, so real ones, plugins and test fakes are chosen the same way.
 
 A backend factory takes the Settings and returns an object that satisfies the
 protocol of its kind (see vectorstore.embedder.Embedder, vectorstore.index.VectorIndex).
+The modules that register backends are found through the `fieldsignal.backends` entry points of
+the installed packages; this package declares its own built-ins there too (pyproject.toml), exactly
+as a third-party plugin would, so this module imports none of them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from typing import Any
 from fieldsignal.errors import FieldsignalError
 
 Factory = Callable[[Any], Any]
+GROUP = "fieldsignal.backends"
 _REGISTRY: dict[str, dict[str, Factory]] = {}
+_LOADED: list[bool] = []  # the entry points were loaded (once per process)
 
 
 def register(kind: str, name: str) -> Callable[[Factory], Factory]:
@@ -26,7 +31,7 @@ def register(kind: str, name: str) -> Callable[[Factory], Factory]:
 
 
 def create(kind: str, name: str, settings: Any) -> Any:
-    _load_builtin_backends()
+    _load_backends()
     try:
         factory = _REGISTRY[kind][name]
     except KeyError:
@@ -36,13 +41,23 @@ def create(kind: str, name: str, settings: Any) -> Any:
 
 
 def names(kind: str) -> list[str]:
-    _load_builtin_backends()
+    _load_backends()
     return sorted(_REGISTRY.get(kind, {}))
 
 
-def _load_builtin_backends() -> None:
-    # Importing these modules registers their backends; they import heavy libraries lazily.
-    import fieldsignal.agent.llm.provider
-    import fieldsignal.triage.encoder
-    import fieldsignal.vectorstore.embedder
-    import fieldsignal.vectorstore.index  # noqa: F401
+def _load_backends() -> None:
+    """Import every module an installed package declares under the `fieldsignal.backends` entry points
+    (importing one registers its backends; they import heavy libraries lazily)."""
+    if _LOADED:
+        return
+    from importlib.metadata import entry_points
+
+    found = list(entry_points(group=GROUP))
+    if not found:
+        raise FieldsignalError(f"no backends are declared ({GROUP} entry points): pip install fieldsignal")
+    for point in found:
+        try:
+            point.load()
+        except Exception as exc:
+            raise FieldsignalError(f"the backend plugin {point.name!r} ({point.value}) failed to load: {exc}") from exc
+    _LOADED.append(True)

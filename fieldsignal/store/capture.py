@@ -11,9 +11,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from fieldsignal.agent.dedupe import customer_key
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import SignalDraft, TriageResult
+from fieldsignal.records import customer_key
 from fieldsignal.store.db import values_clause
 from fieldsignal.store.signals import HISTORY_COLUMNS
 from fieldsignal.taxonomy import Taxonomy

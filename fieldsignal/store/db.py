@@ -89,7 +89,7 @@ def _apply(con: Any, dialect: str) -> list[str]:
 
 def _fill_customer_keys(con: Any) -> None:
     """007: the key of every stored customer (computed in Python, as for new rows)."""
-    from fieldsignal.agent.dedupe import customer_key
+    from fieldsignal.records import customer_key
 
     rows = con.execute("SELECT id, customer FROM signals WHERE customer IS NOT NULL").fetchall()
     if rows:

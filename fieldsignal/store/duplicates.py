@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fieldsignal.agent.dedupe import Candidate, customer_key
 from fieldsignal.errors import FieldsignalError, NotFoundError
+from fieldsignal.records import Candidate, customer_key
 from fieldsignal.store.db import placeholders, values_clause
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from fieldsignal.agent.dedupe import customer_key
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import LOSS, LabelledExample, Signal
+from fieldsignal.records import customer_key
 from fieldsignal.store.signals import get_signal
 from fieldsignal.taxonomy import Taxonomy
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from fieldsignal.agent.dedupe import Candidate, customer_key
 from fieldsignal.errors import FieldsignalError, NotFoundError
 from fieldsignal.models import Signal, StatusChange
+from fieldsignal.records import Candidate, customer_key
 from fieldsignal.store.db import date_range, placeholders, values_clause
 from fieldsignal.taxonomy import Taxonomy
 
