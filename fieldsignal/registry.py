@@ -9,6 +9,7 @@ as a third-party plugin would, so this module imports none of them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,6 @@ from fieldsignal.errors import FieldsignalError
 Factory = Callable[[Any], Any]
 GROUP = "fieldsignal.backends"
 _REGISTRY: dict[str, dict[str, Factory]] = {}
-_LOADED: list[bool] = []  # the entry points were loaded (once per process)
 
 
 def register(kind: str, name: str) -> Callable[[Factory], Factory]:
@@ -45,11 +45,10 @@ def names(kind: str) -> list[str]:
     return sorted(_REGISTRY.get(kind, {}))
 
 
+@functools.cache  # once per process
 def _load_backends() -> None:
     """Import every module an installed package declares under the `fieldsignal.backends` entry points
     (importing one registers its backends; they import heavy libraries lazily)."""
-    if _LOADED:
-        return
     from importlib.metadata import entry_points
 
     found = list(entry_points(group=GROUP))
@@ -60,4 +59,3 @@ def _load_backends() -> None:
             point.load()
         except Exception as exc:
             raise FieldsignalError(f"the backend plugin {point.name!r} ({point.value}) failed to load: {exc}") from exc
-    _LOADED.append(True)

@@ -93,20 +93,20 @@ def nearest_known_gaps(index: Any, taxonomy: Any, results: list[TriageResult], v
         return results
     out, row = [], 0
     for result in results:
-        drafts = []
-        for draft in result.signals:
+        drafts = list(result.signals)
+        for k, draft in enumerate(drafts):
             if draft.gap.label == NEW_GAP:
                 try:
-                    hits = index.query(GAPS, vectors[row], 1)
+                    hits = index.query(GAPS, vectors[row + k], 1)
                 except IndexDamaged:
                     hits = []
                 known = taxonomy.gap_by_slug.get(str(hits[0].metadata.get("gap"))) if hits else None
                 if known is not None:
                     reason = f"nearest known gap: {known.name} ({hits[0].score:.2f})"
-                    draft = draft.model_copy(update={"review_reasons": [*draft.review_reasons, reason]})
-            drafts.append(draft)
-            row += 1
-        out.append(result.model_copy(update={"signals": drafts}))
+                    drafts[k] = draft.model_copy(update={"review_reasons": [*draft.review_reasons, reason]})
+        row += len(drafts)
+        changed = drafts != result.signals
+        out.append(result.model_copy(update={"signals": drafts}) if changed else result)
     return out
 
 
