@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fieldsignal import registry  # noqa: E402
+from fieldsignal.eval.crossval import ENCODER_FOLDS  # noqa: E402
 from fieldsignal.eval.grouped import examples_of  # noqa: E402
 from fieldsignal.eval.runner import load_rows  # noqa: E402
 from fieldsignal.settings import load_settings  # noqa: E402
 from fieldsignal.taxonomy import load_taxonomy  # noqa: E402
-from fieldsignal.triage.crossval import ENCODER_FOLDS  # noqa: E402
 from fieldsignal.triage.heads import Head, note_features  # noqa: E402
 from fieldsignal.triage.model import C  # noqa: E402
 from fieldsignal.triage.shipped import taxonomy_examples  # noqa: E402

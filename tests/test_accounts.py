@@ -116,6 +116,42 @@ def test_eval_reports_the_mention_and_the_linked_customer() -> None:
     assert out["customer_linked"]["accounts"] == 2 and seen[0] == ["Orrin Health", "Tidewater Logistics"]
 
 
+def test_eval_links_each_writers_notes_to_that_writers_accounts() -> None:
+    """Two writers invented "Helix" accounts of their own: each world is one CRM, so a note is linked to
+    its writer's accounts; the figure with one list of every writer's accounts is kept beside it."""
+    rows = [
+        EvalRow(text="a", customer="Helix Bank", customer_mention="Helix", writer="w1", industry="FSI"),
+        EvalRow(text="b", customer="Orrin Health", customer_mention="Orrin", writer="w1", industry="HLS"),
+        EvalRow(text="c", customer="Helix Health", customer_mention="Helix", writer="w2", industry="HLS"),
+    ]
+    present = [{"customer", "customer_mention", "industry"}] * 3
+    results = [
+        TriageResult(note=NoteInput(text=r.text), note_hash=r.text, signals=[draft(None, customer=r.customer_mention)])
+        for r in rows
+    ]
+    seen: list[list[str]] = []
+
+    def link(found: list[TriageResult], accounts: list[str], industries: dict) -> list[TriageResult]:
+        """A mention links to the one account it starts, and takes that account's industry."""
+        seen.append(accounts)
+        out = []
+        for r in found:
+            written = r.signals[0].deal.customer or ""
+            hits = [a for a in accounts if a.startswith(written)]
+            name = hits[0] if len(hits) == 1 else written
+            out.append(r.model_copy(update={"signals": [draft(None, customer=name, industry=industries.get(name))]}))
+        return out
+
+    out = customer_figures(rows, present, results, link)
+    assert seen[:2] == [["Helix Bank", "Orrin Health"], ["Helix Health"]]
+    assert out["customer_linked"]["accuracy"] == 1.0 and out["customer_linked"]["worlds"] == 2
+    assert out["customer_linked"]["pooled"] == pytest.approx(1 / 3, abs=1e-4)  # "Helix" names two accounts
+    assert out["customer_linked"]["accounts"] == 3 == out["customer_linked"]["pooled_accounts"]
+    taxonomy = load_taxonomy()
+    industry = account_figures(rows, present, results, link, taxonomy)["industry_linked"]
+    assert industry["accuracy"] == 1.0 and industry["pooled"] == pytest.approx(1 / 3, abs=1e-4)
+
+
 def test_the_linker_tries_a_notes_other_names_for_its_customer(linker: AccountLinker) -> None:
     names = [["Nimbus Air", "halvern"], ["tidewater", "HMI"], ["Nimbus Air", "the board"], [], ["Pellbrook", "Quist"]]
     # the first name that surely names an account wins; a name that fits two accounts is passed over

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fieldsignal.eval.crossval import leave_one_group_out
 from fieldsignal.triage.bio import TAGS
-from fieldsignal.triage.crossval import leave_one_group_out
 from fieldsignal.triage.encoder import HashingTokenEncoder, TokenVectors
 from fieldsignal.triage.finetune import TuneConfig, _Row, batches, training_rows
 from fieldsignal.triage.model import Example
@@ -92,6 +92,35 @@ def test_each_fold_reads_notes_with_an_encoder_tuned_without_the_held_out_writer
     leave_one_group_out(examples, [], retune=retune, encoder_folds=2, models=models)
     assert seen == [{"w2"}, {"w1", "w3"}]  # two encoders: one without w1 and w3, one without w2
     assert set(models) == {"w1", "w2", "w3"}  # but heads fitted without each writer alone
+    assert len({id(m) for m in models.values()}) == 3
+
+    seen.clear()
+    models.clear()
+    leave_one_group_out(examples, [], retune=retune, encoder_folds=2, models=models, head_folds=2)
+    assert seen == [{"w2"}, {"w1", "w3"}] and models["w1"] is models["w3"] is not models["w2"]  # heads per block
+
+
+def test_heads_can_be_fitted_without_a_block_of_writers() -> None:
+    encoder = HashingTokenEncoder()
+    examples = [
+        Example(f"{name} {verb}", {"signal_type": kind}, writer)
+        for writer in ("w1", "w2", "w3", "w4")
+        for name in ("Orbis", "Teller", "Quill")
+        for verb, kind in (("lost to Snowflake", "Loss"), ("signed the deal", "Win"))
+    ]
+    examples += [Example("Orbis weighs Retool too", {"signal_type": "Competitive"}, w) for w in ("w1", "w3")]
+    tokens = encoder.encode([e.text for e in examples])
+    models: dict = {}
+    scored: list[tuple[str, int]] = []
+    predictions = leave_one_group_out(
+        examples, tokens, models=models, head_folds=2, on_group=lambda g, rows, found, m: scored.append((g, len(rows)))
+    )
+    assert scored == [("w1", 7), ("w3", 7), ("w2", 6), ("w4", 6)]  # every writer scored, block by block
+    assert models["w1"] is models["w3"] and models["w2"] is models["w4"] and models["w1"] is not models["w2"]
+    assert all(p is not None for p in predictions)
+    # a block's model learnt from the other block only: only w1 and w3 label a note Competitive
+    assert set(models["w1"].types.classes) == {"Loss", "Win"}
+    assert set(models["w2"].types.classes) == {"Loss", "Win", "Competitive"}
 
 
 @pytest.mark.model

@@ -50,6 +50,14 @@ def eval_command(
             help="With --group-by and a tuned encoder: how many encoders to tune (each without 1/N of the groups).",
         ),
     ] = None,
+    head_folds: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            help="With --group-by: fit the heads N times, each without 1/N of the groups, not once per group "
+            "(with a tuned encoder: once per encoder).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress lines on stderr.")] = False,
     as_json: Json = False,
 ) -> None:
@@ -64,7 +72,7 @@ def eval_command(
     with _eval_progress(not quiet) as progress:
         report = run_eval(
             data, s, tax, few_shot, dupes=dupes, questions=questions, group_by=group_by,
-            progress=progress, encoder_folds=encoder_folds,
+            progress=progress, encoder_folds=encoder_folds, head_folds=head_folds,
         )  # fmt: skip
     if as_json:
         emit(report)

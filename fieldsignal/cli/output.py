@@ -125,6 +125,10 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
     for field, value in report.items():
         if isinstance(value, dict) and "accuracy" in value:
             summary.add_row(field, str(value["n"]), _pct(value["accuracy"]), _pct(value.get("macro_f1")))
+            if "pooled" in value:  # linked per writer's accounts; also to one list of every writer's
+                summary.add_row(
+                    f"{field} (one list of all writers' accounts)", str(value["n"]), _pct(value["pooled"]), ""
+                )
     for name in ("dupes", "gap_set"):
         extra = report.get(name)
         if isinstance(extra, dict) and "f1" in extra:

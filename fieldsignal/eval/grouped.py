@@ -12,10 +12,10 @@ from typing import Any
 
 from fieldsignal import registry
 from fieldsignal.errors import InputError
+from fieldsignal.eval.crossval import ENCODER_FOLDS, leave_one_group_out
 from fieldsignal.models import NoteInput
 from fieldsignal.settings import Settings
 from fieldsignal.taxonomy import Taxonomy
-from fieldsignal.triage.crossval import ENCODER_FOLDS, leave_one_group_out
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.model import Example
 from fieldsignal.triage.pipeline import LearnedTriage
@@ -59,6 +59,7 @@ def run_grouped(
     seed: int = 13,
     progress: Callable[[str], None] | None = None,
     encoder_folds: int | None = None,
+    head_folds: int | None = None,
 ) -> dict[str, Any]:
     from fieldsignal.eval.runner import account_figures, customer_figures, score
 
@@ -99,7 +100,7 @@ def run_grouped(
 
     predictions = leave_one_group_out(
         examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy, None, retune,
-        encoder_folds or ENCODER_FOLDS, scored,
+        encoder_folds or ENCODER_FOLDS, scored, head_folds,
     )  # fmt: skip
     results = [
         triage.result(NoteInput(text=row.text, author=row.author), pred)
@@ -107,7 +108,12 @@ def run_grouped(
     ]
     groups = dict(sorted(groups.items()))
     overall = score(rows, present, results, taxonomy)
-    return overall | {"group_by": group_by, "groups": groups, "cross_group": summary(groups)}
+    held_out = (
+        {"held_out": "each group alone"}
+        if not head_folds
+        else {"held_out": "blocks of groups", "head_folds": head_folds}
+    )
+    return overall | {"group_by": group_by, "groups": groups, "cross_group": summary(groups)} | held_out
 
 
 def _encode(encoder: Any, texts: list[str], progress: Callable[[str], None] | None) -> list[TokenVectors]:

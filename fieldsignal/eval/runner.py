@@ -78,6 +78,7 @@ def run_eval(
     group_by: str | None = None,
     progress: Callable[[str], None] | None = None,
     encoder_folds: int | None = None,
+    head_folds: int | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     rows, present = load_rows(data) if data else ([], [])
@@ -95,7 +96,9 @@ def run_eval(
             if group_by:
                 from fieldsignal.eval.grouped import run_grouped
 
-                report = run_grouped(rows, present, fresh, taxonomy, group_by, seed, progress, encoder_folds)
+                report = run_grouped(
+                    rows, present, fresh, taxonomy, group_by, seed, progress, encoder_folds, head_folds
+                )
             elif few_shot:
                 report = _few_shot(rows, fresh, few_shot, seed)
             else:
@@ -146,13 +149,43 @@ def score_workspace(rows: list[EvalRow], present: list[set[str]], ws: Workspace,
 LinkAccounts = Callable[[list[TriageResult], list[str], dict[str, str | None]], list[TriageResult]]
 
 
+def worlds(rows: list[EvalRow]) -> list[list[int]]:
+    """The rows of each world whose customers are one CRM's accounts: each writer's file when every row
+    names its writer (independent writers invent their own accounts, at times under one another's
+    names, so one list of them all holds accounts no single CRM would), else all the rows."""
+    if not rows or not all(r.writer for r in rows):
+        return [list(range(len(rows)))]
+    by: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        by[str(row.writer)].append(i)
+    return [by[w] for w in sorted(by)]
+
+
+def _linked(
+    rows: list[EvalRow], results: list[TriageResult], keep: list[int], link: LinkAccounts, pooled: bool = False
+) -> tuple[dict[int, TriageResult], int]:
+    """The kept rows' results linked to their world's account list (as a CRM export would give it, the
+    names and industries of the world's labelled customers), or to one list of every world's when
+    `pooled`; and how many accounts were listed."""
+    kept = set(keep)
+    groups = [keep] if pooled else [[i for i in world if i in kept] for world in worlds(rows)]
+    out: dict[int, TriageResult] = {}
+    listed = 0
+    for group in groups:
+        crm = {c: rows[i].industry for i in group if (c := rows[i].customer)}
+        listed += len(crm)
+        if group:
+            out.update(zip(group, link([results[i] for i in group], sorted(crm), crm), strict=True))
+    return out, listed
+
+
 def customer_figures(
     rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], link: LinkAccounts
 ) -> dict[str, Any]:
     """The customer as the tagger found it, against the mention as written (`customer_mention`), and
-    linked to an account list made of the scored rows' customers, as a CRM export would give it
-    (`customer_linked`, `link` is the triage's `link_accounts`), against the canonical name. Without an
-    account list see `customer`."""
+    linked to an account list made of the scored rows' customers (`customer_linked`, `link` is the
+    triage's `link_accounts`), against the canonical name: each writer's own list (see `worlds`), and
+    with several writers also one list of them all (`pooled`). Without an account list see `customer`."""
     out: dict[str, Any] = {}
     named = [r.signals[0].deal.customer if r.signals else None for r in results]
     keep = [i for i, keys in enumerate(present) if "customer_mention" in keys]
@@ -161,13 +194,19 @@ def customer_figures(
         report = classification_report(gold, [norm_name(named[i]) for i in keep])
         out["customer_mention"] = {"accuracy": report["accuracy"], "n": report["n"]}
     keep = [i for i, keys in enumerate(present) if "customer" in keys]
-    accounts = sorted({c for i in keep if (c := rows[i].customer)})
-    if keep and accounts:
-        gold = [norm_name(rows[i].customer) for i in keep]
-        found = link([results[i] for i in keep], accounts, {})
-        linked = [norm_name(r.signals[0].deal.customer if r.signals else None) for r in found]
-        report = classification_report(gold, linked)
-        out["customer_linked"] = {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(accounts)}
+    if not keep or not any(rows[i].customer for i in keep):
+        return out
+    gold = [norm_name(rows[i].customer) for i in keep]
+
+    def accuracy(found: dict[int, TriageResult]) -> float:
+        linked = [norm_name(found[i].signals[0].deal.customer if found[i].signals else None) for i in keep]
+        return float(classification_report(gold, linked)["accuracy"])
+
+    found, listed = _linked(rows, results, keep, link)
+    out["customer_linked"] = {"accuracy": accuracy(found), "n": len(keep), "accounts": listed}
+    if len(worlds(rows)) > 1:
+        pooled, listed = _linked(rows, results, keep, link, pooled=True)
+        out["customer_linked"] |= {"worlds": len(worlds(rows)), "pooled": accuracy(pooled), "pooled_accounts": listed}
     return out
 
 
@@ -175,17 +214,32 @@ def account_figures(
     rows: list[EvalRow], present: list[set[str]], results: list[TriageResult], link: LinkAccounts, taxonomy: Taxonomy
 ) -> dict[str, Any]:
     """The results as a workspace with the rows' accounts listed gives them (each customer's name and
-    industry, as a CRM export carries them; `link` is the triage's `link_accounts`): the industry
-    (`industry_linked`: the linked account's, else the one read from the note) and what is
-    auto-accepted (`review_with_accounts`)."""
-    crm = {r.customer: r.industry for r in rows if r.customer}
-    linked = link(results, sorted(crm), crm)
+    industry, as a CRM export carries them; each writer's own list, see `worlds`; `link` is the
+    triage's `link_accounts`): the industry (`industry_linked`: the linked account's, else the one read
+    from the note) and what is auto-accepted (`review_with_accounts`); with several writers, also with
+    one list of them all (`pooled`)."""
+    every = list(range(len(rows)))
+    found, listed = _linked(rows, results, every, link)
+    linked = [found[i] for i in every]
     out: dict[str, Any] = {"review_with_accounts": review_stats(rows, linked, taxonomy, present)}
-    pairs = [(row, res) for row, res, keys in zip(rows, linked, present, strict=True) if "industry" in keys]
-    if pairs and crm:
-        gold = [_gold("industry", row, taxonomy) for row, _ in pairs]
-        report = classification_report(gold, [_pred("industry", res, row, taxonomy) for row, res in pairs])
-        out["industry_linked"] = {"accuracy": report["accuracy"], "n": report["n"], "accounts": len(crm)}
+    several = len(worlds(rows)) > 1
+    pooled: list[TriageResult] = []
+    if several:
+        one, _ = _linked(rows, results, every, link, pooled=True)
+        pooled = [one[i] for i in every]
+        everything = review_stats(rows, pooled, taxonomy, present)["auto_accepted_all_fields"]
+        out["review_with_accounts"]["auto_accepted_all_fields_pooled"] = everything
+    pairs = [i for i, keys in enumerate(present) if "industry" in keys]
+    if pairs and listed:
+        gold = [_gold("industry", rows[i], taxonomy) for i in pairs]
+
+        def accuracy(results: list[TriageResult]) -> float:
+            report = classification_report(gold, [_pred("industry", results[i], rows[i], taxonomy) for i in pairs])
+            return float(report["accuracy"])
+
+        out["industry_linked"] = {"accuracy": accuracy(linked), "n": len(pairs), "accounts": listed}
+        if several:
+            out["industry_linked"] |= {"pooled": accuracy(pooled)}
     return out
 
 
