@@ -108,11 +108,8 @@ def run_grouped(
     ]
     groups = dict(sorted(groups.items()))
     overall = score(rows, present, results, taxonomy)
-    held_out = (
-        {"held_out": "each group alone"}
-        if not head_folds
-        else {"held_out": "blocks of groups", "head_folds": head_folds}
-    )
+    alone = {"held_out": "each group alone"}
+    held_out = {"held_out": "blocks of groups", "head_folds": head_folds} if head_folds else alone
     return overall | {"group_by": group_by, "groups": groups, "cross_group": summary(groups)} | held_out
 
 

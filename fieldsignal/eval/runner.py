@@ -162,13 +162,10 @@ def worlds(rows: list[EvalRow]) -> list[list[int]]:
 
 
 def _linked(
-    rows: list[EvalRow], results: list[TriageResult], keep: list[int], link: LinkAccounts, pooled: bool = False
+    rows: list[EvalRow], results: list[TriageResult], groups: list[list[int]], link: LinkAccounts
 ) -> tuple[dict[int, TriageResult], int]:
-    """The kept rows' results linked to their world's account list (as a CRM export would give it, the
-    names and industries of the world's labelled customers), or to one list of every world's when
-    `pooled`; and how many accounts were listed."""
-    kept = set(keep)
-    groups = [keep] if pooled else [[i for i in world if i in kept] for world in worlds(rows)]
+    """Each group's results linked to an account list of the group's labelled customers (as a CRM export
+    would give it, their names and industries); and how many accounts were listed in all."""
     out: dict[int, TriageResult] = {}
     listed = 0
     for group in groups:
@@ -202,11 +199,12 @@ def customer_figures(
         linked = [norm_name(found[i].signals[0].deal.customer if found[i].signals else None) for i in keep]
         return float(classification_report(gold, linked)["accuracy"])
 
-    found, listed = _linked(rows, results, keep, link)
+    split, kept = worlds(rows), set(keep)
+    found, listed = _linked(rows, results, [[i for i in world if i in kept] for world in split], link)
     out["customer_linked"] = {"accuracy": accuracy(found), "n": len(keep), "accounts": listed}
-    if len(worlds(rows)) > 1:
-        pooled, listed = _linked(rows, results, keep, link, pooled=True)
-        out["customer_linked"] |= {"worlds": len(worlds(rows)), "pooled": accuracy(pooled), "pooled_accounts": listed}
+    if len(split) > 1:
+        pooled, listed = _linked(rows, results, [keep], link)
+        out["customer_linked"] |= {"worlds": len(split), "pooled": accuracy(pooled), "pooled_accounts": listed}
     return out
 
 
@@ -218,23 +216,23 @@ def account_figures(
     triage's `link_accounts`): the industry (`industry_linked`: the linked account's, else the one read
     from the note) and what is auto-accepted (`review_with_accounts`); with several writers, also with
     one list of them all (`pooled`)."""
-    every = list(range(len(rows)))
-    found, listed = _linked(rows, results, every, link)
-    linked = [found[i] for i in every]
+    split = worlds(rows)
+    found, listed = _linked(rows, results, split, link)
+    linked = [found[i] for i in range(len(rows))]
     out: dict[str, Any] = {"review_with_accounts": review_stats(rows, linked, taxonomy, present)}
-    several = len(worlds(rows)) > 1
+    several = len(split) > 1
     pooled: list[TriageResult] = []
     if several:
-        one, _ = _linked(rows, results, every, link, pooled=True)
-        pooled = [one[i] for i in every]
+        one, _ = _linked(rows, results, [list(range(len(rows)))], link)
+        pooled = [one[i] for i in range(len(rows))]
         everything = review_stats(rows, pooled, taxonomy, present)["auto_accepted_all_fields"]
         out["review_with_accounts"]["auto_accepted_all_fields_pooled"] = everything
     pairs = [i for i, keys in enumerate(present) if "industry" in keys]
     if pairs and listed:
         gold = [_gold("industry", rows[i], taxonomy) for i in pairs]
 
-        def accuracy(results: list[TriageResult]) -> float:
-            report = classification_report(gold, [_pred("industry", results[i], rows[i], taxonomy) for i in pairs])
+        def accuracy(found: list[TriageResult]) -> float:
+            report = classification_report(gold, [_pred("industry", found[i], rows[i], taxonomy) for i in pairs])
             return float(report["accuracy"])
 
         out["industry_linked"] = {"accuracy": accuracy(linked), "n": len(pairs), "accounts": listed}
