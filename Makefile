@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup model test-model demo test lint typecheck unit bench eval clean browser
+.PHONY: setup model test-model demo test lint typecheck unit bench eval clean browser docs
 
 setup: $(STAMP) model
 
@@ -64,3 +64,7 @@ eval: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The command reference, generated from --help (tests/test_docs.py checks it is current).
+docs: $(STAMP)
+	$(BIN)/python -m fieldsignal.cli.reference

@@ -14,6 +14,7 @@ from tests.fake_openai import FakeOpenAI
 from tests.pg_server import PostgresServer, find_bin
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ["COLUMNS"] = "200"  # the CLI's consoles are made once per process, at their first import, this wide
 ROOT = Path(__file__).resolve().parents[1]
 # Tests on the real local model read notes with it as bundled: the tuned encoder the product ships
 # takes ~20 minutes to build on 2 cores (`make test` builds this one, `make setup` the tuned one).
@@ -98,19 +99,29 @@ def model_settings(tmp_path: Path) -> Settings:
 
 
 def run_cli(
-    *args: str, home: Path, stdin: str | None = None, embedder: str = "hashing", extra_env: dict[str, str] | None = None
+    *args: str,
+    home: Path,
+    stdin: str | None = None,
+    embedder: str = "hashing",
+    extra_env: dict[str, str] | None = None,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
+    """`fieldsignal ARGS` on the workspace HOME: in this process through Typer's runner (the same app,
+    arguments, environment, stdin and exit code as the installed script), or with `process=True` as
+    `python -m fieldsignal` in a child process, for what only a fresh process shows (what a command
+    imports, the single-writer lock between processes)."""
+    settings_env = {
+        "FIELDSIGNAL_HOME": str(home),
+        "FIELDSIGNAL_EMBEDDER": embedder,
+        "FIELDSIGNAL_TUNE_ENCODER": str(TUNE_ENCODER).lower(),
+        "HF_HUB_OFFLINE": "1",
+        "COLUMNS": "200",
+        **(extra_env or {}),
+    }
+    if not process:
+        return _run_in_process(list(args), stdin, settings_env)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
-    env.update(
-        {
-            "FIELDSIGNAL_HOME": str(home),
-            "FIELDSIGNAL_EMBEDDER": embedder,
-            "FIELDSIGNAL_TUNE_ENCODER": str(TUNE_ENCODER).lower(),
-            "HF_HUB_OFFLINE": "1",
-            "COLUMNS": "200",
-        }
-    )
-    env.update(extra_env or {})
+    env.update(settings_env)
     return subprocess.run(
         [sys.executable, "-m", "fieldsignal", *args],
         input=stdin,
@@ -119,3 +130,15 @@ def run_cli(
         env=env,
         timeout=300,
     )
+
+
+def _run_in_process(args: list[str], stdin: str | None, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    from typer.testing import CliRunner
+
+    from fieldsignal.cli import app
+
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
+    result = CliRunner().invoke(app, args, input=stdin, env={**unset, **env}, prog_name="fieldsignal")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a crash fails the test with its traceback, as a child's traceback would show
+    return subprocess.CompletedProcess(["fieldsignal", *args], result.exit_code, result.stdout, result.stderr)

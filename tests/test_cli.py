@@ -1,4 +1,4 @@
-"""End to end through the `fieldsignal` command (subprocess, real DuckDB file, real Chroma).
+"""End to end through the `fieldsignal` command (Typer's runner in this process, real DuckDB file, real Chroma).
 
 These use the hashing embedder so they stay fast; the real model runs in test_pipeline_model.py.
 """

@@ -38,3 +38,25 @@ def test_readme_opens_with_the_two_commands() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
+
+
+def test_the_cli_reference_is_generated_from_the_commands() -> None:
+    from fieldsignal.cli import reference
+
+    written = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert reference.words(written) == reference.words(reference.render()), (
+        "docs/cli.md is out of date: run `python -m fieldsignal.cli.reference` (make docs)"
+    )
+    for path in reference.command_paths():
+        assert f"## {' '.join(('fieldsignal', *path))}\n" in written
+
+
+def test_the_reference_check_notices_a_changed_help_text() -> None:
+    from fieldsignal.cli import reference
+
+    text = reference.render()
+    changed = text.replace("Triage one pasted note into signals.", "Triage one note.", 1)
+    assert changed != text
+    assert reference.words(changed) != reference.words(text)
+    # a different layout of the same words is no difference
+    assert reference.words(text.replace("│", " ").replace("  ", "\n")) == reference.words(text)

@@ -339,7 +339,8 @@ def test_log_filters_read_names_as_people_type_them(ws: Workspace) -> None:
 
 
 def test_the_log_fits_an_80_column_terminal_with_its_excerpts(ws: Workspace) -> None:
-    out = run_cli("list", home=ws.settings.home, extra_env={"COLUMNS": "80"})
+    # a terminal's width is read when the process starts: a child process, as a user's shell starts one
+    out = run_cli("list", home=ws.settings.home, extra_env={"COLUMNS": "80"}, process=True)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80 and "Excerpt" in out.stdout

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from fieldsignal.cli.accounts import accounts_app
 from fieldsignal.cli.ask import ask_command
@@ -25,7 +26,20 @@ from fieldsignal.cli.migrate import migrate_command
 from fieldsignal.cli.review import reject_command, restore_command, review_app, unmerge_command
 from fieldsignal.errors import FieldsignalError, InputError
 
+
+class _Commands(TyperGroup):
+    """An error the core raises on bad input is one red line and exit code 1, however the app is run
+    (the `fieldsignal` script, `python -m fieldsignal`, or Typer's test runner)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FieldsignalError as exc:
+            fail(str(exc))
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Turn scattered field feedback into decisions.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -54,7 +68,7 @@ def _global(
         Path | None, typer.Option(help="Taxonomy file (default $FIELDSIGNAL_TAXONOMY or the bundled one).")
     ] = None,
 ) -> None:
-    state.home, state.taxonomy = home, taxonomy
+    state.home, state.taxonomy, state.embedded = home, taxonomy, False
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -310,12 +324,4 @@ app.command("metrics")(metrics_command)
 
 
 def main() -> None:
-    try:
-        app()
-    except FieldsignalError as exc:
-        from rich.markup import escape
-
-        from fieldsignal.cli.output import err
-
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
-        sys.exit(1)
+    app()
