@@ -1,54 +1,49 @@
-"""The core API the interfaces call: a workspace (settings, taxonomy, store, backends).
+"""The core API the interfaces call: a workspace (settings, taxonomy, log, models, vector index).
 
-Reading files, embedding and LLM calls happen outside any database connection; the write
-connection is held only for one batch's inserts, so a CLI import and the web server can
-take turns on the single-writer DuckDB file. A note another writer stored meanwhile is
-skipped inside that transaction, never an error.
+`Workspace` is a facade: one typed class whose methods are what the CLI, the web app, the evaluation
+and a backfill call. The work is done by its components, each in a module of its own and each given
+the `Parts` it needs (settings, taxonomy, log, embedder, triage, LLM), never the facade:
+
+- `capture` (workspace_capture): notes in, triaged, linked, written, indexed
+- `vector_index` (workspace_index): the Chroma index, kept whole against the log
+- `duplicates` (workspace_duplicates): the duplicate scorer and "same signal?" answers
+- `curation` (workspace_curation): review fixes, rejections, proposed gaps
+- `insights` (workspace_insights): memo drafts, metrics, questions, LLM usage
+- `accounts_list`, `labelled_import`, `log_admin`: the account list, `import --labeled`, the log itself
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from functools import cached_property
-from typing import Any, TypeVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-from fieldsignal import registry
 from fieldsignal.errors import FieldsignalError, InputError
-from fieldsignal.models import (
-    ImportFailure,
-    ImportReport,
-    NoteInput,
-    Signal,
-    StatusChange,
-    Tally,
-    TriageResult,
-)
+from fieldsignal.models import ImportReport, NoteInput, Signal, StatusChange, Tally, TriageResult
 from fieldsignal.settings import Settings
-from fieldsignal.store import open_store, transaction
 from fieldsignal.store import signals as repo
-from fieldsignal.store.accounts import customer_industries
 from fieldsignal.store.tally import tally as run_tally
-from fieldsignal.taxonomy import Gap, Taxonomy, load_taxonomy, with_gaps, with_promoted_gaps
-from fieldsignal.vectorstore import writers
-from fieldsignal.workspace_accounts import AccountList
+from fieldsignal.taxonomy import Gap, Taxonomy
+from fieldsignal.workspace_accounts import AccountList, AccountsAdded
+from fieldsignal.workspace_capture import Capture, Progress
 from fieldsignal.workspace_curation import Curation, resolved_filter
-from fieldsignal.workspace_duplicates import DuplicateReview
-from fieldsignal.workspace_index import IndexSync
+from fieldsignal.workspace_duplicates import Duplicates
+from fieldsignal.workspace_index import VectorIndex
 from fieldsignal.workspace_insights import Insights
 from fieldsignal.workspace_labelled import LabelledImport
 from fieldsignal.workspace_log import LogAdmin
-from fieldsignal.workspace_save import BATCH, BatchSave, Saved
+from fieldsignal.workspace_parts import ModelProgress, Parts
 
-PROMOTED_GAPS = "gaps.toml"  # where earlier versions kept promoted gaps (still read); now in the log
-Progress = Callable[[int], None]
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from fieldsignal.agent.dedupe_model import DuplicateScorer
+    from fieldsignal.ingest.accounts import Account
+    from fieldsignal.ingest.labelled import LabelledRow
+    from fieldsignal.store.copy import TableCopy
 
 
-class Workspace(Insights, LabelledImport, IndexSync, BatchSave, AccountList, LogAdmin, Curation, DuplicateReview):
+class Workspace:
     def __init__(
         self,
         settings: Settings,
@@ -58,221 +53,99 @@ class Workspace(Insights, LabelledImport, IndexSync, BatchSave, AccountList, Log
         linger: float = 0.0,
         index_later: bool = False,
     ) -> None:
-        self.settings = settings
-        self._taxonomy = taxonomy
-        self.learn = learn
-        # A short-lived process writing one paste (`fieldsignal add`): it leaves new signals for the next
-        # reader of the vector index to add from their stored vectors (see workspace_index), and holds
-        # one model at a time (the triage's encoder is released before the excerpts are embedded).
-        self.one_shot = one_shot
-        # A long-lived process serving requests (the web app): its database connection stays open this
-        # many idle seconds for the next request (see store.db.open_store).
-        self.linger = linger
-        # ... and it adds new signals to the vector index on a worker thread, after answering (readers of
-        # the index in this process wait for it; other processes see a writer at work, as before).
-        self.index_later = index_later
+        """`learn=False`: an evaluation workspace (the log's corrections are not learnt); `one_shot`: a
+        short-lived process writing one paste; `linger`: seconds a served process keeps its database
+        connection open between requests; `index_later`: new signals go to the vector index on a worker
+        thread, after answering (the web app)."""
+        self.parts = Parts(settings, taxonomy, learn, linger)
+        self.vector_index = VectorIndex(self.parts)
+        self.duplicates = Duplicates(self.parts)
+        self.capture = Capture(self.parts, self.vector_index, self.duplicates, one_shot, index_later)
+        self.curation = Curation(self.parts)
+        self.insights = Insights(self.parts, self.vector_index)
+        self.accounts_list = AccountList(self.parts)
+        self.labelled_import = LabelledImport(self.parts, self.vector_index)
+        self.log_admin = LogAdmin(self.parts, self.vector_index)
 
     # ---------------------------------------------------------------- parts
-    @cached_property
-    def taxonomy(self) -> Taxonomy:
-        if self._taxonomy is not None:
-            return self._taxonomy
-        taxonomy = with_promoted_gaps(load_taxonomy(self.settings.taxonomy), self.settings.home / PROMOTED_GAPS)
-        if not self.settings.log_exists():
-            return taxonomy
-        from fieldsignal.store.gaps import promoted_gaps
+    @property
+    def settings(self) -> Settings:
+        return self.parts.settings
 
-        with self.store() as con:
-            return with_gaps(taxonomy, promoted_gaps(con), "promoted gaps in the log")
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return self.parts.taxonomy
 
     @contextmanager
     def store(self, write: bool = False) -> Iterator[Any]:
-        timeout = self.settings.lock_timeout_seconds
-        where, instance = self.settings.store, self.settings.database_instance
-        with open_store(where, write=write, timeout=timeout, linger=self.linger, instance=instance) as con:
+        with self.parts.store(write) as con:
             yield con
 
-    @cached_property
+    @property
     def embedder(self) -> Any:
-        from fieldsignal.vectorstore.embedder import CachedEmbedder
-
-        inner = registry.create("embedder", self.settings.embedder, self.settings)
-        return CachedEmbedder(inner, lookup=self._lookup_embeddings)
-
-    def _lookup_embeddings(self, keys: list[str]) -> dict[str, Any]:
-        if not self.settings.log_exists():
-            return {}
-        with self.store() as con:
-            return repo.lookup_embeddings(con, keys)
+        return self.parts.embedder
 
     @property
     def triage(self) -> Any:
         """The triage, built (or loaded from the cache) once per workspace object, by one thread."""
-        built = self.__dict__.get("triage")
-        if built is None:
-            with self.__dict__.setdefault("_triage_lock", threading.Lock()):
-                built = self.__dict__.get("triage")
-                if built is None:
-                    built = self.__dict__["triage"] = self.build_triage()
-        return built
+        return self.parts.triage
 
-    def build_triage(self, progress: Callable[[str, int, int], None] | None = None) -> Any:
-        """The corpus-trained triage (built once and cached), with this workspace's corrections."""
-        from fieldsignal.learned_triage import assemble_triage
-        from fieldsignal.triage.shipped import correction_examples
+    @property
+    def triage_loaded(self) -> bool:
+        return self.parts.triage_loaded
 
-        return assemble_triage(self.settings, self.taxonomy, correction_examples(self.labelled()), progress)
+    def forget_triage(self) -> None:
+        """Build the triage again at its next use, learning the corrections reviewed meanwhile."""
+        self.parts.forget_triage()
+
+    @property
+    def llm(self) -> Any:
+        """The LLM assistant, or None when the workspace is offline (no model, or llm_use = never)."""
+        return self.parts.llm
+
+    @property
+    def index(self) -> Any:
+        """The vector index: opened (rebuilt if damaged), and reconciled with the log on first use."""
+        return self.vector_index.index
+
+    @property
+    def duplicate_scorer(self) -> DuplicateScorer | None:
+        return self.duplicates.scorer
+
+    @property
+    def desk(self) -> Any:
+        """Memo drafts: compose, edit, approve, publish."""
+        return self.insights.desk
 
     def labelled(self) -> list[Any]:
         """The reviewed corrections the triage learns from (none in an evaluation workspace)."""
-        if not self.learn or not self.settings.log_exists():
-            return []  # an evaluation workspace learns nothing
-        from fieldsignal.store.review import labelled_examples
-
-        with self.store() as con:
-            return labelled_examples(con)
+        return self.parts.labelled()
 
     # ---------------------------------------------------------------- capture
     def add_notes(self, items: Iterable[NoteInput | InputError], progress: Progress | None = None) -> ImportReport:
         """Triage and store notes; bad inputs are reported, never fatal; known notes are skipped."""
-        report = ImportReport()
-        opening = None
-        if not self.one_shot and "_index" not in self.__dict__ and self._index_exists():
-            # opening the vector index (importing Chroma: a second or more) overlaps the first batch's triage
-            # (not creating it: two processes creating one Chroma folder at once collide)
-            opening = threading.Thread(target=self._open_index_quietly, name="open-index", daemon=True)
-            self.__dict__["_opening"] = opening  # a batch that needs the index meanwhile waits for it
-            opening.start()
-        try:
-            self._add_all(items, report, progress)
-        finally:
-            if opening is not None:
-                opening.join()  # never left half-way at exit
-        return report
+        return self.capture.add_notes(items, progress)
 
-    def _add_all(
-        self, items: Iterable[NoteInput | InputError], report: ImportReport, progress: Progress | None
-    ) -> None:
-        batch: list[NoteInput] = []
-        for item in items:
-            if isinstance(item, InputError):
-                report.failures.append(ImportFailure(source=str(item).split(":")[0], error=str(item)))
-                continue
-            batch.append(item)
-            if len(batch) >= BATCH:
-                self._add_batch(batch, report, progress)
-                batch = []
-        if batch:
-            self._add_batch(batch, report, progress)
-
-    def _add_batch(self, notes: list[NoteInput], report: ImportReport, progress: Progress | None) -> None:
-        from fieldsignal.ingest.text import content_hash  # (the ingest package: not on a read's path)
-
-        report.notes_seen += len(notes)
-        fresh, customers, industries = self._before_batch(notes, lambda n: content_hash(n.text))
-        report.notes_skipped_duplicate += len(notes) - len(fresh)
-        results = self.triage.triage(fresh) if fresh else []
-        assisted = self._assist(results, customers)
-        if assisted is not None:
-            results = assisted.results
-            report.llm_calls += assisted.calls
-            report.warnings += [w for w in assisted.warnings if w not in report.warnings]
-        self._store_results(results, report, customers, industries, assisted)
-        if progress:
-            progress(len(notes))
-
-    def _before_batch(
-        self, items: Sequence[T], content: Callable[[T], str]
-    ) -> tuple[list[T], tuple[str, ...], dict[str, str]]:
-        """What a batch is triaged and linked against, in one connection: its notes (the first of any given
-        twice, by content hash) that the log does not hold yet, and the customers (with their industries)
-        a note may be linked to."""
-        by_hash: dict[str, T] = {}
-        for item in items:
-            by_hash.setdefault(content(item), item)
-        with self.store() as con:
-            known = repo.known_note_hashes(con, list(by_hash))
-            customers = tuple(repo.known_customers(con, from_signals=self.learn))
-            industries = customer_industries(con, from_signals=self.learn)
-        return [item for h, item in by_hash.items() if h not in known], customers, industries
-
-    def _store_results(
-        self,
-        results: list[TriageResult],
-        report: ImportReport,
-        customers: tuple[str, ...],
-        industries: dict[str, str],
-        assisted: Any,
-    ) -> None:
-        results = self.triage.link_accounts(results, customers, industries)  # "BWM" → the account, its industry
-        if results:
-            self.duplicate_scorer  # noqa: B018 - loaded (or fitted) while the triage's encoder is still loaded
-        if self.one_shot:
-            self.triage.encoder.release()  # read: its memory goes before the excerpt embedder's comes
-        saved = Saved()
-        if results:
-            with ExitStack() as holding:  # the writer's lock, from before the commit until the index has them
-                holding.enter_context(writers.writing(self.settings.home))
-                saved = self._save(results, assisted)
-                if self.one_shot and "_index" not in self.__dict__:
-                    self._defer_index(saved.ids)
-                elif self.index_later:
-                    self._index_later(saved.ids, saved.vectors, saved.signals, holding.pop_all())
-                else:
-                    self._index_signals(saved.ids, saved.vectors, report, saved.signals)
-        report.notes_skipped_duplicate += len(results) - len(saved.results)  # stored by another writer meanwhile
-        report.duplicates_linked += saved.duplicates
-        report.duplicates_asked += saved.asked
-        report.notes_added += len(saved.results)
-        report.signals_added += len(saved.ids)
-        report.queued_for_review += sum(d.needs_review for r in saved.results for d in r.signals)
-        report.signal_ids.extend(saved.ids)
-        report.signals.extend(saved.signals)
-        index = self.__dict__.get("_index")
-        if index is not None and not self.__dict__.get("_index_checked"):
-            self._check(index)  # once per workspace: signals an interrupted writer left unindexed
+    def add_triaged(self, results: Iterable[TriageResult], progress: Progress | None = None) -> ImportReport:
+        """Store notes triaged elsewhere (a Spark backfill) as an import stores them."""
+        return self.capture.add_triaged(results, progress)
 
     def triage_notes(self, notes: list[NoteInput]) -> list[TriageResult]:
         """Triage without storing (eval, previews): offline, then the LLM's pass when configured."""
-        results = self.triage.triage(notes)
-        assisted = self._assist(results, ())
-        return assisted.results if assisted is not None else results
+        return self.capture.triage_notes(notes)
 
-    def _assist(self, results: list[TriageResult], customers: tuple[str, ...]) -> Any:
-        """The LLM's pass over the uncertain results (None when no endpoint is configured)."""
-        if self.llm is None or not results:
-            return None
-        from fieldsignal.store.db import release_before_network
-        from fieldsignal.store.llm import lookup_cache
+    def import_labelled(self, items: Iterable[LabelledRow | InputError]) -> ImportReport:
+        """Rows stored as labelled: no triage, no duplicate linking."""
+        return self.labelled_import.import_labelled(items)
 
-        def cached(keys: list[str]) -> dict[str, str]:
-            if not self.settings.log_exists():
-                return {}
-            with self.store() as con:
-                return lookup_cache(con, keys)
+    def add_accounts(self, accounts: Sequence[str | Account], source: str) -> AccountsAdded:
+        return self.accounts_list.add_accounts(accounts, source)
 
-        release_before_network("LLM triage")  # each call may take a while: no store connection across them
-        return self.llm.refine(results, cached, customers)
+    def accounts(self) -> list[str]:
+        return self.accounts_list.accounts()
 
-    @cached_property
-    def llm(self) -> Any:
-        """The LLM assistant, or None when the workspace is offline (no model, or llm_use = never)."""
-        if not self.settings.llm_enabled:
-            return None
-        from fieldsignal.agent.llm.assist import LLMAssist
-
-        return LLMAssist(
-            chat=registry.create("llm", self.settings.llm_provider, self.settings),
-            taxonomy=self.taxonomy,
-            use=self.settings.llm_use,
-            concurrency=self.settings.llm_concurrency,
-            redact_customers=self.settings.llm_redact_customers,
-            examples=self._nearest_examples,
-        )
-
-    def _nearest_examples(self, result: TriageResult) -> list[tuple[str, str]]:
-        """The training notes nearest this one, with their gaps: the LLM's worked examples."""
-        return [(gap or "null", text) for gap, text in self.triage.nearest(result.note.text, 4)]
+    def account_industries(self, every: bool = False) -> dict[str, str | None]:
+        return self.accounts_list.account_industries(every)
 
     # ---------------------------------------------------------------- read
     def list_signals(self, filters: repo.SignalFilter | None = None) -> list[Signal]:
@@ -324,72 +197,94 @@ class Workspace(Insights, LabelledImport, IndexSync, BatchSave, AccountList, Log
 
     def review(self, signal_id: int, who: str, fix: Any = None, rebuild: bool = True) -> Signal:
         """Accept (fix None) or fix a queued signal; the triage learns from it at once."""
-        from fieldsignal.store.review import resolve
+        return self.curation.review(signal_id, who, fix, rebuild)
 
-        now = dt.datetime.now().replace(microsecond=0)
-        with self.store(write=True) as con, transaction(con):
-            signal = resolve(con, self.taxonomy, signal_id, who, now, fix)
-        if rebuild:
-            self.__dict__.pop("triage", None)  # rebuilt with the new example on next use
-        return signal
+    def reject(self, signal_id: int, why: str, who: str) -> Signal:
+        return self.curation.reject(signal_id, why, who)
+
+    def restore(self, signal_id: int, who: str, why: str | None = None) -> Signal:
+        return self.curation.restore(signal_id, who, why)
+
+    def duplicate_questions(self) -> dict[int, tuple[int, float]]:
+        """Open "same signal?" questions: signal → (the earlier signal it may repeat, probability)."""
+        return self.duplicates.questions()
+
+    def mark_same(self, signal_id: int, original_id: int | None = None, who: str = "reviewer") -> int:
+        return self.duplicates.mark_same(signal_id, original_id, who)
+
+    def mark_distinct(self, signal_id: int, original_id: int | None = None, who: str = "reviewer") -> list[int]:
+        return self.duplicates.mark_distinct(signal_id, original_id, who)
+
+    def unmerge(self, signal_id: int, who: str = "reviewer") -> int:
+        return self.duplicates.unmerge(signal_id, who)
 
     # ---------------------------------------------------------------- new gaps
     def proposals(self) -> list[Any]:
         """Signals proposing a new gap, grouped into candidate gaps."""
-        from fieldsignal.agent.discovery import cluster
-
-        with self.store() as con:
-            signals, vectors = repo.signal_vectors(con, proposals_only=True)
-        return cluster(signals, vectors)
+        return self.curation.proposals()
 
     def settle_proposal(
         self, proposal_id: str, action: str, who: str, into: str | None = None, gap: Gap | None = None
     ) -> list[Signal]:
-        """`promote` (with `gap`), `merge` (`into` a known gap) or `dismiss` a proposal's signals."""
-        from fieldsignal.errors import NotFoundError
-        from fieldsignal.store.review import Fix
+        return self.curation.settle_proposal(proposal_id, action, who, into, gap)
 
-        found = next((p for p in self.proposals() if p.id.lower() == proposal_id.lower()), None)
-        if found is None:
-            raise NotFoundError(f"no proposed gap {proposal_id!r} (see `fieldsignal gaps`)")
-        if action == "promote":
-            if gap is None or self.taxonomy.resolve_gap(gap.slug) or self.taxonomy.resolve_gap(gap.name):
-                raise FieldsignalError(f"a gap named {gap.name if gap else '?'!r} already exists: use merge")
-            from fieldsignal.store.gaps import add_promoted_gap
+    def promote(
+        self, proposal_id: str, name: str, category: str, who: str, use_case: str = "", description: str = ""
+    ) -> tuple[Gap, list[Signal]]:
+        return self.curation.promote(proposal_id, name, category, who, use_case, description)
 
-            with self.store(write=True) as con:
-                if not add_promoted_gap(con, gap.model_dump(), who, dt.datetime.now().replace(microsecond=0)):
-                    raise FieldsignalError(f"a gap with the slug {gap.slug!r} was promoted meanwhile: use merge")
-            self.__dict__.pop("taxonomy", None)
-            target = gap.slug
-        elif action == "merge":
-            known = self.taxonomy.resolve_gap(into)
-            if known is None:
-                raise FieldsignalError(f"unknown gap {into!r} to merge into")
-            target = known.slug
-        else:
-            target = "none"
-        settled = [self.review(s.id, who, Fix(gap=target), rebuild=False) for s in found.signals]
-        self.__dict__.pop("triage", None)
-        return settled
+    # ---------------------------------------------------------------- insights
+    def ask(self, question: str, today: dt.date | None = None) -> Any:
+        """An exact answer with its SQL and signal ids, or (not understood) the closest signals."""
+        return self.insights.ask(question, today)
+
+    def gap_overview(self, gap: str) -> dict[str, Any]:
+        return self.insights.gap_overview(gap)
+
+    def weekly_by_category(self, weeks: int = 12) -> dict[str, dict[str, int]]:
+        return self.insights.weekly_by_category(weeks)
+
+    def metrics(self, today: dt.date, weeks: int = 8) -> Any:
+        return self.insights.metrics(today, weeks)
+
+    def llm_usage(self, since: dt.date | None = None) -> list[Any]:
+        return self.insights.llm_usage(since)
+
+    # ---------------------------------------------------------------- the log and its index
+    def describe_log(self) -> dict[str, Any]:
+        return self.log_admin.describe_log()
+
+    def copy_log_to(self, target: str, progress: Callable[[str, int], None] | None = None) -> list[TableCopy]:
+        return self.log_admin.copy_log_to(target, progress)
+
+    def check_index(self) -> bool:
+        """Open and reconcile the index now (e.g. when the server starts); False, with one warning, if unusable."""
+        return self.vector_index.check_now()
+
+    def settle_index(self) -> None:
+        """Wait until the signals queued for the index are in it."""
+        self.vector_index.settle()
+
+    def reindex(self) -> dict[str, int]:
+        """Rebuild the vector index from the log."""
+        return self.vector_index.reindex()
 
     # ---------------------------------------------------------------- learning
-    def train(self, progress: Callable[[str, int, int], None] | None = None) -> Any:
+    def train(self, progress: ModelProgress | None = None) -> Any:
         """Build (or find cached) the triage model from the corpus, with this workspace's corrections.
 
         The first build reads the whole corpus (a few minutes on 2 cores); later ones load the cache.
         """
-        with self.__dict__.setdefault("_triage_lock", threading.Lock()):
-            self.__dict__["triage"] = self.build_triage(progress)
-        self.__dict__["_duplicate_scorer"] = self.build_duplicate_scorer(progress)
-        return self.__dict__["triage"]
+        triage = self.parts.load_triage(progress)
+        self.duplicates.load_scorer(progress)
+        return triage
 
-    def triage_ready(self, progress: Callable[[str, int, int], None] | None = None) -> None:
+    def triage_ready(self, progress: ModelProgress | None = None) -> None:
         """Load the triage now (reporting progress when it has to be built), not at the first note."""
-        if "triage" not in self.__dict__:
+        if not self.parts.triage_loaded:
             self.train(progress)
 
-    def warm_up(self, progress: Callable[[str, int, int], None] | None = None) -> None:
+    def warm_up(self, progress: ModelProgress | None = None) -> None:
         """Everything a paste needs, loaded now: the triage, both encoders run once, the vector index."""
         from fieldsignal.ingest import note_from_text
 
@@ -404,8 +299,8 @@ class Workspace(Insights, LabelledImport, IndexSync, BatchSave, AccountList, Log
 
         if self.settings.shared_store:
             raise FieldsignalError("reset deletes a workspace's own log; it does not touch a shared PostgreSQL log")
-        self.settle_index()
-        self._close_index()
+        self.vector_index.settle()
+        self.vector_index.close()
         close_idle()
         for path in (self.settings.db_path, self.settings.chroma_path):
             if path.is_dir():

@@ -1,4 +1,4 @@
-"""The workspace's account list (mixed into Workspace): names a note's customer is linked to, with the
+"""The workspace's account list (a component of the Workspace facade): names a note's customer is linked to, with the
 industry the CRM gives each account."""
 
 from __future__ import annotations
@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from fieldsignal.errors import TaxonomyError
+from fieldsignal.workspace_parts import Parts
 
 if TYPE_CHECKING:
     from fieldsignal.ingest.accounts import Account
-    from fieldsignal.workspace import Workspace
 
 
 @dataclass
@@ -24,13 +24,16 @@ class AccountsAdded:
 
 
 class AccountList:
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
     def add_accounts(self, accounts: Sequence[str | Account], source: str) -> AccountsAdded:
         """Add accounts (from a CRM export). Names already listed are kept; an industry the export gives
         replaces the one listed. An industry the taxonomy cannot map (no code or alias spells it) is left
         unset and named in `unknown_industries`."""
         from fieldsignal.store import accounts as store
 
-        ws = cast("Workspace", self)
+        ws = self.parts
         pairs: list[tuple[str, str | None]] = []
         unknown: dict[str, None] = {}
         for account in accounts:
@@ -53,7 +56,7 @@ class AccountList:
         """Each listed account's industry (the accounts without one too, with `every`)."""
         from fieldsignal.store import accounts as store
 
-        ws = cast("Workspace", self)
+        ws = self.parts
         if not ws.settings.log_exists():
             return {}
         with ws.store() as con:

@@ -1,32 +1,43 @@
-"""Taking a signal out of the log and putting it back (mixed into Workspace): reject and restore; and
+"""What a person decides about the log (a component of the Workspace facade): a queued signal
+accepted or fixed, a signal rejected and restored, a proposed gap promoted, merged or dismissed; and
 reading a log filter as a person types it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import Signal
 from fieldsignal.store.signals import SignalFilter
-from fieldsignal.taxonomy import Taxonomy
-
-if TYPE_CHECKING:
-    from fieldsignal.workspace import Workspace
+from fieldsignal.taxonomy import Gap, Taxonomy
+from fieldsignal.workspace_parts import Parts
 
 
 class Curation:
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+
+    def review(self, signal_id: int, who: str, fix: Any = None, rebuild: bool = True) -> Signal:
+        """Accept (fix None) or fix a queued signal; the triage learns from it at once."""
+        from fieldsignal.store import transaction
+        from fieldsignal.store.review import resolve
+
+        with self.parts.store(write=True) as con, transaction(con):
+            signal = resolve(con, self.parts.taxonomy, signal_id, who, _now(), fix)
+        if rebuild:
+            self.parts.forget_triage()  # rebuilt with the new example on next use
+        return signal
+
     def reject(self, signal_id: int, why: str, who: str) -> Signal:
         """ "Not a signal" (a greeting, a test row, a misread): kept and restorable, counted nowhere."""
         from fieldsignal.store import transaction
         from fieldsignal.store.rejections import reject
         from fieldsignal.store.signals import get_signal
 
-        ws = cast("Workspace", self)
-        now = dt.datetime.now().replace(microsecond=0)
-        with ws.store(write=True) as con, transaction(con):
-            reject(con, signal_id, why, who, now)
+        with self.parts.store(write=True) as con, transaction(con):
+            reject(con, signal_id, why, who, _now())
             return get_signal(con, signal_id)
 
     def restore(self, signal_id: int, who: str, why: str | None = None) -> Signal:
@@ -35,35 +46,77 @@ class Curation:
         from fieldsignal.store.rejections import restore
         from fieldsignal.store.signals import get_signal
 
-        ws = cast("Workspace", self)
-        now = dt.datetime.now().replace(microsecond=0)
-        with ws.store(write=True) as con, transaction(con):
-            restore(con, signal_id, who, now, why)
+        with self.parts.store(write=True) as con, transaction(con):
+            restore(con, signal_id, who, _now(), why)
             return get_signal(con, signal_id)
 
+    # ---------------------------------------------------------------- new gaps
+    def proposals(self) -> list[Any]:
+        """Signals proposing a new gap, grouped into candidate gaps."""
+        from fieldsignal.agent.discovery import cluster
+        from fieldsignal.store import signals as repo
 
-def promote(ws: Workspace, proposal_id: str, name: str, category: str, who: str, use_case: str = "",
-            description: str = "") -> tuple[Any, list[Signal]]:  # fmt: skip
-    """Make a proposed gap a known one (kept in the log): (the new gap, its signals)."""
-    from fieldsignal.taxonomy import Gap
+        with self.parts.store() as con:
+            signals, vectors = repo.signal_vectors(con, proposals_only=True)
+        return cluster(signals, vectors)
 
-    if not name.strip():
-        raise FieldsignalError("a new gap needs a name")
-    known = ws.taxonomy.category_names
-    picked = next((c for c in known if c.lower() == category.strip().lower()), None)
-    if picked is None:
-        raise FieldsignalError(f"unknown category {category!r} (use one of: {', '.join(known)})")
-    found = next((p for p in ws.proposals() if p.id.lower() == proposal_id.lower()), None)
-    gap = Gap(
-        slug=re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "gap",
-        name=name.strip(),
-        category=picked,
-        use_case_blocked=use_case,
-        source="promoted",
-        description=description or name.strip(),
-        examples=[s.excerpt for s in found.signals][:12] if found else [],
-    )
-    return gap, ws.settle_proposal(proposal_id, "promote", who, gap=gap)
+    def settle_proposal(
+        self, proposal_id: str, action: str, who: str, into: str | None = None, gap: Gap | None = None
+    ) -> list[Signal]:
+        """`promote` (with `gap`), `merge` (`into` a known gap) or `dismiss` a proposal's signals."""
+        from fieldsignal.errors import NotFoundError
+        from fieldsignal.store.review import Fix
+
+        found = next((p for p in self.proposals() if p.id.lower() == proposal_id.lower()), None)
+        if found is None:
+            raise NotFoundError(f"no proposed gap {proposal_id!r} (see `fieldsignal gaps`)")
+        taxonomy = self.parts.taxonomy
+        if action == "promote":
+            if gap is None or taxonomy.resolve_gap(gap.slug) or taxonomy.resolve_gap(gap.name):
+                raise FieldsignalError(f"a gap named {gap.name if gap else '?'!r} already exists: use merge")
+            from fieldsignal.store.gaps import add_promoted_gap
+
+            with self.parts.store(write=True) as con:
+                if not add_promoted_gap(con, gap.model_dump(), who, _now()):
+                    raise FieldsignalError(f"a gap with the slug {gap.slug!r} was promoted meanwhile: use merge")
+            self.parts.forget_taxonomy()
+            target = gap.slug
+        elif action == "merge":
+            known = taxonomy.resolve_gap(into)
+            if known is None:
+                raise FieldsignalError(f"unknown gap {into!r} to merge into")
+            target = known.slug
+        else:
+            target = "none"
+        settled = [self.review(s.id, who, Fix(gap=target), rebuild=False) for s in found.signals]
+        self.parts.forget_triage()
+        return settled
+
+    def promote(
+        self, proposal_id: str, name: str, category: str, who: str, use_case: str = "", description: str = ""
+    ) -> tuple[Gap, list[Signal]]:
+        """Make a proposed gap a known one (kept in the log): (the new gap, its signals)."""
+        if not name.strip():
+            raise FieldsignalError("a new gap needs a name")
+        known = self.parts.taxonomy.category_names
+        picked = next((c for c in known if c.lower() == category.strip().lower()), None)
+        if picked is None:
+            raise FieldsignalError(f"unknown category {category!r} (use one of: {', '.join(known)})")
+        found = next((p for p in self.proposals() if p.id.lower() == proposal_id.lower()), None)
+        gap = Gap(
+            slug=re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "gap",
+            name=name.strip(),
+            category=picked,
+            use_case_blocked=use_case,
+            source="promoted",
+            description=description or name.strip(),
+            examples=[s.excerpt for s in found.signals][:12] if found else [],
+        )
+        return gap, self.settle_proposal(proposal_id, "promote", who, gap=gap)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
 
 
 def resolved_filter(t: Taxonomy, filters: SignalFilter) -> SignalFilter:

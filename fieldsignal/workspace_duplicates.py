@@ -1,4 +1,4 @@
-"""Second reports (mixed into Workspace): the learned duplicate scorer, and "same signal?" answers.
+"""Second reports (a component of the Workspace facade): the learned duplicate scorer, and "same signal?" answers.
 
 A new signal the scorer is sure repeats an earlier one is linked as its duplicate (counted once);
 a borderline one is linked to nothing and asked about in the review queue, both notes side by side.
@@ -12,33 +12,43 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import transaction
+from fieldsignal.workspace_parts import Parts
 
 if TYPE_CHECKING:
     from fieldsignal.agent.dedupe_model import DuplicateScorer
-    from fieldsignal.workspace import Workspace
 
 _LOADING = threading.Lock()
+_UNSET: Any = object()
 
 
-class DuplicateReview:
+class Duplicates:
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+        self._scorer: DuplicateScorer | None = _UNSET
+
     @property
-    def duplicate_scorer(self) -> DuplicateScorer | None:
+    def scorer(self) -> DuplicateScorer | None:
         """The scorer fitted on the corpus's second reports (cached); None without a corpus that has them."""
-        if "_duplicate_scorer" not in self.__dict__:
+        if self._scorer is _UNSET:
             with _LOADING:
-                if "_duplicate_scorer" not in self.__dict__:
-                    self.__dict__["_duplicate_scorer"] = self.build_duplicate_scorer()
-        return cast("DuplicateScorer | None", self.__dict__["_duplicate_scorer"])
+                if self._scorer is _UNSET:
+                    self._scorer = self.build_scorer()
+        return self._scorer
 
-    def build_duplicate_scorer(self, progress: Any = None) -> DuplicateScorer | None:
+    def load_scorer(self, progress: Any = None) -> DuplicateScorer | None:
+        """Build (or load from the cache) the scorer now, reporting progress when it has to be built."""
+        self._scorer = self.build_scorer(progress)
+        return self._scorer
+
+    def build_scorer(self, progress: Any = None) -> DuplicateScorer | None:
         from fieldsignal.agent import dedupe_training
         from fieldsignal.triage import shipped
 
-        ws = cast("Workspace", self)
+        ws = self.parts
         corpus = ws.settings.corpus or shipped.default_corpus()
         if str(corpus) == os.devnull or not corpus.exists():
             return None
@@ -46,9 +56,9 @@ class DuplicateReview:
         key = shipped.model_key(corpus, ws.taxonomy, triage.encoder.name)
         return dedupe_training.load_or_build(triage, ws.embedder, corpus, key, progress)
 
-    def duplicate_questions(self) -> dict[int, tuple[int, float]]:
+    def questions(self) -> dict[int, tuple[int, float]]:
         """Open "same signal?" questions: signal → (the earlier signal it may repeat, probability)."""
-        ws = cast("Workspace", self)
+        ws = self.parts
         if not ws.settings.log_exists():
             return {}
         with ws.store() as con:
@@ -57,23 +67,23 @@ class DuplicateReview:
     def mark_same(self, signal_id: int, original_id: int | None = None, who: str = "reviewer") -> int:
         """`signal_id` is a second report (of the suggested signal, or of `original_id`); returns the
         signal it now counts under."""
-        with _writing(self) as con:
+        with _writing(self.parts) as con:
             return dupes_repo.mark_same(con, signal_id, original_id, who, _now())
 
     def mark_distinct(self, signal_id: int, original_id: int | None = None, who: str = "reviewer") -> list[int]:
         """Not a second report: remembered, never suggested or linked again."""
-        with _writing(self) as con:
+        with _writing(self.parts) as con:
             return dupes_repo.mark_distinct(con, signal_id, original_id, who, _now())
 
     def unmerge(self, signal_id: int, who: str = "reviewer") -> int:
         """Count a linked duplicate on its own again; returns the signal it was linked to."""
-        with _writing(self) as con:
+        with _writing(self.parts) as con:
             return dupes_repo.unmerge(con, signal_id, who, _now())
 
 
 @contextmanager
-def _writing(ws: Any) -> Iterator[Any]:
-    with ws.store(write=True) as con, transaction(con):
+def _writing(parts: Parts) -> Iterator[Any]:
+    with parts.store(write=True) as con, transaction(con):
         yield con
 
 

@@ -1,4 +1,4 @@
-"""The vector index of a workspace (mixed into Workspace): kept whole against the log.
+"""The vector index of a workspace (a component of the Workspace facade): kept whole against the log.
 
 The log (DuckDB, or a shared PostgreSQL database) is the source of truth; the index is derived.
 Opened for a command that uses it, the index is checked against the log (counts first, ids only
@@ -25,16 +25,14 @@ import threading
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from fieldsignal import registry
 from fieldsignal.models import ImportReport, Signal
 from fieldsignal.store import signals as repo
 from fieldsignal.vectorstore import writers
 from fieldsignal.vectorstore.index import GAPS, SIGNALS, IndexDamaged, Metadata, wipe_chroma
-
-if TYPE_CHECKING:
-    from fieldsignal.workspace import Workspace
+from fieldsignal.workspace_parts import Parts
 
 log = logging.getLogger("fieldsignal.index")
 PENDING = ".index-pending"  # signals committed to DuckDB for the next reader of the index to add
@@ -43,36 +41,45 @@ SHARED_RECHECK = 10.0  # seconds between checks of the index against a shared lo
 CHUNK = 2000  # signals per upsert when filling the index from the log (one progress line each)
 
 
-class IndexSync:
+class VectorIndex:
+    """The workspace's vector index: opened when first needed, checked against the log, kept in step."""
+
+    def __init__(self, parts: Parts) -> None:
+        self.parts = parts
+        self.current: Any = None  # the index this workspace object has open
+        self.checked = False  # reconciled with the log since it was opened
+        self.checked_at = 0.0
+        self.opening: threading.Thread | None = None  # an import opens it beside its first batch's triage
+        self._jobs: queue.Queue[Any] | None = None  # signals committed for the worker thread to index
+        self._worker: threading.Thread | None = None
+        self._jobs_lock = threading.Lock()
+
     @property
     def index(self) -> Any:
         """The vector index: opened (rebuilt if damaged), and reconciled with the log on first use."""
-        self.settle_index()
+        self.settle()
         index = self._opened_index()
-        if not self.__dict__.get("_index_checked") or self._pending.exists() or self._shared_due():
+        if not self.checked or self._pending.exists() or self._shared_due():
             self._check(index)
         return index
 
     def _shared_due(self) -> bool:
         """A shared log's index is checked again once SHARED_RECHECK seconds have passed."""
-        ws = cast("Workspace", self)
-        last = self.__dict__.get("_index_checked_at", 0.0)
-        return ws.settings.shared_store and time.monotonic() - last >= SHARED_RECHECK
+        return self.parts.settings.shared_store and time.monotonic() - self.checked_at >= SHARED_RECHECK
 
     @property
     def _pending(self) -> Any:
-        return cast("Workspace", self).settings.home / PENDING
+        return self.parts.settings.home / PENDING
 
-    def _defer_index(self, ids: list[int]) -> None:
+    def defer(self, ids: list[int]) -> None:
         """Committed signals left for the next reader of the index (the caller holds `writers.writing`)."""
         if ids:
             self._pending.parent.mkdir(parents=True, exist_ok=True)
             self._pending.touch()
 
-    def check_index(self) -> bool:
+    def check_now(self) -> bool:
         """Open and reconcile the index now (e.g. when the server starts); False, with one warning, if unusable."""
-        ws = cast("Workspace", self)
-        if not ws.settings.log_exists():
+        if not self.parts.settings.log_exists():
             return True  # a new workspace: nothing to check yet
         try:
             self.index  # noqa: B018 - the property does the work
@@ -81,37 +88,55 @@ class IndexSync:
             return False
         return True
 
-    def _index_later(self, ids: list[int], vectors: Any, signals: list[Signal], holding: ExitStack) -> None:
+    def add_later(self, ids: list[int], vectors: Any, signals: list[Signal], holding: ExitStack) -> None:
         """Queue committed signals for the index worker; `holding` (the writer's lock) is released once they are in."""
-        with self.__dict__.setdefault("_index_jobs_lock", threading.Lock()):
-            jobs = self.__dict__.get("_index_jobs")
+        with self._jobs_lock:
+            jobs = self._jobs
             if jobs is None:
-                jobs = self.__dict__["_index_jobs"] = queue.Queue()
-                worker = threading.Thread(target=self._index_worker, args=(jobs,), name="index-writer", daemon=True)
-                self.__dict__["_index_worker"] = worker
-                worker.start()
+                jobs = self._jobs = queue.Queue()
+                self._worker = threading.Thread(target=self._work, args=(jobs,), name="index-writer", daemon=True)
+                self._worker.start()
         jobs.put((ids, vectors, signals, holding))
 
-    def _index_worker(self, jobs: queue.Queue[Any]) -> None:
+    def _work(self, jobs: queue.Queue[Any]) -> None:
         while True:
             ids, vectors, signals, holding = jobs.get()
             try:
-                self._index_signals(ids, vectors, None, signals)  # a failure is one warning line, as inline
+                self.add(ids, vectors, None, signals)  # a failure is one warning line, as inline
             finally:
                 holding.close()
                 jobs.task_done()
 
-    def settle_index(self) -> None:
+    def settle(self) -> None:
         """Wait until the signals queued for the index are in it (from any thread but the worker's)."""
-        jobs = self.__dict__.get("_index_jobs")
-        if jobs is not None and threading.current_thread() is not self.__dict__.get("_index_worker"):
+        jobs = self._jobs
+        if jobs is not None and threading.current_thread() is not self._worker:
             jobs.join()
 
-    def _index_exists(self) -> bool:
-        ws = cast("Workspace", self)
-        return ws.settings.vectorstore != "chroma" or ws.settings.chroma_path.is_dir()
+    def exists(self) -> bool:
+        settings = self.parts.settings
+        return settings.vectorstore != "chroma" or settings.chroma_path.is_dir()
 
-    def _open_index_quietly(self) -> None:
+    def open_ahead(self) -> None:
+        """Open the index on a thread of its own, beside other work (its first user waits for it)."""
+        if self.current is None and self.opening is None and self.exists():
+            # opening (importing Chroma: a second or more) overlaps the first batch's triage; not creating
+            # it: two processes creating one Chroma folder at once collide
+            self.opening = threading.Thread(target=self._open_quietly, name="open-index", daemon=True)
+            self.opening.start()
+
+    def opened_ahead(self) -> Any:
+        """The index if this process has it open (waiting for one being opened ahead), else None."""
+        if self.opening is not None:
+            self.opening.join()  # an import opens the index beside its first batch: a second or so
+        return self.current
+
+    def finish_opening(self) -> None:
+        if self.opening is not None:
+            self.opening.join()  # never left half-way at exit
+            self.opening = None
+
+    def _open_quietly(self) -> None:
         """Open the index ahead of its first use (a failure is met again, and reported, by that use)."""
         try:
             self._opened_index()
@@ -120,57 +145,60 @@ class IndexSync:
 
     def _opened_index(self) -> Any:
         """The index this workspace object has open; opening a damaged one rebuilds it from the log."""
-        index = self.__dict__.get("_index")
+        index = self.current
         if index is not None and not getattr(index, "stale", bool)():
             return index
         with _OPENING:
-            index = self.__dict__.get("_index")
+            index = self.current
             if index is not None and getattr(index, "stale", bool)():
-                self._close_index()  # another process rebuilt the folder (reindex): reopen it, and check it again
+                self.close()  # another process rebuilt the folder (reindex): reopen it, and check it again
                 index = None
             if index is None:
                 try:
                     index = self._open_index()
                 except IndexDamaged as exc:
                     index = self._rebuilt(exc)
-                self.__dict__["_index"] = index
+                self.current = index
         return index
 
     def _open_index(self) -> Any:
-        ws = cast("Workspace", self)
-        return registry.create("vectorstore", ws.settings.vectorstore, ws.settings)
+        settings = self.parts.settings
+        return registry.create("vectorstore", settings.vectorstore, settings)
 
-    def _close_index(self) -> None:
-        self.__dict__.pop("_index_checked", None)
-        index = self.__dict__.pop("_index", None)
+    def close(self) -> None:
+        index, self.current, self.checked = self.current, None, False
         if index is not None:
             index.close()
 
     def _rebuilt(self, why: IndexDamaged) -> Any:
         index, counts = self._rebuild()
         log.warning("warning: %s; rebuilt it from the log (%d signals)", why, counts["signals"])
-        self.__dict__["_index_checked"] = True
+        self.checked = True
         return index
+
+    def check_once(self) -> None:
+        """Reconcile the open index with the log if this object has not yet (signals an interrupted writer left)."""
+        if self.current is not None and not self.checked:
+            self._check(self.current)
 
     def _check(self, index: Any) -> None:
         """Reconcile once per workspace object: repaired with one warning line, never an error."""
-        ws = cast("Workspace", self)
+        settings = self.parts.settings
         try:
-            with writers.checking(ws.settings.home) as quiet:
+            with writers.checking(settings.home) as quiet:
                 expected = self._pending.exists()  # left by writers that deferred: a gap is no surprise
                 note = self._reconcile(index)
                 if quiet and expected:  # no writer mid-way: every deferred signal is in the index now
                     self._pending.unlink(missing_ok=True)
         except IndexDamaged as exc:
-            self._close_index()
-            self.__dict__["_index"] = self._rebuilt(exc)
+            self.close()
+            self.current = self._rebuilt(exc)
             return
         except Exception as exc:  # e.g. the database is busy: use the index unchecked this time
             log.warning("warning: the vector index was not checked against the log (%s)", exc)
             return
-        self.__dict__["_index_checked"] = True
-        self.__dict__["_index_checked_at"] = time.monotonic()
-        if ws.settings.shared_store:
+        self.checked, self.checked_at = True, time.monotonic()
+        if settings.shared_store:
             return  # other writers' signals are expected in a shared log: added, not reported
         # with a writer mid-way, a gap may be its next update: repaired, not reported
         if note and quiet and not expected and getattr(index, "persistent", True):
@@ -178,7 +206,7 @@ class IndexSync:
 
     def _reconcile(self, index: Any) -> str | None:
         """Make the signals collection hold exactly the log's signals; a one-line note of what was repaired."""
-        ws = cast("Workspace", self)
+        ws = self.parts
         exists = ws.settings.log_exists()
         indexed = index.count(SIGNALS)  # the index first: it only ever trails the log (updated after each commit)
         if exists:
@@ -208,7 +236,7 @@ class IndexSync:
 
     def _index_from_store(self, index: Any, ids: Sequence[int] | None) -> int:
         """Upsert signals (`ids`, or all) from their stored vectors; one without a stored vector is embedded."""
-        ws = cast("Workspace", self)
+        ws = self.parts
         if ids is not None and not ids:
             return 0
         if not ws.settings.log_exists():
@@ -230,13 +258,13 @@ class IndexSync:
                 log.warning("indexed %d of %d signals", min(start + CHUNK, len(signals)), len(signals))
         return len(signals)
 
-    def _index_signals(
+    def add(
         self, ids: list[int], vectors: Any, report: ImportReport | None = None, signals: list[Signal] | None = None
     ) -> None:
         """Add just-committed signals (their stored rows, or read now) to the index; a failure is one warning."""
         if not ids:
             return
-        ws = cast("Workspace", self)
+        ws = self.parts
         try:
             if signals is None:
                 with ws.store() as con:
@@ -245,8 +273,8 @@ class IndexSync:
             try:
                 self._opened_index().upsert(SIGNALS, [str(i) for i in ids], vectors, metas, _docs(signals))
             except IndexDamaged as exc:  # damaged while in use: rebuilt from the log, which has these signals
-                self._close_index()
-                self.__dict__["_index"] = self._rebuilt(exc)
+                self.close()
+                self.current = self._rebuilt(exc)
         except Exception as exc:
             message = f"vector index not updated ({exc}); run `fieldsignal reindex`"
             if report is not None:
@@ -256,17 +284,17 @@ class IndexSync:
 
     def reindex(self) -> dict[str, int]:
         """Rebuild the vector index from the log (stored vectors; the model loads only if a gap text is new)."""
-        self.settle_index()
+        self.settle()
         index, counts = self._rebuild()
-        self.__dict__["_index"], self.__dict__["_index_checked"] = index, True
+        self.current, self.checked = index, True
         return counts
 
     def _rebuild(self) -> tuple[Any, dict[str, int]]:
         """A fresh index filled from the log: the old folder is moved aside and deleted, whatever its state."""
-        ws = cast("Workspace", self)
+        ws = self.parts
         flat = gap_catalog(ws.taxonomy)
         vectors = ws.embedder.encode([t for _, t in flat])  # before the old index goes: this may load the model
-        self._close_index()
+        self.close()
         with writers.writing(ws.settings.home):  # a check elsewhere meanwhile sees a writer at work, not a gap
             if ws.settings.vectorstore == "chroma":
                 wipe_chroma(ws.settings.chroma_path)

@@ -1,23 +1,27 @@
-"""The read side of a workspace: memo drafts, metrics, questions, LLM usage (mixed into Workspace)."""
+"""The read side of a workspace (a component of the Workspace facade): memo drafts, metrics, questions,
+LLM usage."""
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from fieldsignal.errors import FieldsignalError, InputError
 from fieldsignal.store import signals as repo
-
-if TYPE_CHECKING:
-    from fieldsignal.workspace import Workspace
+from fieldsignal.workspace_curation import resolved_filter
+from fieldsignal.workspace_index import VectorIndex
+from fieldsignal.workspace_parts import Parts
 
 
 class Insights:
+    def __init__(self, parts: Parts, index: VectorIndex) -> None:
+        self.parts, self.vector_index = parts, index
+
     @cached_property
     def desk(self) -> Any:
         """Memo drafts: compose, edit, approve, publish (agent.synthesis.drafts)."""
-        ws = cast("Workspace", self)
+        ws = self.parts
         from fieldsignal.agent.synthesis.drafts import Desk, Mail
 
         chat = ws.llm.chat if ws.llm is not None else None
@@ -26,7 +30,7 @@ class Insights:
 
     def ask(self, question: str, today: dt.date | None = None) -> Any:
         """An exact answer with its SQL and signal ids, or (not understood) the closest signals."""
-        ws = cast("Workspace", self)
+        ws = self.parts
         from fieldsignal.agent.ask.answer import answer
 
         if not question.strip():
@@ -53,13 +57,13 @@ class Insights:
             finally:
                 box.close()
         if not result.understood:
-            result.related = ws._related(question)
+            result.related = self._related(question)
         return result
 
     def _related(self, question: str, k: int = 5) -> list[dict[str, Any]]:
-        ws = cast("Workspace", self)
+        ws = self.parts
         try:
-            hits = ws.index.query("signals", ws.embedder.encode([question])[0], k)
+            hits = self.vector_index.index.query("signals", ws.embedder.encode([question])[0], k)
         except Exception:  # an empty or missing index: no related signals, never a crash
             return []
         with ws.store() as con:
@@ -68,7 +72,7 @@ class Insights:
 
     def gap_overview(self, gap: str) -> dict[str, Any]:
         """A known gap's page: its definition, figures (all time), weeks, status, tickets, signals, drafts."""
-        ws = cast("Workspace", self)
+        ws = self.parts
         from fieldsignal.store import reports
         from fieldsignal.store.signals import SignalFilter
 
@@ -76,14 +80,16 @@ class Insights:
         with ws.store() as con:
             summary = reports.gap_summary(con, known.slug)
             statuses, tickets = reports.gap_states(con, [known.slug]).get(known.slug, ([], []))
-        signals = ws.list_signals(SignalFilter(gap=known.slug))
+        with ws.store() as con:
+            signals = repo.list_signals(con, resolved_filter(ws.taxonomy, SignalFilter(gap=known.slug)))
         cited = {f"#{s.id}" for s in signals}  # as a memo cites them
-        drafts = [d for d in ws.desk.drafts() if known.name in d.latest.body or any(c in d.latest.body for c in cited)]
-        return {"gap": known, "statuses": statuses, "tickets": tickets, "rows": signals, "drafts": drafts,
+        drafts = self.desk.drafts()
+        mentioned = [d for d in drafts if known.name in d.latest.body or any(c in d.latest.body for c in cited)]
+        return {"gap": known, "statuses": statuses, "tickets": tickets, "rows": signals, "drafts": mentioned,
                 **summary}  # fmt: skip
 
     def weekly_by_category(self, weeks: int = 12) -> dict[str, dict[str, int]]:
-        ws = cast("Workspace", self)
+        ws = self.parts
         from fieldsignal.store.tally import weekly_by_category
 
         if not ws.settings.log_exists():
@@ -92,14 +98,14 @@ class Insights:
             return weekly_by_category(con, weeks)
 
     def metrics(self, today: dt.date, weeks: int = 8) -> Any:
-        ws = cast("Workspace", self)
+        ws = self.parts
         from fieldsignal.agent.synthesis.metrics import metrics
 
         with ws.store() as con:
             return metrics(con, today, weeks)
 
     def llm_usage(self, since: dt.date | None = None) -> list[Any]:
-        ws = cast("Workspace", self)
+        ws = self.parts
         from fieldsignal.store.llm import usage_summary
 
         if not ws.settings.log_exists():

@@ -1,29 +1,34 @@
-"""`import --labeled` on a workspace: rows become signals as labelled, none merged away (mixed into Workspace)."""
+"""`import --labeled` on a workspace (a component of the Workspace facade): rows become signals as
+labelled, none merged away."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from fieldsignal.errors import InputError
 from fieldsignal.models import ImportFailure, ImportReport
 from fieldsignal.store import transaction
 from fieldsignal.vectorstore import writers
+from fieldsignal.workspace_index import VectorIndex
+from fieldsignal.workspace_parts import Parts
 
 if TYPE_CHECKING:
     from fieldsignal.ingest.labelled import LabelledRow
-    from fieldsignal.workspace import Workspace
 
 
 class LabelledImport:
+    def __init__(self, parts: Parts, index: VectorIndex) -> None:
+        self.parts, self.index = parts, index
+
     def import_labelled(self, items: Iterable[LabelledRow | InputError]) -> ImportReport:
         """No triage and no duplicate linking: what the rows say is what is stored (decided_by "import")."""
         from fieldsignal.agent.labelled import result_from_labels
         from fieldsignal.store import capture
         from fieldsignal.workspace_save import save_vectors
 
-        ws = cast("Workspace", self)
+        ws = self.parts
         report = ImportReport()
         results, rows = [], []
         for number, item in enumerate(items, start=1):
@@ -62,11 +67,11 @@ class LabelledImport:
             if ids:
                 import numpy as np
 
-                ws._index_signals(ids, np.stack(saved_vectors))
+                self.index.add(ids, np.stack(saved_vectors))
         return report
 
 
-def _apply_status(con: Any, ws: Workspace, ids: list[int], row: LabelledRow, now: dt.datetime) -> None:
+def _apply_status(con: Any, ws: Parts, ids: list[int], row: LabelledRow, now: dt.datetime) -> None:
     from fieldsignal.store import signals as repo
 
     if row.status and row.status.strip().lower() != "new":

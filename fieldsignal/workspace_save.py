@@ -1,5 +1,5 @@
-"""One batch's write transaction (mixed into Workspace): notes, signals, vectors, duplicate links; and
-the storing of notes triaged elsewhere (a Spark backfill).
+"""One batch's write transaction (a component of the Workspace facade): notes, signals, vectors,
+duplicate links.
 
 The known-note check that matters is the insert itself, inside the transaction: a note that
 another process or thread stored after this one read the known hashes is skipped with its
@@ -10,20 +10,18 @@ transaction, whichever writer computed it first.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from fieldsignal.agent.dedupe import NEAREST, Candidate, DedupeParams, find_original, from_draft, nearest
-from fieldsignal.models import NEW_GAP, ImportReport, TriageResult
+from fieldsignal.models import NEW_GAP, TriageResult
 from fieldsignal.store import capture, transaction
 from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import signals as repo
 from fieldsignal.vectorstore.index import GAPS, SIGNALS, IndexDamaged
-
-if TYPE_CHECKING:
-    from fieldsignal.workspace import Workspace
+from fieldsignal.workspace_duplicates import Duplicates
+from fieldsignal.workspace_index import VectorIndex, gap_catalog, put_gap_catalog
+from fieldsignal.workspace_parts import Parts
 
 BATCH = 64  # notes triaged and stored together
 LIKELY = 0.05  # a new signal's candidates include the recent signals of every gap at least this likely
@@ -110,14 +108,17 @@ def nearest_known_gaps(index: Any, taxonomy: Any, results: list[TriageResult], v
     return out
 
 
-class BatchSave:
-    def _save(self, results: list[TriageResult], assisted: Any = None) -> Saved:
+class BatchWriter:
+    def __init__(self, parts: Parts, index: VectorIndex, duplicates: Duplicates) -> None:
+        self.parts, self.index, self.duplicates = parts, index, duplicates
+
+    def save(self, results: list[TriageResult], assisted: Any = None) -> Saved:
         """One write transaction for a batch; a note stored meanwhile by another writer is left out of it."""
-        ws = cast("Workspace", self)
+        ws = self.parts
         excerpts = [d.excerpt for r in results for d in r.signals]
         vectors = ws.embedder.encode(excerpts)
         keys = [ws.embedder.key(t) for t in excerpts]
-        notes = note_vectors(ws.embedder, results, vectors) if ws.duplicate_scorer else None
+        notes = note_vectors(ws.embedder, results, vectors) if self.duplicates.scorer else None
         results = nearest_known_gaps(self._gap_catalog(results), ws.taxonomy, results, vectors)
         now = dt.datetime.now().replace(microsecond=0)
         saved = Saved()
@@ -160,17 +161,12 @@ class BatchSave:
     def _gap_catalog(self, results: list[TriageResult]) -> Any:
         """The open index, its catalog of known gaps filled (once: `reindex` refills it), when this batch
         proposes a new gap; None when the index is not open here (a one-shot paste) or no gap is proposed."""
-        from fieldsignal.workspace_index import gap_catalog, put_gap_catalog
-
         if not any(d.gap.label == NEW_GAP for r in results for d in r.signals):
             return None
-        opening = self.__dict__.get("_opening")
-        if opening is not None:
-            opening.join()  # an import opens the index beside its first batch: wait for it (a second or so)
-        index = self.__dict__.get("_index")
+        index = self.index.opened_ahead()
         if index is None:
             return None
-        ws = cast("Workspace", self)
+        ws = self.parts
         try:
             if index.count(GAPS) == 0:
                 flat = gap_catalog(ws.taxonomy)
@@ -179,35 +175,17 @@ class BatchSave:
             return None  # rebuilt (catalog included) by the index's next reader
         return index
 
-    def add_triaged(
-        self, results: Iterable[TriageResult], progress: Callable[[int], None] | None = None
-    ) -> ImportReport:
-        """Store notes triaged elsewhere (a Spark backfill's executors, by this same triage) as an import
-        stores them: notes already in the log skipped, customers linked, second reports found, indexed."""
-        ws = cast("Workspace", self)
-        report, stream = ImportReport(), iter(results)  # read as stored: a backfill streams millions
-        while batch := list(itertools.islice(stream, BATCH)):
-            fresh, customers, industries = ws._before_batch(batch, lambda r: r.note_hash)
-            report.notes_seen += len(batch)
-            report.notes_skipped_duplicate += len(batch) - len(fresh)
-            ws._store_results(fresh, report, customers, industries, None)
-            ws.embedder.forget()  # this batch's vectors are stored: memory stays flat over a long backfill
-            if progress:
-                progress(len(batch))
-        return report
-
     def _earlier(self, con: Any, results: list[TriageResult], vectors: Any, now: dt.datetime) -> list[Candidate]:
         """The stored signals this batch's signals may repeat: their customers', and those nearest in
         meaning (from the vector index when this process has it open, else the latest of their likely gaps)."""
-        ws = cast("Workspace", self)
         drafts = [d for r in results for d in r.signals]
-        if ws.duplicate_scorer is None:  # the rule: a second report names the same customer
+        if self.duplicates.scorer is None:  # the rule: a second report names the same customer
             return repo.dedupe_candidates(con, [d.deal.customer for d in drafts if d.deal.customer])
         gaps = {g for d in drafts for g, p in [(d.gap.label, d.gap.confidence), *d.gap.alternatives] if p >= LIKELY}
         dates = [d.deal.date or now.date() for d in drafts]
         since = min(dates, default=now.date()) - dt.timedelta(days=DedupeParams().window_days)
         customers, likely = [d.deal.customer for d in drafts], sorted(g for g in gaps if g)
-        index = self.__dict__.get("_index")
+        index = self.index.current
         if index is not None and len(vectors):
             try:
                 return indexed_candidates(con, index, vectors, customers)
@@ -226,9 +204,8 @@ class BatchSave:
     ) -> tuple[list[tuple[int, int]], list[tuple[int, int, float]]]:
         """(signal, original) for the second reports of a signal already in the log, and (signal,
         earlier signal, probability) for the borderline ones a reviewer is asked about."""
-        ws = cast("Workspace", self)
-        scorer = ws.duplicate_scorer
-        known = ws.taxonomy.gap_by_slug
+        scorer = self.duplicates.scorer
+        known = self.parts.taxonomy.gap_by_slug
         by_id = {c.id: c for c in earlier}
         linked: list[tuple[int, int]] = []
         asked: list[tuple[int, int, float]] = []

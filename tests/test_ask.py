@@ -256,5 +256,5 @@ def test_figure_synonyms_come_from_the_taxonomy_file(ws: Workspace) -> None:
     from fieldsignal.taxonomy import Taxonomy
 
     edited = Taxonomy.model_validate({**ws.taxonomy.model_dump(), "ask_synonyms": {"moolah": "acv"}})
-    ws.__dict__["taxonomy"] = edited  # a user's copy of the file with their own word
+    ws.parts.taxonomy = edited  # a user's copy of the file with their own word
     assert ws.ask("total moolah for the firewall", TODAY).rows == ws.ask("total ACV for the firewall", TODAY).rows

@@ -167,7 +167,7 @@ def test_answers_are_cached_by_prompt_model_and_redacted_input(tmp_path: Path, f
     ws = Workspace(llm_settings(tmp_path, fake))
     add(ws, NOTE)
     results = ws.triage.triage([NoteInput(text=NOTE)])
-    outcome = ws._assist(results, ())
+    outcome = ws.capture.assist(results, ())
     assert len(fake.requests) == 1 and outcome.calls == 0
     assert outcome.results[0].signals[0].decided_by == "llm" and outcome.usage[0].cached
 
@@ -200,7 +200,7 @@ def test_uncertain_mode_sends_only_unsure_multi_gap_or_customerless_notes(tmp_pa
     cases = [([sure], False), ([unsure], True), ([sure, sure], True), ([nameless], True)]
     for signals, expected in cases:
         assert ws.llm.wanted(base.model_copy(update={"signals": list(signals)})) is expected
-    outcome = ws._assist([base.model_copy(update={"signals": [sure]})], ())
+    outcome = ws.capture.assist([base.model_copy(update={"signals": [sure]})], ())
     assert outcome.calls == 0 and not fake.requests
 
 

@@ -28,7 +28,7 @@ def test_a_new_gap_proposal_is_queued_with_the_nearest_known_gap(fast_ws: Worksp
     assert fast_ws.index.count("gaps") == 0  # open, and its catalog of the taxonomy's gap texts not yet filled
     gap = fast_ws.taxonomy.gaps[3]
     result = proposal(gap.description)  # a "new" gap that the catalog already describes
-    saved = fast_ws._save([result])
+    saved = fast_ws.capture.writer.save([result])
     assert saved.ids
     queued = {signal.id: reasons for signal, reasons in fast_ws.review_queue()}
     reasons = queued[saved.ids[0]]

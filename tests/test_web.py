@@ -187,13 +187,13 @@ def test_the_server_loads_the_model_at_start_up_and_says_when_it_is_ready(tmp_pa
     import time
 
     app = create_app(load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory"))
-    assert "triage" not in app.state.workspace.__dict__
+    assert not app.state.workspace.triage_loaded
     with TestClient(app) as web:  # the lifespan runs: start-up work begins
         deadline = time.monotonic() + 120
         while not web.get("/healthz").json()["ready"] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert web.get("/healthz").json() == {"status": "ok", "ready": True}
-        assert "triage" in app.state.workspace.__dict__  # loaded before any paste asked for it
+        assert app.state.workspace.triage_loaded  # loaded before any paste asked for it
 
 
 def test_a_paste_is_answered_before_its_signal_reaches_the_index(tmp_path: Path) -> None:

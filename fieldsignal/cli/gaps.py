@@ -60,10 +60,8 @@ def promote(
     as_json: Json = False,
 ) -> None:
     """Make a proposal a known gap of this workspace (kept in the log)."""
-    from fieldsignal.workspace_curation import promote as promote_proposal
-
     who = who or getpass.getuser()
-    gap, settled = promote_proposal(workspace(), proposal_id, name, category, who, use_case, description)
+    gap, settled = workspace().promote(proposal_id, name, category, who, use_case, description)
     emit(settled) if as_json else typer.echo(f"{gap.name} ({gap.slug}) added; {len(settled)} signals moved to it")
 
 

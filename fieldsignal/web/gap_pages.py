@@ -42,7 +42,6 @@ def settle(
     use_case: Annotated[str, Form()] = "",
     into: Annotated[str, Form()] = "",
 ) -> Response:
-    from fieldsignal.workspace_curation import promote
 
     who, deny = _writer(request, "/gaps")
     if deny:
@@ -50,7 +49,7 @@ def settle(
     ws = _ws(request)
     try:
         if action == "promote":
-            new, moved = promote(ws, proposal_id, name, category, who or "", use_case)
+            new, moved = ws.promote(proposal_id, name, category, who or "", use_case)
             return _back(f"/gaps/{new.slug}", msg=f"{new.name} is a known gap now; {len(moved)} signal(s) moved to it")
         if action == "merge":
             moved = ws.settle_proposal(proposal_id, "merge", who or "", into=into)

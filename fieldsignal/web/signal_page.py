@@ -192,6 +192,6 @@ async def bulk(request: Request) -> Response:
         except FieldsignalError as exc:
             failed.append(f"#{signal_id}: {exc}")
     if action == "accept" and done:
-        ws.__dict__.pop("triage", None)  # learns from the accepted signals at the next note
+        ws.forget_triage()  # learns from the accepted signals at the next note
     message = f"{len(done)} signal(s): {action.replace('status:', '→ ')}"
     return _back(back, msg=message, err="; ".join(failed)[:500] or None)

@@ -262,7 +262,7 @@ def test_a_cli_write_succeeds_while_another_process_waits_on_a_slow_llm(
     home = tmp_path / "ws"
     seed = Workspace(load_settings(env={}, home=home, embedder="hashing"))  # signal 1, offline
     assert seed.add_notes([NoteInput(text=note(3), date=dt.date(2026, 10, 6))]).signal_ids[0] == 1
-    seed._close_index()
+    seed.vector_index.close()
     llm = {**LLM_ENV, "FIELDSIGNAL_LLM_BASE_URL": fake.base_url, "FIELDSIGNAL_LLM_USE": "always"}
     slow = cli(*command, home=home, **llm)
     try:

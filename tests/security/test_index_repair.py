@@ -244,9 +244,9 @@ def test_the_server_checks_the_index_when_it_starts(tmp_path: Path, caplog: pyte
     ws = app.state.workspace
     with TestClient(app), caplog.at_level(logging.WARNING, logger="fieldsignal.index"):
         deadline = time.monotonic() + 15
-        while not ws.__dict__.get("_index_checked") and time.monotonic() < deadline:
+        while not ws.vector_index.checked and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert ws.__dict__.get("_index_checked"), "the server did not check the index when it started"
+    assert ws.vector_index.checked, "the server did not check the index when it started"
     assert {int(i) for i in ws.index.ids("signals")} == duck_ids(home)
     assert any("re-added 5 from the log" in r.getMessage() for r in caplog.records)
 
@@ -263,5 +263,5 @@ def test_a_long_running_workspace_follows_a_reindex_done_by_another_process(
     with caplog.at_level(logging.WARNING, logger="fieldsignal.index"):
         report = ws.add_notes([NoteInput(text=note(500))])  # into the new folder: reopened, not rebuilt
     assert report.signals_added and not report.warnings and not caplog.records
-    ws._close_index()
+    ws.vector_index.close()
     assert chroma_ids(home) == duck_ids(home)
