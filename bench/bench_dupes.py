@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from fieldsignal.agent.dedupe import Candidate, find_original, nearest
-from fieldsignal.agent.dedupe_model import FEATURES, DuplicateScorer
-from fieldsignal.agent.dedupe_training import fit
+from fieldsignal.dedupe.candidates import Candidate, find_original, nearest
+from fieldsignal.dedupe.model import FEATURES, DuplicateScorer
+from fieldsignal.dedupe.training import fit
 from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import open_store
 from fieldsignal.store import signals as repo

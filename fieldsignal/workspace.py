@@ -37,7 +37,7 @@ from fieldsignal.workspace_log import LogAdmin
 from fieldsignal.workspace_parts import ModelProgress, Parts
 
 if TYPE_CHECKING:
-    from fieldsignal.agent.dedupe_model import DuplicateScorer
+    from fieldsignal.dedupe.model import DuplicateScorer
     from fieldsignal.ingest.accounts import Account
     from fieldsignal.ingest.labelled import LabelledRow
     from fieldsignal.store.copy import TableCopy

@@ -53,7 +53,7 @@ class Curation:
     # ---------------------------------------------------------------- new gaps
     def proposals(self) -> list[Any]:
         """Signals proposing a new gap, grouped into candidate gaps."""
-        from fieldsignal.agent.discovery import cluster
+        from fieldsignal.dedupe.discovery import cluster
         from fieldsignal.store import signals as repo
 
         with self.parts.store() as con:

@@ -19,7 +19,7 @@ from fieldsignal.store import transaction
 from fieldsignal.workspace_parts import Parts
 
 if TYPE_CHECKING:
-    from fieldsignal.agent.dedupe_model import DuplicateScorer
+    from fieldsignal.dedupe.model import DuplicateScorer
 
 _LOADING = threading.Lock()
 _UNSET: Any = object()
@@ -45,7 +45,7 @@ class Duplicates:
         return self._scorer
 
     def build_scorer(self, progress: Any = None) -> DuplicateScorer | None:
-        from fieldsignal.agent import dedupe_training
+        from fieldsignal.dedupe import training as dedupe_training
         from fieldsignal.triage import shipped
 
         ws = self.parts

@@ -20,9 +20,9 @@ class Insights:
 
     @cached_property
     def desk(self) -> Any:
-        """Memo drafts: compose, edit, approve, publish (agent.synthesis.drafts)."""
+        """Memo drafts: compose, edit, approve, publish (reports.drafts)."""
         ws = self.parts
-        from fieldsignal.agent.synthesis.drafts import Desk, Mail
+        from fieldsignal.reports.drafts import Desk, Mail
 
         chat = ws.llm.chat if ws.llm is not None else None
         mail = Mail(ws.settings.memo_from, ws.settings.memo_to, ws.settings.base_url)
@@ -31,7 +31,7 @@ class Insights:
     def ask(self, question: str, today: dt.date | None = None) -> Any:
         """An exact answer with its SQL and signal ids, or (not understood) the closest signals."""
         ws = self.parts
-        from fieldsignal.agent.ask.answer import answer
+        from fieldsignal.ask.answer import answer
 
         if not question.strip():
             raise InputError('ask a question, e.g. "which gap cost us the most ACV last quarter?"')
@@ -46,7 +46,7 @@ class Insights:
 
                 box = snapshot(con)  # the model's SQL runs on this copy, after the store is released
         if box is not None:
-            from fieldsignal.agent.ask.llm_sql import llm_answer
+            from fieldsignal.agent.text_to_sql import llm_answer
             from fieldsignal.store.db import release_before_network
 
             release_before_network("asking the LLM for SQL")
@@ -99,7 +99,7 @@ class Insights:
 
     def metrics(self, today: dt.date, weeks: int = 8) -> Any:
         ws = self.parts
-        from fieldsignal.agent.synthesis.metrics import metrics
+        from fieldsignal.reports.metrics import metrics
 
         with ws.store() as con:
             return metrics(con, today, weeks)

@@ -118,7 +118,7 @@ class Parts:
         """The LLM assistant, or None when the workspace is offline (no model, or llm_use = never)."""
         if not self.settings.llm_enabled:
             return None
-        from fieldsignal.agent.llm.assist import LLMAssist
+        from fieldsignal.agent.triage_assist import LLMAssist
 
         return LLMAssist(
             chat=registry.create("llm", self.settings.llm_provider, self.settings),

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from fieldsignal.agent.dedupe import NEAREST, Candidate, DedupeParams, find_original, from_draft, nearest
+from fieldsignal.dedupe.candidates import NEAREST, Candidate, DedupeParams, find_original, from_draft, nearest
 from fieldsignal.models import NEW_GAP, TriageResult
 from fieldsignal.store import capture, transaction
 from fieldsignal.store import duplicates as dupes_repo

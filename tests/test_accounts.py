@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from fieldsignal.errors import InputError, TaxonomyError
-from fieldsignal.eval.runner import EvalRow, account_figures, customer_figures
+from fieldsignal.eval.figures import EvalRow, account_figures, customer_figures
 from fieldsignal.ingest.accounts import Account, read_accounts
 from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.settings import Settings

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fieldsignal.agent.ask.periods import find_period
+from fieldsignal.ask.periods import find_period
 from fieldsignal.settings import Settings
 from fieldsignal.workspace import Workspace
 from tests.conftest import run_cli
@@ -232,7 +232,7 @@ def test_eval_questions_scores_exact_rows(tmp_path: Path) -> None:
 
 
 def test_dates_and_numbers_in_a_question_are_read_or_refused(ws: Workspace) -> None:
-    from fieldsignal.agent.ask.periods import find_period
+    from fieldsignal.ask.periods import find_period
 
     today = dt.date(2026, 11, 25)
     cases = {

@@ -4,7 +4,7 @@ import datetime as dt
 
 import numpy as np
 
-from fieldsignal.agent.dedupe import Candidate, customer_key, find_original, same_signal
+from fieldsignal.dedupe.candidates import Candidate, customer_key, find_original, same_signal
 
 
 def c(

@@ -6,9 +6,9 @@ import datetime as dt
 
 import numpy as np
 
-from fieldsignal.agent.dedupe import Candidate, nearest
-from fieldsignal.agent.dedupe_model import FEATURES, pair_features
-from fieldsignal.agent.dedupe_training import corpus_pairs, fit
+from fieldsignal.dedupe.candidates import Candidate, nearest
+from fieldsignal.dedupe.model import FEATURES, pair_features
+from fieldsignal.dedupe.training import corpus_pairs, fit
 
 
 def cand(
@@ -127,7 +127,7 @@ def test_nearest_keeps_the_customer_and_the_closest_in_meaning() -> None:
 
 
 def test_two_customers_named_apart_are_asked_about_never_linked_alone() -> None:
-    from fieldsignal.agent.dedupe_model import DuplicateScorer
+    from fieldsignal.dedupe.model import DuplicateScorer
 
     scorer = DuplicateScorer(scaler=None, classifier=None)
     helix = cand(1, "Helix Bank", "no-firewall", [1, 0], "Helix Bank wants a WAF")

@@ -263,7 +263,7 @@ def test_azure_openai_speaks_to_its_deployment_route(tmp_path: Path, fake: FakeO
 
 
 def test_llm_sql_is_validated_before_it_runs(tmp_path: Path, fake: FakeOpenAI) -> None:
-    from fieldsignal.agent.ask.llm_sql import UnsafeSQL, validate
+    from fieldsignal.agent.text_to_sql import UnsafeSQL, validate
 
     ws = Workspace(llm_settings(tmp_path, fake, llm_use="uncertain"))
     fake.script(Reply(answer("Loss", "no-firewall", customer="Kestrel Bank", competitor="Vercel", acv_usd=300000)))
@@ -307,7 +307,7 @@ def test_ask_falls_back_to_llm_sql_with_one_repair(tmp_path: Path, fake: FakeOpe
 def test_llm_sql_runs_with_a_time_limit() -> None:
     import duckdb
 
-    from fieldsignal.agent.ask.llm_sql import UnsafeSQL, run_limited
+    from fieldsignal.agent.text_to_sql import UnsafeSQL, run_limited
 
     con = duckdb.connect()
     started = time.perf_counter()
@@ -321,7 +321,7 @@ def test_the_databricks_provider_calls_a_serving_endpoint_as_the_app(
     tmp_path: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No key stored: the token is the app's own (databricks-sdk auth), asked for on each call."""
-    from fieldsignal.agent.llm.provider import check
+    from fieldsignal.llm.provider import check
     from fieldsignal.settings import load_settings
 
     for key in ("DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_CONFIG_PROFILE"):

@@ -37,7 +37,7 @@ def test_malformed_prompt_file(tmp_path: Path) -> None:
 
 
 def test_the_latest_triage_prompt_keeps_the_note_apart_from_the_instructions() -> None:
-    from fieldsignal.agent.llm.assist import NOTE_MARK
+    from fieldsignal.agent.triage_assist import NOTE_MARK
 
     p = prompts.load("triage")
     assert p.version >= 2

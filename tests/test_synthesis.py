@@ -80,7 +80,7 @@ def fill(ws: Workspace) -> Workspace:
 
 
 def test_weekly_memo_ranks_top_three_and_agrees_with_tally(ws: Workspace) -> None:
-    from fieldsignal.agent.synthesis.memo_figures import gap_facts, week_period
+    from fieldsignal.reports.memo_figures import gap_facts, week_period
 
     period = week_period("2026-W43")
     with ws.store() as con:

@@ -14,7 +14,7 @@ llm_app = typer.Typer(help="The optional LLM endpoint: check it, see its token u
 @llm_app.command("check")
 def llm_check(as_json: Json = False) -> None:
     """Send one tiny request to the configured endpoint and say clearly what is wrong, if anything."""
-    from fieldsignal.agent.llm.provider import check
+    from fieldsignal.llm.provider import check
 
     s = settings()
     if not s.llm_model:

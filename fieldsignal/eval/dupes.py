@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from fieldsignal.agent.dedupe import Candidate, from_draft, same_signal
+from fieldsignal.dedupe.candidates import Candidate, from_draft, same_signal
 from fieldsignal.errors import InputError
 from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.workspace import Workspace

@@ -61,7 +61,7 @@ def run_grouped(
     encoder_folds: int | None = None,
     head_folds: int | None = None,
 ) -> dict[str, Any]:
-    from fieldsignal.eval.runner import account_figures, customer_figures, score
+    from fieldsignal.eval.figures import account_figures, customer_figures, score
 
     examples = examples_of(rows, present, group_by)
     extra = taxonomy_examples(taxonomy)

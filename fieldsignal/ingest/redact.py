@@ -19,12 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fieldsignal.ingest.redaction_errors import RedactionUnavailable
+
 _KIND_RANK = ("CUSTOMER", "EMAIL", "IBAN", "CARD", "ACCOUNT", "PASSPORT", "ID", "PHONE", "ADDRESS", "HANDLE", "URL")
 _NAME_PART = re.compile(r"[^\W\d_][\w'’-]{2,}")
-
-
-class RedactionUnavailable(RuntimeError):
-    """The PII recogniser cannot run here, so nothing may be sent to the LLM."""
 
 
 @dataclass

@@ -5,18 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
-
 from fieldsignal.errors import FieldsignalError
-from fieldsignal.store.signals import get_signal
+from fieldsignal.store.signals import Rejection, get_signal, rejections
 
-
-class Rejection(BaseModel):
-    signal_id: int
-    action: str  # reject | restore
-    why: str | None
-    who: str
-    at: dt.datetime
+__all__ = ["Rejection", "reject", "rejections", "restore"]
 
 
 def reject(con: Any, signal_id: int, why: str, who: str, now: dt.datetime) -> None:
@@ -48,11 +40,3 @@ def _audit(con: Any, signal_id: int, action: str, why: str | None, who: str, now
         "INSERT INTO rejections (signal_id, action, why, who, done_at) VALUES (?, ?, ?, ?, ?)",
         [signal_id, action, why, who, now],
     )
-
-
-def rejections(con: Any, signal_id: int) -> list[Rejection]:
-    rows = con.execute(
-        "SELECT signal_id, action, why, who, done_at FROM rejections WHERE signal_id = ? ORDER BY seq", [signal_id]
-    ).fetchall()
-    keys = ("signal_id", "action", "why", "who", "at")
-    return [Rejection.model_validate(dict(zip(keys, r, strict=True))) for r in rows]

@@ -1,4 +1,4 @@
-"""The read-only queries behind the memos and the success metrics (shaped in agent/synthesis).
+"""The read-only queries behind the memos and the success metrics (shaped in reports/).
 
 Counted as everywhere (store/counting.py): duplicates once, a note's deal once within a row.
 Periods are inclusive dates.

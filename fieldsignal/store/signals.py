@@ -194,9 +194,23 @@ def signal_details(con: Any, signal_id: int) -> dict[str, Any]:
 
 
 def _rejections(con: Any, signal_id: int) -> list[Any]:
-    from fieldsignal.store.rejections import rejections
-
     return list(rejections(con, signal_id))
+
+
+class Rejection(BaseModel):
+    signal_id: int
+    action: str  # reject | restore
+    why: str | None
+    who: str
+    at: dt.datetime
+
+
+def rejections(con: Any, signal_id: int) -> list[Rejection]:
+    rows = con.execute(
+        "SELECT signal_id, action, why, who, done_at FROM rejections WHERE signal_id = ? ORDER BY seq", [signal_id]
+    ).fetchall()
+    keys = ("signal_id", "action", "why", "who", "at")
+    return [Rejection.model_validate(dict(zip(keys, r, strict=True))) for r in rows]
 
 
 def status_history(con: Any, signal_id: int) -> list[StatusChange]:

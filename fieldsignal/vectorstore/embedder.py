@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from fieldsignal.registry import register
+from fieldsignal.vectorstore.offline import offline_environment
 
 Vectors = np.ndarray
 
@@ -26,18 +26,6 @@ class Embedder(Protocol):
     dim: int
 
     def encode(self, texts: Sequence[str]) -> Vectors: ...
-
-
-def offline_environment() -> None:
-    """Hub access off and the libraries quiet, before transformers or sentence-transformers load."""
-    for name, value in (
-        ("HF_HUB_OFFLINE", "1"),
-        ("TRANSFORMERS_OFFLINE", "1"),
-        ("TOKENIZERS_PARALLELISM", "false"),
-        ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
-        ("TRANSFORMERS_VERBOSITY", "error"),
-    ):
-        os.environ.setdefault(name, value)
 
 
 def base_model_path() -> str:

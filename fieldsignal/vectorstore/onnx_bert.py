@@ -62,7 +62,7 @@ def _export(model_folder: Path, path: Path, quantize: bool) -> None:
     """Trace the transformer (no pooling) to ONNX: input ids and mask in, one vector per word piece out."""
     import warnings
 
-    from fieldsignal.vectorstore.embedder import offline_environment
+    from fieldsignal.vectorstore.offline import offline_environment
 
     offline_environment()
     import torch

@@ -303,7 +303,7 @@ def memo(request: Request, kind: Annotated[str, Form()], period: Annotated[str, 
 def draft(draft_id: int, request: Request) -> Response:
     from markupsafe import Markup
 
-    from fieldsignal.agent.synthesis.safe_html import markdown_to_safe_html
+    from fieldsignal.reports.safe_html import markdown_to_safe_html
 
     try:
         d = _ws(request).desk.get(draft_id)

@@ -111,7 +111,7 @@ def refuse(*args, **kwargs):
     raise AssertionError(f"network access: {args}")
 socket.socket.connect = refuse
 socket.create_connection = refuse
-import fieldsignal.cli, fieldsignal.workspace, fieldsignal.agent.llm.assist, fieldsignal.agent.synthesis.polish
+import fieldsignal.cli, fieldsignal.workspace, fieldsignal.agent.triage_assist, fieldsignal.reports.polish
 assert not {"spacy", "presidio_analyzer"} & set(sys.modules), "imported without an LLM call"
 from fieldsignal.ingest.redact import redact
 print(redact("Cheers,\\nMarco Rossi | marco@example.it | 0049 30 123456").text)

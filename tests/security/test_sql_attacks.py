@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from fieldsignal.agent.ask.llm_sql import UnsafeSQL, run_limited, validate
+from fieldsignal.agent.text_to_sql import UnsafeSQL, run_limited, validate
 from fieldsignal.models import NoteInput
 from fieldsignal.store.sandbox import snapshot
 from fieldsignal.workspace import Workspace

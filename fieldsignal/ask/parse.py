@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fieldsignal.agent.ask.periods import find_period
+from fieldsignal.ask.periods import find_period
 from fieldsignal.models import Filters, GroupBy, Measure, Query
 from fieldsignal.taxonomy import Taxonomy
 
@@ -248,7 +248,7 @@ def _customers(text: str, customers: Iterable[str], f: Filters) -> str:
 _AUTHORED = "logged|reported|filed|sent|captured|raised|wrote|added"
 _WORDS = frozenset(
     w
-    for path in (Path(__file__).parent / "words.txt", Path(__file__).parents[1] / "not_names.txt")
+    for path in (Path(__file__).parent / "words.txt", Path(__file__).parent / "not_names.txt")
     for line in path.read_text(encoding="utf-8").splitlines()
     for w in line.split("#")[0].split()
 )

@@ -18,9 +18,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fieldsignal.agent.ask.answer import Answer
-from fieldsignal.agent.llm.assist import NOTE_MARK
-from fieldsignal.agent.llm.provider import ChatModel, LLMUnavailable
+from fieldsignal.agent.triage_assist import NOTE_MARK
+from fieldsignal.ask.answer import Answer
+from fieldsignal.llm.provider import ChatModel, LLMUnavailable
 from fieldsignal.prompts import load
 from fieldsignal.store.sandbox import UnsafeSQL, run_limited, statement_tree
 

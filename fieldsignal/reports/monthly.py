@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from fieldsignal.agent.synthesis.memo_figures import Period, previous_month
+from fieldsignal.reports.memo_figures import Period, previous_month
 from fieldsignal.store import reports
 from fieldsignal.taxonomy import Taxonomy
 

@@ -18,10 +18,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from fieldsignal.agent.synthesis.memo_figures import SCORE_RULE, gap_facts, month_period, week_period
-from fieldsignal.agent.synthesis.monthly import loss_summary, newsletter_facts
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.prompts import load
+from fieldsignal.reports.memo_figures import SCORE_RULE, gap_facts, month_period, week_period
+from fieldsignal.reports.monthly import loss_summary, newsletter_facts
 from fieldsignal.store import drafts as repo
 from fieldsignal.store import reports
 from fieldsignal.taxonomy import Taxonomy
@@ -85,7 +85,7 @@ class Desk:
         return draft
 
     def _polish(self, kind: str, body: str, now: dt.datetime) -> tuple[str | None, Any]:
-        from fieldsignal.agent.synthesis.polish import polish
+        from fieldsignal.reports.polish import polish
         from fieldsignal.store.db import release_before_network
         from fieldsignal.store.llm import UsageRecord
 
@@ -156,7 +156,7 @@ class Mail:
 
 def write_outbox(outbox: Path, draft: repo.Draft, now: dt.datetime, mail: Mail | None = None) -> list[Path]:
     """The approved version as .md, .html and .eml; never over a file already there."""
-    from fieldsignal.agent.synthesis.safe_html import markdown_to_safe_html
+    from fieldsignal.reports.safe_html import markdown_to_safe_html
 
     mail = mail or Mail()
     outbox.mkdir(parents=True, exist_ok=True)

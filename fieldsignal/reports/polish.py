@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from fieldsignal.agent.llm.assist import NOTE_MARK
-from fieldsignal.agent.llm.provider import ChatModel, ChatReply, LLMUnavailable
+from fieldsignal.agent.triage_assist import NOTE_MARK
 from fieldsignal.ingest.redact import RedactionUnavailable, redact
+from fieldsignal.llm.provider import ChatModel, ChatReply, LLMUnavailable
 from fieldsignal.prompts import load
 
 _NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")

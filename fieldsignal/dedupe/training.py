@@ -31,13 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from fieldsignal.agent.dedupe import Candidate, customer_key, from_draft
-from fieldsignal.agent.dedupe_model import FEATURES, DuplicateScorer, pair_features
 from fieldsignal.cache import building, cache_dir, prune
+from fieldsignal.dedupe.candidates import Candidate, customer_key, from_draft
+from fieldsignal.dedupe.model import FEATURES, DuplicateScorer, pair_features
 from fieldsignal.models import NoteInput
 
 Progress = Callable[[str, int, int], None]
 KEEP = 4
+SCORER_CODE = ("candidates.py", "model.py", "training.py")  # the code a cached scorer was built by (its key)
 MIN_REPORTS = 20  # second reports (from 3 writers or more) the scorer needs to be fitted at all
 ASK_PRECISION = 0.25  # a "same signal?" question is worth asking when 1 in 4 such pairs are repeats
 
@@ -185,8 +186,8 @@ def scorer_key(corpus: Path, triage_key: str, embedder_name: str) -> str:
     digest.update(corpus.read_bytes())
     digest.update(triage_key.encode())
     digest.update(embedder_name.encode())
-    for source in sorted(Path(__file__).parent.glob("dedupe*.py")):
-        digest.update(source.read_bytes())
+    for name in SCORER_CODE:
+        digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()[:16]
 
 

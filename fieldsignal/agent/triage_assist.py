@@ -20,10 +20,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from fieldsignal.agent.llm.merge import merge
-from fieldsignal.agent.llm.provider import ChatModel, ChatReply, LLMUnavailable
-from fieldsignal.agent.llm.schema import triage_schema
+from fieldsignal.agent.triage_merge import merge
 from fieldsignal.ingest.redact import Redaction, RedactionUnavailable, redact
+from fieldsignal.llm.provider import ChatModel, ChatReply, LLMUnavailable
+from fieldsignal.llm.schema import triage_schema
 from fieldsignal.models import TriageResult
 from fieldsignal.prompts import Prompt, load
 from fieldsignal.store.llm import CacheEntry, UsageRecord

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, computed_field
 
-from fieldsignal.agent.ask.parse import Vocabulary, understand
+from fieldsignal.ask.parse import Vocabulary, understand
 from fieldsignal.models import Query
 from fieldsignal.store import ask as vetted
 from fieldsignal.taxonomy import Taxonomy

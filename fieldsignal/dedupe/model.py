@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from fieldsignal.agent.dedupe import Candidate, customer_key
+from fieldsignal.dedupe.candidates import Candidate, customer_key
 
 FEATURES = (
     "note_cosine", "excerpt_cosine", "gap_same", "gap_probability", "both_without_gap", "customer_same",

@@ -1,1 +1,0 @@
-"""Plain-English questions about blockers: parser, vetted SQL, answers with their evidence."""

@@ -1,1 +1,0 @@
-"""Synthesis: the figures behind the memos, the drafts drafted from them, and their review."""
