@@ -192,7 +192,7 @@ def test_a_workspace_tunes_on_its_corpus_and_own_taxonomy_and_not_on_shots_alone
         settings = load_settings(
             env={}, home=tmp_path / "ws", embedder="hashing-tunable", vectorstore="memory", corpus=corpus_path
         )
-        triage = Workspace(settings, taxonomy_from_labels(shots), learn=False).build_triage()
+        triage = Workspace(settings, taxonomy_from_labels(shots), learn=False).parts.build_triage()
         return {e.text for e in triage.encoder.examples}
 
     with_corpus = tuned_texts(corpus)
