@@ -40,6 +40,12 @@ def create(kind: str, name: str, settings: Any) -> Any:
     return factory(settings)
 
 
+def has(kind: str, name: str) -> bool:
+    """Whether a backend `name` of `kind` is registered (an optional companion, e.g. an index's storage)."""
+    _load_backends()
+    return name in _REGISTRY.get(kind, {})
+
+
 def names(kind: str) -> list[str]:
     _load_backends()
     return sorted(_REGISTRY.get(kind, {}))

@@ -31,7 +31,7 @@ from fieldsignal import registry
 from fieldsignal.models import ImportReport, Signal
 from fieldsignal.store import signals as repo
 from fieldsignal.vectorstore import writers
-from fieldsignal.vectorstore.index import GAPS, SIGNALS, IndexDamaged, Metadata, wipe_chroma
+from fieldsignal.vectorstore.index import GAPS, SIGNALS, IndexDamaged, IndexStorage, Metadata, NoStorage
 from fieldsignal.workspace_parts import Parts
 
 log = logging.getLogger("fieldsignal.index")
@@ -114,8 +114,15 @@ class VectorIndex:
             jobs.join()
 
     def exists(self) -> bool:
+        return self.storage().exists()
+
+    def storage(self) -> IndexStorage:
+        """Where the index keeps its data, as its backend describes it (nothing, if it registers no storage)."""
         settings = self.parts.settings
-        return settings.vectorstore != "chroma" or settings.chroma_path.is_dir()
+        if registry.has("vectorstore_storage", settings.vectorstore):
+            storage: IndexStorage = registry.create("vectorstore_storage", settings.vectorstore, settings)
+            return storage
+        return NoStorage()
 
     def open_ahead(self) -> None:
         """Open the index on a thread of its own, beside other work (its first user waits for it)."""
@@ -296,8 +303,7 @@ class VectorIndex:
         vectors = ws.embedder.encode([t for _, t in flat])  # before the old index goes: this may load the model
         self.close()
         with writers.writing(ws.settings.home):  # a check elsewhere meanwhile sees a writer at work, not a gap
-            if ws.settings.vectorstore == "chroma":
-                wipe_chroma(ws.settings.chroma_path)
+            self.storage().wipe()
             index = self._open_index()
             index.reset()
             signals = self._index_from_store(index, None)

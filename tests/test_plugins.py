@@ -46,3 +46,44 @@ def test_a_broken_plugin_is_named_in_one_line(tmp_path: Path) -> None:
     env = {"PYTHONPATH": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert "the backend plugin 'broken' (no_such_module_here) failed to load" in done.stdout
+
+
+def test_an_index_plugin_describes_its_own_storage_and_the_core_never_names_it(tmp_path: Path) -> None:
+    """`reindex` deletes an index's data through the storage its backend registers, and a workspace asks
+    that storage, not the backend's name, whether there is an index to open ahead of an import."""
+    from fieldsignal import registry
+    from fieldsignal.ingest import note_from_text
+    from fieldsignal.settings import load_settings
+    from fieldsignal.vectorstore.index import MemoryIndex
+    from fieldsignal.workspace import Workspace
+
+    folder = tmp_path / "plugin-index"
+    wiped: list[Path] = []
+
+    class DiskOfMine:
+        def exists(self) -> bool:
+            return folder.is_dir()
+
+        def wipe(self) -> None:
+            wiped.append(folder)
+            folder.rmdir()
+
+    def opened(settings: object) -> MemoryIndex:
+        folder.mkdir(exist_ok=True)
+        return MemoryIndex()
+
+    registry.register("vectorstore", "plugin-disk")(opened)
+    registry.register("vectorstore_storage", "plugin-disk")(lambda settings: DiskOfMine())
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="plugin-disk")
+    ws = Workspace(settings)
+    assert not ws.vector_index.exists()  # nothing created yet: an import does not open it ahead
+    ws.add_notes([note_from_text("Lost Acme to Snowflake: no SSO in Apps")])
+    assert ws.vector_index.exists() and not wiped
+    counts = ws.reindex()
+    assert wiped == [folder] and folder.is_dir()  # wiped, then created again by the fresh index
+    assert counts["signals"] == len(ws.list_signals())
+
+    registry.register("vectorstore", "plugin-bare")(lambda settings: MemoryIndex())  # no storage registered
+    bare = Workspace(load_settings(env={}, home=tmp_path / "ws2", embedder="hashing", vectorstore="plugin-bare"))
+    assert bare.vector_index.exists()
+    assert bare.reindex()["signals"] == 0

@@ -70,6 +70,38 @@ class VectorIndex(Protocol):
     def close(self) -> None: ...
 
 
+class IndexStorage(Protocol):
+    """Where an index keeps its data, seen without opening it (registered as kind "vectorstore_storage"
+    under the index's own name; an index without one keeps nothing to find or delete)."""
+
+    def exists(self) -> bool: ...
+
+    def wipe(self) -> None: ...
+
+
+class NoStorage:
+    """An index that keeps nothing between processes (filled from the log when opened)."""
+
+    def exists(self) -> bool:
+        return True
+
+    def wipe(self) -> None:
+        return None
+
+
+class ChromaFolder:
+    """A Chroma index's folder: it exists once created; wiped whatever state it is in."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    def wipe(self) -> None:
+        wipe_chroma(self.path)
+
+
 class MemoryIndex:
     persistent = False  # filled from DuckDB on first use in each process: nothing to warn about
 
@@ -318,3 +350,13 @@ def _chroma(settings: Any) -> VectorIndex:
 @register("vectorstore", "memory")
 def _memory(settings: Any) -> VectorIndex:
     return MemoryIndex()
+
+
+@register("vectorstore_storage", "chroma")
+def _chroma_folder(settings: Any) -> IndexStorage:
+    return ChromaFolder(settings.chroma_path)
+
+
+@register("vectorstore_storage", "memory")
+def _no_storage(settings: Any) -> IndexStorage:
+    return NoStorage()
