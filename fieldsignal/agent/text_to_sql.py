@@ -13,10 +13,11 @@ The model is told why a query was refused in our own words, never in DuckDB's er
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from fieldsignal.agent.triage_assist import NOTE_MARK
 from fieldsignal.ask.answer import Answer
@@ -125,6 +126,13 @@ def _collect(tree: Any, key: str) -> set[str]:
     return {str(n[key]).lower() for n in _nodes(tree) if n.get(key) and isinstance(n[key], str)}
 
 
+class SQLReply(BaseModel):
+    """What the model answers: one query (anything else in its JSON is ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    sql: str
+
+
 def llm_answer(box: Any, chat: ChatModel, question: str, today: str, gaps: list[str]) -> Answer | None:
     """An answer from LLM-written SQL that passed validation and ran on the sandbox `box`, or None."""
     prompt = load("ask_sql")
@@ -133,11 +141,14 @@ def llm_answer(box: Any, chat: ChatModel, question: str, today: str, gaps: list[
     messages = [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
     for _attempt in range(2):
         try:
-            reply = chat.chat(messages)
+            got = chat.structured(messages, SQLReply)
         except LLMUnavailable:
             return None
+        reply = got.reply
         try:
-            sql = str(json.loads(reply.text)["sql"])
+            if got.parsed is None:
+                raise ValueError(got.problem)
+            sql = got.parsed.sql
             validate(box, sql)
             columns, rows = run_limited(box, sql)
         except UnsafeSQL as exc:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from fieldsignal.agent.triage_merge import merge
 from fieldsignal.ingest.redact import Redaction, RedactionUnavailable, redact
@@ -137,23 +137,22 @@ class LLMAssist:
             if self._down:
                 return None, usage, None, self._down
             try:
-                reply = self.chat.chat(conversation)
+                got = self.chat.structured(conversation, self.schema)
             except LLMUnavailable as exc:
                 with self._lock:
                     self._down = f"LLM unavailable ({exc}); kept the offline result"
                 usage.append(self._usage(now, None, str(exc)))
                 return None, usage, None, self._down
-            try:
-                answer = self.schema.model_validate_json(reply.text).model_dump(mode="json")
-            except ValidationError as exc:
+            reply = got.reply
+            if got.parsed is None:
                 usage.append(self._usage(now, reply, "invalid answer"))
-                problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
                 conversation = [
                     *messages,
                     {"role": "assistant", "content": reply.text[:4000]},
-                    {"role": "user", "content": f"That answer is invalid ({problem}). Reply with corrected JSON only."},
+                    {"role": "user", "content": f"That answer is invalid ({got.problem}). Reply with corrected JSON only."},  # noqa: E501
                 ]
                 continue
+            answer = got.parsed.model_dump(mode="json")
             usage.append(self._usage(now, reply, None))
             entry = CacheEntry(key=key, prompt_id=self.prompt.id, model=self.chat.name, response=json.dumps(answer))
             return answer, usage, entry, None

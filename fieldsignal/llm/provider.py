@@ -3,8 +3,12 @@
 `openai`: any OpenAI-compatible endpoint through langchain-openai (OpenAI itself, Databricks
 model serving at `https://<workspace>/serving-endpoints`, vLLM, Ollama at `.../v1`).
 `azure`: Azure OpenAI (`llm_base_url` is the resource endpoint, `llm_model` the deployment).
-Timeouts, retries (429 and 5xx, with the client's exponential backoff) and the key come from
-Settings. Every failure becomes an `LLMUnavailable` with a one-line reason.
+langchain does what it is for: the chat model, message roles (system, user, and the model's own earlier
+answer as assistant in a repair round), structured output parsed into our pydantic contracts
+(`with_structured_output`, JSON mode: any OpenAI-compatible server has it), retries (429 and 5xx, with the
+client's exponential backoff). Timeouts, retries and the key come from Settings. Every failure to get an
+answer becomes an `LLMUnavailable` with a one-line reason; an answer that does not fit the contract is
+returned with the reason, for the caller's repair round.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.registry import register
@@ -32,10 +38,24 @@ class ChatReply:
     seconds: float = 0.0
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Structured(Generic[M]):
+    """A model's answer parsed into a pydantic contract: `parsed`, or why it does not fit (`problem`)."""
+
+    reply: ChatReply
+    parsed: M | None
+    problem: str | None = None
+
+
 class ChatModel(Protocol):
     name: str
 
     def chat(self, messages: list[dict[str, str]], json_mode: bool = True) -> ChatReply: ...
+
+    def structured(self, messages: list[dict[str, str]], schema: type[M]) -> Structured[M]: ...
 
 
 class LangChainChat:
@@ -46,16 +66,33 @@ class LangChainChat:
         self.name = name
 
     def chat(self, messages: list[dict[str, str]], json_mode: bool = True) -> ChatReply:
+        extra = {"response_format": {"type": "json_object"}} if json_mode else {}
+        started = time.perf_counter()
+        return self._reply(self._invoke(self._model, messages, **extra), started)
+
+    def structured(self, messages: list[dict[str, str]], schema: type[M]) -> Structured[M]:
+        """The answer in JSON mode, parsed into `schema` by langchain (raw reply kept for usage and repair)."""
+        runnable = self._model.with_structured_output(schema, method="json_mode", include_raw=True)
+        started = time.perf_counter()
+        out = self._invoke(runnable, messages)
+        reply = self._reply(out["raw"], started)
+        error = out.get("parsing_error")
+        if error is not None or out.get("parsed") is None:
+            return Structured(reply, None, contract_problem(error))
+        return Structured(reply, out["parsed"])
+
+    @staticmethod
+    def _invoke(runnable: Any, messages: list[dict[str, str]], **extra: Any) -> Any:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         roles = {"system": SystemMessage, "assistant": AIMessage, "user": HumanMessage}
         lc = [roles.get(m["role"], HumanMessage)(m["content"]) for m in messages]
-        extra = {"response_format": {"type": "json_object"}} if json_mode else {}
-        started = time.perf_counter()
         try:
-            reply = self._model.invoke(lc, **extra)
+            return runnable.invoke(lc, **extra)
         except Exception as exc:  # the client's own exception types, translated to one line
             raise LLMUnavailable(describe_failure(exc)) from None
+
+    def _reply(self, reply: Any, started: float) -> ChatReply:
         usage = getattr(reply, "usage_metadata", None) or {}
         text = reply.content if isinstance(reply.content, str) else str(reply.content)
         return ChatReply(
@@ -65,6 +102,14 @@ class LangChainChat:
             output_tokens=int(usage.get("output_tokens", 0)),
             seconds=round(time.perf_counter() - started, 3),
         )
+
+
+def contract_problem(error: BaseException | None) -> str:
+    """Why an answer does not fit the contract, in a line the model can act on in its repair round."""
+    cause = error.__cause__ if error is not None else None
+    if isinstance(cause, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in cause.errors()[:5])
+    return "not a JSON object"
 
 
 def describe_failure(exc: Exception) -> str:
