@@ -116,18 +116,17 @@ def describe_failure(exc: Exception) -> str:
     """A one-line reason a person can act on."""
     import openai
 
-    if isinstance(exc, openai.APITimeoutError):
-        return "the endpoint did not answer in time (raise FIELDSIGNAL_LLM_TIMEOUT_SECONDS?)"
-    if isinstance(exc, openai.APIConnectionError):
-        return "cannot reach the endpoint (check FIELDSIGNAL_LLM_BASE_URL and the network)"
-    if isinstance(exc, openai.AuthenticationError):
-        return "the endpoint refused the key (HTTP 401: check FIELDSIGNAL_LLM_API_KEY)"
-    if isinstance(exc, openai.PermissionDeniedError):
-        return "the key may not use this model (HTTP 403)"
-    if isinstance(exc, openai.NotFoundError):
-        return "model or route not found (HTTP 404: check FIELDSIGNAL_LLM_MODEL and the base URL)"
-    if isinstance(exc, openai.RateLimitError):
-        return "rate limited (HTTP 429) after retries"
+    reasons = (  # the most specific first: the status errors below are all APIStatusError
+        (openai.APITimeoutError, "the endpoint did not answer in time (raise FIELDSIGNAL_LLM_TIMEOUT_SECONDS?)"),
+        (openai.APIConnectionError, "cannot reach the endpoint (check FIELDSIGNAL_LLM_BASE_URL and the network)"),
+        (openai.AuthenticationError, "the endpoint refused the key (HTTP 401: check FIELDSIGNAL_LLM_API_KEY)"),
+        (openai.PermissionDeniedError, "the key may not use this model (HTTP 403)"),
+        (openai.NotFoundError, "model or route not found (HTTP 404: check FIELDSIGNAL_LLM_MODEL and the base URL)"),
+        (openai.RateLimitError, "rate limited (HTTP 429) after retries"),
+    )
+    for kind, reason in reasons:
+        if isinstance(exc, kind):
+            return reason
     if isinstance(exc, openai.APIStatusError):
         return f"the endpoint failed (HTTP {exc.status_code})"
     return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}".strip(": ")
