@@ -135,18 +135,3 @@ class HashingTokenEncoder:
             out.append(TokenVectors(vectors, offsets, casing(text, spans).reshape(-1, 4)))
         return out
 
-
-def _minilm_tokens(settings: Any) -> TokenEncoder:
-    from fieldsignal.triage.tuned import tuned_minilm
-
-    return tuned_minilm(settings)
-
-
-def _register() -> None:
-    from fieldsignal.registry import register
-
-    register("token_encoder", "minilm")(_minilm_tokens)
-    register("token_encoder", "hashing")(lambda settings: HashingTokenEncoder())
-
-
-_register()

@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from fieldsignal.triage.heads import Head
+
 FOLDS = 3  # writer folds for the out-of-fold probabilities the combiner learns from
 MAX_GAPS = 3  # signals a note yields at most
-NONE = "(none)"
+NONE = Head.NONE  # the heads' label for "no gap"
 
 # fit the main-gap head and the further-gaps head on some rows; their probabilities on others
 Heads = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, list[str], dict[str, np.ndarray]]]
