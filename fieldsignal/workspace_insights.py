@@ -9,7 +9,6 @@ from typing import Any
 
 from fieldsignal.errors import FieldsignalError, InputError
 from fieldsignal.store import signals as repo
-from fieldsignal.workspace_curation import resolved_filter
 from fieldsignal.workspace_index import VectorIndex
 from fieldsignal.workspace_parts import Parts
 
@@ -81,7 +80,7 @@ class Insights:
             summary = reports.gap_summary(con, known.slug)
             statuses, tickets = reports.gap_states(con, [known.slug]).get(known.slug, ([], []))
         with ws.store() as con:
-            signals = repo.list_signals(con, resolved_filter(ws.taxonomy, SignalFilter(gap=known.slug)))
+            signals = repo.list_signals(con, SignalFilter(gap=known.slug))  # the taxonomy's own slug
         cited = {f"#{s.id}" for s in signals}  # as a memo cites them
         drafts = self.desk.drafts()
         mentioned = [d for d in drafts if known.name in d.latest.body or any(c in d.latest.body for c in cited)]
