@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from fieldsignal.triage.acv import AcvScorer
-from fieldsignal.triage.money import amounts
+from fieldsignal.triage.usd_amounts import amounts
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -127,7 +127,7 @@ def test_heads_can_be_fitted_without_a_block_of_writers() -> None:
 def test_tuning_the_local_model_changes_its_vectors_and_is_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from fieldsignal.triage.tuned import TunedTokenEncoder
+    from fieldsignal.triage.tuned_encoder import TunedTokenEncoder
 
     monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
     config = TuneConfig(epochs=2.0, batch=2, max_len=32, lr=1e-4)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fieldsignal.triage.acv import AcvScorer
-from fieldsignal.triage.money import amounts
+from fieldsignal.triage.usd_amounts import amounts
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -60,7 +60,7 @@ def _deal(offline: DealFields, answer: dict[str, Any], text: str) -> tuple[DealF
 def _figure_in(value: int, text: str) -> bool:
     """Is this annual figure one the note states as money (as written, or as its annual value)? A bare number
     ("acv_usd 99000000" in an injected line) does not vouch for a model's figure."""
-    from fieldsignal.triage.money import amounts
+    from fieldsignal.triage.usd_amounts import amounts
 
     return any(a.marked and abs(a.usd - value) <= max(1, 0.01 * value) for a in amounts(text))
 

@@ -1,6 +1,6 @@
 """ACV: a deterministic money parser finds every dollar amount; a learned scorer picks the deal's.
 
-Parsing money is deterministic (`money.amounts`: "$1.2M over 3 years" = 400,000 a year,
+Parsing money is deterministic (`usd_amounts.amounts`: "$1.2M over 3 years" = 400,000 a year,
 "$20k/month" = 240,000). Which amount is the Apps deal's value, and which is a rival's quote, a
 credit, a cloud bill or a headcount, is read from the words around it by a logistic regression
 trained on the corpus (an amount is a positive example when it equals the row's `acv_usd`).
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from fieldsignal.triage.money import amounts
+from fieldsignal.triage.usd_amounts import amounts
 
 WINDOW = 6
 _WORD = re.compile(r"[a-z]+|\$|/|%")

@@ -1,5 +1,5 @@
 """The token encoders the triage reads notes with, registered as backends (declared under the
-`fieldsignal.backends` entry points like any plugin's). `minilm` is the tuning recipe (`tuned.py`, which
+`fieldsignal.backends` entry points like any plugin's). `minilm` is the tuning recipe (`tuned_encoder.py`, which
 imports torch only when it tunes); `hashing` is a model-free stand-in for fast tests."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fieldsignal.triage.encoder import HashingTokenEncoder, TokenEncoder
 
 @register("token_encoder", "minilm")
 def _minilm(settings: Any) -> TokenEncoder:
-    from fieldsignal.triage.tuned import tuned_minilm
+    from fieldsignal.triage.tuned_encoder import tuned_minilm
 
     return tuned_minilm(settings)
 

@@ -1,7 +1,7 @@
 """The span tagger's labels: which word pieces of a labelled note name its customer or a competitor.
 
 BIO tags (O, B/I-customer, B/I-competitor) placed where the note writes each name. The encoder is
-tuned on these labels, so this module is part of the tuned encoder's cache key (triage/tuned.py):
+tuned on these labels, so this module is part of the tuned encoder's cache key (triage/tuned_encoder.py):
 anything that changes a label belongs here, and nothing else does.
 """
 

@@ -5,7 +5,7 @@ word piece's BIO tag for customer and competitor (the span tagger's labels). The
 are thrown away afterwards: the triage keeps its scikit-learn heads, fitted on the tuned encoder's
 vectors. Notes are batched by length (little padding), the order is seeded, and the lowest layers
 can stay frozen to halve the cost. On 2 CPU cores one epoch over the corpus takes minutes; the tuned
-weights are cached next to the triage model (see `tuned.py`).
+weights are cached next to the triage model (see `tuned_encoder.py`).
 """
 
 from __future__ import annotations

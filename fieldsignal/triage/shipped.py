@@ -1,7 +1,7 @@
 """The learned triage model a workspace uses: built from the corpus on first use, then cached.
 
 No model file is committed. The first use (or `fieldsignal train`) tunes the encoder on the corpus
-(`tuned.py`), encodes the corpus and the taxonomy's examples and fits every head with a fixed seed;
+(`tuned_encoder.py`), encodes the corpus and the taxonomy's examples and fits every head with a fixed seed;
 the result is cached under the user's cache folder (`$FIELDSIGNAL_CACHE_DIR`, else
 `$XDG_CACHE_HOME/fieldsignal`, else `~/.cache/fieldsignal`), keyed by the corpus, the taxonomy, the
 encoder and this package's triage code, so a change to any of them builds a new one. Reviewed
