@@ -44,8 +44,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One worker per core; a module's tests share a worker, so its fixtures (a trained model, a Spark
+# session) are built once.
 unit: $(STAMP) browser test-model
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadscope
 
 # The end-to-end tests drive Debian's chromium (not a downloaded browser).
 browser:

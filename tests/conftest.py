@@ -1,6 +1,12 @@
 from __future__ import annotations
 
 import os
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one worker per core: each worker (and the processes it starts) keeps to one
+    # thread, as OpenMP and BLAS threads that outnumber the cores spin instead of working.
+    for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_threads, "1")
 import subprocess
 import sys
 from collections.abc import Iterator

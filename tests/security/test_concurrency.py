@@ -214,22 +214,33 @@ def test_a_busy_database_is_one_clear_line_in_the_cli(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- no lock across network calls
-@pytest.fixture
-def slow_llm() -> Iterator[tuple[FakeOpenAI, threading.Event]]:
-    """A fake OpenAI server whose every reply takes DELAY seconds; the event is set when a request arrives."""
-    server = FakeOpenAI().start()
-    arrived = threading.Event()
+class SlowModel:
+    """A fake OpenAI server that is still thinking until the test has made its writes (`answer()`), or
+    for DELAY seconds at most; `arrived` is set when a request comes in."""
 
-    def respond(body: dict[str, Any]) -> Reply:
-        arrived.set()
+    def __init__(self) -> None:
+        self.server = FakeOpenAI().start()
+        self.arrived = threading.Event()
+        self._answer = threading.Event()
+        self.server.responder = self._respond
+
+    def _respond(self, body: dict[str, Any]) -> Reply:
+        self.arrived.set()
+        self._answer.wait(DELAY)
         if "signal_log" in json.dumps(body):  # text-to-SQL for ask
-            return Reply(json.dumps({"sql": "SELECT count(*) AS n FROM signal_log"}), delay=DELAY)
-        answer = {"signals": [{"signal_type": "Product Gap", "gap": "no-firewall"}], "deal": {}}
-        return Reply(json.dumps(answer), delay=DELAY)
+            return Reply(json.dumps({"sql": "SELECT count(*) AS n FROM signal_log"}))
+        return Reply(json.dumps({"signals": [{"signal_type": "Product Gap", "gap": "no-firewall"}], "deal": {}}))
 
-    server.responder = respond
-    yield server, arrived
-    server.stop()
+    def answer(self) -> None:
+        self._answer.set()
+
+
+@pytest.fixture
+def slow_llm() -> Iterator[SlowModel]:
+    model = SlowModel()
+    yield model
+    model.answer()
+    model.server.stop()
 
 
 DELAY = 6.0
@@ -256,22 +267,22 @@ def timed_write(home: Path) -> tuple[float, int, str]:
     ids=["triage-assist", "memo-polish"],
 )
 def test_a_cli_write_succeeds_while_another_process_waits_on_a_slow_llm(
-    tmp_path: Path, slow_llm: tuple[FakeOpenAI, threading.Event], command: tuple[str, ...]
+    tmp_path: Path, slow_llm: SlowModel, command: tuple[str, ...]
 ) -> None:
-    fake, arrived = slow_llm
     home = tmp_path / "ws"
     seed = Workspace(load_settings(env={}, home=home, embedder="hashing"))  # signal 1, offline
     assert seed.add_notes([NoteInput(text=note(3), date=dt.date(2026, 10, 6))]).signal_ids[0] == 1
     seed.vector_index.close()
-    llm = {**LLM_ENV, "FIELDSIGNAL_LLM_BASE_URL": fake.base_url, "FIELDSIGNAL_LLM_USE": "always"}
+    llm = {**LLM_ENV, "FIELDSIGNAL_LLM_BASE_URL": slow_llm.server.base_url, "FIELDSIGNAL_LLM_USE": "always"}
     slow = cli(*command, home=home, **llm)
     try:
-        assert arrived.wait(60), "the LLM was never called"
+        assert slow_llm.arrived.wait(60), "the LLM was never called"
         seconds, code, err = timed_write(home)
         still_waiting = slow.poll() is None
     finally:
+        slow_llm.answer()
         slow_code, _, slow_err = finish(slow)
-    print(f"{command[0]}: CLI write took {seconds:.2f}s while the LLM call ({DELAY:.0f}s) was in flight")
+    print(f"{command[0]}: CLI write took {seconds:.2f}s while the model was thinking")
     assert code == 0 and "busy" not in err, err
     assert still_waiting  # the write finished before the model answered
     assert seconds < DELAY
@@ -286,9 +297,8 @@ SLOW_REQUESTS = {
 
 @pytest.mark.parametrize("slow_request", list(SLOW_REQUESTS))
 def test_the_server_takes_writes_while_a_slow_llm_call_runs(
-    tmp_path: Path, slow_llm: tuple[FakeOpenAI, threading.Event], slow_request: str
+    tmp_path: Path, slow_llm: SlowModel, slow_request: str
 ) -> None:
-    fake, arrived = slow_llm
     home = tmp_path / "ws"
     settings = load_settings(
         env={},
@@ -296,7 +306,7 @@ def test_the_server_takes_writes_while_a_slow_llm_call_runs(
         embedder="hashing",
         token=TOKEN,
         llm_model="fake-model",
-        llm_base_url=fake.base_url,
+        llm_base_url=slow_llm.server.base_url,
         llm_api_key="sk-test",
         llm_max_retries=0,
         llm_use="always",
@@ -308,15 +318,16 @@ def test_the_server_takes_writes_while_a_slow_llm_call_runs(
     memo = threading.Thread(target=lambda: slow.update(r=app.post(path, json=body, headers=AUTH)))
     memo.start()
     try:
-        assert arrived.wait(30), "the LLM was never called"
+        assert slow_llm.arrived.wait(30), "the LLM was never called"
         started = time.monotonic()
         api = app.post("/api/signals/1/status", json={"status": "Acknowledged"}, headers=AUTH)
         api_seconds = time.monotonic() - started
         cli_seconds, code, err = timed_write(home)
         assert memo.is_alive()  # both writes finished while the model was still thinking
     finally:
+        slow_llm.answer()
         memo.join(timeout=60)
-    print(f"{slow_request}: API write {api_seconds:.2f}s, CLI write {cli_seconds:.2f}s during a {DELAY:.0f}s LLM call")
+    print(f"{slow_request}: API write {api_seconds:.2f}s, CLI write {cli_seconds:.2f}s while the model was thinking")
     assert api.status_code == 200 and api_seconds < 2
     assert code == 0 and cli_seconds < DELAY, err
     assert slow["r"].status_code == 200
