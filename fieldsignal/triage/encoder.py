@@ -134,4 +134,3 @@ class HashingTokenEncoder:
             offsets = np.asarray(spans, dtype=np.int32).reshape(-1, 2)
             out.append(TokenVectors(vectors, offsets, casing(text, spans).reshape(-1, 4)))
         return out
-

@@ -23,6 +23,7 @@ from fieldsignal.triage.gapset import GapSet
 from fieldsignal.triage.heads import Head, MultiLabelHead, note_features, segment_vectors
 from fieldsignal.triage.rivals import RivalClassifier
 from fieldsignal.triage.spans import Span, SpanTagger, pick
+from fieldsignal.triage.threads import one_thread
 from fieldsignal.triage.wordpieces import WordPieceMeans
 
 Encode = Callable[[Sequence[str]], list[TokenVectors]]
@@ -93,6 +94,7 @@ class TriageModel:
         self.recall_precision: float | None = None  # share of labelled pairs above the bar that are one story
 
     # ---------------------------------------------------------------- training
+    @one_thread
     def fit(self, examples: Sequence[Example], tokens: Sequence[TokenVectors]) -> TriageModel:
         from sklearn.feature_extraction.text import HashingVectorizer
 

@@ -28,6 +28,7 @@ from fieldsignal.models import LabelledExample
 from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.frozen import freeze
 from fieldsignal.triage.model import REVIEWED, Example, TriageModel, gap_sets
+from fieldsignal.triage.threads import one_thread
 
 CORRECTION_WEIGHT = 5.0
 KEEP_BUILDS = 4  # cached models kept (one per corpus, taxonomy, encoder and code); older ones are deleted
@@ -163,6 +164,7 @@ def story_pairs(
     return same, other
 
 
+@one_thread
 def with_corrections(bundle: dict[str, Any], corrections: Sequence[Example], encoder: Any) -> TriageModel:
     """The cached model with its type and gap heads refitted on the corpus plus the corrections."""
     if not corrections:
