@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,14 +64,31 @@ def chroma_ids(home: Path) -> set[int]:
         index.close()
 
 
-def imported(tmp_path: Path, n: int) -> Path:
-    home = tmp_path / "ws"
-    rows = tmp_path / "notes.jsonl"
+def _import(folder: Path, n: int) -> Path:
+    home = folder / "ws"
+    rows = folder / "notes.jsonl"
     rows.write_text("".join(json.dumps({"text": note(i), "date": "2026-10-07"}) + "\n" for i in range(n)))
     done = run("import", str(rows), home=home)
     assert done.returncode == 0, done.stderr
     assert chroma_ids(home) == duck_ids(home) and len(duck_ids(home)) >= n
     return home
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, int], Path]:
+    """`imported(tmp_path, n)`: a workspace of n notes imported by the CLI in a real process. Each n is
+    imported once per module; a test gets its own copy of the folder (the bytes that import left)."""
+    made: dict[int, Path] = {}
+
+    def copy(tmp_path: Path, n: int) -> Path:
+        if n not in made:
+            made[n] = _import(tmp_path_factory.mktemp(f"imported-{n}"), n)
+        home = tmp_path / "ws"
+        shutil.copytree(made[n], home)
+        assert chroma_ids(home) == duck_ids(home) and len(duck_ids(home)) >= n
+        return home
+
+    return copy
 
 
 def add_file(tmp_path: Path, text: str) -> str:
@@ -130,7 +148,9 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))
-def test_reindex_rebuilds_whatever_state_the_folder_is_in(tmp_path: Path, damage: str) -> None:
+def test_reindex_rebuilds_whatever_state_the_folder_is_in(
+    imported: Callable[[Path, int], Path], tmp_path: Path, damage: str
+) -> None:
     home = imported(tmp_path, 24)
     stored = duck_ids(home)
     DAMAGE[damage](home)
@@ -143,7 +163,9 @@ def test_reindex_rebuilds_whatever_state_the_folder_is_in(tmp_path: Path, damage
 
 
 @pytest.mark.parametrize("damage", ["garbage-sqlite", "truncated-sqlite"])
-def test_a_damaged_index_never_crashes_a_command_it_is_rebuilt(tmp_path: Path, damage: str) -> None:
+def test_a_damaged_index_never_crashes_a_command_it_is_rebuilt(
+    imported: Callable[[Path, int], Path], tmp_path: Path, damage: str
+) -> None:
     home = imported(tmp_path, 24)
     DAMAGE[damage](home)
     done = run("import", add_file(tmp_path, "Zephyr Pay infosec blocks go-live until a WAF sits in front"), home=home)
@@ -158,7 +180,9 @@ def test_a_damaged_index_never_crashes_a_command_it_is_rebuilt(tmp_path: Path, d
     assert asked.returncode in (0, 1) and "could not be" not in asked.stdout
 
 
-def test_signals_missing_from_the_index_are_re_added_with_one_warning(tmp_path: Path) -> None:
+def test_signals_missing_from_the_index_are_re_added_with_one_warning(
+    imported: Callable[[Path, int], Path], tmp_path: Path
+) -> None:
     home = imported(tmp_path, 40)
     stored = duck_ids(home)
     lost = sorted(stored)[-12:]  # as if the import died between its last DuckDB commit and the index update
@@ -212,7 +236,9 @@ def test_an_import_killed_after_a_commit_is_repaired_on_the_next_command(tmp_pat
         assert "re-added" in done.stderr
 
 
-def test_a_paste_leaves_the_index_to_its_next_reader_which_adds_it_silently(tmp_path: Path) -> None:
+def test_a_paste_leaves_the_index_to_its_next_reader_which_adds_it_silently(
+    imported: Callable[[Path, int], Path], tmp_path: Path
+) -> None:
     home = imported(tmp_path, 8)
     before = chroma_ids(home)
     pasted = run("add", "Zephyr Pay infosec blocks go-live until a WAF sits in front of the app", home=home)
@@ -234,7 +260,9 @@ def test_ids_duckdb_does_not_have_are_dropped(tmp_path: Path) -> None:
     assert {int(i) for i in ws.index.ids("signals")} == duck_ids(settings.home)
 
 
-def test_the_server_checks_the_index_when_it_starts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_server_checks_the_index_when_it_starts(
+    imported: Callable[[Path, int], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     home = imported(tmp_path, 20)
     index = ChromaIndex(home / "chroma")
     index.delete("signals", [str(i) for i in sorted(duck_ids(home))[:5]])
@@ -252,7 +280,7 @@ def test_the_server_checks_the_index_when_it_starts(tmp_path: Path, caplog: pyte
 
 
 def test_a_long_running_workspace_follows_a_reindex_done_by_another_process(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    imported: Callable[[Path, int], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The server keeps its index open; `fieldsignal reindex` elsewhere replaces the folder under it."""
     home = imported(tmp_path, 12)

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from fieldsignal.ingest import pii
 from fieldsignal.ingest.redact import RedactionUnavailable, redact
 from fieldsignal.models import NoteInput
 from fieldsignal.workspace import Workspace
@@ -97,6 +96,8 @@ def test_customers_may_be_sent_and_are_then_never_taken_for_a_person() -> None:
 
 
 def test_a_missing_model_fails_closed_and_downloads_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fieldsignal.ingest import pii  # spaCy and Presidio: imported by the tests that use them, not at collection
+
     monkeypatch.setattr(pii, "_engine", None)
     monkeypatch.setattr(pii, "MODEL", "en_core_web_sm_not_installed")
     with pytest.raises(RedactionUnavailable, match="not installed"):
