@@ -64,3 +64,21 @@ def test_a_paste_reads_the_note_with_onnx_runtime_not_torch(tmp_path: Path) -> N
     assert json.loads(r.stdout)["signals"], r.stdout + r.stderr  # the note was read and stored
     line = next(ln for ln in r.stderr.splitlines() if ln.startswith("HEAVY="))
     assert json.loads(line.removeprefix("HEAVY=")) == [], r.stderr
+
+
+@pytest.mark.model
+def test_the_onnx_export_gives_sentence_transformers_vectors_from_mapped_weights() -> None:
+    """The exported MiniLM reads notes as sentence-transformers does, and its weights sit in a file of
+    their own (ONNX Runtime maps it into memory rather than copying it into each process)."""
+    import numpy as np
+
+    from fieldsignal.vectorstore.embedder import MiniLMEmbedder, base_model_path, fresh_base_model
+    from fieldsignal.vectorstore.onnx_bert import exported
+
+    folder = exported(Path(base_model_path()))
+    graph, weights = folder / "model.onnx", folder / "model.onnx.data"
+    assert weights.stat().st_size > 80e6 and graph.stat().st_size < 1e6
+    texts = ["Lost Bluefin Capital to Snowflake, they needed private networking.", "SSO groups?", "x " * 400]
+    ours = MiniLMEmbedder().encode(texts)
+    theirs = fresh_base_model().encode(texts, normalize_embeddings=True)
+    assert np.abs(ours - theirs).max() < 1e-5
