@@ -93,9 +93,9 @@ _ALONE = "known weakness: a lone non-deal amount with no deal amount beside it i
         ("Snowflake quoted $40k, our deal is $300k", 300_000),
         ("Retool at $50k/yr vs our $200k ACV", 200_000),
         ("lost to Snowflake, $500k", 500_000),
-        # passed with the 20-writer corpus; the 28-writer scorer takes the credit (its independent money phrasings
-        # went 0.850 -> 0.855 and held-out ACV 0.969 -> 0.971 at the same time): the same weakness as below
-        pytest.param("they got $25k in credits from AWS", None, marks=pytest.mark.xfail(strict=True, reason=_ALONE)),
+        # passed with the 20-writer corpus, failed with the 28-writer one (the same weakness as below), passes again
+        # with the 36-writer one
+        ("they got $25k in credits from AWS", None),
         pytest.param("they spend $3M/yr on AWS already", None, marks=pytest.mark.xfail(strict=True, reason=_ALONE)),
         pytest.param("company revenue is $2B", None, marks=pytest.mark.xfail(strict=True, reason=_ALONE)),
     ],
