@@ -3,6 +3,7 @@ and the cross-writer folds that each tune their own encoder without the held-out
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Sequence
@@ -200,3 +201,36 @@ def test_a_workspace_tunes_on_its_corpus_and_own_taxonomy_and_not_on_shots_alone
     bundled = {e.text for e in taxonomy_examples(load_taxonomy(None))} - {r["text"] for r in rows}
     assert bundled and not bundled & with_corpus  # nothing from the bundled taxonomy's examples
     assert tuned_texts(Path(os.devnull)) == set()  # shots alone: not tuned
+
+
+def test_the_tuned_encoder_is_keyed_by_what_the_tuning_reads() -> None:
+    """Another ACV, industry or competitor label leaves the tuned weights as they are (no 20-minute retune);
+    another text, type, gap or name tag is another encoder."""
+    from fieldsignal.triage.tuned_encoder import TUNE, training_key
+
+    def key(**labels: object) -> str:
+        known = {"acv_usd": 400_000, "industry": "MFG", "competitor": "Snowflake"}
+        first = Example(NOTES[0].text, {**NOTES[0].labels, **known, **labels}, "a")
+        return training_key([first, *NOTES[1:]], TUNE)
+
+    same = key()
+    assert key(acv_usd=None) == key(industry="HLS") == key(competitor="Azure") == same
+    for changed in ({"signal_type": "Competitive"}, {"gap": "lakebase-only"}, {"competitor_mention": None}):
+        assert key(**changed) != same, changed
+    assert training_key([Example(NOTES[0].text + "!", NOTES[0].labels, "a"), *NOTES[1:]], TUNE) != same
+
+
+def test_a_corpus_row_with_a_number_for_a_name_is_one_clear_error(tmp_path: Path) -> None:
+    from fieldsignal.errors import FieldsignalError
+    from fieldsignal.triage.shipped import corpus_examples
+
+    good = {"text": "Larkspur pulled the plug, $98k, no competitor", "signal_type": "Loss", "competitor": None}
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (good, good | {"competitor": 98000})) + "\n", encoding="utf-8")
+    with pytest.raises(FieldsignalError, match=r"line 2: competitor is 98000, not text or null"):
+        corpus_examples(path)
+    path.write_text(json.dumps(good | {"acv_usd": "98k"}) + "\n", encoding="utf-8")
+    with pytest.raises(FieldsignalError, match="line 1: acv_usd is '98k', not a whole number"):
+        corpus_examples(path)
+    path.write_text(json.dumps(good | {"acv_usd": 98000}) + "\n", encoding="utf-8")
+    assert corpus_examples(path)[0].labels["acv_usd"] == 98000

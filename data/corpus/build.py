@@ -32,6 +32,12 @@ KEYS = [
 ]  # fmt: skip
 
 
+TEXT_KEYS = [
+    "id", "writer", "style", "date", "text", "signal_type", "gap", "customer", "customer_mention", "industry", "archetype",
+    "competitor", "competitor_mention", "duplicate_of",
+]  # fmt: skip
+
+
 def categories() -> dict[str, str]:
     data = tomllib.loads(TAXONOMY.read_text(encoding="utf-8"))
     return {g["slug"]: g["category"] for g in data["gaps"]}
@@ -39,6 +45,9 @@ def categories() -> dict[str, str]:
 
 def problems(row: dict, seen: set[str], slugs: dict[str, str]) -> list[str]:
     out = [f"missing {k}" for k in KEYS if k not in row]
+    out += [f"{k} is not text" for k in TEXT_KEYS if k in row and row[k] is not None and not isinstance(row[k], str)]
+    if not isinstance(row.get("gaps", []), list) or not all(isinstance(g, str) for g in row.get("gaps") or []):
+        out.append("gaps is not a list of text")
     if out:
         return out
     gaps = row["gaps"] or []

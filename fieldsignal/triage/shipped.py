@@ -46,8 +46,35 @@ def default_corpus() -> Path:
 def corpus_examples(path: Path) -> list[Example]:
     if not path.exists():
         raise FieldsignalError(f"the training corpus {path} is missing: run `python data/corpus/build.py`")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Example(r["text"], {k: r[k] for k in LABELS if k in r}, str(r.get("writer") or "corpus")) for r in rows]
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            row = json.loads(line)
+            if wrong := _wrong_label(row):
+                raise FieldsignalError(
+                    f"{path} line {number}: {wrong}; fix the row (python data/corpus/build.py checks)"
+                )
+            out.append(
+                Example(row["text"], {k: row[k] for k in LABELS if k in row}, str(row.get("writer") or "corpus"))
+            )
+    return out
+
+
+def _wrong_label(row: dict[str, Any]) -> str | None:
+    """What is wrong with a corpus row's labels (a number where a name belongs, say), or None."""
+    if not isinstance(row.get("text"), str):
+        return "text must be text"
+    for key in LABELS:
+        value = row.get(key)
+        if key == "gaps":
+            ok, kind = value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value)), "a list"
+        elif key == "acv_usd":
+            ok, kind = value is None or (isinstance(value, int) and not isinstance(value, bool)), "a whole number"
+        else:
+            ok, kind = value is None or isinstance(value, str), "text"
+        if not ok:
+            return f"{key} is {value!r}, not {kind} or null"
+    return None
 
 
 def taxonomy_examples(taxonomy: Taxonomy) -> list[Example]:

@@ -23,6 +23,7 @@ from fieldsignal.triage.finetune import TuneConfig, fine_tune
 from fieldsignal.triage.model import Example
 
 TUNE = TuneConfig(epochs=2.0, frozen_layers=0)
+TUNING_LABELS = ("signal_type", "gap", "customer", "customer_mention", "competitor_mention")  # finetune.py, bio.py
 KEEP_ENCODERS = 16  # tuned encoders kept (the shipped one plus one per evaluation fold); least recently used go
 Progress = Callable[[str, int, int], None]
 
@@ -32,8 +33,9 @@ def training_key(examples: Sequence[Example], config: TuneConfig) -> str:
     from fieldsignal.vectorstore.embedder import base_model_path
 
     digest = hashlib.sha256()
-    for e in examples:
-        digest.update(json.dumps([e.text, e.labels], sort_keys=True, default=str).encode())
+    for e in examples:  # what the tuning reads of each note: another label (an ACV, an industry) retunes nothing
+        read = {k: e.labels[k] for k in TUNING_LABELS if k in e.labels}
+        digest.update(json.dumps([e.text, read, sorted(e.labels)], sort_keys=True, default=str).encode())
     digest.update(config.describe().encode())
     digest.update(Path(base_model_path()).name.encode())
     for source in ("finetune.py", "bio.py"):  # the training code and the tag labels, not this plumbing
