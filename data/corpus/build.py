@@ -33,8 +33,8 @@ KEYS = [
 
 
 TEXT_KEYS = [
-    "id", "writer", "style", "date", "text", "signal_type", "gap", "customer", "customer_mention", "industry", "archetype",
-    "competitor", "competitor_mention", "duplicate_of",
+    "id", "writer", "style", "date", "text", "signal_type", "gap", "customer", "customer_mention", "industry",
+    "archetype", "competitor", "competitor_mention", "duplicate_of",
 ]  # fmt: skip
 
 
