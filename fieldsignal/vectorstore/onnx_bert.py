@@ -8,8 +8,8 @@ the weights (a quarter of the size; measured against float32 in the README befor
 
 The weights are saved beside the graph (`model.onnx.data`, ONNX's external-data format): ONNX Runtime
 maps that file into memory instead of copying it, so a process holds only the pages it reads (the
-30,522-row word-piece table is mostly never touched) and a paste peaks ~85 MiB lower than with the
-weights inside `model.onnx`.
+30,522-row word-piece table is mostly never touched): a session alone takes 102 MiB instead of 187, and a
+cold paste peaks at about 262 MiB instead of 322-330.
 """
 
 from __future__ import annotations
