@@ -76,6 +76,21 @@ def test_boosted_trees_match_for_several_classes_and_one_row() -> None:
     assert np.allclose(frozen.predict_proba(probe[:1]), model.predict_proba(probe[:1]), atol=1e-10)
 
 
+
+@pytest.mark.parametrize("ensemble", [True, False])
+def test_calibrated_boosted_trees_match_as_the_duplicate_scorer_fits_them(ensemble: bool) -> None:
+    """Sigmoid calibration over the trees' raw scores (three forests, or one with ensemble=False)."""
+    y = X[:, 0] * X[:, 1] + 0.3 * X[:, 2] > 0.2  # an interaction: what a linear model cannot weigh
+    base = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=15, random_state=0)
+    model = CalibratedClassifierCV(base, method="sigmoid", cv=3, ensemble=ensemble).fit(X, y)
+    frozen = freeze_estimator(model)
+    assert isinstance(frozen, Calibrated) and len(frozen.folds) == (3 if ensemble else 1)
+    probe = X[:30].copy()
+    probe[::7, 1] = np.nan
+    assert np.allclose(frozen.predict_proba(probe), model.predict_proba(probe), atol=1e-10)
+    forest = freeze_estimator(base.fit(X, y))
+    assert np.allclose(forest.decision_function(probe), base.decision_function(probe), atol=1e-10)
+
 @pytest.mark.parametrize(
     "options",
     [

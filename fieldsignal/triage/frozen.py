@@ -64,7 +64,7 @@ class Calibrated:
     """CalibratedClassifierCV (sigmoid): per fold, each class's score through its own logistic curve,
     normalised; the folds' probabilities averaged. A fold's model may have seen only some classes."""
 
-    def __init__(self, folds: list[tuple[Linear, np.ndarray, np.ndarray, np.ndarray]], classes: np.ndarray) -> None:
+    def __init__(self, folds: list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]], classes: np.ndarray) -> None:
         self.folds = folds  # (model, the classes' columns, slopes a, offsets b)
         self.classes_ = classes
 
@@ -95,15 +95,21 @@ class Boosting:
     def __init__(self, baseline: np.ndarray, trees: list[list[np.ndarray]], classes: np.ndarray) -> None:
         self.baseline, self.trees, self.classes_ = baseline, trees, classes
 
-    def predict_proba(self, x: Any) -> np.ndarray:
+    def decision_function(self, x: Any) -> np.ndarray:
+        """The raw scores, as scikit-learn's: (rows,) for two classes, (rows, classes) otherwise (what a
+        calibrated wrapper reads)."""
         x = _dense(x)
         raw = np.zeros((x.shape[0], self.baseline.shape[-1])) + self.baseline
         forest = self.__dict__.get("_forest") or self.__dict__.setdefault("_forest", _Forest(self.trees))
         leaves = forest.leaves(x)  # (trees, rows)
         for k in range(raw.shape[1]):
             raw[:, k] += leaves[forest.output == k].sum(axis=0)
-        if raw.shape[1] == 1:
-            p = _expit(raw[:, 0])
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        raw = self.decision_function(x)
+        if raw.ndim == 1:
+            p = _expit(raw)
             return np.stack([1 - p, p], axis=1)
         return _softmax(raw)
 
