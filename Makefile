@@ -57,6 +57,7 @@ browser:
 bench: model
 	$(BIN)/python bench/bench_triage.py
 	$(BIN)/python bench/bench_dupes.py
+	$(BIN)/python bench/bench_llm_paste.py
 	$(BIN)/python bench/bench_memos.py
 	$(BIN)/python bench/bench_store.py
 
