@@ -15,14 +15,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_triage import run  # noqa: E402  (this folder: one fresh process's wall time and peak memory)
 
 from tests.fake_openai import FakeOpenAI, Reply  # noqa: E402
 
@@ -49,16 +49,11 @@ def main() -> None:
                 "FIELDSIGNAL_LLM_USE": "always",
             }
             before = len(server.requests)
-            start = time.perf_counter()
-            child = subprocess.Popen(
-                [sys.executable, "-m", "fieldsignal", "add", NOTE, "--json"],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )  # fmt: skip
-            _, status, usage = os.wait4(child.pid, 0)
-            walls.append(time.perf_counter() - start)
-            peaks.append(usage.ru_maxrss / 1024)
-            if status != 0 or len(server.requests) == before:
-                raise SystemExit(f"the paste failed or never asked the model: {child.stderr.read().decode()[-800:]}")
+            wall, peak = run([sys.executable, "-m", "fieldsignal", "add", NOTE, "--json"], env)
+            walls.append(wall)
+            peaks.append(peak)
+            if len(server.requests) == before:
+                raise SystemExit("the paste never asked the model")
     finally:
         server.stop()
     print(f"cold add with a model: {statistics.median(walls):.2f} s (median of {repeat}), peak {max(peaks):.0f} MiB")

@@ -12,7 +12,6 @@ shipped in a trial: 0.894 against the logistic regression's 0.919, so the logist
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import tempfile
 from pathlib import Path
@@ -29,18 +28,7 @@ from fieldsignal.workspace import Workspace
 def features() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ws = Workspace(load_settings(env={"FIELDSIGNAL_EMBEDDER": "minilm"}, home=Path(tempfile.mkdtemp())))
     rows = [json.loads(line) for line in shipped.default_corpus().read_text().splitlines() if line.strip()]
-    pairs = training.corpus_pairs(rows, 13)
-    used = sorted({i for a, b, _ in pairs for i in (a, b)})
-    found: dict[int, Any] = {}
-    for start in range(0, len(used), 64):
-        chunk = used[start : start + 64]
-        dates = [dt.date.fromisoformat(rows[i]["date"]) if rows[i].get("date") else None for i in chunk]
-        read = training._candidates(ws.triage, ws.embedder, [rows[i]["text"] for i in chunk], dates)
-        found.update(zip(chunk, read, strict=True))
-    x = np.stack([training.pair_matrix(found[a], found[b]) for a, b, _ in pairs])
-    y = np.asarray([same for *_, same in pairs], dtype=bool)
-    groups = np.asarray([str(rows[a].get("writer")) for a, _, _ in pairs])
-    return x, y, groups
+    return training.pair_data(ws.triage, ws.embedder, rows, training.corpus_pairs(rows, 13))
 
 
 def main() -> None:
@@ -68,7 +56,7 @@ def main() -> None:
     }
     for name, model in models.items():
         p = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
-        bar, figures = training._bars(p, y)
+        bar, figures = training.best_f1_bar(p, y)
         print(
             f"{name:<32} F1 {figures['f1']:.3f}  P {figures['precision']:.3f}  R {figures['recall']:.3f}  "
             f"bar {bar:.3f}  AP {average_precision_score(y, p):.3f}"

@@ -123,7 +123,7 @@ def fit(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, seed: int 
         return CalibratedClassifierCV(base, method="sigmoid", cv=3)
 
     p = cross_val_predict(model(), x, labels, cv=folds, method="predict_proba")[:, 1]
-    link, figures = _bars(p, labels)
+    link, figures = best_f1_bar(p, labels)
     ask = _ask_bar(p, labels, link)
     figures["asked_share"] = round(float(np.mean((p >= ask) & (p < link))), 4)
     classifier = model().fit(x, labels)
@@ -144,7 +144,7 @@ def _ask_bar(p: np.ndarray, labels: np.ndarray, link: float) -> float:
     return bar
 
 
-def _bars(p: np.ndarray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
+def best_f1_bar(p: np.ndarray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
     best = (0.0, 0.5, 0.0, 0.0)
     for bar in np.unique(np.round(p, 3)):
         predicted = p >= bar
@@ -159,13 +159,15 @@ def _bars(p: np.ndarray, labels: np.ndarray) -> tuple[float, dict[str, float]]:
     return bar, {"f1": round(f1, 4), "precision": round(precision, 4), "recall": round(recall, 4)}
 
 
-def build(
-    triage: Any, embedder: Any, corpus: Path, progress: Progress | None = None, seed: int = 13
-) -> DuplicateScorer | None:
-    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
-    pairs = corpus_pairs(rows, seed)
-    if sum(same for _, _, same in pairs) < MIN_REPORTS or len({r.get("writer") for r in rows}) < 3:
-        return None  # too little to learn from: the rule (same customer and gap) decides
+def pair_data(
+    triage: Any,
+    embedder: Any,
+    rows: Sequence[dict[str, Any]],
+    pairs: Sequence[tuple[int, int, bool]],
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labelled pairs of corpus rows (`corpus_pairs`) read as a paste would read them: features, labels
+    (same signal) and each pair's writer (the folds' groups)."""
     used = sorted({i for a, b, _ in pairs for i in (a, b)})
     found: dict[int, list[Candidate]] = {}
     for start in range(0, len(used), 64):
@@ -178,7 +180,17 @@ def build(
     features = np.stack([pair_matrix(found[a], found[b]) for a, b, _ in pairs])
     labels = np.asarray([same for _, _, same in pairs], dtype=bool)
     groups = np.asarray([str(rows[a].get("writer")) for a, _, _ in pairs])
-    return fit(features, labels, groups, seed)
+    return features, labels, groups
+
+
+def build(
+    triage: Any, embedder: Any, corpus: Path, progress: Progress | None = None, seed: int = 13
+) -> DuplicateScorer | None:
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pairs = corpus_pairs(rows, seed)
+    if sum(same for _, _, same in pairs) < MIN_REPORTS or len({r.get("writer") for r in rows}) < 3:
+        return None  # too little to learn from: the rule (same customer and gap) decides
+    return fit(*pair_data(triage, embedder, rows, pairs, progress), seed)
 
 
 def scorer_key(corpus: Path, triage_key: str, embedder_name: str) -> str:

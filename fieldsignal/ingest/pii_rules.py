@@ -13,13 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import regex
-
-from fieldsignal.ingest.import_guard import hidden_from_this_thread
-
-with hidden_from_this_thread("torch", "transformers"):  # unused here; see import_guard
-    from presidio_analyzer import EntityRecognizer, RecognizerResult
-    from presidio_analyzer.nlp_engine import NlpArtifacts
-    from presidio_analyzer.predefined_recognizers.generic.iban_patterns import regex_per_country
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer.predefined_recognizers.generic.iban_patterns import regex_per_country
 
 # --------------------------------------------------------------------------- names
 # a name token: capitalised, then lower-case letters; O'Neill, McKay, Al-Sayed, Dubois-Carpentier
