@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fieldsignal.eval.metrics import classification_report, norm_label, norm_name
+from fieldsignal.eval.metrics import classification_report
 from fieldsignal.taxonomy import load_taxonomy
+from fieldsignal.triage.compare import norm_label, norm_name
 from fieldsignal.triage.encoder import TokenEncoder
 from fieldsignal.triage.finetune import TuneConfig, fine_tune
 from fieldsignal.triage.model import Example, TriageModel, gap_class

@@ -15,8 +15,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from fieldsignal.eval.metrics import norm_name
 from fieldsignal.triage.accounts import AccountLinker, training_pairs
+from fieldsignal.triage.compare import norm_name
 
 ROOT = Path(__file__).resolve().parents[1]
 

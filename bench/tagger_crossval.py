@@ -22,9 +22,9 @@ import statistics
 import time
 from pathlib import Path
 
-from fieldsignal.eval.metrics import norm_name
 from fieldsignal.triage.accounts import AccountLinker, training_pairs
 from fieldsignal.triage.bio import name_places, tags
+from fieldsignal.triage.compare import norm_name
 from fieldsignal.triage.model import CANDIDATE_P, SPAN_THRESHOLD, Example, other_customer_names
 from fieldsignal.triage.spans import SpanTagger, pick
 

@@ -84,6 +84,9 @@ class TriageResult(BaseModel):
     signals: list[SignalDraft]
     # other names the note may give its customer, best first: an account list may recognise one of them
     customer_candidates: list[str] = []
+    # the probabilities of the fields no head confidence covers ("customer", "competitor", "acv",
+    # "industry"): what the review gate reads beside the type's and the gap's
+    field_confidence: dict[str, float] = {}
 
 
 class Signal(BaseModel):

@@ -159,6 +159,13 @@ def test_the_linker_tries_a_notes_other_names_for_its_customer(linker: AccountLi
         "Halvern Mutual Insurance", "Tidewater Logistics", None, None, "Quist Retail Group",
     ]  # fmt: skip
     assert linker.link_first(names, []) == [None] * 5
+    # with the probabilities the review gate reads: sure of the account that settled it, and of no other
+    scored = linker.link_scored(names, ACCOUNTS)
+    assert [account for account, _, _ in scored] == linker.link_first(names, ACCOUNTS)
+    for account, top, second in scored:
+        assert 0.0 <= second <= top <= 1.0
+        assert (account is not None) == (top >= 0.5 > second)
+    assert scored[3] == (None, 0.0, 0.0)  # no name to link
     # as the triage links them: a signal keeps its written customer when no name is an account's
     taxonomy = load_taxonomy()
     triage = LearnedTriage(taxonomy, None, SimpleNamespace(linker=linker))  # type: ignore[arg-type]

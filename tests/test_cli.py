@@ -300,3 +300,14 @@ def test_the_log_table_shows_the_newest_rows_and_says_how_to_see_all(tmp_path: P
     assert str(stored[0]["id"]) in table and f"│ {stored[-1]['id']} " not in table
     everything = run_cli("list", "--limit", "0", home=home).stdout
     assert f"Signal log ({len(stored)})" in everything and f"│ {stored[-1]['id']} " in everything
+
+
+def test_train_reports_the_review_gate_it_learnt(tmp_path: Path) -> None:
+    out = run_cli("train", "--json", home=tmp_path / "ws")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["built"] is True and set(report["review_gate"]) == {"read", "linked"}
+    for figures in report["review_gate"].values():
+        assert 0.0 <= figures["review_share"] <= 1.0 and 0.0 <= figures["right"] <= 1.0
+    text = run_cli("train", home=tmp_path / "ws")
+    assert "review gate, customers linked to an account list:" in text.stdout

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fieldsignal.eval.metrics import calibration, classification_report, norm_name, set_prf
+from fieldsignal.eval.metrics import calibration, classification_report, set_prf
+from fieldsignal.triage.compare import norm_name
 
 
 def test_classification_report_counts_none_as_a_class() -> None:

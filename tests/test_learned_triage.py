@@ -18,6 +18,8 @@ from fieldsignal.taxonomy import load_taxonomy
 from fieldsignal.triage.acv import AcvScorer, candidates
 from fieldsignal.triage.bio import find_all, tags
 from fieldsignal.triage.encoder import HashingTokenEncoder
+from fieldsignal.triage.gate import Link
+from fieldsignal.triage.gate_training import fit_with_gate
 from fieldsignal.triage.heads import segment_spans
 from fieldsignal.triage.model import Example, TriageModel, gap_class
 from fieldsignal.triage.pipeline import LearnedTriage, canonical_competitor, canonical_customer
@@ -92,7 +94,7 @@ def trained() -> tuple[TriageModel, list[dict]]:
     rows = corpus_rows(30)
     examples = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
     tokens = HashingTokenEncoder().encode([e.text for e in examples])
-    return TriageModel().fit(examples, tokens), rows
+    return fit_with_gate(examples, tokens, load_taxonomy(None)), rows
 
 
 def test_a_trained_model_gives_calibrated_distributions_and_drafts(trained: tuple[TriageModel, list[dict]]) -> None:
@@ -105,9 +107,13 @@ def test_a_trained_model_gives_calibrated_distributions_and_drafts(trained: tupl
     assert primary.deal.lost_deal == (primary.signal_type.label == "Loss")
     pred = model.predict(rows[0]["text"], HashingTokenEncoder().encode([rows[0]["text"]])[0])
     assert abs(sum(p for _, p in pred.signal_type) - 1.0) < 1e-4 and abs(sum(p for _, p in pred.gap) - 1.0) < 1e-4
+    assert model.gate is not None
+    p_right, bar = model.gate.check(result) or (1.0, 0.0)
     assert primary.needs_review == (
         primary.signal_type.confidence < 0.7 or primary.gap.confidence < 0.7 or primary.gap.label == NEW_GAP
-    )
+        or p_right < bar
+    )  # fmt: skip
+    assert any(r.startswith("may be wrong in a field") for r in primary.review_reasons) == (p_right < bar)
 
 
 def test_the_gap_heads_are_combined_by_what_was_learnt_and_never_contradict(
@@ -120,6 +126,25 @@ def test_the_gap_heads_are_combined_by_what_was_learnt_and_never_contradict(
         gaps = [pred.gap[0][0], *(g for g, _ in pred.more_gaps)]
         assert len(set(gaps)) == len(gaps)  # no gap twice
         assert pred.gap[0][0] is not None or not pred.more_gaps  # "no gap" comes with no further gaps
+
+
+def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw(trained: tuple[TriageModel, list[dict]]) -> None:
+    from fieldsignal.triage.gate import BUDGET
+
+    model, rows = trained
+    assert model.gate is not None and model.gate.read is not None and model.gate.linked is not None
+    for gate in (model.gate.read, model.gate.linked):
+        # the bar keeps within the review budget, unless the confidence threshold alone is over it
+        assert gate.review_share <= BUDGET + 1e-9 or gate.bar == 0.0
+        assert 0.0 <= gate.accepted_right <= 1.0
+    # the linked gate reads the link: a sure link makes a note likelier right than no link at all
+    triage = LearnedTriage(load_taxonomy(None), HashingTokenEncoder(), model, review_threshold=0.7)
+    (result,) = triage.triage([NoteInput(text=rows[0]["text"])])
+    sure, none = Link("Acme", 0.99, 0.01), Link(None, 0.05, 0.01)
+    assert model.gate.check(result, sure)[0] > model.gate.check(result, none)[0]  # type: ignore[index]
+    fewer = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in corpus_rows(30) if r["writer"] < "w2"]
+    few = HashingTokenEncoder().encode([e.text for e in fewer])
+    assert fit_with_gate(fewer, few, load_taxonomy(None)).gate is None  # fewer than 300 notes
 
 
 def test_training_reproduces_with_the_same_seed() -> None:
@@ -169,6 +194,7 @@ def test_eval_group_by_writer_scores_each_writer_with_a_model_that_never_saw_it(
     for w in writers:  # the same signals, with the writer's accounts (and their industries) listed
         group = report["groups"][w]
         assert group["industry_linked"]["n"] == 25
+        # no review gate below 300 notes: the same signals are auto-accepted, linked or not
         assert group["review_with_accounts"]["auto_accepted"] == group["review"]["auto_accepted"]
     every = [report["groups"][w]["review_with_accounts"]["auto_accepted_all_fields"] for w in writers]
     assert ("auto_accepted_all_fields_with_accounts" in headline) == any(e is not None for e in every)

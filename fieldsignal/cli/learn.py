@@ -23,14 +23,25 @@ def train_command(
 
     ws = workspace()
     started = time.perf_counter()
+    from fieldsignal.triage.gate import summary
+
     with model_progress(not as_json) as say:
-        ws.train(say)
+        triage = ws.train(say)
         ws.warm_up(say)  # and both encoders exported to ONNX, so the first paste finds them cached
     seconds = round(time.perf_counter() - started, 1)
+    gate = getattr(triage.model, "gate", None)
+    figures = summary(gate) if gate is not None else {}
     if as_json:
-        emit({"built": True, "seconds": seconds})
-    else:
-        typer.echo(f"triage model ready in {seconds} s (cached; rebuilt when the corpus, taxonomy or code change)")
+        emit({"built": True, "seconds": seconds, "review_gate": figures})
+        return
+    typer.echo(f"triage model ready in {seconds} s (cached; rebuilt when the corpus, taxonomy or code change)")
+    for name, what in (("linked", "customers linked to an account list"), ("read", "notes read alone")):
+        if name in figures:
+            f = figures[name]
+            typer.echo(
+                f"review gate, {what}: {f['review_share']:.0%} to review, {f['right']:.1%} of the rest right "
+                "in every field (out of fold, on the corpus writers)"
+            )
 
 
 def eval_command(

@@ -158,7 +158,10 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
         )
         linked = report.get("review_with_accounts")
         if isinstance(linked, dict):
-            summary.caption += f" ({_pct(linked['auto_accepted_all_fields'])} with the rows' accounts listed)"
+            summary.caption += (
+                f"; with the rows' accounts listed, {linked['share_to_review']:.0%} sent to review, "
+                f"every field right {_pct(linked['auto_accepted_all_fields'])}"
+            )
     tables.append(summary)
     headline = report.get("cross_group")
     if isinstance(headline, dict) and headline:

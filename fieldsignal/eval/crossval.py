@@ -15,6 +15,7 @@ from typing import Any
 
 from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.encoder import TokenVectors
+from fieldsignal.triage.gate_training import fit_with_gate
 from fieldsignal.triage.model import Example, Prediction, TriageModel
 
 Progress = Callable[[str], None]
@@ -60,8 +61,8 @@ def leave_one_group_out(
             if progress:
                 progress(", ".join(unit))
             train = [i for i, e in enumerate(examples) if e.group not in unit]
-            model = TriageModel(seed=seed, taxonomy=taxonomy).fit(
-                [*(examples[i] for i in train), *extra], [*(tokens[i] for i in train), *extra_tokens]
+            model = fit_with_gate(
+                [*(examples[i] for i in train), *extra], [*(tokens[i] for i in train), *extra_tokens], taxonomy, seed
             )
             for group in unit:
                 if models is not None:

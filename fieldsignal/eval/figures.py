@@ -15,13 +15,12 @@ from fieldsignal.eval.metrics import (
     calibration,
     classification_report,
     confusions,
-    norm_label,
-    norm_name,
     set_prf,
 )
 from fieldsignal.ingest.labelled import LabelledRow
 from fieldsignal.models import NEW_GAP, TriageResult
 from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.compare import norm_label, norm_name
 
 OUT_OF_SCOPE = {"oos", "out_of_scope", "out-of-scope"}
 FIELDS = ("signal_type", "category", "gap", "customer", "industry", "archetype", "competitor", "lost_deal", "acv_usd")

@@ -37,6 +37,8 @@ SHOWN = (
     ("industry.accuracy", "industry"),
     ("industry_linked.accuracy", "(linked)"),
     ("share_to_review", "to review"),
+    ("share_to_review_with_accounts", "(linked)"),
+    ("auto_accepted_all_fields_with_accounts", "every field right (linked)"),
 )  # fmt: skip  (a group's figures in its progress line)
 
 
@@ -79,14 +81,15 @@ def run_grouped(
         tokens: list[TokenVectors] = []
     else:
         tokens = _encode(encoder, texts, progress)
-    triage = LearnedTriage(taxonomy, encoder, None, settings.review_threshold)  # type: ignore[arg-type]
     groups: dict[str, Any] = {}
+    triaged: dict[int, Any] = {}  # each row's result, read by its group's model (and its review gate)
 
     def scored(group: str, idx: list[int], found: list[Any], model: Any) -> None:
         """The group's figures as soon as it is scored (a long evaluation shows them as it goes)."""
         part, keys = [rows[i] for i in idx], [present[i] for i in idx]
-        results = [triage.result(NoteInput(text=r.text, author=r.author), p) for r, p in zip(part, found, strict=True)]
         fold = LearnedTriage(taxonomy, encoder, model, settings.review_threshold)
+        results = [fold.result(NoteInput(text=r.text, author=r.author), p) for r, p in zip(part, found, strict=True)]
+        triaged.update(zip(idx, results, strict=True))
         groups[group] = (
             score(part, keys, results, taxonomy)
             | customer_figures(part, keys, results, fold.link_accounts)
@@ -98,14 +101,11 @@ def run_grouped(
             shown = [f"{short} {figures[key]:.3f}" for key, short in SHOWN if key in figures]
             progress(f"{group} scored: {', '.join(shown)}")
 
-    predictions = leave_one_group_out(
+    leave_one_group_out(
         examples, tokens[: len(examples)], extra, tokens[len(examples) :], seed, progress, taxonomy, None, retune,
         encoder_folds or ENCODER_FOLDS, scored, head_folds,
     )  # fmt: skip
-    results = [
-        triage.result(NoteInput(text=row.text, author=row.author), pred)
-        for row, pred in zip(rows, predictions, strict=True)
-    ]
+    results = [triaged[i] for i in range(len(rows))]
     groups = dict(sorted(groups.items()))
     overall = score(rows, present, results, taxonomy)
     alone = {"held_out": "each group alone"}
@@ -151,9 +151,10 @@ def _figures(report: dict[str, Any]) -> dict[str, float]:
     for key in ("share_to_review", "auto_accepted_all_fields"):
         if review.get(key) is not None:
             out[key] = review[key]
-    every = report.get("review_with_accounts", {}).get("auto_accepted_all_fields")
-    if every is not None:
-        out["auto_accepted_all_fields_with_accounts"] = every
+    linked = report.get("review_with_accounts", {})
+    for key in ("share_to_review", "auto_accepted_all_fields"):
+        if linked.get(key) is not None:
+            out[f"{key}_with_accounts"] = linked[key]
     ece = report.get("calibration", {}).get("signal_type", {}).get("ece")
     if ece is not None:
         out["signal_type.ece"] = ece
@@ -166,7 +167,7 @@ def summary(groups: dict[str, Any]) -> dict[str, Any]:
     for name, report in groups.items():
         for figure, value in _figures(report).items():
             figures.setdefault(figure, {})[name] = value
-    worst_is_max = {"share_to_review", "signal_type.ece"}
+    worst_is_max = {"share_to_review", "share_to_review_with_accounts", "signal_type.ece"}
     out = {}
     for figure, by_group in figures.items():
         pick = max if figure in worst_is_max else min

@@ -143,17 +143,29 @@ class AccountLinker:
 
     def link_first(self, names: Sequence[Sequence[str]], accounts: Sequence[str]) -> list[str | None]:
         """For each note's names of its customer (best first), the account named by the first name that
-        names one surely (it is likely and no other account is); else None. Every name of every note
-        in one model call: a paste costs one call however many names its note has."""
+        names one surely (it is likely and no other account is); else None."""
+        return [account for account, _, _ in self.link_scored(names, accounts)]
+
+    def link_scored(
+        self, names: Sequence[Sequence[str]], accounts: Sequence[str]
+    ) -> list[tuple[str | None, float, float]]:
+        """`link_first`, with the probabilities of the best and the next best account for the name that
+        settled it (else for the note's first name; 0 without one). Every name of every note in one
+        model call: a paste costs one call however many names its note has."""
         flat = [(k, name) for k, note in enumerate(names) for name in note]
-        out: list[str | None] = [None] * len(names)
+        out: list[tuple[str | None, float, float]] = [(None, 0.0, 0.0)] * len(names)
         settled: set[int] = set()
+        seen: set[int] = set()
         for (k, _), ranked in zip(flat, self.rank_many([name for _, name in flat], accounts), strict=True):
             if k in settled:
                 continue
-            if ranked and ranked[0][1] >= LINK_P and (len(ranked) == 1 or ranked[1][1] < LINK_P):
-                out[k] = ranked[0][0]
+            top, second = (ranked[0][1] if ranked else 0.0), (ranked[1][1] if len(ranked) > 1 else 0.0)
+            if ranked and top >= LINK_P and second < LINK_P:
+                out[k] = (ranked[0][0], top, second)
                 settled.add(k)
+            elif k not in seen:
+                out[k] = (None, top, second)
+            seen.add(k)
         return out
 
     def link(self, mention: str | None, accounts: Sequence[str]) -> str | None:

@@ -20,6 +20,7 @@ from fieldsignal.triage.acv import AcvScorer
 from fieldsignal.triage.bio import name_places, tags
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.gapset import GapSet
+from fieldsignal.triage.gate import ReviewGate
 from fieldsignal.triage.heads import Head, MultiLabelHead, note_features, segment_vectors
 from fieldsignal.triage.rivals import RivalClassifier
 from fieldsignal.triage.spans import Span, SpanTagger, pick
@@ -70,11 +71,14 @@ class Prediction:
     # the other names the note may give its customer, best first (tagged ones, then weaker runs)
     customer_candidates: list[str] = field(default_factory=list)
     segment_gap: list[tuple[int, int, str | None, float]] = field(default_factory=list)  # start, end, best gap, p
+    # the probabilities of the customer span, the competitor, the ACV and the industry (the review gate's)
+    confidence: dict[str, float] = field(default_factory=dict)
 
 
 class TriageModel:
     def __init__(self, seed: int = 13, taxonomy: Taxonomy | None = None) -> None:
         self.seed = seed
+        self.taxonomy = taxonomy
         self.rivals = RivalClassifier(taxonomy) if taxonomy is not None else None
         self.types = Head(c=C)
         self.gaps = Head(c=C)
@@ -92,6 +96,7 @@ class TriageModel:
         self.memory: list[tuple[np.ndarray, dict[str, Any]]] = []
         self.recall_similarity = RECALL_SIMILARITY
         self.recall_precision: float | None = None  # share of labelled pairs above the bar that are one story
+        self.gate: ReviewGate | None = None  # which notes go to review (gate.py; fitted by gate_training.py)
 
     # ---------------------------------------------------------------- training
     @one_thread
@@ -260,17 +265,19 @@ class TriageModel:
         out = []
         for i, (text, vectors) in enumerate(zip(texts, tokens, strict=True)):
             if self.rivals is not None and self.rivals.model is not None:
-                competitor, _ = self.rivals.predict(text, vectors, spans[i])
+                competitor, competitor_p = self.rivals.predict(text, vectors, spans[i])
             else:
                 competitor = pick(spans[i], "competitor", SPAN_THRESHOLD)
+                competitor_p = _span_score(spans[i], "competitor", competitor)
             ranked_gaps, more = _gaps(self.gaps, gaps[i], present, i, decided[i] if decided else None)
-            acv, _ = self.acv.predict(text)
+            acv, acv_p = self.acv.predict(text)
+            industry = _ranked(self.industry, industries[i])[0]
             out.append(
                 Prediction(
                     signal_type=[(str(label), p) for label, p in _ranked(self.types, types[i])],
                     gap=ranked_gaps,
                     more_gaps=more,
-                    industry=_ranked(self.industry, industries[i])[0],
+                    industry=industry,
                     archetype=_ranked(self.archetype, archetypes[i])[0],
                     customer=customers[i],
                     competitor=competitor,
@@ -278,6 +285,12 @@ class TriageModel:
                     spans=spans[i],
                     customer_candidates=candidates[i],
                     segment_gap=self._segment_gaps(text, vectors),
+                    confidence={
+                        "customer": _span_score(spans[i], "customer", customers[i]),
+                        "competitor": competitor_p,
+                        "acv": acv_p,
+                        "industry": industry[1],
+                    },
                 )
             )
         return out
@@ -304,6 +317,14 @@ def other_customer_names(picked: str | None, spans: Sequence[Span]) -> list[str]
             seen.add(span.text.casefold())
             out.append(span.text)
     return out
+
+
+def _span_score(spans: Sequence[Span], kind: str, name: str | None) -> float:
+    """The tagger's score for the picked name of this kind (its best span), 0 when none was picked."""
+    if not name:
+        return 0.0
+    key = name.casefold()
+    return max((s.score for s in spans if s.kind == kind and s.text and s.text.casefold() in key), default=0.0)
 
 
 def _ranked(head: Head, probs: np.ndarray) -> list[tuple[Any, float]]:

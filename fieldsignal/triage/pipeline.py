@@ -18,6 +18,7 @@ from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import NEW_GAP, DealFields, NoteInput, Scored, SignalDraft, TriageResult
 from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.encoder import TokenEncoder
+from fieldsignal.triage.gate import REASON, Link, ReviewGate, reason
 from fieldsignal.triage.model import Prediction, TriageModel
 
 EXCERPT_CHARS = 400
@@ -73,38 +74,76 @@ class LearnedTriage:
         drafts = [self._draft(note.text, gap, signal_type, deal, pred)]
         for extra, p in pred.more_gaps:
             drafts.append(self._draft(note.text, Scored(label=extra, confidence=round(p, 4)), signal_type, deal, pred))
-        return TriageResult(
+        result = TriageResult(
             note=note,
             note_hash=content_hash(note.text),
             signals=drafts,
             customer_candidates=[] if note.customer else pred.customer_candidates,
+            field_confidence={k: round(p, 4) for k, p in pred.confidence.items()},
         )
+        return self._gated(result, None)
+
+    def _gated(self, result: TriageResult, link: Link | None) -> TriageResult:
+        """The result with the review gate's say on its offline signals (gate.py): the gate for a note read
+        alone, or, with `link`, for one whose customer was linked to an account list (it replaces the other)."""
+        gate: ReviewGate | None = getattr(self.model, "gate", None)
+        checked = gate.check(result, link) if gate is not None else None
+        if checked is None:
+            return result
+        p, bar = checked
+        signals = []
+        for s in result.signals:
+            if s.decided_by != "offline":
+                signals.append(s)
+                continue
+            reasons = [r for r in s.review_reasons if not r.startswith(REASON)]
+            if p < bar:
+                reasons.append(reason(p))
+            signals.append(s.model_copy(update={"needs_review": bool(reasons), "review_reasons": reasons}))
+        return result.model_copy(update={"signals": signals})
 
     def link_accounts(
         self, results: Sequence[TriageResult], accounts: Sequence[str], industries: Mapping[str, str | None] = {}
     ) -> list[TriageResult]:
         """Each signal's customer, as written, replaced by the known account it names (if one is likely);
-        a linked account's industry (`industries`, as the CRM gives it) replaces the one read from the note."""
+        a linked account's industry (`industries`, as the CRM gives it) replaces the one read from the note;
+        the review gate then judges the note as linked."""
         if not accounts:
             return list(results)
+        return self.linked(results, self.links(results, accounts), accounts, industries)
+
+    def links(self, results: Sequence[TriageResult], accounts: Sequence[str]) -> list[Link | None]:
+        """How each note's customer links to `accounts`: the written name, then the note's other names for it,
+        the whole batch at once (None for each without a learnt linker, or without accounts)."""
         linker = getattr(self.model, "linker", None)
-        if linker is None or linker.model is None:
-            linked = iter([canonical_customer(s.deal.customer, accounts) for r in results for s in r.signals])
-        else:  # the written customer, then the note's other names for it; the whole batch at once
-            names = [[n for n in (s.deal.customer, *r.customer_candidates) if n] for r in results for s in r.signals]
-            found = linker.link_first(names, accounts)
-            written = [s.deal.customer for r in results for s in r.signals]
-            linked = iter([account or name for account, name in zip(found, written, strict=True)])
+        if linker is None or linker.model is None or not accounts:
+            return [None] * len(results)
+        names = [[n for n in (r.signals[0].deal.customer, *r.customer_candidates) if n] for r in results]
+        return [Link(*found) for found in linker.link_scored(names, accounts)]
+
+    def linked(
+        self,
+        results: Sequence[TriageResult],
+        links: Sequence[Link | None],
+        accounts: Sequence[str],
+        industries: Mapping[str, str | None],
+    ) -> list[TriageResult]:
+        """The results with their customers linked (`links`; without one, a short form of an account's name
+        is made whole, see `canonical_customer`), and gated as linked."""
         out = []
-        for result in results:
+        for result, link in zip(results, links, strict=True):
             signals = []
             for s in result.signals:
-                customer = next(linked)
+                if link is None:
+                    customer = canonical_customer(s.deal.customer, accounts)
+                else:
+                    customer = link.account or s.deal.customer
                 update: dict[str, str | None] = {"customer": customer}
                 if customer is not None and industries.get(customer):
                     update["industry"] = industries[customer]
                 signals.append(s.model_copy(update={"deal": s.deal.model_copy(update=update)}))
-            out.append(result.model_copy(update={"signals": signals}))
+            joined = result.model_copy(update={"signals": signals})
+            out.append(self._gated(joined, link) if link is not None else joined)
         return out
 
     def _draft(self, text: str, gap: Scored, signal_type: Scored, deal: DealFields, pred: Prediction) -> SignalDraft:

@@ -27,6 +27,7 @@ from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import LabelledExample
 from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.triage.frozen import freeze
+from fieldsignal.triage.gate_training import fit_with_gate
 from fieldsignal.triage.model import REVIEWED, Example, TriageModel, gap_sets
 from fieldsignal.triage.threads import one_thread
 
@@ -148,7 +149,7 @@ def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress:
             progress("reading the training notes", min(start + 32, len(examples)), len(examples) + 1)
     if progress:
         progress("fitting the classifiers", len(examples), len(examples) + 1)
-    model = TriageModel(seed=seed, taxonomy=taxonomy).fit(examples, tokens)
+    model = fit_with_gate(examples, tokens, taxonomy, seed)  # the heads, and the review gate learnt for them
     model.learn_recall(*story_pairs(corpus, model, examples, tokens))
     freeze(model)  # numpy stand-ins for the fitted scikit-learn models: reading a note never imports it
     features, model.raw_features = model.raw_features, None
