@@ -21,10 +21,10 @@ def train_command(
     """Build the triage models from the corpus (fixed seed; cached), with this workspace's corrections."""
     import time
 
-    ws = workspace()
-    started = time.perf_counter()
     from fieldsignal.triage.gate import summary
 
+    ws = workspace()
+    started = time.perf_counter()
     with model_progress(not as_json) as say:
         triage = ws.train(say)
         ws.warm_up(say)  # and both encoders exported to ONNX, so the first paste finds them cached

@@ -147,14 +147,11 @@ def _figures(report: dict[str, Any]) -> dict[str, float]:
         loss = report["signal_type"]["per_class"].get("loss")
         if loss:
             out["loss_recall"] = loss["recall"]
-    review = report.get("review", {})
-    for key in ("share_to_review", "auto_accepted_all_fields"):
-        if review.get(key) is not None:
-            out[key] = review[key]
-    linked = report.get("review_with_accounts", {})
-    for key in ("share_to_review", "auto_accepted_all_fields"):
-        if linked.get(key) is not None:
-            out[f"{key}_with_accounts"] = linked[key]
+    for source, suffix in (("review", ""), ("review_with_accounts", "_with_accounts")):
+        review = report.get(source, {})
+        for key in ("share_to_review", "auto_accepted_all_fields"):
+            if review.get(key) is not None:
+                out[key + suffix] = review[key]
     ece = report.get("calibration", {}).get("signal_type", {}).get("ece")
     if ece is not None:
         out["signal_type.ece"] = ece
