@@ -53,6 +53,19 @@ def test_a_fitted_gate_is_sure_where_its_training_notes_were_right() -> None:
     assert fit_gate(x, right, np.zeros(900, dtype=bool), np.asarray(["a", "b"] * 450, dtype=object)) is None
 
 
+def test_the_gate_learns_that_some_types_have_more_fields_to_get_wrong() -> None:
+    rng = np.random.default_rng(1)
+    sure = rng.uniform(size=1200)
+    lost = rng.uniform(size=1200) < 0.4  # a lost deal: a competitor and an amount to get wrong too
+    right = np.where(lost, rng.uniform(size=1200) < sure, rng.uniform(size=1200) < 0.97)
+    x = np.stack([sure, ~lost, lost], axis=1).astype(float)  # a confidence, then the one-hot type
+    groups = np.asarray([f"w{i % 6}" for i in range(1200)], dtype=object)
+    gate = fit_gate(x, right, np.zeros(1200, dtype=bool), groups, ("Product Gap", "Loss"))
+    assert gate is not None and gate.types == ("Product Gap", "Loss")
+    gap_note, lost_note = gate.p_right(np.asarray([[0.3, 1.0, 0.0], [0.3, 0.0, 1.0]]))
+    assert lost_note < 0.5 < 0.9 < gap_note
+
+
 def _draft(gap: str | None = "no-firewall", **deal: object) -> SignalDraft:
     return SignalDraft(
         signal_type=Scored(label="Product Gap", confidence=0.9, alternatives=[("Loss", 0.05)]),
@@ -69,15 +82,27 @@ def _result(*drafts: SignalDraft) -> TriageResult:
     )
 
 
+class _Even:
+    """p = 0.5 for every note of the width it was made for: the bar decides."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        assert x.shape[1] == self.width
+        return np.full((len(x), 2), 0.5)
+
+
 def _gate(bar: float, width: int) -> Gate:
-    # p = 0.5 for every note: the bar decides
-    return Gate(np.zeros(width), np.ones(width), np.zeros(width), 0.0, bar, 0.1, 0.95)
+    return Gate(_Even(width), ("Product Gap", "Loss"), bar, 0.1, 0.95)
 
 
 def test_the_gate_queues_a_note_it_doubts_and_the_linked_gate_has_the_last_word() -> None:
-    width = len(features(_result(_draft())))
-    linked_width = len(features(_result(_draft()), Link("Tidewater Logistics", 0.9, 0.1)))
+    types = ("Product Gap", "Loss")
+    width = len(features(_result(_draft()), None, types))
+    linked_width = len(features(_result(_draft()), Link("Tidewater Logistics", 0.9, 0.1), types))
     assert linked_width == width + 3
+    assert features(_result(_draft()), None, types)[-2:].tolist() == [1.0, 0.0]  # which type the note has
     gate = ReviewGate(read=_gate(0.6, width), linked=_gate(0.4, linked_width))
     linker = SimpleNamespace(
         model=object(), link_scored=lambda names, accounts: [("Tidewater Logistics", 0.9, 0.1)] * len(names)

@@ -2,8 +2,9 @@
 
 Each head's confidence says how sure one field is. A note is worth accepting unseen only when it is right
 in every field a person would otherwise fix (type, gap, customer, industry, competitor, ACV), and those
-fail for different reasons, so the gate reads them together: a logistic regression over the per-field
-confidences of a note's first signal, labelled by whether the note was right in every field, fitted on
+fail for different reasons, so the gate reads them together: gradient-boosted trees over the per-field
+confidences of a note's first signal and its type (a lost deal has a competitor and an amount to get
+wrong, a product gap seldom has), labelled by whether the note was right in every field, fitted on
 predictions by heads that never saw the note's writer (`gate_training.py`). There are two: one for a
 note read alone (no account list, so the customer as written is not judged) and one for a note whose
 customer was then linked to an account list (it reads the link's probabilities too).
@@ -11,17 +12,24 @@ customer was then linked to an account list (it reads the link's probabilities t
 The bar is set on out-of-fold predictions too: the lowest at which what is auto-accepted is right in every
 field TARGET of the time, as long as no more than BUDGET of the notes go to review in all (else the bar
 that sends BUDGET). The confidence threshold on type and gap stays in front of it (`review_reasons`).
-Reading a note needs numpy only: the fitted regressions are kept as their weights.
+Reading a note needs numpy only: the fitted trees are kept as arrays (`frozen.Boosting`).
+
+Out of fold on the corpus (36 writers, shipped encoder), the trees with the type beside the confidences
+rank notes better than the logistic regression on the confidences alone that came first: AUC 0.830 ->
+0.899 linked to accounts (0.738 -> 0.746 read alone), the accepted right in every field at 25 % to review
+0.950 -> 0.966 (`fieldsignal train` reports the bars' figures).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from fieldsignal.models import NEW_GAP, TriageResult
+from fieldsignal.triage.frozen import freeze_estimator
 
 TARGET = 0.95  # share of auto-accepted notes right in every field (issue 12)
 BUDGET = 0.25  # share of notes sent to review, at most, for the gate to reach it
@@ -43,8 +51,9 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def features(result: TriageResult, link: Link | None = None) -> np.ndarray:
-    """What the gate reads of a note: its first signal's confidences, field by field (and the link's)."""
+def features(result: TriageResult, link: Link | None = None, types: Sequence[str] = ()) -> np.ndarray:
+    """What the gate reads of a note: its first signal's confidences, field by field (and the link's), and
+    which of `types` (the taxonomy's signal types) it has."""
     first = result.signals[0]
     sure = result.field_confidence
     kind, gap = first.signal_type, first.gap
@@ -69,25 +78,27 @@ def features(result: TriageResult, link: Link | None = None) -> np.ndarray:
     ]
     if link is not None:
         row += [_logit(link.top), _logit(link.second), float(link.account is not None)]
+    row += [float(kind.label == name) for name in types]
     return np.asarray(row, dtype=np.float64)
+
+
+class Classifier(Protocol):
+    def predict_proba(self, x: Any) -> np.ndarray: ...
 
 
 @dataclass
 class Gate:
-    """One fitted regression (standardised features, weights, intercept) and its bar."""
+    """One fitted classifier (numpy trees), the signal types its features name, and its bar."""
 
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
+    model: Classifier
+    types: tuple[str, ...]
     bar: float
     # out of fold, at the bar: share of notes sent to review, share of the accepted right in every field
     review_share: float
     accepted_right: float
 
     def p_right(self, x: np.ndarray) -> np.ndarray:
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
-        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+        return np.asarray(self.model.predict_proba(x)[:, 1])
 
 
 @dataclass
@@ -100,27 +111,28 @@ class ReviewGate:
         gate = self.linked if link is not None else self.read
         if gate is None:
             return None
-        return float(gate.p_right(features(result, link)[None, :])[0]), gate.bar
+        return float(gate.p_right(features(result, link, gate.types)[None, :])[0]), gate.bar
 
 
-def fit_gate(x: np.ndarray, right: np.ndarray, queued: np.ndarray, groups: np.ndarray) -> Gate | None:
-    """A gate from notes' features, whether each was right in every field, and whether the confidence
-    threshold sends it to review anyway; its bar from its own out-of-fold probabilities (writer folds)."""
-    from sklearn.linear_model import LogisticRegression
+def fit_gate(
+    x: np.ndarray, right: np.ndarray, queued: np.ndarray, groups: np.ndarray, types: Sequence[str] = (), seed: int = 13
+) -> Gate | None:
+    """A gate from notes' features (read with `types`), whether each was right in every field, and whether
+    the confidence threshold sends it to review anyway; its bar from its own out-of-fold probabilities
+    (writer folds)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import GroupKFold, cross_val_predict
-    from sklearn.preprocessing import StandardScaler
 
     if len(set(right.tolist())) < 2 or len(set(groups.tolist())) < 3:
         return None
-    scaler = StandardScaler().fit(x)
-    z = scaler.transform(x)
-    model = LogisticRegression(C=1.0, max_iter=1000)
+    model = HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=40, random_state=seed
+    )
     folds = GroupKFold(n_splits=min(5, len(set(groups.tolist()))))
-    p = cross_val_predict(model, z, right, groups=groups, cv=folds, method="predict_proba")[:, 1]
+    p = cross_val_predict(model, x, right, groups=groups, cv=folds, method="predict_proba")[:, 1]
     bar, share, accepted_right = choose_bar(p, right, queued)
-    model.fit(z, right)
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    return Gate(scaler.mean_, scale, model.coef_[0], float(model.intercept_[0]), bar, share, accepted_right)
+    model.fit(x, right)
+    return Gate(freeze_estimator(model), tuple(types), bar, share, accepted_right)
 
 
 def choose_bar(

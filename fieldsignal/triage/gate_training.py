@@ -20,6 +20,7 @@ from fieldsignal.triage.compare import norm_label, norm_name
 from fieldsignal.triage.encoder import TokenVectors
 from fieldsignal.triage.gate import ReviewGate, features, fit_gate
 from fieldsignal.triage.model import REVIEWED, Example, TriageModel, gap_class
+from fieldsignal.triage.pipeline import LearnedTriage
 
 FOLDS = 3
 MIN_NOTES = 300  # fewer corpus notes than this (or fewer than 3 writers): no gate, the threshold alone decides
@@ -48,6 +49,7 @@ def fit_review_gate(
     writers = np.asarray([examples[i].group for i in notes], dtype=object)
     if taxonomy is None or len(notes) < MIN_NOTES or len(set(writers.tolist())) < 3:
         return None
+    types = taxonomy.type_names
     read: list[np.ndarray] = []
     linked: list[np.ndarray] = []
     right_read, right_linked, queued_read, queued_linked, groups = [], [], [], [], []
@@ -55,7 +57,7 @@ def fit_review_gate(
         out = {notes[k] for k in held}
         rest = [i for i in range(len(examples)) if i not in out]
         model = TriageModel(seed=seed, taxonomy=taxonomy).fit([examples[i] for i in rest], [tokens[i] for i in rest])
-        triage = _triage(taxonomy, model)
+        triage = LearnedTriage(taxonomy, None, model)  # type: ignore[arg-type]  # reads predictions: no encoder
         for writer, idx in _by_writer([notes[k] for k in held], examples).items():
             labels = [examples[i].labels for i in idx]
             found = model.predict_many([examples[i].text for i in idx], [tokens[i] for i in idx])
@@ -64,24 +66,18 @@ def fit_review_gate(
             links = triage.links(results, sorted(crm))
             joined = triage.linked(results, links, sorted(crm), crm)
             for result, link, done, lab in zip(results, links, joined, labels, strict=True):
-                read.append(features(result))
+                read.append(features(result, None, types))
                 right_read.append(right_in_every_field(result, lab, READ_FIELDS))
                 queued_read.append(result.signals[0].needs_review)
-                linked.append(features(done, link))
+                linked.append(features(done, link, types))
                 right_linked.append(right_in_every_field(done, lab, LINKED_FIELDS))
                 queued_linked.append(done.signals[0].needs_review)
                 groups.append(writer)
     group = np.asarray(groups, dtype=object)
     return ReviewGate(
-        read=fit_gate(np.stack(read), np.asarray(right_read), np.asarray(queued_read), group),
-        linked=fit_gate(np.stack(linked), np.asarray(right_linked), np.asarray(queued_linked), group),
+        read=fit_gate(np.stack(read), np.asarray(right_read), np.asarray(queued_read), group, types, seed),
+        linked=fit_gate(np.stack(linked), np.asarray(right_linked), np.asarray(queued_linked), group, types, seed),
     )
-
-
-def _triage(taxonomy: Taxonomy, model: TriageModel) -> Any:
-    from fieldsignal.triage.pipeline import LearnedTriage
-
-    return LearnedTriage(taxonomy, None, model)  # type: ignore[arg-type]  # reads predictions: no encoder
 
 
 def _by_writer(idx: Sequence[int], examples: Sequence[Example]) -> dict[str, list[int]]:
