@@ -1,5 +1,6 @@
 """Check every writer's file against the conventions in README.md and assemble `corpus.jsonl` (and,
-from the writers under `heldout/`, whom nothing is trained on, `heldout.jsonl`).
+from the writers under `heldout/` and `heldout2/`, whom nothing is trained on, `heldout.jsonl` and
+`heldout2.jsonl`).
 
     python data/corpus/build.py          # check, then write corpus.jsonl and dupes.jsonl
     python data/corpus/build.py --check  # check only (exit 1 on any problem)
@@ -115,6 +116,7 @@ def main(argv: list[str]) -> int:
     for folder, rows_file, pairs_file in (
         (HERE, "corpus.jsonl", "dupes.jsonl"),  # the training corpus
         (HERE / "heldout", "heldout.jsonl", "heldout_dupes.jsonl"),  # writers nothing is trained on
+        (HERE / "heldout2", "heldout2.jsonl", "heldout2_dupes.jsonl"),  # more, written after the review gate
     ):
         if folder.is_dir():
             status |= build(folder, HERE / rows_file, HERE / pairs_file, slugs, "--check" in argv)
