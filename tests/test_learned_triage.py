@@ -108,7 +108,7 @@ def test_a_trained_model_gives_calibrated_distributions_and_drafts(trained: tupl
     pred = model.predict(rows[0]["text"], HashingTokenEncoder().encode([rows[0]["text"]])[0])
     assert abs(sum(p for _, p in pred.signal_type) - 1.0) < 1e-4 and abs(sum(p for _, p in pred.gap) - 1.0) < 1e-4
     assert model.gate is not None
-    p_right, bar = model.gate.check(result) or (1.0, 0.0)
+    p_right, bar = model.gate.check([result], [None])[0] or (1.0, 0.0)
     assert primary.needs_review == (
         primary.signal_type.confidence < 0.7 or primary.gap.confidence < 0.7 or primary.gap.label == NEW_GAP
         or p_right < bar
@@ -141,7 +141,11 @@ def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw(trained: tuple
     triage = LearnedTriage(load_taxonomy(None), HashingTokenEncoder(), model, review_threshold=0.7)
     (result,) = triage.triage([NoteInput(text=rows[0]["text"])])
     sure, none = Link("Acme", 0.99, 0.01), Link(None, 0.05, 0.01)
-    assert model.gate.check(result, sure)[0] > model.gate.check(result, none)[0]  # type: ignore[index]
+    (p_sure, _), (p_none, _) = model.gate.check([result, result], [sure, none])  # type: ignore[misc]
+    assert p_sure > p_none
+    # one batch scores each note as it would be scored alone, read or linked
+    alone = [*model.gate.check([result], [None]), *model.gate.check([result], [sure])]
+    assert model.gate.check([result, result], [None, sure]) == alone
     fewer = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in corpus_rows(30) if r["writer"] < "w2"]
     few = HashingTokenEncoder().encode([e.text for e in fewer])
     assert fit_with_gate(fewer, few, load_taxonomy(None)).gate is None  # fewer than 300 notes

@@ -109,7 +109,7 @@ def test_the_gate_queues_a_note_it_doubts_and_the_linked_gate_has_the_last_word(
     )
     triage = LearnedTriage(load_taxonomy(), None, SimpleNamespace(gate=gate, linker=linker))  # type: ignore[arg-type]
     llm = _draft().model_copy(update={"decided_by": "llm"})
-    read = triage._gated(_result(_draft(), llm), None)
+    (read,) = triage.gated([_result(_draft(), llm)])
     offline, assisted = read.signals
     assert offline.needs_review and offline.review_reasons == [f"{REASON} (all right: 0.50)"]
     assert not assisted.needs_review  # what an LLM decided keeps its own reasons

@@ -88,7 +88,8 @@ def run_grouped(
         """The group's figures as soon as it is scored (a long evaluation shows them as it goes)."""
         part, keys = [rows[i] for i in idx], [present[i] for i in idx]
         fold = LearnedTriage(taxonomy, encoder, model, settings.review_threshold)
-        results = [fold.result(NoteInput(text=r.text, author=r.author), p) for r, p in zip(part, found, strict=True)]
+        read = [fold.result(NoteInput(text=r.text, author=r.author), p) for r, p in zip(part, found, strict=True)]
+        results = fold.gated(read)
         triaged.update(zip(idx, results, strict=True))
         groups[group] = (
             score(part, keys, results, taxonomy)

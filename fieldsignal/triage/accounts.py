@@ -153,24 +153,24 @@ class AccountLinker:
         settled it (else for the note's first name; 0 without one). Every name of every note in one
         model call: a paste costs one call however many names its note has."""
         flat = [(k, name) for k, note in enumerate(names) for name in note]
-        out: list[tuple[str | None, float, float]] = [(None, 0.0, 0.0)] * len(names)
-        settled: set[int] = set()
-        seen: set[int] = set()
+        per_note: list[list[tuple[str, float, float]]] = [[] for _ in names]  # each name's best, top, second
         for (k, _), ranked in zip(flat, self.rank_many([name for _, name in flat], accounts), strict=True):
-            if k in settled:
-                continue
             top, second = (ranked[0][1] if ranked else 0.0), (ranked[1][1] if len(ranked) > 1 else 0.0)
-            if ranked and top >= LINK_P and second < LINK_P:
-                out[k] = (ranked[0][0], top, second)
-                settled.add(k)
-            elif k not in seen:
-                out[k] = (None, top, second)
-            seen.add(k)
-        return out
+            per_note[k].append((ranked[0][0] if ranked else "", top, second))
+        return [_settled(scores) for scores in per_note]
 
     def link(self, mention: str | None, accounts: Sequence[str]) -> str | None:
         """The account `mention` names, when one is likely and no other is; else the mention as written."""
         return self.link_many([mention], accounts)[0]
+
+
+def _settled(scores: Sequence[tuple[str, float, float]]) -> tuple[str | None, float, float]:
+    """The account named by the first name that names one surely, with its scores; else None, with the
+    first name's scores (0 without a name)."""
+    for account, top, second in scores:
+        if account and top >= LINK_P and second < LINK_P:
+            return account, top, second
+    return (None, scores[0][1], scores[0][2]) if scores else (None, 0.0, 0.0)
 
 
 def training_pairs(rows: Sequence[tuple[str | None, str | None, str]]) -> list[tuple[str, str, str]]:

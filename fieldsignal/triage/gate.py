@@ -106,12 +106,19 @@ class ReviewGate:
     read: Gate | None = None
     linked: Gate | None = None
 
-    def check(self, result: TriageResult, link: Link | None = None) -> tuple[float, float] | None:
-        """The probability that the note is right in every field and the bar it must reach (None: no gate)."""
-        gate = self.linked if link is not None else self.read
-        if gate is None:
-            return None
-        return float(gate.p_right(features(result, link, gate.types)[None, :])[0]), gate.bar
+    def check(self, results: Sequence[TriageResult], links: Sequence[Link | None]) -> list[tuple[float, float] | None]:
+        """For each note, the probability that it is right in every field and the bar it must reach (None:
+        no gate for it). The notes read alone and the linked ones are each scored as one matrix."""
+        out: list[tuple[float, float] | None] = [None] * len(results)
+        alone = [i for i, link in enumerate(links) if link is None]
+        linked = [i for i, link in enumerate(links) if link is not None]
+        for gate, rows in ((self.read, alone), (self.linked, linked)):
+            if gate is None or not rows:
+                continue
+            x = np.stack([features(results[i], links[i], gate.types) for i in rows])
+            for i, p in zip(rows, gate.p_right(x).tolist(), strict=True):
+                out[i] = (float(p), gate.bar)
+        return out
 
 
 def fit_gate(

@@ -78,7 +78,6 @@ class Prediction:
 class TriageModel:
     def __init__(self, seed: int = 13, taxonomy: Taxonomy | None = None) -> None:
         self.seed = seed
-        self.taxonomy = taxonomy
         self.rivals = RivalClassifier(taxonomy) if taxonomy is not None else None
         self.types = Head(c=C)
         self.gaps = Head(c=C)

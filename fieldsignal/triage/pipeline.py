@@ -46,9 +46,10 @@ class LearnedTriage:
         """The customer is as the note writes it; `link_accounts` then names the account it is."""
         tokens = self.encoder.encode([n.text for n in notes]) if notes else []
         predictions = self.model.predict_many([n.text for n in notes], tokens)
-        return [self.result(note, pred) for note, pred in zip(notes, predictions, strict=True)]
+        return self.gated([self.result(note, pred) for note, pred in zip(notes, predictions, strict=True)])
 
     def result(self, note: NoteInput, pred: Prediction) -> TriageResult:
+        """One note's reading, before the review gate's say (`gated`)."""
         signal_type = Scored(
             label=pred.signal_type[0][0],
             confidence=round(pred.signal_type[0][1], 4),
@@ -74,33 +75,23 @@ class LearnedTriage:
         drafts = [self._draft(note.text, gap, signal_type, deal, pred)]
         for extra, p in pred.more_gaps:
             drafts.append(self._draft(note.text, Scored(label=extra, confidence=round(p, 4)), signal_type, deal, pred))
-        result = TriageResult(
+        return TriageResult(
             note=note,
             note_hash=content_hash(note.text),
             signals=drafts,
             customer_candidates=[] if note.customer else pred.customer_candidates,
             field_confidence={k: round(p, 4) for k, p in pred.confidence.items()},
         )
-        return self._gated(result, None)
 
-    def _gated(self, result: TriageResult, link: Link | None) -> TriageResult:
-        """The result with the review gate's say on its offline signals (gate.py): the gate for a note read
-        alone, or, with `link`, for one whose customer was linked to an account list (it replaces the other)."""
+    def gated(self, results: Sequence[TriageResult], links: Sequence[Link | None] | None = None) -> list[TriageResult]:
+        """The results with the review gate's say on their offline signals (gate.py), the batch scored at
+        once: the gate for a note read alone, or, with its link, for one whose customer was linked to an
+        account list (it replaces the other)."""
         gate: ReviewGate | None = getattr(self.model, "gate", None)
-        checked = gate.check(result, link) if gate is not None else None
-        if checked is None:
-            return result
-        p, bar = checked
-        signals = []
-        for s in result.signals:
-            if s.decided_by != "offline":
-                signals.append(s)
-                continue
-            reasons = [r for r in s.review_reasons if not r.startswith(REASON)]
-            if p < bar:
-                reasons.append(reason(p))
-            signals.append(s.model_copy(update={"needs_review": bool(reasons), "review_reasons": reasons}))
-        return result.model_copy(update={"signals": signals})
+        if gate is None:
+            return list(results)
+        checked = gate.check(results, links if links is not None else [None] * len(results))
+        return [_judged(r, c) for r, c in zip(results, checked, strict=True)]
 
     def link_accounts(
         self, results: Sequence[TriageResult], accounts: Sequence[str], industries: Mapping[str, str | None] = {}
@@ -130,7 +121,7 @@ class LearnedTriage:
     ) -> list[TriageResult]:
         """The results with their customers linked (`links`; without one, a short form of an account's name
         is made whole, see `canonical_customer`), and gated as linked."""
-        out = []
+        out, gated = [], []
         for result, link in zip(results, links, strict=True):
             signals = []
             for s in result.signals:
@@ -143,7 +134,11 @@ class LearnedTriage:
                     update["industry"] = industries[customer]
                 signals.append(s.model_copy(update={"deal": s.deal.model_copy(update=update)}))
             joined = result.model_copy(update={"signals": signals})
-            out.append(self._gated(joined, link) if link is not None else joined)
+            out.append(joined)
+            if link is not None:
+                gated.append(len(out) - 1)
+        for i, judged in zip(gated, self.gated([out[i] for i in gated], [links[i] for i in gated]), strict=True):
+            out[i] = judged
         return out
 
     def _draft(self, text: str, gap: Scored, signal_type: Scored, deal: DealFields, pred: Prediction) -> SignalDraft:
@@ -215,3 +210,20 @@ def canonical_customer(name: str | None, known: Sequence[str]) -> str | None:
         return exact[0]
     longer = [k for k in known if k.casefold().startswith(key + " ")]
     return longer[0] if len(longer) == 1 else name
+
+
+def _judged(result: TriageResult, checked: tuple[float, float] | None) -> TriageResult:
+    """`result` with its offline signals sent to review when the gate's probability is under its bar."""
+    if checked is None:
+        return result
+    p, bar = checked
+    signals = []
+    for s in result.signals:
+        if s.decided_by != "offline":
+            signals.append(s)
+            continue
+        reasons = [r for r in s.review_reasons if not r.startswith(REASON)]
+        if p < bar:
+            reasons.append(reason(p))
+        signals.append(s.model_copy(update={"needs_review": bool(reasons), "review_reasons": reasons}))
+    return result.model_copy(update={"signals": signals})
