@@ -33,22 +33,30 @@ def test_the_evaluation_files_read_as_eval_reads_them_and_a_bad_label_is_named(t
     assert done.returncode == 1 and f"dev.jsonl:{first['id']}: unknown gap 'no-such-gap'" in done.stdout
 
 
+WHOLE = {"notes": 150, "type": 20, "gap": 7, "two_gaps": 20, "second_reports": 10, "customers": 100}
+SECOND_REPORTS = {"notes": 130, "type": 18, "gap": 6, "two_gaps": 18, "second_reports": 30, "customers": 70}
+SECOND_REPORT_WRITERS = {"w49", "w50", "w51", "w52"}
+
+
 def test_the_corpus_is_large_and_many_voiced() -> None:
     rows = [json.loads(line) for line in (CORPUS / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     writers = Counter(r["writer"] for r in rows)
     assert len(rows) >= 1500 and len(writers) >= 6
     # every voice covers the whole label space, so a fold without a writer still learns every label and scoring
     # that writer tests every label: at least 150 notes each (w1-w32 wrote 200 or 260, w33-w40 150), every type
-    # 20 times, every known gap 7 times as the main gap, new gaps, two-gap notes, second reports, many customers
+    # 20 times, every known gap 7 times as the main gap, new gaps, two-gap notes, second reports, many customers.
+    # w49-w52 were briefed for second reports (BRIEF.md): 130 notes each, a quarter of them second reports
     for writer in writers:
         mine = [r for r in rows if r["writer"] == writer]
+        floor = SECOND_REPORTS if writer in SECOND_REPORT_WRITERS else WHOLE
         kinds = Counter(r["signal_type"] for r in mine)
         main = Counter(r["gap"] for r in mine if r["gap"] and not r["gap"].startswith("NEW:"))
-        assert len(mine) >= 150 and len(kinds) == 5 and min(kinds.values()) >= 20, writer
-        assert len(main) == 12 and min(main.values()) >= 7, writer
+        assert len(mine) >= floor["notes"] and len(kinds) == 5 and min(kinds.values()) >= floor["type"], writer
+        assert len(main) == 12 and min(main.values()) >= floor["gap"], writer
         assert sum(bool(r["gap"] and r["gap"].startswith("NEW:")) for r in mine) >= 10, writer
-        assert sum(len(r["gaps"]) >= 2 for r in mine) >= 20 and sum(bool(r["duplicate_of"]) for r in mine) >= 10, writer
-        assert len({r["customer"] for r in mine if r["customer"]}) >= 100, writer
+        assert sum(len(r["gaps"]) >= 2 for r in mine) >= floor["two_gaps"], writer
+        assert sum(bool(r["duplicate_of"]) for r in mine) >= floor["second_reports"], writer
+        assert len({r["customer"] for r in mine if r["customer"]}) >= floor["customers"], writer
     types = Counter(r["signal_type"] for r in rows)
     assert set(types) == {"Opportunity", "Win", "Loss", "Product Gap", "Competitive"}
     gaps = Counter(g for r in rows for g in r["gaps"] if not g.startswith("NEW:"))

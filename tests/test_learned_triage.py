@@ -221,7 +221,7 @@ def test_a_workspace_on_the_learned_triage_builds_caches_and_learns_from_a_fix(
 
     monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
     corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps(r) + "\n" for r in corpus_rows(20)), encoding="utf-8")
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in corpus_rows(10)), encoding="utf-8")
     settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", corpus=corpus)
     ws = Workspace(settings)
     note = "Odd ask from Quillon: the app has to print barcode labels on their warehouse printers and it can't."
