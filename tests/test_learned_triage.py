@@ -1,7 +1,8 @@
 """The learned triage (fieldsignal.triage): span tagger, calibrated heads, ACV scorer, cross-writer eval.
 
-These run on the hashing token encoder (registered like the real one) and a slice of the corpus, so
-they test the learning machinery, not the accuracy figures (those come from `fieldsignal eval`).
+These run on the hashing token encoder (registered like the real one): models fitted here on slices of the
+corpus, and the corpus model the session builds on it, so they test the learning machinery, not the accuracy
+figures (those come from `fieldsignal eval`).
 """
 
 from __future__ import annotations
@@ -91,10 +92,14 @@ def test_gap_classes_and_canonical_names() -> None:
 
 @pytest.fixture(scope="module")
 def trained() -> tuple[TriageModel, list[dict]]:
-    rows = corpus_rows(30)
-    examples = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
-    tokens = HashingTokenEncoder().encode([e.text for e in examples])
-    return fit_with_gate(examples, tokens, load_taxonomy(None)), rows
+    """The corpus model on the hashing encoder, as the session built or loaded it (conftest: the whole
+    corpus, its review gate learnt out of fold), and a slice of the corpus's rows."""
+    from fieldsignal import registry
+    from fieldsignal.triage import shipped
+
+    settings = load_settings(env={}, embedder="hashing", vectorstore="memory")
+    model, _ = shipped.load_or_build(load_taxonomy(), registry.create("token_encoder", "hashing", settings))
+    return model, corpus_rows(30)
 
 
 def test_a_trained_model_gives_calibrated_distributions_and_drafts(trained: tuple[TriageModel, list[dict]]) -> None:
@@ -131,7 +136,10 @@ def test_the_gap_heads_are_combined_by_what_was_learnt_and_never_contradict(
 def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw(trained: tuple[TriageModel, list[dict]]) -> None:
     from fieldsignal.triage.gate import BUDGET
 
-    model, rows = trained
+    _, rows = trained
+    # fitted here on a slice (10 notes from each writer), so the gate's machinery runs whatever is cached
+    slice_ = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in corpus_rows(10)]
+    model = fit_with_gate(slice_, HashingTokenEncoder().encode([e.text for e in slice_]), load_taxonomy(None))
     assert model.gate is not None and model.gate.read is not None and model.gate.linked is not None
     for gate in (model.gate.read, model.gate.linked):
         # the bar keeps within the review budget, unless the confidence threshold alone is over it
