@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,9 @@ TUNE_ENCODER = False
 
 
 @pytest.fixture(scope="session", autouse=True)
-def triage_model_on_the_hashing_encoder() -> None:
-    """Build (or load) the corpus-trained triage on the hashing encoder once, before any test needs it.
+def triage_model_on_the_hashing_encoder() -> tuple[Any, dict[str, Any]]:
+    """Build (or load) the corpus-trained triage on the hashing encoder once, before any test needs it:
+    (the model, its cached bundle), for the tests that read it.
 
     It is cached like a user's (keyed by corpus, taxonomy and code), so the CLI subprocesses of the
     tests load it instead of each building it under a timeout.
@@ -40,7 +42,7 @@ def triage_model_on_the_hashing_encoder() -> None:
     from fieldsignal.triage import shipped
 
     settings = load_settings(env={}, embedder="hashing", vectorstore="memory")
-    shipped.load_or_build(load_taxonomy(), registry.create("token_encoder", "hashing", settings))
+    return shipped.load_or_build(load_taxonomy(), registry.create("token_encoder", "hashing", settings))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -117,14 +118,10 @@ def test_what_is_not_understood_is_left_as_it_is() -> None:
     assert freeze_estimator(signed) is signed
 
 
-def test_the_cached_triage_model_loads_without_scikit_learn_or_scipy() -> None:
-    from fieldsignal import registry
-    from fieldsignal.settings import load_settings
-    from fieldsignal.taxonomy import load_taxonomy
-    from fieldsignal.triage import shipped
-
-    settings = load_settings(env={}, embedder="hashing", vectorstore="memory")
-    _, bundle = shipped.load_or_build(load_taxonomy(), registry.create("token_encoder", "hashing", settings))
+def test_the_cached_triage_model_loads_without_scikit_learn_or_scipy(
+    triage_model_on_the_hashing_encoder: tuple[Any, dict[str, Any]],
+) -> None:
+    _, bundle = triage_model_on_the_hashing_encoder
     blob = pickle.dumps(bundle["model"])
     probe = (
         "import pickle, sys; pickle.loads(sys.stdin.buffer.read()); "

@@ -91,15 +91,10 @@ def test_gap_classes_and_canonical_names() -> None:
 
 
 @pytest.fixture(scope="module")
-def trained() -> tuple[TriageModel, list[dict]]:
+def trained(triage_model_on_the_hashing_encoder: tuple[TriageModel, dict]) -> tuple[TriageModel, list[dict]]:
     """The corpus model on the hashing encoder, as the session built or loaded it (conftest: the whole
     corpus, its review gate learnt out of fold), and a slice of the corpus's rows."""
-    from fieldsignal import registry
-    from fieldsignal.triage import shipped
-
-    settings = load_settings(env={}, embedder="hashing", vectorstore="memory")
-    model, _ = shipped.load_or_build(load_taxonomy(), registry.create("token_encoder", "hashing", settings))
-    return model, corpus_rows(30)
+    return triage_model_on_the_hashing_encoder[0], corpus_rows(30)
 
 
 def test_a_trained_model_gives_calibrated_distributions_and_drafts(trained: tuple[TriageModel, list[dict]]) -> None:
@@ -133,12 +128,12 @@ def test_the_gap_heads_are_combined_by_what_was_learnt_and_never_contradict(
         assert pred.gap[0][0] is not None or not pred.more_gaps  # "no gap" comes with no further gaps
 
 
-def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw(trained: tuple[TriageModel, list[dict]]) -> None:
+def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw() -> None:
     from fieldsignal.triage.gate import BUDGET
 
-    _, rows = trained
     # fitted here on a slice (10 notes from each writer), so the gate's machinery runs whatever is cached
-    slice_ = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in corpus_rows(10)]
+    rows = corpus_rows(10)
+    slice_ = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
     model = fit_with_gate(slice_, HashingTokenEncoder().encode([e.text for e in slice_]), load_taxonomy(None))
     assert model.gate is not None and model.gate.read is not None and model.gate.linked is not None
     for gate in (model.gate.read, model.gate.linked):
