@@ -147,6 +147,10 @@ class OnnxBert:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.add_session_config_entry("session.disable_prepacking", "1")  # weights once in memory, not twice
+        # Threads that have run a batch sleep at once instead of spinning for more work: a paste runs two
+        # encoders in turn, and one's spinning threads held the cores the other needed (a one-note pass
+        # took 16-23 ms instead of 11 on 2 cores, bench/encoder_threads.py).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
         self.dim = int(self.session.get_outputs()[0].shape[2] or 384)
 
