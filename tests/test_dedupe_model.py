@@ -135,3 +135,45 @@ def test_two_customers_named_apart_are_asked_about_never_linked_alone() -> None:
     assert scorer.may_link(helix, cand(3, "HELIX BANK INC", "no-firewall", [1, 0], "again")) is True
     assert scorer.may_link(helix, cand(4, None, "no-firewall", [1, 0], "no name")) is True
     assert scorer.may_link(helix, cand(5, "HB", "no-firewall", [1, 0], "HB (helix) again")) is True  # named in it
+
+
+def test_shared_telling_words_are_weighed_as_scikit_learn_weighs_them() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from fieldsignal.dedupe.words import TOKEN, fit_word_weights
+
+    corpus = [
+        "Helix wants a WAF in front of the app before go-live",
+        "Helix asked again: no WAF, no go-live for the claims app",
+        "Orbis needs more CPU for the pricing app",
+        "Orbis: the pricing app runs out of memory",
+        "Quasar wants SSO with Okta for the app",
+        "the app is fine, they said",
+    ]
+    words = fit_word_weights(corpus)
+    reference = TfidfVectorizer(sublinear_tf=True, min_df=2, token_pattern=TOKEN.pattern).fit(corpus)
+    x = reference.transform(corpus)
+    for a in range(len(corpus)):
+        for b in range(len(corpus)):
+            expected = float((x[a] @ x[b].T).toarray()[0, 0])
+            assert abs(words.cosine(corpus[a], corpus[b]) - expected) < 1e-9
+    # the same story shares its rare words; another story by the same hand shares only the common ones
+    assert words.cosine(corpus[0], corpus[1]) > 0.5 > words.cosine(corpus[0], corpus[2])
+    assert words.cosine(corpus[0], "") == 0.0 and words.cosine("nothing known here", corpus[0]) == 0.0
+
+
+def test_the_scorer_counts_shared_words_and_keeps_only_their_weights() -> None:
+    import pickle
+
+    from fieldsignal.dedupe.model import DuplicateScorer
+    from fieldsignal.dedupe.words import fit_word_weights
+
+    words = fit_word_weights(["Helix WAF go-live", "Helix WAF claims", "Orbis CPU pricing", "Orbis CPU"])
+    old = cand(1, "Helix Bank", "no-firewall", [1, 0], "Helix WAF go-live")
+    new = cand(2, None, "no-firewall", [1, 0.1], "helix waf claims")
+    assert feature(pair_features(old, new), "note_words") == 0.0  # no weights: not counted
+    assert feature(pair_features(old, new, words), "note_words") == words.cosine(old.text, new.text) > 0.5
+    scorer = DuplicateScorer(scaler=None, classifier=None, words=words)
+    words.vector("a note scored once")
+    again = pickle.loads(pickle.dumps(scorer))
+    assert again.words is not None and again.words.idf == words.idf and not again.words._seen

@@ -4,10 +4,11 @@ Each (earlier, new) pair of signals is described by evidence, none of it a gate:
 notes and their excerpts are in meaning (a note stored before its vector was kept counts its
 excerpt's), how much of the new signal's gap distribution sits on the earlier one's
 gap, whether the customers agree (as read by the triage, as spelled, or the one named in the other
-note's text), rival, type and days apart. A scikit-learn logistic regression, calibrated
-(sigmoid, over writer folds), weighs the evidence; it is fitted on labelled pairs of corpus notes
-(`dedupe_training.py`) and kept as numpy arithmetic (`triage/frozen.py`), so scoring a paste never
-imports scikit-learn. A note pair's probability is its most alike pair of signals.
+note's text), how many of the same telling words the notes share (`words.py`), rival, type and days
+apart. A scikit-learn logistic regression, calibrated (sigmoid, over writer folds), weighs the evidence;
+it is fitted on labelled pairs of corpus notes (`training.py`) and kept as numpy arithmetic
+(`triage/frozen.py`), so scoring a paste never imports scikit-learn. A note pair's probability is its most
+alike pair of signals.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from typing import Any
 import numpy as np
 
 from fieldsignal.dedupe.candidates import Candidate, customer_key
+from fieldsignal.dedupe.words import WordWeights
 
 FEATURES = (
     "note_cosine", "excerpt_cosine", "gap_same", "gap_probability", "both_without_gap", "customer_same",
     "customer_conflict", "customer_spelling", "customer_in_other_note", "customer_missing",
     "competitor_same", "competitor_conflict", "type_same", "days_apart", "no_date", "gap_and_customer",
-    "customers_differ",
+    "customers_differ", "note_words",
 )  # fmt: skip
 _WORD = re.compile(r"[^\W_]+")
 YEAR_DAYS = math.log1p(365.0)
@@ -67,8 +69,8 @@ def _gap_label(c: Candidate) -> str | None:
     return c.gap if c.gap else ("\0new" if c.new_gap else None)
 
 
-def pair_features(old: Candidate, new: Candidate) -> np.ndarray:
-    """The evidence that `new` repeats `old` (see FEATURES)."""
+def pair_features(old: Candidate, new: Candidate, words: WordWeights | None = None) -> np.ndarray:
+    """The evidence that `new` repeats `old` (see FEATURES; without `words`, no shared words are counted)."""
     cosine = float(old.vector @ new.vector) if old.vector is not None and new.vector is not None else 0.0
     whole = old.note_vector is not None and new.note_vector is not None
     note_cosine = float(old.note_vector @ new.note_vector) if whole else cosine  # type: ignore[operator]
@@ -107,6 +109,7 @@ def pair_features(old: Candidate, new: Candidate) -> np.ndarray:
             no_date,
             gap_p * max(same, named, spelling),
             float(both) * (1.0 - max(same, named, spelling)),  # two customers named, and nothing ties them
+            words.cosine(old.text, new.text) if words is not None else 0.0,
         ],
         dtype=np.float64,
     )
@@ -123,11 +126,12 @@ class DuplicateScorer:
     link: float = 0.5
     ask: float = 0.25
     figures: dict[str, float] = field(default_factory=dict)  # how it scored on its own writer folds
+    words: WordWeights | None = None  # the corpus's word weights (`note_words`)
 
     def probabilities(self, old: Sequence[Candidate], new: Candidate) -> np.ndarray:
         if not old:
             return np.zeros(0)
-        rows = np.stack([pair_features(o, new) for o in old])
+        rows = np.stack([pair_features(o, new, self.words) for o in old])
         return np.asarray(self.classifier.predict_proba(self.scaler.transform(rows))[:, 1])
 
     def may_link(self, old: Candidate, new: Candidate) -> bool:

@@ -11,7 +11,8 @@ second report's writer about its gap at other customers, and one random
 pair of that writer's notes per note. (Each second report retold about another customer, as an
 extra negative, did not help: out of fold over writers 0.933 against 0.940 F1.) Each note is
 triaged as a paste would be, its excerpts embedded by the workspace's embedder, and `pair_features`
-taken for every pair of their signals (a note pair is labelled on its most alike signal pair). The
+taken for every pair of their signals (a note pair is labelled on its most alike signal pair), with
+word weights learnt from the corpus notes (`words.py`). The
 classifier is fitted with a fixed seed and calibrated over writer folds; out-of-fold probabilities
 set the link bar (best F1) and the review bar (`_ask_bar`). Cached, keyed by the corpus, the
 taxonomy, the encoders and this code.
@@ -34,11 +35,12 @@ import numpy as np
 from fieldsignal.cache import building, cache_dir, prune
 from fieldsignal.dedupe.candidates import Candidate, customer_key, from_draft
 from fieldsignal.dedupe.model import FEATURES, DuplicateScorer, pair_features
+from fieldsignal.dedupe.words import WordWeights, fit_word_weights
 from fieldsignal.models import NoteInput
 
 Progress = Callable[[str, int, int], None]
 KEEP = 4
-SCORER_CODE = ("candidates.py", "model.py", "training.py")  # the code a cached scorer was built by (its key)
+SCORER_CODE = ("candidates.py", "model.py", "training.py", "words.py")  # the code a cached scorer is keyed by
 MIN_REPORTS = 20  # second reports (from 3 writers or more) the scorer needs to be fitted at all
 ASK_PRECISION = 0.25  # a "same signal?" question is worth asking when 1 in 4 such pairs are repeats
 
@@ -99,14 +101,16 @@ def _candidates(
     ]
 
 
-def pair_matrix(old: Sequence[Candidate], new: Sequence[Candidate]) -> np.ndarray:
+def pair_matrix(old: Sequence[Candidate], new: Sequence[Candidate], words: WordWeights | None = None) -> np.ndarray:
     """The features of a note pair: those of its most alike signal pair (by excerpt cosine, then gap)."""
-    rows = [pair_features(o, n) for o in old for n in new]
+    rows = [pair_features(o, n, words) for o in old for n in new]
     gap, cosine = FEATURES.index("gap_probability"), FEATURES.index("excerpt_cosine")
     return max(rows, key=lambda f: (f[gap] + f[cosine], f[cosine]))
 
 
-def fit(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, seed: int = 13) -> DuplicateScorer:
+def fit(
+    features: np.ndarray, labels: np.ndarray, groups: np.ndarray, seed: int = 13, words: WordWeights | None = None
+) -> DuplicateScorer:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold, cross_val_predict
@@ -127,7 +131,7 @@ def fit(features: np.ndarray, labels: np.ndarray, groups: np.ndarray, seed: int 
     ask = _ask_bar(p, labels, link)
     figures["asked_share"] = round(float(np.mean((p >= ask) & (p < link))), 4)
     classifier = model().fit(x, labels)
-    return DuplicateScorer(freeze_estimator(scaler), freeze_estimator(classifier), link, ask, figures)
+    return DuplicateScorer(freeze_estimator(scaler), freeze_estimator(classifier), link, ask, figures, words)
 
 
 def _ask_bar(p: np.ndarray, labels: np.ndarray, link: float) -> float:
@@ -165,6 +169,7 @@ def pair_data(
     rows: Sequence[dict[str, Any]],
     pairs: Sequence[tuple[int, int, bool]],
     progress: Progress | None = None,
+    words: WordWeights | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Labelled pairs of corpus rows (`corpus_pairs`) read as a paste would read them: features, labels
     (same signal) and each pair's writer (the folds' groups)."""
@@ -177,7 +182,7 @@ def pair_data(
             found[i] = cands
         if progress:
             progress("reading the second reports", min(start + 64, len(used)), len(used))
-    features = np.stack([pair_matrix(found[a], found[b]) for a, b, _ in pairs])
+    features = np.stack([pair_matrix(found[a], found[b], words) for a, b, _ in pairs])
     labels = np.asarray([same for _, _, same in pairs], dtype=bool)
     groups = np.asarray([str(rows[a].get("writer")) for a, _, _ in pairs])
     return features, labels, groups
@@ -190,7 +195,8 @@ def build(
     pairs = corpus_pairs(rows, seed)
     if sum(same for _, _, same in pairs) < MIN_REPORTS or len({r.get("writer") for r in rows}) < 3:
         return None  # too little to learn from: the rule (same customer and gap) decides
-    return fit(*pair_data(triage, embedder, rows, pairs, progress), seed)
+    words = fit_word_weights([r["text"] for r in rows])
+    return fit(*pair_data(triage, embedder, rows, pairs, progress, words), seed, words)
 
 
 def scorer_key(corpus: Path, triage_key: str, embedder_name: str) -> str:
