@@ -177,3 +177,52 @@ def test_the_scorer_counts_shared_words_and_keeps_only_their_weights() -> None:
     words.vector("a note scored once")
     again = pickle.loads(pickle.dumps(scorer))
     assert again.words is not None and again.words.idf == words.idf and not again.words._seen
+
+
+def test_each_note_is_also_paired_with_its_writers_nearest_earlier_notes() -> None:
+    from fieldsignal.dedupe.training import nearest_pairs
+
+    fields = ("id", "duplicate_of", "date", "writer")
+    rows = [
+        dict(zip(fields, values, strict=True))
+        for values in (
+            ("a", None, "2026-01-01", "w1"),
+            ("b", None, "2026-01-02", "w1"),
+            ("c", "a", "2026-01-03", "w1"),
+            ("d", None, "2026-01-04", "w2"),
+            ("e", None, "2026-01-05", "w1"),
+        )
+    ]
+    directions = {"a": [1, 0], "b": [0, 1], "c": [0.9, 0.1], "d": [1, 0], "e": [0.1, 0.9]}
+    found = {i: [cand(i, None, None, [1, 0])] for i in range(len(rows))}
+    for i, row in enumerate(rows):
+        v = np.asarray(directions[row["id"]], dtype=np.float64)
+        found[i][0].note_vector = v / np.linalg.norm(v)
+    named = {(rows[a]["id"], rows[b]["id"]): same for a, b, same in nearest_pairs(rows, found, k=1)}
+    # each later note with the one earlier note of its own writer nearest it, labelled by the first report
+    assert named == {("a", "b"): False, ("a", "c"): True, ("b", "e"): False}
+
+
+def test_a_log_replay_counts_links_that_join_a_note_to_its_own_story() -> None:
+    from fieldsignal.eval.dupes import LogRow, in_a_log
+
+    log = [
+        LogRow("Helix wants a WAF", "a", "w1", "2026-01-01", None),
+        LogRow("Orbis needs more CPU", "b", "w1", "2026-01-02", None),
+        LogRow("helix again on the WAF", "c", "w1", "2026-01-03", "a"),
+        LogRow("Orbis: memory this time", "d", "w1", "2026-01-04", None),
+        LogRow("Helix, the WAF, third time", "e", "w1", "2026-01-05", "c"),
+        LogRow("Quasar wants SSO", "f", "w2", "2026-01-01", None),
+    ]
+    customer = {"a": "Helix", "b": "Orbis", "c": "Helix", "d": "Orbis", "e": "Helix", "f": "Quasar"}
+    found = {row.text: [cand(n, customer[str(row.id)], "no-firewall", [1, n])] for n, row in enumerate(log)}
+
+    class SameCustomer:  # links a note to the latest earlier note of its customer
+        def best(self, old: list[Candidate], new: Candidate) -> tuple[int, float, str] | None:
+            mine = [c for c in old if c.customer == new.customer and c.note_id != new.note_id]
+            return (max(mine, key=lambda c: c.note_id).id, 0.9, "link") if mine else None
+
+    figures = in_a_log(log, found, SameCustomer())
+    # c -> a and e -> c are right (one story: a, c, e); d -> b joins two stories of one customer
+    assert (figures["links"], figures["second_reports"], figures["questions"]) == (3, 2, 0)
+    assert figures["precision"] == round(2 / 3, 4) and figures["recall"] == 1.0

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from fieldsignal.dedupe.candidates import Candidate, from_draft, same_signal
+from fieldsignal.dedupe.candidates import Candidate, from_draft, nearest, same_signal
 from fieldsignal.errors import InputError
 from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.workspace import Workspace
@@ -75,12 +76,28 @@ def _matcher(ws: Workspace) -> tuple[Decide, str]:
     return rule, "rule (no scorer: the corpus has no second reports)"
 
 
+@dataclass(frozen=True)
+class LogRow:
+    """A note of `--data` as the log replay reads it: its text, id, writer, date and the id it repeats."""
+
+    text: str
+    id: str | None
+    writer: str | None
+    date: str
+    duplicate_of: str | None
+
+
 def score_pairs(
-    ws: Workspace, pairs: list[Pair], notes_by_id: dict[str, NoteInput], corpus: list[NoteInput] | None = None
+    ws: Workspace,
+    pairs: list[Pair],
+    notes_by_id: dict[str, NoteInput],
+    corpus: list[NoteInput] | None = None,
+    log: list[LogRow] | None = None,
 ) -> dict[str, Any]:
     """Precision, recall and F1 of linking (probability at or above the link bar), how many pairs would
     be asked about, and, given the notes of `--data` (`corpus`), where the first report ranks among
-    all of them for each second report (Recall@1/5/10)."""
+    all of them for each second report (Recall@1/5/10); with their `duplicate_of` labels (`log`), the
+    notes replayed as a log (`in_a_log`)."""
     notes: list[NoteInput] = []
     for pair in pairs:
         for ident, text in ((pair.id_a, pair.text_a), (pair.id_b, pair.text_b)):
@@ -113,7 +130,55 @@ def score_pairs(
     }  # fmt: skip
     if corpus:
         report |= _retrieval(pairs, notes, found, [n.text for n in corpus], lambda x, y: decide(x, y)[1])
+    scorer = ws.duplicate_scorer
+    if log and scorer is not None and any(row.duplicate_of for row in log):
+        report["in_a_log"] = in_a_log(log, found, scorer)
     return report
+
+
+def in_a_log(log: list[LogRow], found: dict[str, list[Candidate]], scorer: Any) -> dict[str, Any]:
+    """Each writer's notes pasted in date order, each scored against the earlier signals a paste is scored
+    against (the nearest in meaning and the customer's): how many are linked, how many of the links join
+    a second report to its own story, how many second reports are linked, and how many "same signal?"
+    questions are asked. Each writer's notes are a log of their own (writers invent their own accounts)."""
+    index = {row.id: n for n, row in enumerate(log) if row.id}
+
+    def root(n: int) -> int:
+        seen: set[int] = set()
+        while (first := log[n].duplicate_of) in index and n not in seen:
+            seen.add(n)
+            n = index[first]
+        return n
+
+    roots = [root(n) for n in range(len(log))]
+    by_writer: dict[str | None, list[int]] = {}
+    for n in sorted(range(len(log)), key=lambda n: (log[n].date, n)):
+        by_writer.setdefault(log[n].writer, []).append(n)
+    note_of = {c.note_id: n for n, row in enumerate(log) for c in found[row.text]}
+    links = right = asked = 0
+    for notes in by_writer.values():
+        for k, n in enumerate(notes[1:], start=1):
+            earlier = [c for m in notes[:k] for c in found[log[m].text]]
+            best: tuple[int, float, str] | None = None
+            for new in found[log[n].text]:
+                pool = {c.id: c for c in nearest(earlier, new)}
+                candidate = scorer.best(list(pool.values()), new)
+                if candidate is not None and (best is None or candidate[1] > best[1]):
+                    best = (pool[candidate[0]].note_id, candidate[1], candidate[2])
+            if best is None:
+                continue
+            asked += best[2] == "ask"
+            if best[2] == "link":
+                links += 1
+                right += roots[note_of[best[0]]] == roots[n] != n
+    reports = sum(roots[n] != n for n in range(len(log)))
+    precision = right / links if links else 0.0
+    recall = right / reports if reports else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "notes": len(log), "second_reports": reports, "links": links, "precision": round(precision, 4),
+        "recall": round(recall, 4), "f1": round(f1, 4), "questions": asked,
+    }  # fmt: skip
 
 
 def _retrieval(

@@ -34,6 +34,7 @@ class EvalRow(LabelledRow):
     split: str | None = None
     label: str | None = None
     writer: str | None = None  # who wrote the note: the group of `--group-by writer`
+    duplicate_of: str | None = None  # the id of the note this one reports again (`eval --dupes` replays the log)
     customer_mention: str | None = None  # the names as written in the text (span-tagger training)
     competitor_mention: str | None = None
 

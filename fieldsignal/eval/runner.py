@@ -91,12 +91,13 @@ def run_eval(
             else:
                 report = _full(rows, present, fresh, taxonomy)
         if dupes:
-            from fieldsignal.eval.dupes import load_pairs, score_pairs
+            from fieldsignal.eval.dupes import LogRow, load_pairs, score_pairs
 
             ws = Workspace(fresh, taxonomy, learn=False)
             notes = [NoteInput(text=r.text, date=r.date, author=r.author) for r in rows]
             by_id = {r.id: n for r, n in zip(rows, notes, strict=True) if r.id}
-            report["dupes"] = score_pairs(ws, load_pairs(dupes), by_id, notes or None)
+            log = [LogRow(r.text, r.id, r.writer, r.date.isoformat() if r.date else "", r.duplicate_of) for r in rows]
+            report["dupes"] = score_pairs(ws, load_pairs(dupes), by_id, notes or None, log)
     report["mode"] = "llm" if settings.llm_enabled else "offline"
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report
