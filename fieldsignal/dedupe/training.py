@@ -8,13 +8,12 @@ taught the scorer that a customer's same gap, told again, is not a repeat (with 
 same-name pairs across writers, 21 of them with the same gap). The pairs are every two notes by one
 writer with the same customer (second reports, and the same customer's other asks), two notes of a
 second report's writer about its gap at other customers, and one random
-pair of that writer's notes per note; and, once the notes are read, each note with the NEIGHBOURS earlier
-notes of its writer nearest in meaning (`nearest_pairs`): a paste's note is scored against the signals
-the vector index finds nearest, mostly other stories of the same gap, and a scorer that had seen few of
-those linked too many of them (out of fold over writers, each note of a writer's log against its earlier
-notes as a paste is: precision of the links 0.741 -> 0.881, "same signal?" questions 498 -> 142,
-`bench/dupes_in_a_log.py`). (Each second report retold about another customer, as an
-extra negative, did not help: out of fold over writers 0.933 against 0.940 F1.) Each note is
+pair of that writer's notes per note. (Each second report retold about another customer, as an
+extra negative, did not help: out of fold over writers 0.933 against 0.940 F1. Nor, on held-out writers, did
+pairing each note with the earlier notes of its writer nearest in meaning, `nearest_pairs`, the candidates a
+paste is scored against: replaying the corpus writers' logs out of fold it raised the links' precision from
+0.741 to 0.881, but on the held-out writers it lowered duplicates F1 on pairs, 0.9425 -> 0.899 and 0.788 ->
+0.769, and left the replayed logs' F1 where it was; NEIGHBOURS = 0, README.) Each note is
 triaged as a paste would be, its excerpts embedded by the workspace's embedder, and `pair_features`
 taken for every pair of their signals (a note pair is labelled on its most alike signal pair), with
 word weights learnt from the corpus notes (`words.py`). The
@@ -48,7 +47,7 @@ KEEP = 4
 SCORER_CODE = ("candidates.py", "model.py", "training.py", "words.py")  # the code a cached scorer is keyed by
 MIN_REPORTS = 20  # second reports (from 3 writers or more) the scorer needs to be fitted at all
 ASK_PRECISION = 0.25  # a "same signal?" question is worth asking when 1 in 4 such pairs are repeats
-NEIGHBOURS = 3  # earlier notes of its writer nearest in meaning each note is paired with
+NEIGHBOURS = 0  # earlier notes of its writer nearest in meaning each note is paired with (3 was tried, above)
 
 
 def corpus_pairs(rows: Sequence[dict[str, Any]], seed: int = 13) -> list[tuple[int, int, bool]]:
