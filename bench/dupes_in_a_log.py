@@ -8,8 +8,8 @@ earlier notes (`training.nearest_pairs`, tried and not kept: README).
     python bench/dupes_in_a_log.py        # reads the corpus with the shipped triage first (~8 minutes)
 
 Measured 2026-12-06 (40 writers, shipped triage): without the nearest pairs, 567 links, precision 0.741,
-recall 0.689, 498 questions; with 3 nearest earlier notes a note, 461 links, precision 0.881, recall 0.666,
-142 questions.
+recall 0.689, 492 questions; with 3 nearest earlier notes a note, 461 links, precision 0.881, recall 0.666,
+141 questions (replayed by `eval.dupes.in_a_log`; its own loop before gave 498 and 142).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from fieldsignal.dedupe import training
-from fieldsignal.dedupe.candidates import Candidate, nearest
+from fieldsignal.dedupe.candidates import Candidate
 from fieldsignal.dedupe.words import WordWeights, fit_word_weights
+from fieldsignal.eval.dupes import LogRow, in_a_log
 from fieldsignal.settings import load_settings
 from fieldsignal.triage import shipped
 from fieldsignal.workspace import Workspace
@@ -31,9 +32,10 @@ from fieldsignal.workspace import Workspace
 FOLDS = 5
 
 
-def in_a_log(
+def out_of_fold(
     rows: list[dict], found: dict[int, list[Candidate]], neighbours: int, words: WordWeights
 ) -> dict[str, float]:
+    """Each fold of writers replayed by `eval.dupes.in_a_log` with a scorer fitted without it."""
     pairs = training.corpus_pairs(rows, 13)
     if neighbours:
         have = {(a, b) for a, b, _ in pairs}
@@ -41,30 +43,24 @@ def in_a_log(
     x = np.stack([training.pair_matrix(found[a], found[b], words) for a, b, _ in pairs])
     y = np.asarray([same for _, _, same in pairs], dtype=bool)
     groups = np.asarray([str(rows[a].get("writer")) for a, _, _ in pairs])
-    roots, rank = training._roots(rows), training._rank(rows)
+    by_text = {rows[i]["text"]: cands for i, cands in found.items()}
     writers = sorted(set(groups.tolist()))
-    links = right = asked = 0
+    totals = {"links": 0, "links_right": 0, "second_reports": 0, "questions": 0}
     for fold in (writers[k::FOLDS] for k in range(FOLDS)):
-        scorer = training.fit(x[~np.isin(groups, fold)], y[~np.isin(groups, fold)], groups[~np.isin(groups, fold)],
-                              words=words)  # fmt: skip
-        for writer in fold:
-            notes = sorted((i for i in found if str(rows[i].get("writer")) == writer), key=rank.__getitem__)
-            for n, i in enumerate(notes[1:], start=1):
-                earlier = [c for j in notes[:n] for c in found[j]]
-                pool = {c.id: c for new in found[i] for c in nearest(earlier, new)}
-                best = None
-                for new in found[i]:
-                    found_best = scorer.best(list(pool.values()), new)
-                    if found_best and (best is None or found_best[1] > best[1]):
-                        best = found_best
-                if best is None:
-                    continue
-                asked += best[2] == "ask"
-                if best[2] == "link":
-                    links += 1
-                    right += roots[pool[best[0]].note_id] == roots[i] != i
-    reports = sum(roots[i] != i for i in found)
-    return {"links": links, "precision": right / links, "recall": right / reports, "asked": asked}
+        kept = ~np.isin(groups, fold)
+        scorer = training.fit(x[kept], y[kept], groups[kept], words=words)
+        log = [
+            LogRow(r["text"], r.get("id"), r.get("writer"), r.get("date") or "", r.get("duplicate_of"))
+            for i, r in enumerate(rows)
+            if i in found and str(r.get("writer")) in fold
+        ]
+        figures = in_a_log(log, by_text, scorer)
+        for key in totals:
+            totals[key] += figures[key]
+    return {
+        "links": totals["links"], "precision": totals["links_right"] / totals["links"],
+        "recall": totals["links_right"] / totals["second_reports"], "asked": totals["questions"],
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -74,8 +70,8 @@ def main() -> None:
     # ids that name the row, not its place in a batch of 64, as the log's ids would
     found = {i: [dataclasses.replace(c, id=i * 100 + k, note_id=i) for k, c in enumerate(cs)] for i, cs in read.items()}
     words = fit_word_weights([r["text"] for r in rows])
-    for neighbours in (0, 3):  # as shipped (`training.NEIGHBOURS`), and the variant tried
-        figures = in_a_log(rows, found, neighbours, words)
+    for neighbours in (0, 3):  # as shipped, and the variant tried
+        figures = out_of_fold(rows, found, neighbours, words)
         print(f"nearest earlier notes paired: {neighbours}  links {figures['links']}  precision "
               f"{figures['precision']:.3f}  recall {figures['recall']:.3f}  questions {figures['asked']}")  # fmt: skip
 

@@ -13,7 +13,7 @@ extra negative, did not help: out of fold over writers 0.933 against 0.940 F1. N
 pairing each note with the earlier notes of its writer nearest in meaning, `nearest_pairs`, the candidates a
 paste is scored against: replaying the corpus writers' logs out of fold it raised the links' precision from
 0.741 to 0.881, but on the held-out writers it lowered duplicates F1 on pairs, 0.9425 -> 0.899 and 0.788 ->
-0.769, and left the replayed logs' F1 where it was; NEIGHBOURS = 0, README.) Each note is
+0.769, and left the replayed logs' F1 where it was: README, `bench/dupes_in_a_log.py`.) Each note is
 triaged as a paste would be, its excerpts embedded by the workspace's embedder, and `pair_features`
 taken for every pair of their signals (a note pair is labelled on its most alike signal pair), with
 word weights learnt from the corpus notes (`words.py`). The
@@ -47,14 +47,13 @@ KEEP = 4
 SCORER_CODE = ("candidates.py", "model.py", "training.py", "words.py")  # the code a cached scorer is keyed by
 MIN_REPORTS = 20  # second reports (from 3 writers or more) the scorer needs to be fitted at all
 ASK_PRECISION = 0.25  # a "same signal?" question is worth asking when 1 in 4 such pairs are repeats
-NEIGHBOURS = 0  # earlier notes of its writer nearest in meaning each note is paired with (3 was tried, above)
 
 
 def corpus_pairs(rows: Sequence[dict[str, Any]], seed: int = 13) -> list[tuple[int, int, bool]]:
     """(earlier, later, same signal) row indexes: see the module's docstring."""
     rng = random.Random(seed)
     index = {r["id"]: i for i, r in enumerate(rows)}
-    roots = _roots(rows)
+    roots = first_reports(rows)
     rank = _rank(rows)
     pairs: set[tuple[int, int]] = set()
 
@@ -83,15 +82,15 @@ def corpus_pairs(rows: Sequence[dict[str, Any]], seed: int = 13) -> list[tuple[i
     return [(a, b, roots[a] == roots[b]) for a, b in sorted(pairs)]
 
 
-def _roots(rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Each row's first report (following `duplicate_of` to its root)."""
-    index = {r["id"]: i for i, r in enumerate(rows)}
+def first_reports(rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Each row's first report (following `duplicate_of` to its root), by row index."""
+    index = {r["id"]: i for i, r in enumerate(rows) if r.get("id")}
 
     def root(i: int) -> int:
         seen = set()
-        while rows[i].get("duplicate_of") in index and i not in seen:
+        while (first := rows[i].get("duplicate_of")) in index and i not in seen:
             seen.add(i)
-            i = index[rows[i]["duplicate_of"]]
+            i = index[first]
         return i
 
     return [root(i) for i in range(len(rows))]
@@ -104,11 +103,12 @@ def _rank(rows: Sequence[dict[str, Any]]) -> dict[int, int]:
 
 
 def nearest_pairs(
-    rows: Sequence[dict[str, Any]], found: dict[int, list[Candidate]], k: int = NEIGHBOURS
+    rows: Sequence[dict[str, Any]], found: dict[int, list[Candidate]], k: int
 ) -> list[tuple[int, int, bool]]:
     """(earlier, later, same signal) for each read note and the `k` earlier notes of its writer whose
-    whole-note vectors are nearest its own: the candidates a paste is scored against."""
-    roots, rank = _roots(rows), _rank(rows)
+    whole-note vectors are nearest its own: the candidates a paste is scored against (tried as more
+    training pairs and not kept, see the module's docstring)."""
+    roots, rank = first_reports(rows), _rank(rows)
     by_writer: dict[str, list[int]] = {}
     for i in sorted(found, key=rank.__getitem__):
         if found[i] and found[i][0].note_vector is not None:
@@ -222,16 +222,10 @@ def pair_data(
     pairs: Sequence[tuple[int, int, bool]],
     progress: Progress | None = None,
     words: WordWeights | None = None,
-    neighbours: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Labelled pairs of corpus rows (`corpus_pairs`) read as a paste would read them: features, labels
-    (same signal) and each pair's writer (the folds' groups). `neighbours`: every row is read, and each
-    note's nearest earlier notes of its writer (`nearest_pairs`) are paired too."""
-    used = range(len(rows)) if neighbours else sorted({i for a, b, _ in pairs for i in (a, b)})
-    found = read_notes(triage, embedder, rows, list(used), progress)
-    if neighbours:
-        have = {(a, b) for a, b, _ in pairs}
-        pairs = [*pairs, *(p for p in nearest_pairs(rows, found, neighbours) if p[:2] not in have)]
+    (same signal) and each pair's writer (the folds' groups)."""
+    found = read_notes(triage, embedder, rows, sorted({i for a, b, _ in pairs for i in (a, b)}), progress)
     features = np.stack([pair_matrix(found[a], found[b], words) for a, b, _ in pairs])
     labels = np.asarray([same for _, _, same in pairs], dtype=bool)
     groups = np.asarray([str(rows[a].get("writer")) for a, _, _ in pairs])
@@ -246,7 +240,7 @@ def build(
     if sum(same for _, _, same in pairs) < MIN_REPORTS or len({r.get("writer") for r in rows}) < 3:
         return None  # too little to learn from: the rule (same customer and gap) decides
     words = fit_word_weights([r["text"] for r in rows])
-    return fit(*pair_data(triage, embedder, rows, pairs, progress, words, NEIGHBOURS), seed, words)
+    return fit(*pair_data(triage, embedder, rows, pairs, progress, words), seed, words)
 
 
 def scorer_key(corpus: Path, triage_key: str, embedder_name: str) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from fieldsignal.dedupe.candidates import Candidate, from_draft, nearest, same_signal
+from fieldsignal.dedupe.training import first_reports
 from fieldsignal.errors import InputError
 from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.workspace import Workspace
@@ -141,16 +142,7 @@ def in_a_log(log: list[LogRow], found: dict[str, list[Candidate]], scorer: Any) 
     against (the nearest in meaning and the customer's): how many are linked, how many of the links join
     a second report to its own story, how many second reports are linked, and how many "same signal?"
     questions are asked. Each writer's notes are a log of their own (writers invent their own accounts)."""
-    index = {row.id: n for n, row in enumerate(log) if row.id}
-
-    def root(n: int) -> int:
-        seen: set[int] = set()
-        while (first := log[n].duplicate_of) in index and n not in seen:
-            seen.add(n)
-            n = index[first]
-        return n
-
-    roots = [root(n) for n in range(len(log))]
+    roots = first_reports([{"id": row.id, "duplicate_of": row.duplicate_of} for row in log])
     by_writer: dict[str | None, list[int]] = {}
     for n in sorted(range(len(log)), key=lambda n: (log[n].date, n)):
         by_writer.setdefault(log[n].writer, []).append(n)
@@ -176,7 +168,8 @@ def in_a_log(log: list[LogRow], found: dict[str, list[Candidate]], scorer: Any) 
     recall = right / reports if reports else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "notes": len(log), "second_reports": reports, "links": links, "precision": round(precision, 4),
+        "notes": len(log), "second_reports": reports, "links": links, "links_right": right,
+        "precision": round(precision, 4),
         "recall": round(recall, 4), "f1": round(f1, 4), "questions": asked,
     }  # fmt: skip
 
