@@ -309,5 +309,8 @@ def test_train_reports_the_review_gate_it_learnt(tmp_path: Path) -> None:
     assert report["built"] is True and set(report["review_gate"]) == {"read", "linked"}
     for figures in report["review_gate"].values():
         assert 0.0 <= figures["review_share"] <= 1.0 and 0.0 <= figures["right"] <= 1.0
+    dupes = report["duplicates"]  # its bars set on the corpus writers' notes replayed as logs
+    assert 0 < dupes["ask"] <= dupes["link"] < 1 and dupes["log_links"] > 0 and 0 < dupes["log_precision"] <= 1
     text = run_cli("train", home=tmp_path / "ws")
     assert "review gate, customers linked to an account list:" in text.stdout
+    assert "second reports, each writer's notes replayed as a log:" in text.stdout

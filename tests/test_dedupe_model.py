@@ -218,9 +218,13 @@ def test_a_log_replay_counts_links_that_join_a_note_to_its_own_story() -> None:
     found = {row.text: [cand(n, customer[str(row.id)], "no-firewall", [1, n])] for n, row in enumerate(log)}
 
     class SameCustomer:  # links a note to the latest earlier note of its customer
-        def best(self, old: list[Candidate], new: Candidate) -> tuple[int, float, str] | None:
-            mine = [c for c in old if c.customer == new.customer and c.note_id != new.note_id]
-            return (max(mine, key=lambda c: c.note_id).id, 0.9, "link") if mine else None
+        link, ask = 0.5, 0.3
+
+        def probabilities(self, old: list[Candidate], new: Candidate) -> np.ndarray:
+            return np.asarray([0.5 + c.note_id / 100 if c.customer == new.customer else 0.0 for c in old])
+
+        def may_link(self, old: Candidate, new: Candidate) -> bool:
+            return True
 
     figures = in_a_log(log, found, SameCustomer())
     # c -> a and e -> c are right (one story: a, c, e); d -> b joins two stories of one customer

@@ -23,6 +23,7 @@ AGAIN = (
     "claims app, security won't sign off without it."
 )
 OTHER = "Orbis Freight wants to put a partner portal on Apps but needs a firewall and allow-listing first."
+FORWARDED = f"Fwd from Sam, still open as of Oct 20:\n\n> {FIRST}"  # the same report, sent on
 
 
 def add(ws: Workspace, text: str, day: int) -> int:
@@ -36,8 +37,11 @@ def ws(both_settings: Settings) -> Workspace:
 
 
 def test_a_second_report_is_linked_or_asked_and_another_customer_is_not(ws: Workspace) -> None:
+    """The workflow on each engine, on the hashing encoder's scorer. A second report in other words (AGAIN)
+    is the shipped model's to find (it links it at 0.98); the test models read FIRST as a loss with no gap,
+    under the review bar set on replayed logs, so the second report here is the same note sent on."""
     assert ws.duplicate_scorer is not None  # fitted on the corpus's second reports
-    first, again, other = add(ws, FIRST, 2), add(ws, AGAIN, 20), add(ws, OTHER, 21)
+    first, again, other = add(ws, FIRST, 2), add(ws, FORWARDED, 20), add(ws, OTHER, 21)
     signals = {s.id: s for s in ws.list_signals()}
     asked = ws.duplicate_questions()
     assert signals[again].duplicate_of == first or asked.get(again, (None,))[0] == first

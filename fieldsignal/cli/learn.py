@@ -31,8 +31,10 @@ def train_command(
     seconds = round(time.perf_counter() - started, 1)
     gate = getattr(triage.model, "gate", None)
     figures = summary(gate) if gate is not None else {}
+    scorer = ws.duplicate_scorer
+    dupes = {"link": scorer.link, "ask": scorer.ask, **scorer.figures} if scorer is not None else {}
     if as_json:
-        emit({"built": True, "seconds": seconds, "review_gate": figures})
+        emit({"built": True, "seconds": seconds, "review_gate": figures, "duplicates": dupes})
         return
     typer.echo(f"triage model ready in {seconds} s (cached; rebuilt when the corpus, taxonomy or code change)")
     for name, what in (("linked", "customers linked to an account list"), ("read", "notes read alone")):
@@ -42,6 +44,13 @@ def train_command(
                 f"review gate, {what}: {f['review_share']:.0%} to review, {f['right']:.1%} of the rest right "
                 "in every field (out of fold, on the corpus writers)"
             )
+    if "log_links" in dupes:
+        typer.echo(
+            f"second reports, each writer's notes replayed as a log: {dupes['log_links']:.0f} links, "
+            f"{dupes['log_precision']:.1%} of them right, {dupes['log_recall']:.1%} of second reports linked, "
+            f"{dupes['log_questions']:.0f} asked about (out of fold; bars: link {dupes['link']:.2f}, "
+            f"ask {dupes['ask']:.2f})"
+        )
 
 
 def eval_command(

@@ -117,9 +117,9 @@ def pair_features(old: Candidate, new: Candidate, words: WordWeights | None = No
 
 @dataclass
 class DuplicateScorer:
-    """A fitted scaler and calibrated classifier over `pair_features`, with its two bars:
-    at or above `link` a signal is linked as a second report; from `ask` up to `link`, a
-    reviewer is asked "same signal?"."""
+    """A fitted scaler and calibrated classifier over `pair_features`, with its two bars (set on replayed
+    logs, `training.log_bar`): at or above `link` a signal is linked as a second report; from `ask` up to
+    `link`, a reviewer is asked "same signal?"."""
 
     scaler: Any
     classifier: Any

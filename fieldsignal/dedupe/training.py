@@ -17,13 +17,17 @@ paste is scored against: replaying the corpus writers' logs out of fold it raise
 triaged as a paste would be, its excerpts embedded by the workspace's embedder, and `pair_features`
 taken for every pair of their signals (a note pair is labelled on its most alike signal pair), with
 word weights learnt from the corpus notes (`words.py`). The
-classifier is fitted with a fixed seed and calibrated over writer folds; out-of-fold probabilities
-set the link bar (best F1) and the review bar (`_ask_bar`). Cached, keyed by the corpus, the
-taxonomy, the encoders and this code.
+classifier is fitted with a fixed seed and calibrated over writer folds. Its bars are set where it is
+used, in a log (`log_bar`): each fold of writers' notes is replayed as pasted, in date order, by a
+classifier fitted without that fold (`replay.py`); the link bar is the one with the best F1 of links over
+second reports, the review bar the lowest at which 1 in 4 questions asked are about the note's own story.
+Set on pairs (one first report, one hard negative), the link bar linked about a quarter of a log's notes
+to another story. Cached, keyed by the corpus, the taxonomy, the encoders and this code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -39,14 +43,16 @@ import numpy as np
 from fieldsignal.cache import building, cache_dir, prune
 from fieldsignal.dedupe.candidates import Candidate, customer_key, from_draft
 from fieldsignal.dedupe.model import FEATURES, DuplicateScorer, pair_features
+from fieldsignal.dedupe.replay import Decision, log_figures, replay
 from fieldsignal.dedupe.words import WordWeights, fit_word_weights
 from fieldsignal.models import NoteInput
 
 Progress = Callable[[str, int, int], None]
 KEEP = 4
-SCORER_CODE = ("candidates.py", "model.py", "training.py", "words.py")  # the code a cached scorer is keyed by
+SCORER_CODE = ("candidates.py", "model.py", "replay.py", "training.py", "words.py")  # what a cached scorer is keyed by
 MIN_REPORTS = 20  # second reports (from 3 writers or more) the scorer needs to be fitted at all
 ASK_PRECISION = 0.25  # a "same signal?" question is worth asking when 1 in 4 such pairs are repeats
+LOG_FOLDS = 5  # writer folds of the replayed logs that set the link bar
 
 
 def corpus_pairs(rows: Sequence[dict[str, Any]], seed: int = 13) -> list[tuple[int, int, bool]]:
@@ -125,16 +131,17 @@ def nearest_pairs(
 
 
 def _candidates(
-    triage: Any, embedder: Any, texts: Sequence[str], dates: Sequence[dt.date | None]
+    triage: Any, embedder: Any, texts: Sequence[str], dates: Sequence[dt.date | None], numbers: Sequence[int]
 ) -> list[list[Candidate]]:
+    """Each note's signals as candidates: note `numbers[n]`, its signals numbered after it (`100 n + k`)."""
     results = triage.triage([NoteInput(text=t, date=d) for t, d in zip(texts, dates, strict=True)])
     excerpts = [d.excerpt for r in results for d in r.signals]
     vectors = iter(embedder.encode(excerpts))
     notes = embedder.encode(list(texts))
     known = set(triage.taxonomy.gap_by_slug)
     return [
-        [from_draft(d, n * 100 + k, n, t, known, next(vectors), notes[n]) for k, d in enumerate(r.signals)]
-        for n, (t, r) in enumerate(zip(texts, results, strict=True))
+        [from_draft(d, i * 100 + k, i, t, known, next(vectors), notes[n]) for k, d in enumerate(r.signals)]
+        for n, (i, t, r) in enumerate(zip(numbers, texts, results, strict=True))
     ]
 
 
@@ -203,12 +210,14 @@ def best_f1_bar(p: np.ndarray, labels: np.ndarray) -> tuple[float, dict[str, flo
 def read_notes(
     triage: Any, embedder: Any, rows: Sequence[dict[str, Any]], used: Sequence[int], progress: Progress | None = None
 ) -> dict[int, list[Candidate]]:
-    """The `used` rows read as a paste would read them: each note's signals as duplicate candidates."""
+    """The `used` rows read as a paste would read them: each note's signals as duplicate candidates (the
+    note's `note_id` is its row number)."""
     found: dict[int, list[Candidate]] = {}
     for start in range(0, len(used), 64):
         chunk = used[start : start + 64]
         dates = [dt.date.fromisoformat(rows[i]["date"]) if rows[i].get("date") else None for i in chunk]
-        for i, cands in zip(chunk, _candidates(triage, embedder, [rows[i]["text"] for i in chunk], dates), strict=True):
+        texts = [rows[i]["text"] for i in chunk]
+        for i, cands in zip(chunk, _candidates(triage, embedder, texts, dates, chunk), strict=True):
             found[i] = cands
         if progress:
             progress("reading the second reports", min(start + 64, len(used)), len(used))
@@ -226,10 +235,94 @@ def pair_data(
     """Labelled pairs of corpus rows (`corpus_pairs`) read as a paste would read them: features, labels
     (same signal) and each pair's writer (the folds' groups)."""
     found = read_notes(triage, embedder, rows, sorted({i for a, b, _ in pairs for i in (a, b)}), progress)
+    return pair_arrays(rows, pairs, found, words)
+
+
+def pair_arrays(
+    rows: Sequence[dict[str, Any]],
+    pairs: Sequence[tuple[int, int, bool]],
+    found: dict[int, list[Candidate]],
+    words: WordWeights | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     features = np.stack([pair_matrix(found[a], found[b], words) for a, b, _ in pairs])
     labels = np.asarray([same for _, _, same in pairs], dtype=bool)
     groups = np.asarray([str(rows[a].get("writer")) for a, _, _ in pairs])
     return features, labels, groups
+
+
+def writer_logs(
+    rows: Sequence[dict[str, Any]], found: dict[int, list[Candidate]], writers: set[str]
+) -> list[list[int]]:
+    """Each of these writers' read notes, in date order (then file order): one log a writer."""
+    rank = _rank(rows)
+    logs: dict[str, list[int]] = {}
+    for i in sorted(found, key=rank.__getitem__):
+        if str(rows[i].get("writer")) in writers:
+            logs.setdefault(str(rows[i].get("writer")), []).append(i)
+    return list(logs.values())
+
+
+def log_decisions(
+    rows: Sequence[dict[str, Any]],
+    found: dict[int, list[Candidate]],
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+    words: WordWeights | None = None,
+    seed: int = 13,
+) -> list[Decision]:
+    """Each fold of writers' notes replayed as a log (`replay.replay`) by a scorer fitted on the pairs
+    (`arrays`: features, labels, writers) of the other writers."""
+    features, labels, groups = arrays
+    writers = sorted(set(groups.tolist()))
+    folds = min(LOG_FOLDS, len(writers))
+    decisions: list[Decision] = []
+    for k in range(folds):
+        fold = writers[k::folds]
+        kept = ~np.isin(groups, fold)
+        inner = fit(features[kept], labels[kept], groups[kept], seed, words)
+        decisions += replay(writer_logs(rows, found, set(fold)), found, inner)
+    return decisions
+
+
+def log_bar(
+    rows: Sequence[dict[str, Any]],
+    found: dict[int, list[Candidate]],
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+    scorer: DuplicateScorer,
+    seed: int = 13,
+) -> DuplicateScorer:
+    """The scorer with its bars set where it is used, in a log (`log_decisions`, out of fold over writers):
+    the link bar with the best F1 of links over second reports (a link is right when it joins a note to its
+    own story), then the review bar (`log_ask_bar`). The pairs' bars stay when no bar links a second
+    report right; the figures (`log_*`) say what the replayed logs gave."""
+    decisions = log_decisions(rows, found, arrays, scorer.words, seed)
+    roots = first_reports(rows)
+    bars = sorted({d.probability for d in decisions if d.probability >= scorer.ask})
+    scored = [(log_figures(decisions, roots, bar, scorer.ask)["f1"], bar) for bar in bars]
+    if not scored or not max(scored)[0]:
+        return scorer
+    _, link = max(scored)
+    ask = log_ask_bar(decisions, roots, link)
+    figures = log_figures(decisions, roots, link, ask)
+    log = {f"log_{k}": float(v) for k, v in figures.items() if k in ("precision", "recall", "f1", "links", "questions")}
+    log["log_questions_right"] = float(figures["questions_right"])
+    return dataclasses.replace(scorer, link=link, ask=ask, figures={**scorer.figures, **log})
+
+
+def log_ask_bar(decisions: Sequence[Decision], roots: Sequence[int], link: float) -> float:
+    """The review bar in a log, as `_ask_bar` sets it on pairs: the lowest under the link bar at which at
+    least ASK_PRECISION of the questions asked (not linked, at or above it) are second reports of the story
+    asked about, going no lower than where 95 % of such right answers are at or above it."""
+    right = np.asarray([roots[d.earlier] == roots[d.note] != d.note for d in decisions], dtype=bool)
+    p = np.asarray([d.probability for d in decisions])
+    asked = ~((p >= link) & np.asarray([d.may_link for d in decisions], dtype=bool))
+    bar = link
+    for candidate in sorted({float(v) for v in np.round(p[p < link], 3)}, reverse=True):
+        band = (p >= candidate) & asked
+        if band.any() and float(np.mean(right[band])) >= ASK_PRECISION:
+            bar = candidate
+        if float(np.mean(p[right] >= candidate)) >= 0.95:
+            break
+    return bar
 
 
 def build(
@@ -240,7 +333,9 @@ def build(
     if sum(same for _, _, same in pairs) < MIN_REPORTS or len({r.get("writer") for r in rows}) < 3:
         return None  # too little to learn from: the rule (same customer and gap) decides
     words = fit_word_weights([r["text"] for r in rows])
-    return fit(*pair_data(triage, embedder, rows, pairs, progress, words), seed, words)
+    found = read_notes(triage, embedder, rows, range(len(rows)), progress)  # every note: the logs are replayed
+    arrays = pair_arrays(rows, pairs, found, words)
+    return log_bar(rows, found, arrays, fit(*arrays, seed, words), seed)
 
 
 def scorer_key(corpus: Path, triage_key: str, embedder_name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from fieldsignal.dedupe.candidates import Candidate, from_draft, nearest, same_signal
+from fieldsignal.dedupe.candidates import Candidate, from_draft, same_signal
+from fieldsignal.dedupe.replay import log_figures, replay
 from fieldsignal.dedupe.training import first_reports
 from fieldsignal.errors import InputError
 from fieldsignal.models import NoteInput, TriageResult
@@ -139,39 +141,20 @@ def score_pairs(
 
 def in_a_log(log: list[LogRow], found: dict[str, list[Candidate]], scorer: Any) -> dict[str, Any]:
     """Each writer's notes pasted in date order, each scored against the earlier signals a paste is scored
-    against (the nearest in meaning and the customer's): how many are linked, how many of the links join
-    a second report to its own story, how many second reports are linked, and how many "same signal?"
-    questions are asked. Each writer's notes are a log of their own (writers invent their own accounts)."""
+    against (the nearest in meaning and the customer's; `dedupe.replay`): how many are linked, how many of
+    the links join a second report to its own story, how many second reports are linked, and how many
+    "same signal?" questions are asked. Each writer's notes are a log of their own (writers invent their
+    own accounts)."""
     roots = first_reports([{"id": row.id, "duplicate_of": row.duplicate_of} for row in log])
     by_writer: dict[str | None, list[int]] = {}
     for n in sorted(range(len(log)), key=lambda n: (log[n].date, n)):
         by_writer.setdefault(log[n].writer, []).append(n)
-    note_of = {c.note_id: n for n, row in enumerate(log) for c in found[row.text]}
-    links = right = asked = 0
-    for notes in by_writer.values():
-        for k, n in enumerate(notes[1:], start=1):
-            earlier = [c for m in notes[:k] for c in found[log[m].text]]
-            best: tuple[int, float, str] | None = None
-            for new in found[log[n].text]:
-                pool = {c.id: c for c in nearest(earlier, new)}
-                candidate = scorer.best(list(pool.values()), new)
-                if candidate is not None and (best is None or candidate[1] > best[1]):
-                    best = (pool[candidate[0]].note_id, candidate[1], candidate[2])
-            if best is None:
-                continue
-            asked += best[2] == "ask"
-            if best[2] == "link":
-                links += 1
-                right += roots[note_of[best[0]]] == roots[n] != n
-    reports = sum(roots[n] != n for n in range(len(log)))
-    precision = right / links if links else 0.0
-    recall = right / reports if reports else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "notes": len(log), "second_reports": reports, "links": links, "links_right": right,
-        "precision": round(precision, 4),
-        "recall": round(recall, 4), "f1": round(f1, 4), "questions": asked,
-    }  # fmt: skip
+    numbered = {  # the log's own numbering: two rows of one text are two notes
+        n: [dataclasses.replace(c, id=n * 100 + k, note_id=n) for k, c in enumerate(found[row.text])]
+        for n, row in enumerate(log)
+    }
+    decisions = replay(by_writer.values(), numbered, scorer)
+    return {"notes": len(log), **log_figures(decisions, roots, scorer.link, scorer.ask)}
 
 
 def _retrieval(
