@@ -254,3 +254,36 @@ def test_a_customers_industry_is_the_crms_else_the_one_a_reviewer_gave(both_sett
     spelled = next(i.aliases[0] for i in ws.taxonomy.industries if i.code == crm)
     ws.add_accounts([Account("Pellbrook Foods", spelled)], "crm.csv")
     assert industry_of(texts[2]) == crm  # the CRM's word wins
+
+
+def test_a_grown_account_list_hashes_only_its_new_names_and_links_as_one_hashed_whole(linker: AccountLinker) -> None:
+    import copy
+    import pickle
+
+    from fieldsignal.triage.frozen import freeze
+
+    frozen = copy.deepcopy(linker)
+    freeze(frozen)
+    grams = frozen._grams()
+    hashed: list[str] = []
+    original = grams.rows
+
+    def counted(texts: list[str]) -> object:
+        hashed.extend(texts)
+        return original(texts)
+
+    grams.rows = counted
+    frozen.link_scored([["halvern"]], ACCOUNTS)
+    grown = sorted([*ACCOUNTS, "Nimbus Air", "Aldine Bank"])  # two customers read from pasted notes
+    hashed.clear()
+    found = frozen.link_scored([["halvern"], ["HMI"], ["nimbus"]], grown)
+    assert sorted(hashed) == ["aldine bank", "halvern", "hmi", "nimbus", "nimbus air"]  # the new names, the mentions
+    whole = copy.deepcopy(linker)
+    freeze(whole)  # a linker that never saw the shorter list: the grown list hashed at once
+    assert found == whole.link_scored([["halvern"], ["HMI"], ["nimbus"]], grown)
+    table, _ = frozen._account_table(grown)
+    fresh = whole._grams().rows([" ".join(n.casefold().split()) for n in grown])
+    assert (table.indptr == fresh.indptr).all() and (table.indices == fresh.indices).all()
+    assert (table.data == fresh.data).all()
+    del grams.rows  # the counting stand-in
+    assert frozen._names and pickle.loads(pickle.dumps(frozen))._names == {}  # what was read is not kept

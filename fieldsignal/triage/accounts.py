@@ -20,6 +20,7 @@ import numpy as np
 LINK_P = 0.5  # a mention links to an account whose probability reaches this, when no other account does
 CANDIDATES = 30  # accounts scored in full per mention (the nearest by character n-grams, plus initials)
 NEGATIVES = 12  # per training pair: the most similar other accounts of the same writer, and a few random
+MAX_NAMES = 200_000  # names whose n-grams a served process keeps (an account list, the log's customers)
 
 
 def _words(name: str) -> list[str]:
@@ -56,6 +57,13 @@ class AccountLinker:
         self.model: Any = None
         self._vectorizer: Any = None
         self._table: tuple[tuple[str, ...], Any] | None = None  # the last account list: n-grams, initials
+        self._names: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each name's hashed n-grams, once frozen
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_table": None, "_names": {}}  # what was read, not what was learnt
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({"_names": {}, **state})
 
     def _grams(self) -> Any:
         if self._vectorizer is None:
@@ -67,12 +75,34 @@ class AccountLinker:
         return self._vectorizer
 
     def _account_table(self, accounts: Sequence[str]) -> tuple[Any, list[str]]:
-        """The account list's n-gram vectors and initials, kept for the next call with the same list."""
+        """The account list's n-gram vectors and initials, kept for the next call with the same list. A
+        served workspace's list grows by a name now and then (a pasted note's customer that is no account):
+        once frozen, each name is hashed once, and a changed list is assembled from the names' rows."""
         key = tuple(accounts)
         if self._table is None or self._table[0] != key:
-            vectors = self._rows([" ".join(_words(a)) for a in accounts])
+            texts = [" ".join(_words(a)) for a in accounts]
+            grams = self._grams()
+            vectors = self._known_rows(grams, texts) if hasattr(grams, "rows") else self._rows(texts)
             self._table = (key, (vectors, [_initials(_words(a)) for a in accounts]))
         return self._table[1]
+
+    def _known_rows(self, grams: Any, texts: Sequence[str]) -> Any:
+        from fieldsignal.triage.frozen import SparseRows
+
+        names = self._names
+        if len(names) > MAX_NAMES:
+            names.clear()
+        new = [t for t in dict.fromkeys(texts) if t not in names]
+        if new:
+            rows = grams.rows(new)
+            for k, text in enumerate(new):
+                start, end = rows.indptr[k], rows.indptr[k + 1]
+                names[text] = (rows.indices[start:end], rows.data[start:end])
+        parts = [names[t] for t in texts]
+        indptr = np.concatenate([[0], np.cumsum([len(i) for i, _ in parts])]).astype(np.int64)
+        indices = np.concatenate([i for i, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+        data = np.concatenate([d for _, d in parts]) if parts else np.zeros(0)
+        return SparseRows(indptr, indices.astype(np.int64), data.astype(np.float64), grams.n_features)
 
     def _rows(self, texts: Sequence[str]) -> Any:
         """Hashed n-gram rows, sparse: scikit-learn's while fitting, `frozen.SparseRows` once frozen."""
