@@ -38,7 +38,7 @@ def replay(logs: Iterable[Sequence[int]], found: Mapping[int, list[Candidate]], 
         for n in notes:
             best: Decision | None = None
             for new in found[n]:
-                allowed = [c for c in nearest(earlier, new) if c.note_id != new.note_id]
+                allowed = nearest(earlier, new)  # never the note's own signals
                 if not allowed:
                     continue
                 p = scorer.probabilities(allowed, new)

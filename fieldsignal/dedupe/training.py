@@ -172,22 +172,23 @@ def fit(
 
     p = cross_val_predict(model(), x, labels, cv=folds, method="predict_proba")[:, 1]
     link, figures = best_f1_bar(p, labels)
-    ask = _ask_bar(p, labels, link)
+    ask = ask_bar(p, labels, p >= link, link)
     figures["asked_share"] = round(float(np.mean((p >= ask) & (p < link))), 4)
     classifier = model().fit(x, labels)
     return DuplicateScorer(freeze_estimator(scaler), freeze_estimator(classifier), link, ask, figures, words)
 
 
-def _ask_bar(p: np.ndarray, labels: np.ndarray, link: float) -> float:
-    """The review bar: the lowest bar under the link bar at which at least ASK_PRECISION of the pairs
-    between the two bars are second reports, going no lower than where 95 % of second reports are
-    at or above it."""
+def ask_bar(p: np.ndarray, right: np.ndarray, linked: np.ndarray, link: float) -> float:
+    """The review bar: the lowest under the link bar at which at least ASK_PRECISION of the questions asked
+    (not `linked`, at or above it) are `right` (second reports of what they are asked about), going no lower
+    than where 95 % of the right ones are at or above it. On pairs `linked` is `p >= link`; in a log a pair
+    over the link bar that may not be linked alone is asked too."""
     bar = link
     for candidate in sorted({float(v) for v in np.round(p[p < link], 3)}, reverse=True):
-        band = (p >= candidate) & (p < link)
-        if band.any() and float(np.mean(labels[band])) >= ASK_PRECISION:
+        band = (p >= candidate) & ~linked
+        if band.any() and float(np.mean(right[band])) >= ASK_PRECISION:
             bar = candidate
-        if float(np.mean(p[labels] >= candidate)) >= 0.95:
+        if float(np.mean(p[right] >= candidate)) >= 0.95:
             break
     return bar
 
@@ -309,20 +310,12 @@ def log_bar(
 
 
 def log_ask_bar(decisions: Sequence[Decision], roots: Sequence[int], link: float) -> float:
-    """The review bar in a log, as `_ask_bar` sets it on pairs: the lowest under the link bar at which at
-    least ASK_PRECISION of the questions asked (not linked, at or above it) are second reports of the story
-    asked about, going no lower than where 95 % of such right answers are at or above it."""
+    """The review bar in a log (`ask_bar` over the replayed decisions): a question is right when the earlier
+    note it asks about is of the note's own story."""
     right = np.asarray([roots[d.earlier] == roots[d.note] != d.note for d in decisions], dtype=bool)
     p = np.asarray([d.probability for d in decisions])
-    asked = ~((p >= link) & np.asarray([d.may_link for d in decisions], dtype=bool))
-    bar = link
-    for candidate in sorted({float(v) for v in np.round(p[p < link], 3)}, reverse=True):
-        band = (p >= candidate) & asked
-        if band.any() and float(np.mean(right[band])) >= ASK_PRECISION:
-            bar = candidate
-        if float(np.mean(p[right] >= candidate)) >= 0.95:
-            break
-    return bar
+    linked = (p >= link) & np.asarray([d.may_link for d in decisions], dtype=bool)
+    return ask_bar(p, right, linked, link)
 
 
 def build(

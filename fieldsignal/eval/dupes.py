@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from fieldsignal.dedupe.candidates import Candidate, from_draft, same_signal
 from fieldsignal.dedupe.replay import log_figures, replay
-from fieldsignal.dedupe.training import first_reports
+from fieldsignal.dedupe.training import first_reports, writer_logs
 from fieldsignal.errors import InputError
 from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.workspace import Workspace
@@ -145,15 +145,14 @@ def in_a_log(log: list[LogRow], found: dict[str, list[Candidate]], scorer: Any) 
     the links join a second report to its own story, how many second reports are linked, and how many
     "same signal?" questions are asked. Each writer's notes are a log of their own (writers invent their
     own accounts)."""
-    roots = first_reports([{"id": row.id, "duplicate_of": row.duplicate_of} for row in log])
-    by_writer: dict[str | None, list[int]] = {}
-    for n in sorted(range(len(log)), key=lambda n: (log[n].date, n)):
-        by_writer.setdefault(log[n].writer, []).append(n)
+    rows = [{"id": r.id, "duplicate_of": r.duplicate_of, "writer": r.writer, "date": r.date} for r in log]
     numbered = {  # the log's own numbering: two rows of one text are two notes
         n: [dataclasses.replace(c, id=n * 100 + k, note_id=n) for k, c in enumerate(found[row.text])]
         for n, row in enumerate(log)
     }
-    decisions = replay(by_writer.values(), numbered, scorer)
+    logs = writer_logs(rows, numbered, {str(r.writer) for r in log})
+    decisions = replay(logs, numbered, scorer)
+    roots = first_reports(rows)
     return {"notes": len(log), **log_figures(decisions, roots, scorer.link, scorer.ask)}
 
 
