@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -15,10 +16,10 @@ from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.settings import Settings
 from fieldsignal.store.review import Fix
 from fieldsignal.taxonomy import load_taxonomy
-from fieldsignal.triage.accounts import AccountLinker, pair_features, training_pairs
+from fieldsignal.triage.accounts import AccountLinker, pair_features
 from fieldsignal.triage.pipeline import LearnedTriage
 from fieldsignal.workspace import Workspace
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
 from tests.test_store import draft
 
 ACCOUNTS = [
@@ -62,9 +63,11 @@ def test_industry_spellings_of_a_crm_map_to_the_taxonomy_codes() -> None:
 
 
 @pytest.fixture(scope="module")
-def linker() -> AccountLinker:
-    rows = [json.loads(line) for line in (ROOT / "data" / "corpus" / "corpus.jsonl").read_text().splitlines()]
-    return AccountLinker().fit(training_pairs([(r["customer_mention"], r["customer"], r["writer"]) for r in rows]))
+def linker(triage_model_on_the_hashing_encoder: tuple[Any, dict[str, Any]]) -> AccountLinker:
+    """The linker the session's corpus model learnt from the corpus's mentions and their accounts."""
+    found = triage_model_on_the_hashing_encoder[0].linker
+    assert isinstance(found, AccountLinker)
+    return found
 
 
 def test_the_linker_learns_short_forms_from_the_corpus(linker: AccountLinker) -> None:

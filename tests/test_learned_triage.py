@@ -128,13 +128,11 @@ def test_the_gap_heads_are_combined_by_what_was_learnt_and_never_contradict(
         assert pred.gap[0][0] is not None or not pred.more_gaps  # "no gap" comes with no further gaps
 
 
-def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw() -> None:
+def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw(trained: tuple[TriageModel, list[dict]]) -> None:
     from fieldsignal.triage.gate import BUDGET
 
-    # fitted here on a slice (10 notes from each writer), so the gate's machinery runs whatever is cached
-    rows = corpus_rows(10)
-    slice_ = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
-    model = fit_with_gate(slice_, HashingTokenEncoder().encode([e.text for e in slice_]), load_taxonomy(None))
+    # the session's corpus model: its gate was learnt out of fold by this code (the cache is keyed by it)
+    model, rows = trained
     assert model.gate is not None and model.gate.read is not None and model.gate.linked is not None
     for gate in (model.gate.read, model.gate.linked):
         # the bar keeps within the review budget, unless the confidence threshold alone is over it
@@ -224,7 +222,9 @@ def test_a_workspace_on_the_learned_triage_builds_caches_and_learns_from_a_fix(
 
     monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
     corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps(r) + "\n" for r in corpus_rows(10)), encoding="utf-8")
+    rows = corpus_rows(7)  # under the review gate's 300 notes: the gate is tested on the session's model
+    assert len(rows) < 300
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", corpus=corpus)
     ws = Workspace(settings)
     note = "Odd ask from Quillon: the app has to print barcode labels on their warehouse printers and it can't."
@@ -370,3 +370,27 @@ def test_the_recall_bar_is_learnt_from_pairs_of_different_stories() -> None:
     few = TriageModel()
     few.learn_recall(same, [pair(c) for c in different[:10]])
     assert few.recall_similarity == RECALL_SIMILARITY and few.recall_precision is None
+
+
+def test_competitor_mentions_come_in_one_order_in_every_process() -> None:
+    """The competitor scorer is fitted on the mentions in the order found: a set's order, which changes
+    with each process's hash seed, made two builds of one corpus differ."""
+    import random
+    import subprocess
+    import sys
+
+    from fieldsignal.triage.rivals import alias_patterns, mentions
+
+    patterns = alias_patterns(load_taxonomy(None))
+    text = "They run on AWS and tried Streamlit in Snowflake after a Snowflake bake-off; SiS lost to Retool."
+    found = mentions(text, patterns, [])
+    assert [(m.start, m.end) for m in found] == sorted((m.start, m.end) for m in found) and len(found) >= 4
+    for seed in range(3):
+        assert mentions(text, random.Random(seed).sample(patterns, len(patterns)), []) == found
+    show = "from fieldsignal.taxonomy import load_taxonomy as t; from fieldsignal.triage.rivals import alias_patterns"
+    show += "; print([p.pattern for _, p in alias_patterns(t(None))])"
+    command = [sys.executable, "-c", show]
+    printed = {
+        subprocess.run(command, env={"PYTHONHASHSEED": seed}, capture_output=True, text=True).stdout for seed in "12"
+    }
+    assert len(printed) == 1 and "snowflake" in printed.pop()

@@ -34,7 +34,7 @@ class Mention:
 def alias_patterns(taxonomy: Taxonomy) -> list[tuple[str, re.Pattern[str]]]:
     out = []
     for competitor in taxonomy.competitors:
-        for form in {competitor.name, *competitor.aliases}:
+        for form in dict.fromkeys([competitor.name, *competitor.aliases]):  # as listed: a set's order varies by process
             flags = 0 if any(c.isupper() for c in form) and form != competitor.name else re.I
             out.append((competitor.name, re.compile(rf"(?<![\w-]){re.escape(form)}(?![\w-])", flags)))
     return out
@@ -48,7 +48,7 @@ def mentions(text: str, patterns: Sequence[tuple[str, re.Pattern[str]]], spans: 
     for span in spans:
         if span.kind == "competitor" and span.text and not any(s <= span.start < e for s, e in found):
             found[(span.start, span.end)] = Mention(span.text, span.start, span.end, False)
-    return sorted(found.values(), key=lambda m: m.start)
+    return sorted(found.values(), key=lambda m: (m.start, m.end))  # one order whatever the patterns' order
 
 
 def features(mention: Mention, tokens: TokenVectors, span_score: float) -> np.ndarray:
