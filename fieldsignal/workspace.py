@@ -151,9 +151,7 @@ class Workspace:
     def list_signals(self, filters: repo.SignalFilter | None = None) -> list[Signal]:
         """The log, newest first; a filter's gap, type, status and category are read as `review fix` reads
         them (slug or name, case and spaces ignored, an unambiguous start), and an unknown one is an error."""
-        f = filters or repo.SignalFilter()
-        if f.gap or f.signal_type or f.status or f.category:  # the taxonomy (and the log's promoted gaps): only then
-            f = resolved_filter(self.taxonomy, f)
+        f = resolved_filter(lambda: self.taxonomy, filters or repo.SignalFilter())
         with self.store() as con:
             return repo.list_signals(con, f)
 

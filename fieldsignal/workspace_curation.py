@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fieldsignal.errors import FieldsignalError
@@ -119,9 +120,13 @@ def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-def resolved_filter(t: Taxonomy, filters: SignalFilter) -> SignalFilter:
+def resolved_filter(taxonomy: Callable[[], Taxonomy], filters: SignalFilter) -> SignalFilter:
     """The filter's gap, type, status and category in the taxonomy's spelling (slug or name, case and
-    spaces ignored, an unambiguous start, as `review fix` reads them); an unknown one is an error."""
+    spaces ignored, an unambiguous start, as `review fix` reads them); an unknown one is an error. The
+    taxonomy (whose promoted gaps live in the log) is read only when the filter names one of them."""
+    if not (filters.gap or filters.signal_type or filters.status or filters.category):
+        return filters
+    t = taxonomy()
     f = filters.model_copy()
     if f.gap:
         f.gap = t.find_gap(f.gap).slug

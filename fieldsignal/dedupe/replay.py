@@ -28,6 +28,14 @@ class Decision:
     probability: float
     may_link: bool
 
+    def linked_at(self, bar: float) -> bool:
+        """Linked by the scorer on its own with this link bar."""
+        return self.probability >= bar and self.may_link
+
+    def right(self, roots: Sequence[int]) -> bool:
+        """The earlier note is of the pasted note's own story (`roots`: each note's first report)."""
+        return roots[self.earlier] == roots[self.note] != self.note
+
 
 def replay(logs: Iterable[Sequence[int]], found: Mapping[int, list[Candidate]], scorer: Any) -> list[Decision]:
     """Each log (note numbers in date order; `found[n]` the note's signals as candidates, their `note_id`
@@ -55,15 +63,15 @@ def log_figures(decisions: Sequence[Decision], roots: Sequence[int], bar: float,
     """Links at `bar` (and allowed): how many, how many join a second report to its own story (`roots`:
     each note's first report), the share of second reports so linked; the questions asked (at or above
     `ask`, not linked) and how many of them ask about the note's own story."""
-    links = [d for d in decisions if d.probability >= bar and d.may_link]
-    right = sum(roots[d.earlier] == roots[d.note] != d.note for d in links)
+    links = [d for d in decisions if d.linked_at(bar)]
+    right = sum(d.right(roots) for d in links)
     reports = sum(roots[n] != n for n in range(len(roots)))
     precision = right / len(links) if links else 0.0
     recall = right / reports if reports else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    asked = [d for d in decisions if d.probability >= ask and not (d.probability >= bar and d.may_link)]
+    asked = [d for d in decisions if d.probability >= ask and not d.linked_at(bar)]
     return {
         "second_reports": reports, "links": len(links), "links_right": right, "precision": round(precision, 4),
         "recall": round(recall, 4), "f1": round(f1, 4), "questions": len(asked),
-        "questions_right": sum(roots[d.earlier] == roots[d.note] != d.note for d in asked),
+        "questions_right": sum(d.right(roots) for d in asked),
     }  # fmt: skip

@@ -312,10 +312,9 @@ def log_bar(
 def log_ask_bar(decisions: Sequence[Decision], roots: Sequence[int], link: float) -> float:
     """The review bar in a log (`ask_bar` over the replayed decisions): a question is right when the earlier
     note it asks about is of the note's own story."""
-    right = np.asarray([roots[d.earlier] == roots[d.note] != d.note for d in decisions], dtype=bool)
-    p = np.asarray([d.probability for d in decisions])
-    linked = (p >= link) & np.asarray([d.may_link for d in decisions], dtype=bool)
-    return ask_bar(p, right, linked, link)
+    right = np.asarray([d.right(roots) for d in decisions], dtype=bool)
+    linked = np.asarray([d.linked_at(link) for d in decisions], dtype=bool)
+    return ask_bar(np.asarray([d.probability for d in decisions]), right, linked, link)
 
 
 def build(
