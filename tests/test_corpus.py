@@ -89,3 +89,23 @@ def test_the_assembled_files_are_up_to_date(tmp_path: Path) -> None:
         # writers nothing is trained on: none of them, and none of their notes, is in the corpus
         assert not {r["writer"] for r in held} & {r["writer"] for r in rows}
         assert len(held) >= at_least and not {r["text"] for r in held} & {r["text"] for r in rows}
+
+
+def test_the_public_duplicate_pairs_are_what_their_build_gives_and_eval_reads_them() -> None:
+    """GitBugs Hadoop (data/public/gitbugs): 66 listed duplicates, each with one hard non-duplicate."""
+    import importlib.util
+
+    from fieldsignal.eval.dupes import load_pairs
+
+    folder = ROOT / "data" / "public" / "gitbugs"
+    spec = importlib.util.spec_from_file_location("gitbugs_build", folder / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    built = [json.dumps(p, ensure_ascii=False) for p in build.pairs()]
+    assert (folder / "pairs.jsonl").read_text(encoding="utf-8").splitlines() == built
+    pairs = load_pairs(folder / "pairs.jsonl")
+    assert Counter(p.is_duplicate for p in pairs) == {True: 66, False: 66}
+    related = build.relations()
+    assert all((p.id_a, p.id_b) in related for p in pairs if p.is_duplicate)
+    assert not any((p.id_a, p.id_b) in related for p in pairs if not p.is_duplicate)

@@ -37,3 +37,24 @@ def test_set_prf_and_names() -> None:
         "n": 2,
     }
     assert norm_name("The Oakhurst Retail, Inc.") == "oakhurst retail"
+
+
+def test_the_bare_cosine_baseline_takes_its_best_bar_on_the_pairs_and_both_rankings_get_an_auc() -> None:
+    """Worked by hand: cosines 1.0, 0.8 (duplicates), 0.9, 0.0 (not): the best bar is 0.8 (P 2/3, R 1,
+    F1 0.8); the cosine ranks 3 of the 4 duplicate/non-duplicate orderings right (AUC 0.75); the
+    scorer's probabilities rank all four right."""
+    import numpy as np
+
+    from fieldsignal.eval.dupes import Pair, _against_bare_cosine
+    from fieldsignal.models import NoteInput
+    from fieldsignal.records import Candidate
+
+    angles = {"a": 0.0, "b": 0.0, "c": 0.6435, "d": 0.4510, "e": np.pi / 2}  # cos 0.6435 = 0.8, cos 0.4510 = 0.9
+    found = {t: [Candidate(1, 1, None, None, False, None, note_vector=np.array([np.cos(x), np.sin(x)]))]
+             for t, x in angles.items()}  # fmt: skip
+    pairs = [Pair(text_a=x, text_b=y, is_duplicate=d) for x, y, d in
+             [("a", "b", True), ("a", "c", True), ("a", "d", False), ("a", "e", False)]]  # fmt: skip
+    notes = [NoteInput(text=t) for p in pairs for t in (p.text_a, p.text_b)]
+    report = _against_bare_cosine(pairs, notes, found, [0.9, 0.7, 0.6, 0.1])
+    assert report["auc"] == 1.0
+    assert report["bare_cosine"] == {"auc": 0.75, "best_f1": 0.8, "best_bar": 0.8}

@@ -114,9 +114,11 @@ def score_pairs(
     found = dict(zip((n.text for n in unique), _notes(ws, unique), strict=True))
     decide, matcher = _matcher(ws)
     tp = fp = fn = asked = asked_right = 0
+    probabilities: list[float] = []
     for index, pair in enumerate(pairs):
         a, b = found[notes[2 * index].text], found[notes[2 * index + 1].text]
-        verdict, _ = decide(a, b)
+        verdict, probability = decide(a, b)
+        probabilities.append(probability)
         predicted = verdict == "link"
         asked += verdict == "ask"
         asked_right += verdict == "ask" and pair.is_duplicate
@@ -131,6 +133,7 @@ def score_pairs(
         "asked": asked, "asked_duplicates": asked_right, "matcher": matcher,
         "recall_linked_or_asked": round((tp + asked_right) / (tp + fn), 4) if tp + fn else 0.0,
     }  # fmt: skip
+    report |= _against_bare_cosine(pairs, notes, found, probabilities)
     if corpus:
         report |= _retrieval(pairs, notes, found, [n.text for n in corpus], lambda x, y: decide(x, y)[1])
     scorer = ws.duplicate_scorer
@@ -175,3 +178,30 @@ def _retrieval(
     if not ranks:
         return {}
     return {f"recall_at_{k}": round(sum(r <= k for r in ranks) / len(ranks), 4) for k in (1, 5, 10)}
+
+
+def _against_bare_cosine(
+    pairs: list[Pair], notes: list[NoteInput], found: dict[str, list[Candidate]], probabilities: list[float]
+) -> dict[str, Any]:
+    """The baseline measured in the same run: the cosine of the two notes' vectors (the excerpt
+    embedder's, as the scorer reads them), with its best bar on these very pairs (an upper bound for
+    any bar set elsewhere); and both rankings' ROC AUC (no bar at all)."""
+    from sklearn.metrics import precision_recall_curve, roc_auc_score
+
+    labels = [pair.is_duplicate for pair in pairs]
+    if len(set(labels)) < 2:
+        return {}
+    cosines = []
+    for index in range(len(pairs)):
+        a, b = (next((c.note_vector for c in found[notes[2 * index + k].text]), None) for k in (0, 1))
+        cosines.append(float(a @ b / ((a @ a) ** 0.5 * (b @ b) ** 0.5)) if a is not None and b is not None else 0.0)
+    precision, recall, bars = precision_recall_curve(labels, cosines)
+    f1 = [2 * p * r / (p + r) if p + r else 0.0 for p, r in zip(precision[:-1], recall[:-1], strict=True)]
+    best = max(range(len(f1)), key=f1.__getitem__)
+    return {
+        "auc": round(float(roc_auc_score(labels, probabilities)), 4),
+        "bare_cosine": {
+            "auc": round(float(roc_auc_score(labels, cosines)), 4), "best_f1": round(f1[best], 4),
+            "best_bar": round(float(bars[best]), 4),
+        },
+    }  # fmt: skip
