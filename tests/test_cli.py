@@ -188,6 +188,25 @@ def test_eval_reports_the_contract_keys(tmp_path: Path) -> None:
     assert r.returncode == 1 and "line 2" in r.stderr
 
 
+def test_eval_dupes_on_text_pairs_measures_the_bare_cosine_in_the_same_run(tmp_path: Path) -> None:
+    """Pairs given as two texts (public bug reports have no triage labels): the report carries the
+    scorer's AUC and the bare-cosine baseline, read from the very notes of each pair (so a repeat that
+    shares most words with its first report outranks reports about other things)."""
+    first = "Zephyr Pay security team blocks go-live until a web application firewall sits in front of the app"
+    again = "Zephyr Pay: security team still blocks go-live until a web application firewall is in front of the app"
+    other = "Juniper Foods loves the dashboards and wants three more apps for the stores next quarter"
+    quill = "Quill Insurance needs custom domains like apps.quill.com for the broker portal"
+    quill_again = "Quill Insurance again: they need custom domains like apps.quill.com for their broker portal"
+    pairs = [(first, again, True), (first, other, False), (quill, quill_again, True), (quill, other, False)]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps({"text_a": a, "text_b": b, "is_duplicate": d}) + "\n" for a, b, d in pairs))
+    r = run_cli("eval", "--dupes", str(path), "--json", home=tmp_path / "ws")
+    assert r.returncode == 0, r.stderr
+    dupes = json.loads(r.stdout)["dupes"]
+    assert dupes["n"] == 4 and 0 <= dupes["auc"] <= 1
+    assert dupes["bare_cosine"]["auc"] == 1.0 and dupes["bare_cosine"]["best_f1"] == 1.0
+    assert 0 < dupes["bare_cosine"]["best_bar"] < 1
+
 def test_review_accept_and_fix(tmp_path: Path) -> None:
     home = tmp_path / "ws"
     run_cli("add", "Zephyr Pay wants the trading screen to push live quotes over websockets", home=home)
