@@ -38,7 +38,7 @@ from sklearn.preprocessing import StandardScaler
 
 from fieldsignal.dedupe import training
 from fieldsignal.dedupe.words import fit_word_weights
-from fieldsignal.eval.dupes import _against_bare_cosine, _notes, load_pairs
+from fieldsignal.eval.dupes import against_bare_cosine, load_pairs, pair_candidates
 from fieldsignal.models import NoteInput
 from fieldsignal.settings import load_settings
 from fieldsignal.workspace import Workspace
@@ -68,12 +68,12 @@ def main() -> None:
     ws = Workspace(load_settings(env={}, home=home).model_copy(update={"vectorstore": "memory"}), learn=False)
     notes = [NoteInput(text=t) for p in pairs for t in (p.text_a, p.text_b) if t]
     unique = list({n.text: n for n in notes})
-    found = dict(zip(unique, _notes(ws, [NoteInput(text=t) for t in unique]), strict=True))
+    found = dict(zip(unique, pair_candidates(ws, [NoteInput(text=t) for t in unique]), strict=True))
     labels = np.asarray([p.is_duplicate for p in pairs])
     scorer = ws.duplicate_scorer
     assert scorer is not None, "no duplicate scorer: run `fieldsignal train` first"
     decided = [scorer.decide(found[str(p.text_a)], found[str(p.text_b)]) for p in pairs]
-    baseline = _against_bare_cosine(pairs, notes, found, [probability for _, probability in decided])
+    baseline = against_bare_cosine(pairs, notes, found, [probability for _, probability in decided])
     linked = np.asarray([verdict == "link" for verdict, _ in decided])  # as a paste links (and eval counts)
     tp = float(np.sum(linked & labels))
     precision, recall = tp / max(float(linked.sum()), 1.0), tp / float(labels.sum())
@@ -112,7 +112,7 @@ def retrieval(
 
     texts = list(dict.fromkeys(f"{r['summary']}\n{r['description'][:500]}".strip() for r in reports))
     missing = [t for t in texts if t not in found]
-    found |= dict(zip(missing, _notes(ws, [NoteInput(text=t) for t in missing]), strict=True))
+    found |= dict(zip(missing, pair_candidates(ws, [NoteInput(text=t) for t in missing]), strict=True))
     row = {t: n for n, t in enumerate(texts)}
     vectors = np.stack([found[t][0].note_vector for t in texts])
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

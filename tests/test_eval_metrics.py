@@ -45,7 +45,7 @@ def test_the_bare_cosine_baseline_takes_its_best_bar_on_the_pairs_and_both_ranki
     scorer's probabilities rank all four right."""
     import numpy as np
 
-    from fieldsignal.eval.dupes import Pair, _against_bare_cosine
+    from fieldsignal.eval.dupes import Pair, against_bare_cosine
     from fieldsignal.models import NoteInput
     from fieldsignal.records import Candidate
 
@@ -55,6 +55,6 @@ def test_the_bare_cosine_baseline_takes_its_best_bar_on_the_pairs_and_both_ranki
     pairs = [Pair(text_a=x, text_b=y, is_duplicate=d) for x, y, d in
              [("a", "b", True), ("a", "c", True), ("a", "d", False), ("a", "e", False)]]  # fmt: skip
     notes = [NoteInput(text=t) for p in pairs for t in (p.text_a, p.text_b)]
-    report = _against_bare_cosine(pairs, notes, found, [0.9, 0.7, 0.6, 0.1])
+    report = against_bare_cosine(pairs, notes, found, [0.9, 0.7, 0.6, 0.1])
     assert report["auc"] == 1.0
     assert report["bare_cosine"] == {"auc": 0.75, "best_f1": 0.8, "best_bar": 0.8}

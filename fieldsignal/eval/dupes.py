@@ -49,7 +49,7 @@ def load_pairs(path: Path) -> list[Pair]:
     return pairs
 
 
-def _notes(ws: Workspace, notes: list[NoteInput]) -> list[list[Candidate]]:
+def pair_candidates(ws: Workspace, notes: list[NoteInput]) -> list[list[Candidate]]:
     """Each note triaged as a paste is, its signals as duplicate candidates (excerpts embedded)."""
     results: list[TriageResult] = []
     for start in range(0, len(notes), 64):
@@ -111,7 +111,7 @@ def score_pairs(
             else:
                 raise InputError(f"--dupes names id {ident!r}, which is not in --data")
     unique = list({n.text: n for n in [*notes, *(corpus or [])]}.values())
-    found = dict(zip((n.text for n in unique), _notes(ws, unique), strict=True))
+    found = dict(zip((n.text for n in unique), pair_candidates(ws, unique), strict=True))
     decide, matcher = _matcher(ws)
     tp = fp = fn = asked = asked_right = 0
     probabilities: list[float] = []
@@ -133,7 +133,7 @@ def score_pairs(
         "asked": asked, "asked_duplicates": asked_right, "matcher": matcher,
         "recall_linked_or_asked": round((tp + asked_right) / (tp + fn), 4) if tp + fn else 0.0,
     }  # fmt: skip
-    report |= _against_bare_cosine(pairs, notes, found, probabilities)
+    report |= against_bare_cosine(pairs, notes, found, probabilities)
     if corpus:
         report |= _retrieval(pairs, notes, found, [n.text for n in corpus], lambda x, y: decide(x, y)[1])
     scorer = ws.duplicate_scorer
@@ -180,7 +180,7 @@ def _retrieval(
     return {f"recall_at_{k}": round(sum(r <= k for r in ranks) / len(ranks), 4) for k in (1, 5, 10)}
 
 
-def _against_bare_cosine(
+def against_bare_cosine(
     pairs: list[Pair], notes: list[NoteInput], found: dict[str, list[Candidate]], probabilities: list[float]
 ) -> dict[str, Any]:
     """The baseline measured in the same run: the cosine of the two notes' vectors (the excerpt
