@@ -6,11 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldsignal.errors import InputError, TaxonomyError
-from fieldsignal.ingest.labelled import LabelledRow
-from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import (
     LOSS,
     DealFields,
@@ -26,6 +24,9 @@ from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.vectorstore import writers
 from fieldsignal.workspace_index import VectorIndex
 from fieldsignal.workspace_parts import Parts
+
+if TYPE_CHECKING:  # the ingest package is not on a read command's path
+    from fieldsignal.ingest.labelled import LabelledRow
 
 
 class LabelledImport:
@@ -106,6 +107,8 @@ def _known(taxonomy: Taxonomy, kind: str, value: str | None) -> str | None:
 
 
 def result_from_labels(row: LabelledRow, taxonomy: Taxonomy, number: int) -> TriageResult:
+    from fieldsignal.ingest.text import content_hash
+
     try:
         kind = taxonomy.resolve("signal type", row.signal_type or "Product Gap") or "Product Gap"
     except TaxonomyError:
