@@ -38,12 +38,17 @@ from sklearn.preprocessing import StandardScaler
 
 from fieldsignal.dedupe import training
 from fieldsignal.dedupe.words import fit_word_weights
-from fieldsignal.eval.dupes import against_bare_cosine, load_pairs, pair_candidates
+from fieldsignal.eval.dupes import link_figures, load_pairs, pair_candidates
 from fieldsignal.models import NoteInput
 from fieldsignal.settings import load_settings
 from fieldsignal.workspace import Workspace
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "public" / "gitbugs"
+
+
+def report_text(report: dict[str, str]) -> str:
+    """A report as the pairs carry it (`data/public/gitbugs/build.py`): summary, line break, description."""
+    return f"{report['summary']}\n{report['description'][:500]}".strip()
 
 
 def components(pairs: list[tuple[str, str]]) -> np.ndarray:
@@ -66,24 +71,22 @@ def main() -> None:
     reports = [json.loads(line) for line in (DATA / "reports.jsonl").read_text(encoding="utf-8").splitlines()]
     home = Path(tempfile.mkdtemp(prefix="fieldsignal-gitbugs-"))
     ws = Workspace(load_settings(env={}, home=home).model_copy(update={"vectorstore": "memory"}), learn=False)
-    notes = [NoteInput(text=t) for p in pairs for t in (p.text_a, p.text_b) if t]
-    unique = list({n.text: n for n in notes})
+    notes = [NoteInput(text=t) for p in pairs for t in (str(p.text_a), str(p.text_b))]
+    unique = list(dict.fromkeys(n.text for n in notes))
     found = dict(zip(unique, pair_candidates(ws, [NoteInput(text=t) for t in unique]), strict=True))
     labels = np.asarray([p.is_duplicate for p in pairs])
     scorer = ws.duplicate_scorer
     assert scorer is not None, "no duplicate scorer: run `fieldsignal train` first"
-    decided = [scorer.decide(found[str(p.text_a)], found[str(p.text_b)]) for p in pairs]
-    baseline = against_bare_cosine(pairs, notes, found, [probability for _, probability in decided])
-    linked = np.asarray([verdict == "link" for verdict, _ in decided])  # as a paste links (and eval counts)
-    tp = float(np.sum(linked & labels))
-    precision, recall = tp / max(float(linked.sum()), 1.0), tp / float(labels.sum())
-    f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+    shipped = link_figures(pairs, notes, found, scorer.decide)  # as `fieldsignal eval --dupes` scores it
     print(f"{'':34} {'F1':>6} {'P':>6} {'R':>6} {'AUC':>6}")
-    print(f"{'shipped scorer, its link bar':34} {f1:6.3f} {precision:6.3f} {recall:6.3f} {baseline['auc']:6.3f}")
-    cosine = baseline["bare_cosine"]
+    print(
+        f"{'shipped scorer, its link bar':34} {shipped['f1']:6.3f} {shipped['precision']:6.3f}"
+        f" {shipped['recall']:6.3f} {shipped['auc']:6.3f}"
+    )
+    cosine = shipped["bare_cosine"]
     print(f"{'bare cosine, best bar on the pairs':34} {cosine['best_f1']:6.3f} {'':6} {'':6} {cosine['auc']:6.3f}")
 
-    words = fit_word_weights([f"{r['summary']}\n{r['description']}" for r in reports])
+    words = fit_word_weights([report_text(r) for r in reports])
     x = np.stack([training.pair_matrix(found[str(p.text_a)], found[str(p.text_b)], words) for p in pairs])
     groups = components([(str(p.id_a), str(p.id_b)) for p in pairs])
     fitted = training.fit(x, labels, groups, words=words)
@@ -110,7 +113,7 @@ def retrieval(
 ) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    texts = list(dict.fromkeys(f"{r['summary']}\n{r['description'][:500]}".strip() for r in reports))
+    texts = list(dict.fromkeys(report_text(r) for r in reports))
     missing = [t for t in texts if t not in found]
     found |= dict(zip(missing, pair_candidates(ws, [NoteInput(text=t) for t in missing]), strict=True))
     row = {t: n for n, t in enumerate(texts)}

@@ -113,11 +113,25 @@ def score_pairs(
     unique = list({n.text: n for n in [*notes, *(corpus or [])]}.values())
     found = dict(zip((n.text for n in unique), pair_candidates(ws, unique), strict=True))
     decide, matcher = _matcher(ws)
+    report = {**link_figures(pairs, notes, found, decide), "matcher": matcher}
+    if corpus:
+        report |= _retrieval(pairs, notes, found, [n.text for n in corpus], lambda x, y: decide(x, y)[1])
+    scorer = ws.duplicate_scorer
+    if log and scorer is not None and any(row.duplicate_of for row in log):
+        report["in_a_log"] = in_a_log(log, found, scorer)
+    return report
+
+
+def link_figures(
+    pairs: list[Pair], notes: list[NoteInput], found: dict[str, list[Candidate]], decide: Decide
+) -> dict[str, Any]:
+    """How `decide` does on the pairs (`notes[2 i]`, `notes[2 i + 1]` the two notes of pair i, `found`
+    their signals as candidates): precision, recall and F1 of what it links, what it asks about, its
+    ranking's AUC, and the bare cosine measured beside it (`against_bare_cosine`)."""
     tp = fp = fn = asked = asked_right = 0
     probabilities: list[float] = []
     for index, pair in enumerate(pairs):
-        a, b = found[notes[2 * index].text], found[notes[2 * index + 1].text]
-        verdict, probability = decide(a, b)
+        verdict, probability = decide(found[notes[2 * index].text], found[notes[2 * index + 1].text])
         probabilities.append(probability)
         predicted = verdict == "link"
         asked += verdict == "ask"
@@ -130,16 +144,10 @@ def score_pairs(
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     report: dict[str, Any] = {
         "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "n": len(pairs),
-        "asked": asked, "asked_duplicates": asked_right, "matcher": matcher,
+        "asked": asked, "asked_duplicates": asked_right,
         "recall_linked_or_asked": round((tp + asked_right) / (tp + fn), 4) if tp + fn else 0.0,
     }  # fmt: skip
-    report |= against_bare_cosine(pairs, notes, found, probabilities)
-    if corpus:
-        report |= _retrieval(pairs, notes, found, [n.text for n in corpus], lambda x, y: decide(x, y)[1])
-    scorer = ws.duplicate_scorer
-    if log and scorer is not None and any(row.duplicate_of for row in log):
-        report["in_a_log"] = in_a_log(log, found, scorer)
-    return report
+    return report | against_bare_cosine(pairs, notes, found, probabilities)
 
 
 def in_a_log(log: list[LogRow], found: dict[str, list[Candidate]], scorer: Any) -> dict[str, Any]:
