@@ -305,3 +305,20 @@ def test_a_connection_is_not_kept_past_max_hold(duck: Path, monkeypatch: pytest.
         assert second is not first
     store_db.close_idle()
     assert _other_process_writes(duck)
+
+
+def test_each_connection_attaches_the_file_and_closing_frees_and_checkpoints_it(duck: Path) -> None:
+    """A connection is the log file attached to the process's one DuckDB instance (store/attached.py):
+    closing it detaches the file, which is checkpointed (no write-ahead log left) and free for another
+    process; an open transaction it left is rolled back; two files can be open at once."""
+    with open_store(duck, write=True) as con:
+        save(con, "Helix Bank wants SSO", draft("sso", customer="Helix Bank"))
+    assert not duck.with_name(duck.name + ".wal").exists()
+    assert _other_process_writes(duck)
+    with open_store(duck, write=True) as con:
+        con.execute("BEGIN TRANSACTION")
+        save(con, "Orbis wants SSO", draft("sso", customer="Orbis"))  # never committed
+    other = duck.with_name("other.duckdb")
+    with open_store(duck) as con, open_store(other, write=True) as second:
+        assert len(repo.signal_ids(con)) == 1 and not repo.signal_ids(second)
+    assert _other_process_writes(duck) and _other_process_writes(other)

@@ -112,11 +112,13 @@ def _is_lock_error(exc: Exception) -> bool:
 def _connect(path: Path, read_only: bool, timeout: float) -> Any:
     import duckdb
 
+    from fieldsignal.store import attached
+
     deadline = time.monotonic() + timeout
     delay = 0.01
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return attached.attach(path, read_only)
         except duckdb.IOException as exc:
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
                 if _is_lock_error(exc):
@@ -213,7 +215,7 @@ def close_idle() -> None:
         for kept in _KEPT.values():
             if kept.timer is not None:
                 kept.timer.cancel()
-            kept.con.close()
+            _close(kept.con)
         _KEPT.clear()
 
 
@@ -221,7 +223,7 @@ def _expire(key: str, kept: _Kept) -> None:
     with _PROCESS_LOCK:
         if _KEPT.get(key) is kept:
             del _KEPT[key]
-            kept.con.close()
+            _close(kept.con)
 
 
 def _take_kept(key: str, write: bool) -> _Kept | None:
@@ -231,7 +233,7 @@ def _take_kept(key: str, write: bool) -> _Kept | None:
     if kept.timer is not None:
         kept.timer.cancel()
     if write and not kept.write:  # a read-only connection cannot write: this one gives way
-        kept.con.close()
+        _close(kept.con)
         return None
     return kept
 
@@ -245,7 +247,7 @@ def _open(where: Where, write: bool, timeout: float, linger: float = 0.0, instan
     key = _key(where)
     kept = _take_kept(key, write or shared)
     if kept is not None and (getattr(kept.con, "closed", False) or not (shared or path.exists())):
-        kept.con.close()  # a file deleted meanwhile (that connection holds nothing), or a broken connection
+        _close(kept.con)  # a file deleted meanwhile (that connection holds nothing), or a broken connection
         kept = None
     if kept is None:
         if shared:
@@ -259,7 +261,7 @@ def _open(where: Where, write: bool, timeout: float, linger: float = 0.0, instan
     finally:
         held_too_long = not shared and time.monotonic() - kept.since >= MAX_HOLD
         if failed or linger <= 0 or held_too_long:
-            kept.con.close()
+            _close(kept.con)
         else:
             # a PostgreSQL connection blocks no other process: it may idle longer than a DuckDB file's
             kept.timer = threading.Timer(max(linger, PG_IDLE) if shared else linger, _expire, (key, kept))
@@ -277,7 +279,7 @@ def _postgres_migrated(url: str, key: str, timeout: float, instance: str | None)
             if _needs_migration(con):
                 migrate(con)
         except Exception:
-            con.close()
+            _close(con)
             raise
         _CURRENT.add(key)
     return con
@@ -288,7 +290,7 @@ def _connect_migrated(path: Path, key: str, write: bool, timeout: float) -> Any:
     if not write and path.exists():
         con = _connect(path, read_only=True, timeout=timeout)
         if key not in _CURRENT and _needs_migration(con):  # the read connection checks the schema too
-            con.close()
+            _close(con)
             con = None
     if con is None:
         fresh = not path.exists()  # a file deleted since (a reset) is migrated again
@@ -296,7 +298,7 @@ def _connect_migrated(path: Path, key: str, write: bool, timeout: float) -> Any:
         if fresh or key not in _CURRENT:
             migrate(con)
         if not write:
-            con.close()
+            _close(con)
             con = _connect(path, read_only=True, timeout=timeout)
     _CURRENT.add(key)  # checked once per process: later reads skip the schema check
     return con
@@ -305,11 +307,22 @@ def _connect_migrated(path: Path, key: str, write: bool, timeout: float) -> Any:
 atexit.register(close_idle)
 
 
+def _close(con: Any) -> None:
+    """Close a store connection (a DuckDB file's is detached from the process's instance)."""
+    if dialect_of(con) == "duckdb":
+        from fieldsignal.store import attached
+
+        attached.close(con)
+    else:
+        con.close()
+
+
 def _needs_migration(con: Any) -> bool:
     tables = {
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = current_schema()"
         ).fetchall()
     }
     if "schema_migrations" not in tables:
