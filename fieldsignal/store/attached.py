@@ -54,10 +54,12 @@ def attach(path: Path, read_only: bool) -> Any:
 def close(con: Any) -> None:
     """Close a connection; a file it attached is detached (checkpointed, its lock released)."""
     alias = _ATTACHED.pop(id(con), None)
-    con.close()  # whatever transaction it left open is rolled back
-    if alias is not None:
-        detacher = _instance().cursor()
-        try:
-            detacher.execute(f"DETACH DATABASE IF EXISTS {alias}")
-        finally:
-            detacher.close()
+    try:
+        con.close()  # whatever transaction it left open is rolled back
+    finally:
+        if alias is not None:  # detached even if closing failed: a file left attached stays locked
+            detacher = _instance().cursor()
+            try:
+                detacher.execute(f"DETACH DATABASE IF EXISTS {alias}")
+            finally:
+                detacher.close()
