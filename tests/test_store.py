@@ -322,3 +322,24 @@ def test_each_connection_attaches_the_file_and_closing_frees_and_checkpoints_it(
     with open_store(duck) as con, open_store(other, write=True) as second:
         assert len(repo.signal_ids(con)) == 1 and not repo.signal_ids(second)
     assert _other_process_writes(duck) and _other_process_writes(other)
+
+
+def test_pending_migrations_land_whole_or_not_at_all(duck: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    from fieldsignal.store import db as store_db
+
+    real = store_db.migrations("duckdb")
+    broken = [*real, (real[-1][0] + 1, "999_broken.sql", "CREATE TABLE broken (x NOT_A_TYPE)")]
+    monkeypatch.setattr(store_db, "migrations", lambda dialect="duckdb": broken)
+    with pytest.raises(Exception, match="NOT_A_TYPE"), open_store(duck, write=True):
+        pass
+    monkeypatch.setattr(store_db, "migrations", lambda dialect="duckdb": real)
+    con = duckdb.connect(str(duck))
+    try:  # nothing of the earlier migrations was kept either: the log was not half created
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        assert "signals" not in tables and con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 0
+    finally:
+        con.close()
+    with open_store(duck, write=True) as con:  # the real migrations then apply
+        assert schema_version(con) == real[-1][0]

@@ -69,22 +69,23 @@ def _apply(con: Any, dialect: str) -> list[str]:
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    applied = []
-    for version, name, sql in migrations(dialect):
-        if version in done:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+    pending = [m for m in migrations(dialect) if m[0] not in done]
+    if not pending:
+        return []
+    # All pending migrations in one transaction: an upgrade lands whole or not at all, and a new log is
+    # created in one commit (15 ms instead of 36 on DuckDB: each commit is a write to the file).
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for version, name, sql in pending:
             con.execute(sql)
             if version in _AFTER:
                 _AFTER[version](con)
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        applied.append(name)
-    return applied
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return [name for _, name, _ in pending]
 
 
 def _fill_customer_keys(con: Any) -> None:
@@ -287,19 +288,25 @@ def _postgres_migrated(url: str, key: str, timeout: float, instance: str | None)
 
 def _connect_migrated(path: Path, key: str, write: bool, timeout: float) -> Any:
     con = None
-    if not write and path.exists():
-        con = _connect(path, read_only=True, timeout=timeout)
-        if key not in _CURRENT and _needs_migration(con):  # the read connection checks the schema too
-            _close(con)
-            con = None
-    if con is None:
-        fresh = not path.exists()  # a file deleted since (a reset) is migrated again
-        con = _connect(path, read_only=False, timeout=timeout)
-        if fresh or key not in _CURRENT:
-            migrate(con)
-        if not write:
-            _close(con)
+    try:
+        if not write and path.exists():
             con = _connect(path, read_only=True, timeout=timeout)
+            if key not in _CURRENT and _needs_migration(con):  # the read connection checks the schema too
+                _close(con)
+                con = None
+        if con is None:
+            fresh = not path.exists()  # a file deleted since (a reset) is migrated again
+            con = _connect(path, read_only=False, timeout=timeout)
+            if fresh or key not in _CURRENT:
+                migrate(con)
+            if not write:
+                _close(con)
+                con = None
+                con = _connect(path, read_only=True, timeout=timeout)
+    except BaseException:
+        if con is not None:
+            _close(con)  # a failed migration leaves the file attached to nothing (and so not locked)
+        raise
     _CURRENT.add(key)  # checked once per process: later reads skip the schema check
     return con
 
