@@ -52,7 +52,8 @@ def attach(path: Path, read_only: bool) -> Any:
 
 
 def close(con: Any) -> None:
-    """Close a connection; a file it attached is detached (checkpointed, its lock released)."""
+    """Close a store connection (either engine); a DuckDB file it attached is detached (checkpointed,
+    its lock released)."""
     alias = _ATTACHED.pop(id(con), None)
     try:
         con.close()  # whatever transaction it left open is rolled back

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldsignal.errors import StoreBusyError
+from fieldsignal.store import attached
 from fieldsignal.store.postgres import is_url
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[\w-]+?(?:\.(duckdb|postgres))?\.sql$")
@@ -112,8 +113,6 @@ def _is_lock_error(exc: Exception) -> bool:
 
 def _connect(path: Path, read_only: bool, timeout: float) -> Any:
     import duckdb
-
-    from fieldsignal.store import attached
 
     deadline = time.monotonic() + timeout
     delay = 0.01
@@ -216,7 +215,7 @@ def close_idle() -> None:
         for kept in _KEPT.values():
             if kept.timer is not None:
                 kept.timer.cancel()
-            _close(kept.con)
+            attached.close(kept.con)
         _KEPT.clear()
 
 
@@ -224,7 +223,7 @@ def _expire(key: str, kept: _Kept) -> None:
     with _PROCESS_LOCK:
         if _KEPT.get(key) is kept:
             del _KEPT[key]
-            _close(kept.con)
+            attached.close(kept.con)
 
 
 def _take_kept(key: str, write: bool) -> _Kept | None:
@@ -234,7 +233,7 @@ def _take_kept(key: str, write: bool) -> _Kept | None:
     if kept.timer is not None:
         kept.timer.cancel()
     if write and not kept.write:  # a read-only connection cannot write: this one gives way
-        _close(kept.con)
+        attached.close(kept.con)
         return None
     return kept
 
@@ -248,7 +247,7 @@ def _open(where: Where, write: bool, timeout: float, linger: float = 0.0, instan
     key = _key(where)
     kept = _take_kept(key, write or shared)
     if kept is not None and (getattr(kept.con, "closed", False) or not (shared or path.exists())):
-        _close(kept.con)  # a file deleted meanwhile (that connection holds nothing), or a broken connection
+        attached.close(kept.con)  # a file deleted meanwhile (that connection holds nothing), or a broken connection
         kept = None
     if kept is None:
         if shared:
@@ -262,7 +261,7 @@ def _open(where: Where, write: bool, timeout: float, linger: float = 0.0, instan
     finally:
         held_too_long = not shared and time.monotonic() - kept.since >= MAX_HOLD
         if failed or linger <= 0 or held_too_long:
-            _close(kept.con)
+            attached.close(kept.con)
         else:
             # a PostgreSQL connection blocks no other process: it may idle longer than a DuckDB file's
             kept.timer = threading.Timer(max(linger, PG_IDLE) if shared else linger, _expire, (key, kept))
@@ -280,7 +279,7 @@ def _postgres_migrated(url: str, key: str, timeout: float, instance: str | None)
             if _needs_migration(con):
                 migrate(con)
         except Exception:
-            _close(con)
+            attached.close(con)
             raise
         _CURRENT.add(key)
     return con
@@ -292,7 +291,7 @@ def _connect_migrated(path: Path, key: str, write: bool, timeout: float) -> Any:
         if not write and path.exists():
             con = _connect(path, read_only=True, timeout=timeout)
             if key not in _CURRENT and _needs_migration(con):  # the read connection checks the schema too
-                _close(con)
+                attached.close(con)
                 con = None
         if con is None:
             fresh = not path.exists()  # a file deleted since (a reset) is migrated again
@@ -300,28 +299,18 @@ def _connect_migrated(path: Path, key: str, write: bool, timeout: float) -> Any:
             if fresh or key not in _CURRENT:
                 migrate(con)
             if not write:
-                _close(con)
+                attached.close(con)
                 con = None
                 con = _connect(path, read_only=True, timeout=timeout)
     except BaseException:
         if con is not None:
-            _close(con)  # a failed migration leaves the file attached to nothing (and so not locked)
+            attached.close(con)  # a failed migration leaves the file attached to nothing (and so not locked)
         raise
     _CURRENT.add(key)  # checked once per process: later reads skip the schema check
     return con
 
 
 atexit.register(close_idle)
-
-
-def _close(con: Any) -> None:
-    """Close a store connection (a DuckDB file's is detached from the process's instance)."""
-    if dialect_of(con) == "duckdb":
-        from fieldsignal.store import attached
-
-        attached.close(con)
-    else:
-        con.close()
 
 
 def _needs_migration(con: Any) -> bool:
