@@ -39,6 +39,7 @@ test: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check fieldsignal tests bench data
+	$(BIN)/ruff format --check fieldsignal tests bench data
 	$(BIN)/lint-imports  # the layers (contracts in pyproject.toml)
 
 typecheck: $(STAMP)

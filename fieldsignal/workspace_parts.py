@@ -33,6 +33,7 @@ class Parts:
         self.linger = linger
         self._triage: Any = None
         self._triage_lock = threading.Lock()
+        self._corrections_seen = 0  # bumped by each forget_triage: a build started before it is stale
 
     # ---------------------------------------------------------------- taxonomy and log
     @cached_property
@@ -80,7 +81,7 @@ class Parts:
             with self._triage_lock:
                 built = self._triage
                 if built is None:
-                    built = self._triage = self.build_triage()
+                    built = self._build_now()
         return built
 
     @property
@@ -89,13 +90,21 @@ class Parts:
 
     def forget_triage(self) -> None:
         """Build the triage again at its next use (it learns the corrections reviewed meanwhile)."""
+        self._corrections_seen += 1
         self._triage = None
 
     def load_triage(self, progress: ModelProgress | None = None) -> Any:
         """Build (or load from the cache) the triage now, reporting progress when it has to be built."""
         with self._triage_lock:
-            self._triage = self.build_triage(progress)
-        return self._triage
+            return self._build_now(progress)
+
+    def _build_now(self, progress: ModelProgress | None = None) -> Any:
+        """Build under `_triage_lock`; kept only if no correction was reviewed while it was being built."""
+        seen = self._corrections_seen
+        built = self.build_triage(progress)
+        if seen == self._corrections_seen:
+            self._triage = built
+        return built
 
     def build_triage(self, progress: ModelProgress | None = None) -> Any:
         """The corpus-trained triage (built once and cached), with this workspace's corrections."""

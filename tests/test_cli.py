@@ -207,6 +207,7 @@ def test_eval_dupes_on_text_pairs_measures_the_bare_cosine_in_the_same_run(tmp_p
     assert dupes["bare_cosine"]["auc"] == 1.0 and dupes["bare_cosine"]["best_f1"] == 1.0
     assert 0 < dupes["bare_cosine"]["best_bar"] < 1
 
+
 def test_review_accept_and_fix(tmp_path: Path) -> None:
     home = tmp_path / "ws"
     run_cli("add", "Zephyr Pay wants the trading screen to push live quotes over websockets", home=home)

@@ -77,7 +77,6 @@ def test_boosted_trees_match_for_several_classes_and_one_row() -> None:
     assert np.allclose(frozen.predict_proba(probe[:1]), model.predict_proba(probe[:1]), atol=1e-10)
 
 
-
 @pytest.mark.parametrize("ensemble", [True, False])
 def test_calibrated_boosted_trees_match_as_the_duplicate_scorer_fits_them(ensemble: bool) -> None:
     """Sigmoid calibration over the trees' raw scores (three forests, or one with ensemble=False)."""
@@ -91,6 +90,7 @@ def test_calibrated_boosted_trees_match_as_the_duplicate_scorer_fits_them(ensemb
     assert np.allclose(frozen.predict_proba(probe), model.predict_proba(probe), atol=1e-10)
     forest = freeze_estimator(base.fit(X, y))
     assert np.allclose(forest.decision_function(probe), base.decision_function(probe), atol=1e-10)
+
 
 @pytest.mark.parametrize(
     "options",

@@ -359,7 +359,7 @@ def test_llm_check_explains_an_endpoint_that_answers_a_web_page(tmp_path: Path) 
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SignIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/v1"
         env = {"FIELDSIGNAL_LLM_MODEL": "m", "FIELDSIGNAL_LLM_BASE_URL": url, "FIELDSIGNAL_LLM_MAX_RETRIES": "0"}

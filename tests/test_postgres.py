@@ -226,7 +226,7 @@ class _Databricks(BaseHTTPRequestHandler):
 @pytest.fixture
 def databricks() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Databricks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     _Databricks.calls = []
     yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -149,7 +149,10 @@ class LLMAssist:
                 conversation = [
                     *messages,
                     {"role": "assistant", "content": reply.text[:4000]},
-                    {"role": "user", "content": f"That answer is invalid ({got.problem}). Reply with corrected JSON only."},  # noqa: E501
+                    {
+                        "role": "user",
+                        "content": f"That answer is invalid ({got.problem}). Reply with corrected JSON only.",
+                    },
                 ]
                 continue
             answer = got.parsed.model_dump(mode="json")
