@@ -6,7 +6,8 @@ The baseline is a bare sentence-transformers process: `SentenceTransformer(all-M
 loaded from the bundled package, then `encode`. Every figure is printed with its target:
 
 1. cold `fieldsignal add "…"` (a fresh process, model and heads cached) vs a bare load + encode of
-   one sentence; its peak memory (max RSS of the process).
+   one sentence; its peak memory (max RSS of the process). The same in a log with a reviewed
+   correction, after the first process that learnt it (whose time is reported).
 2. cold `list`, `tally`, `ask` vs that bare load, and in seconds.
 3. import throughput: `fieldsignal import notes.jsonl` of N notes in a fresh process vs a bare
    process that loads the model and encodes the same texts (process start included in both).
@@ -132,6 +133,16 @@ def main() -> None:
         light = {cmd: median_run([*fs, *cmd.split()], env, args.repeat)[0] for cmd in ("list", "tally")}
         light["ask"] = median_run([*fs, "ask", "how many lost deals mention SSO?"], env, args.repeat)[0]
 
+        # a log with a reviewed correction: the first process after the review refits the heads (cached),
+        # the later ones load them
+        reviewed = {**env, "FIELDSIGNAL_HOME": str(Path(tmp) / "reviewed")}
+        run([*fs, "add", "Gannet Air: their Blue Zone policy means the claims app cannot go live yet"], reviewed)
+        run([*fs, "review", "fix", "1", "--gap", "no-ingress-egress-controls"], reviewed)
+        refit_s, refit_mib = run([*fs, "add", "Tern Rail: the Blue Zone policy is holding up go-live"], reviewed)
+        kappa = "Lost Kappa Securities to Snowflake over SSO, ${}00k"
+        after = [run([*fs, "add", kappa.format(i)], reviewed) for i in (4, 5, 6)]
+        after_s, after_mib = statistics.median(a[0] for a in after), max(a[1] for a in after)
+
         import_home = {**env, "FIELDSIGNAL_HOME": str(Path(tmp) / "import")}
         import_s, import_mib = run([*fs, "import", str(notes)], import_home)
         bare_import_s, _ = run([sys.executable, "-c", BARE, str(plain)], env)
@@ -142,6 +153,10 @@ def main() -> None:
     line("cold `add` / bare ST load+encode", f"{add_s:.2f} s / {bare_s:.2f} s = {add_s / bare_s:.2f}x", "<= 0.35x",
          add_s / bare_s <= 0.35)  # fmt: skip
     line("peak memory of `add`", f"{add_mib:.0f} MiB (bare ST {bare_mib:.0f} MiB)", "<= 300 MiB", add_mib <= 300)
+    line("first `add` after a review (refits the heads)", f"{refit_s:.2f} s, {refit_mib:.0f} MiB", "(reported)", True)
+    line("cold `add` after that / bare ST load+encode",
+         f"{after_s:.2f} s = {after_s / bare_s:.2f}x, {after_mib:.0f} MiB",
+         "<= 0.35x, <= 300 MiB", after_s / bare_s <= 0.35 and after_mib <= 300)  # fmt: skip
     for cmd, seconds in light.items():
         line(f"cold `{cmd}`", f"{seconds:.2f} s = {seconds / bare_s:.2f}x bare load", "<= 0.5 s, <= 0.5x",
              seconds <= 0.5 and seconds / bare_s <= 0.5)  # fmt: skip

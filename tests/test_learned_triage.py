@@ -240,6 +240,90 @@ def test_a_workspace_on_the_learned_triage_builds_caches_and_learns_from_a_fix(
     assert shipped.cache_dir() == tmp_path / "cache"
 
 
+def test_learnt_corrections_are_refitted_once_then_loaded_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the first process after a review refits the heads; later ones load them, and read notes exactly
+    as scikit-learn's own refitted models do."""
+    from fieldsignal import registry
+    from fieldsignal.store.review import Fix
+    from fieldsignal.triage import shipped
+    from fieldsignal.triage.heads import note_features
+    from fieldsignal.workspace import Workspace
+
+    monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in corpus_rows(7)), encoding="utf-8")
+    settings = load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", corpus=corpus)
+    ws = Workspace(settings)
+    (first,) = ws.add_notes([NoteInput(text="Quillon: the app must print barcode labels on their printers")]).signal_ids
+    ws.review(first, "ana", Fix.model_validate({"signal_type": "Product Gap", "gap": "no-gpu-config"}))
+    notes = [
+        "Quillon: the app must print barcode labels on the printers",
+        "Lost Bluefin Capital to Snowflake, they wanted custom domains",
+    ]
+    refitted = [r.model_dump() for r in Workspace(settings).triage_notes([NoteInput(text=t) for t in notes])]
+    cached = list((tmp_path / "cache" / "corrected").glob("*.pkl"))
+    assert len(cached) == 1 and refitted[0]["signals"][0]["gap"]["label"] == "no-gpu-config"
+
+    def no_refit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("refitted although the same corrections were cached")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(shipped, "with_corrections", no_refit)
+        loaded = [r.model_dump() for r in Workspace(settings).triage_notes([NoteInput(text=t) for t in notes])]
+    assert loaded == refitted
+
+    # the cached (numpy) heads give scikit-learn's probabilities
+    encoder = registry.create("token_encoder", "hashing", settings)
+    _, bundle = shipped.load_or_build(ws.taxonomy, encoder, corpus)
+    own = shipped.with_corrections(bundle, shipped.correction_examples(ws.labelled()), encoder)
+    mine = Workspace(settings).parts.triage.model
+    x = own.scaler.transform(np.stack([note_features(t, v) for t, v in zip(notes, encoder.encode(notes), strict=True)]))
+    for head in ("types", "gaps"):
+        assert type(getattr(mine, head).model).__module__.startswith("fieldsignal.")
+        assert type(getattr(own, head).model).__module__.startswith("sklearn.")
+        np.testing.assert_allclose(getattr(mine, head).proba(x), getattr(own, head).proba(x), atol=1e-5)
+
+    # a second fix of the signal is another set of corrections (its latest labels only): refitted; a damaged
+    # cache file is refitted, not an error
+    ws.review(first, "ana", Fix.model_validate({"gap": "no-custom-domains"}))
+    assert [e.gap for e in ws.labelled()] == ["no-custom-domains"]
+    again = Workspace(settings).triage_notes([NoteInput(text=notes[0])])
+    assert again[0].signals[0].gap.label == "no-custom-domains"
+    assert len(list((tmp_path / "cache" / "corrected").glob("*.pkl"))) == 2
+    for path in (tmp_path / "cache" / "corrected").glob("*.pkl"):
+        path.write_bytes(b"not a pickle")
+    assert Workspace(settings).triage_notes([NoteInput(text=notes[0])]) == again
+
+
+def test_a_review_landing_while_the_triage_is_built_is_learnt_at_the_next_use(tmp_path: Path) -> None:
+    """A build that read the corrections before a review landed is used once, never kept."""
+    import threading
+
+    from fieldsignal.workspace_parts import Parts
+
+    reading, go_on = threading.Event(), threading.Event()
+    built: list[object] = []
+
+    class SlowParts(Parts):
+        def build_triage(self, progress: object = None) -> object:
+            reading.set()
+            assert go_on.wait(10)
+            built.append(object())
+            return built[-1]
+
+    parts = SlowParts(load_settings(env={}, home=tmp_path, embedder="hashing", vectorstore="memory"))
+    first = threading.Thread(target=lambda: parts.triage)
+    first.start()
+    assert reading.wait(10)
+    parts.forget_triage()  # a review lands while the build reads the corrections
+    go_on.set()
+    first.join(10)
+    assert len(built) == 1 and not parts.triage_loaded
+    assert parts.triage is built[-1] and len(built) == 2 and parts.triage is built[-1]
+
+
 def test_tags_are_decoded_as_the_best_valid_bio_sequence() -> None:
     """A name's first word the tagger doubts joins the name when the next word is confidently inside it."""
     from fieldsignal.triage.spans import TAGS, viterbi

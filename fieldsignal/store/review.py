@@ -109,5 +109,10 @@ def resolve(con: Any, taxonomy: Taxonomy, signal_id: int, who: str, now: dt.date
 
 
 def labelled_examples(con: Any) -> list[LabelledExample]:
-    rows = con.execute("SELECT text, signal_type, gap, new_gap_label FROM labelled_examples ORDER BY id").fetchall()
+    """The examples the triage learns from: a signal reviewed twice teaches its latest labels only (the
+    earlier rows stay, as the record of who decided what)."""
+    rows = con.execute(
+        "SELECT text, signal_type, gap, new_gap_label FROM labelled_examples e WHERE signal_id IS NULL "
+        "OR id = (SELECT max(id) FROM labelled_examples l WHERE l.signal_id = e.signal_id) ORDER BY id"
+    ).fetchall()
     return [LabelledExample(text=r[0], signal_type=r[1], gap=r[2], new_gap_label=r[3]) for r in rows]
