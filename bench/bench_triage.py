@@ -136,7 +136,10 @@ def main() -> None:
         # a log with a reviewed correction: the first process after the review refits the heads (cached),
         # the later ones load them
         reviewed = {**env, "FIELDSIGNAL_HOME": str(Path(tmp) / "reviewed")}
-        run([*fs, "add", "Gannet Air: their Blue Zone policy means the claims app cannot go live yet"], reviewed)
+        run(
+            [*fs, "add", f"Gannet Air: their Blue Zone policy means the claims app cannot go live ({time.time()})"],
+            reviewed,
+        )  # a note no earlier run reviewed: its refitted heads are not cached yet
         run([*fs, "review", "fix", "1", "--gap", "no-ingress-egress-controls"], reviewed)
         refit_s, refit_mib = run([*fs, "add", "Tern Rail: the Blue Zone policy is holding up go-live"], reviewed)
         kappa = "Lost Kappa Securities to Snowflake over SSO, ${}00k"
