@@ -11,7 +11,8 @@ loaded from the bundled package, then `encode`. Every figure is printed with its
 2. cold `list`, `tally`, `ask` vs that bare load, and in seconds.
 3. import throughput: `fieldsignal import notes.jsonl` of N notes in a fresh process vs a bare
    process that loads the model and encodes the same texts (process start included in both).
-4. warm web paste: p50 of `POST /api/notes` with one unseen note to a running server, in ms.
+4. warm web paste: p50 of `POST /api/notes` with one unseen note to a running server, in ms; and a
+   paste right after a review, and 15 s after one (the server learns a review on a worker thread).
 5. duplicate lookup per note with S signals in the log (see bench_dupes.py for its own run).
 """
 
@@ -68,7 +69,19 @@ def line(name: str, value: str, target: str, met: bool) -> None:
     print(f"{name:<44} {value:<44} target {target:<22} {'met' if met else 'NOT MET'}", flush=True)
 
 
-def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> list[float]:
+def post_ms(base: str, path: str, body: dict[str, object]) -> tuple[float, dict[str, object]]:
+    import urllib.request
+
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer bench-token"}
+    request = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(), headers=headers, method="POST")
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as r:
+        answer = json.loads(r.read())
+    return 1000 * (time.perf_counter() - start), answer
+
+
+def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> tuple[list[float], list[float]]:
+    """Warm pastes (ms); then pastes right after a review and 15 s after one (the server learns it meanwhile)."""
     import socket
     import urllib.request
 
@@ -91,16 +104,20 @@ def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> list[flo
             except OSError:
                 pass
             time.sleep(0.2)
-        out = []
-        for i, text in enumerate(probes):
-            body = json.dumps({"text": f"{text} [web probe {i}]", "source": "bench"}).encode()
-            headers = {"Content-Type": "application/json", "Authorization": "Bearer bench-token"}
-            request = urllib.request.Request(f"{base}/api/notes", data=body, headers=headers, method="POST")
-            start = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=60) as r:
-                r.read()
-            out.append(1000 * (time.perf_counter() - start))
-        return out[3:]  # the first requests warm the server's own paths
+        out = [
+            post_ms(base, "/api/notes", {"text": f"{t} [web probe {i}]", "source": "bench"})[0]
+            for i, t in enumerate(probes)
+        ]
+        reviewed = []
+        for wait in (0.0, 15.0):
+            _, added = post_ms(
+                base, "/api/notes", {"text": f"Gannet Air: Blue Zone policy blocks go-live ({time.time()})"}
+            )
+            first = added["signals"][0]["id"]  # type: ignore[index]
+            post_ms(base, f"/api/review/{first}/fix", {"gap": "no-ingress-egress-controls"})
+            time.sleep(wait)
+            reviewed.append(post_ms(base, "/api/notes", {"text": f"Tern Rail: the Blue Zone policy again ({wait})"})[0])
+        return out[3:], reviewed  # the first requests warm the server's own paths
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -151,7 +168,7 @@ def main() -> None:
         bare_import_s, _ = run([sys.executable, "-c", BARE, str(plain)], env)
         big = {cmd: median_run([*fs, *cmd.split()], import_home, args.repeat)[0] for cmd in ("list", "tally")}
 
-        web = web_paste_ms(home, env, texts(33))
+        web, reviewed_ms = web_paste_ms(home, env, texts(33))
 
     line("cold `add` / bare ST load+encode", f"{add_s:.2f} s / {bare_s:.2f} s = {add_s / bare_s:.2f}x", "<= 0.35x",
          add_s / bare_s <= 0.35)  # fmt: skip
@@ -173,6 +190,8 @@ def main() -> None:
     p50 = statistics.median(web)
     line("warm web paste, POST /api/notes", f"p50 {p50:.0f} ms  p95 {sorted(web)[int(0.95 * (len(web) - 1))]:.0f} ms",
          "p50 <= 50 ms", p50 <= 50)  # fmt: skip
+    line("web paste right after a review / 15 s after",
+         f"{reviewed_ms[0]:.0f} ms / {reviewed_ms[1]:.0f} ms", "(reported)", True)  # fmt: skip
 
 
 if __name__ == "__main__":

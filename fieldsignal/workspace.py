@@ -94,6 +94,11 @@ class Workspace:
     def triage_loaded(self) -> bool:
         return self.parts.triage_loaded
 
+    def learn_ahead(self, after: float | None) -> None:
+        """A running server: learn each burst of reviews `after` seconds past its last one, on a worker
+        thread, not at the next note; None stops it."""
+        self.parts.learn_ahead(after)
+
     def forget_triage(self) -> None:
         """Build the triage again at its next use, learning the corrections reviewed meanwhile."""
         self.parts.forget_triage()

@@ -34,6 +34,10 @@ class Parts:
         self._triage: Any = None
         self._triage_lock = threading.Lock()
         self._corrections_seen = 0  # bumped by each forget_triage: a build started before it is stale
+        # A running server learns reviews ahead (see learn_ahead): seconds after the last review, not when
+        # the next note comes.
+        self.relearn_after: float | None = None
+        self._relearn: threading.Timer | None = None
 
     # ---------------------------------------------------------------- taxonomy and log
     @cached_property
@@ -89,9 +93,31 @@ class Parts:
         return self._triage is not None
 
     def forget_triage(self) -> None:
-        """Build the triage again at its next use (it learns the corrections reviewed meanwhile)."""
+        """Build the triage again at its next use (it learns the corrections reviewed meanwhile); when
+        learning ahead, once no review has come for `relearn_after` seconds."""
         self._corrections_seen += 1
         self._triage = None
+        if self._relearn is not None:
+            self._relearn.cancel()  # a burst of reviews is learnt once, after its last review
+        if self.relearn_after is not None and self.learn:
+            self._relearn = threading.Timer(self.relearn_after, self._build_ahead)
+            self._relearn.daemon = True
+            self._relearn.start()
+
+    def learn_ahead(self, after: float | None) -> None:
+        """Learn reviews `after` seconds past the last one, on a worker thread (a served workspace: the refit
+        takes seconds, which the next paste would otherwise wait for); None stops it."""
+        if self._relearn is not None:
+            self._relearn.cancel()
+        self.relearn_after, self._relearn = after, None
+
+    def _build_ahead(self) -> None:
+        with self._triage_lock:
+            if self._triage is None:
+                try:
+                    self._build_now()
+                except Exception:  # the next note builds it again, and says what failed
+                    return
 
     def load_triage(self, progress: ModelProgress | None = None) -> Any:
         """Build (or load from the cache) the triage now, reporting progress when it has to be built."""

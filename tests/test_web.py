@@ -17,6 +17,7 @@ from tests.conftest import run_cli
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "X-Fieldsignal-User": "ana"}
 NOTE = "Kestrel Bank closed lost, $300k: infosec wanted a WAF in front of the app. They went with Vercel."
+NOTE2 = "Orrin Health: security will not sign off without a firewall in front of the claims app."
 
 
 def client(tmp_path: Path, token: str | None = TOKEN, store_url: str | None = None) -> TestClient:
@@ -194,6 +195,41 @@ def test_the_server_loads_the_model_at_start_up_and_says_when_it_is_ready(tmp_pa
             time.sleep(0.05)
         assert web.get("/healthz").json() == {"status": "ok", "ready": True}
         assert app.state.workspace.triage_loaded  # loaded before any paste asked for it
+
+
+def test_the_running_server_learns_a_burst_of_reviews_once_before_the_next_paste(tmp_path: Path) -> None:
+    import time
+
+    from fieldsignal.web.app import RELEARN_SECONDS
+
+    app = create_app(load_settings(env={}, home=tmp_path / "ws", embedder="hashing", vectorstore="memory", token=TOKEN))
+    parts = app.state.workspace.parts
+    builds: list[int] = []
+    build = parts.build_triage
+
+    def counted(progress: object = None) -> object:
+        builds.append(len(parts.labelled()))  # the corrections this build learns
+        return build()
+
+    parts.build_triage = counted
+    with TestClient(app) as web:
+        while not web.get("/healthz").json()["ready"]:
+            time.sleep(0.05)
+        ids = [web.post("/api/notes", json={"text": t}, headers=AUTH).json()["signals"][0]["id"] for t in (NOTE, NOTE2)]
+        fix = {"gap": "no-firewall", "signal_type": "Loss"}
+        for sid in ids:  # a burst: learnt once, after the last review
+            assert web.post(f"/api/review/{sid}/fix", json=fix, headers=AUTH).status_code == 200
+        assert not parts.triage_loaded
+        deadline = time.monotonic() + RELEARN_SECONDS + 60
+        while not parts.triage_loaded and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert parts.triage_loaded and builds == [0, 2]  # at start-up, then once with both reviews
+        assert len(parts.triage.model.memory) == 2
+        web.post("/api/notes", json={"text": "Lumen Retail needs a WAF too"}, headers=AUTH)
+        assert builds == [0, 2]  # the paste did not wait for a build
+    parts.forget_triage()  # the server stopped: the next use learns it, no worker does
+    time.sleep(RELEARN_SECONDS + 0.5)
+    assert not parts.triage_loaded and builds == [0, 2]
 
 
 def test_a_paste_is_answered_before_its_signal_reaches_the_index(tmp_path: Path) -> None:

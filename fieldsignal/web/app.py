@@ -26,6 +26,9 @@ log = logging.getLogger("fieldsignal.web")
 # Between requests the database connection stays open this long (a paste then costs no DuckDB open);
 # a CLI process waiting for the file gets it once the server has been idle this long.
 LINGER_SECONDS = 1.0
+# A review is learnt (the heads refitted: seconds of work) this long after the last one of a burst, on a
+# worker thread, so the next paste does not wait for it.
+RELEARN_SECONDS = 2.0
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -46,7 +49,9 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+        workspace.learn_ahead(RELEARN_SECONDS)
         yield
+        workspace.learn_ahead(None)
         from fieldsignal.store.db import close_idle
 
         workspace.settle_index()  # the last pastes' signals reach the index before the process goes
