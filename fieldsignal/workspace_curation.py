@@ -35,21 +35,29 @@ class Curation:
         """ "Not a signal" (a greeting, a test row, a misread): kept and restorable, counted nowhere."""
         from fieldsignal.store import transaction
         from fieldsignal.store.rejections import reject
+        from fieldsignal.store.review import taught
         from fieldsignal.store.signals import get_signal
 
         with self.parts.store(write=True) as con, transaction(con):
             reject(con, signal_id, why, who, _now())
-            return get_signal(con, signal_id)
+            signal, learnt = get_signal(con, signal_id), taught(con, signal_id)
+        if learnt:
+            self.parts.forget_triage()  # its review no longer teaches the triage
+        return signal
 
     def restore(self, signal_id: int, who: str, why: str | None = None) -> Signal:
         """Count a rejected signal again."""
         from fieldsignal.store import transaction
         from fieldsignal.store.rejections import restore
+        from fieldsignal.store.review import taught
         from fieldsignal.store.signals import get_signal
 
         with self.parts.store(write=True) as con, transaction(con):
             restore(con, signal_id, who, _now(), why)
-            return get_signal(con, signal_id)
+            signal, learnt = get_signal(con, signal_id), taught(con, signal_id)
+        if learnt:
+            self.parts.forget_triage()  # its review teaches the triage again
+        return signal
 
     # ---------------------------------------------------------------- new gaps
     def proposals(self) -> list[Any]:

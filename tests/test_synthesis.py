@@ -301,6 +301,27 @@ def test_a_rejected_signal_counts_nowhere_until_restored(ws: Workspace) -> None:
     ]
 
 
+def test_the_triage_learns_a_signals_latest_review_and_nothing_from_it_while_rejected(ws: Workspace) -> None:
+    from fieldsignal.store.review import Fix
+
+    ws.review(3, "ana", Fix(gap="no-user-sessions"))
+    ws.review(3, "bo", Fix(gap="no-custom-domains"))  # bo overrules ana: only bo's labels are learnt
+    ws.review(4, "ana")
+    assert [(e.text, e.gap) for e in ws.labelled()] == [
+        ("note 2: Birch Foods no-firewall", "no-custom-domains"),
+        ("note 3: Cedar Health fixed-24x7-pricing", "fixed-24x7-pricing"),
+    ]
+    ws.triage_notes([NoteInput(text="warm: the triage is built")])
+    ws.reject(3, "a test row from the CRM sandbox", "ana")
+    assert not ws.triage_loaded  # rebuilt at its next use, without the rejected signal's review
+    assert [e.text for e in ws.labelled()] == ["note 3: Cedar Health fixed-24x7-pricing"]
+    ws.triage_notes([NoteInput(text="warm: the triage is built")])
+    ws.reject(5, "not a deal", "ana")  # never reviewed: nothing to unlearn
+    assert ws.triage_loaded
+    ws.restore(3, "bo")
+    assert not ws.triage_loaded and len(ws.labelled()) == 2
+
+
 def test_reject_and_restore_through_the_cli(ws: Workspace) -> None:
     home = ws.settings.home
     missing = run_cli("reject", "5", home=home)

@@ -109,10 +109,16 @@ def resolve(con: Any, taxonomy: Taxonomy, signal_id: int, who: str, now: dt.date
 
 
 def labelled_examples(con: Any) -> list[LabelledExample]:
-    """The examples the triage learns from: a signal reviewed twice teaches its latest labels only (the
-    earlier rows stay, as the record of who decided what)."""
+    """The examples the triage learns from: a signal reviewed twice teaches its latest labels only, and a
+    signal rejected since ("not a signal") teaches nothing (the rows stay, as the record of who decided what)."""
     rows = con.execute(
-        "SELECT text, signal_type, gap, new_gap_label FROM labelled_examples e WHERE signal_id IS NULL "
-        "OR id = (SELECT max(id) FROM labelled_examples l WHERE l.signal_id = e.signal_id) ORDER BY id"
+        "SELECT e.text, e.signal_type, e.gap, e.new_gap_label FROM labelled_examples e "
+        "LEFT JOIN signals s ON s.id = e.signal_id WHERE s.rejected_at IS NULL AND (e.signal_id IS NULL "
+        "OR e.id = (SELECT max(l.id) FROM labelled_examples l WHERE l.signal_id = e.signal_id)) ORDER BY e.id"
     ).fetchall()
     return [LabelledExample(text=r[0], signal_type=r[1], gap=r[2], new_gap_label=r[3]) for r in rows]
+
+
+def taught(con: Any, signal_id: int) -> bool:
+    """Whether a review of this signal is among the examples the triage learns from (or was, before a reject)."""
+    return con.execute("SELECT count(*) FROM labelled_examples WHERE signal_id = ?", [signal_id]).fetchone()[0] > 0
