@@ -106,6 +106,13 @@ def test_a_word_it_cannot_place_is_never_dropped(ws: Workspace) -> None:
     assert synonym.query.filters.gaps == ["no-ingress-egress-controls"]
     named = ws.ask("how many signals about user sessions or usage analytics", TODAY)  # words of a gap's name
     assert named.understood and named.rows == [[1]]
+    # a category named on its own is read (before: "how many signals about security?" counted every signal)
+    for question in ("how many signals about security?", "how many security signals?"):
+        about = ws.ask(question, TODAY)
+        assert about.query is not None and about.query.filters.categories == ["Security"], question
+        assert about.rows == [[3]], question
+    cost = ws.ask("what did the lost deals cost?", TODAY)  # "cost" is a figure here, not the Cost category
+    assert cost.query is not None and cost.query.filters.categories == []
 
 
 def test_top_n_keeps_the_rows_tied_with_the_last(ws: Workspace) -> None:

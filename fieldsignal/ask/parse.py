@@ -165,6 +165,13 @@ def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
         )
         if hit:
             f.categories.append(category)
+    for category in vocab.taxonomy.category_names:  # "signals about scaling": a category named on its own
+        name = category.lower()
+        if category in f.categories or any(p.fullmatch(name) for p in _GRAMMAR):
+            continue  # "cost" is a figure ("what did it cost"): a category only in the phrasings above
+        hit, text = _take(text, re.escape(name))
+        if hit:
+            f.categories.append(category)
     rivals = sorted(vocab.competitor_names().items(), key=lambda kv: -len(kv[0]))
     for name, canonical in rivals:
         if name not in text:
