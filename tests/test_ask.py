@@ -265,3 +265,19 @@ def test_figure_synonyms_come_from_the_taxonomy_file(ws: Workspace) -> None:
     edited = Taxonomy.model_validate({**ws.taxonomy.model_dump(), "ask_synonyms": {"moolah": "acv"}})
     ws.parts.taxonomy = edited  # a user's copy of the file with their own word
     assert ws.ask("total moolah for the firewall", TODAY).rows == ws.ask("total ACV for the firewall", TODAY).rows
+
+
+def test_the_sentence_names_every_row_tied_for_the_lead_and_counts_in_the_singular() -> None:
+    """Before: "No custom domains leads with 1 signals" when three gaps had one signal each."""
+    from fieldsignal.ask.answer import sentence
+    from fieldsignal.models import Query
+    from fieldsignal.taxonomy import load_taxonomy
+
+    top = Query(shape="ranking", group_by="gap", limit=1, period_label="this month")
+    rows = [["No custom domains", 1], ["No horizontal scaling", 1], ["Vertical only", 1]]
+    tied = sentence(top, rows, load_taxonomy())
+    assert tied == "No custom domains, No horizontal scaling and Vertical only tie with 1 signal each (this month)."
+    assert sentence(top, rows[:1], load_taxonomy()) == "No custom domains leads with 1 signal (this month)."
+    ranked = Query(shape="ranking", group_by="gap", measure="acv")
+    money = sentence(ranked, [["No firewall", 300_000], ["Vertical only", 300_000], ["SSO", 5]], load_taxonomy())
+    assert money.startswith("3 gaps by ACV; No firewall and Vertical only tie with $300,000 ACV each")

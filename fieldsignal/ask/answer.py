@@ -140,21 +140,26 @@ def sentence(query: Query, rows: list[list[Any]], taxonomy: Taxonomy) -> str:
     what = MEASURE_WORDS[query.measure]
     money = query.measure.startswith("acv")
     fmt = (lambda v: f"${int(v or 0):,}") if money else (lambda v: f"{int(v or 0):,}")
+
+    def amount(value: Any) -> str:  # "1 signal", "3 signals", "$300,000 ACV"
+        one = not money and int(value or 0) == 1 and what.endswith("s")
+        return f"{fmt(value)} {what[:-1] if one else what}"
+
     if query.shape == "value":
-        value = rows[0][0] if rows else 0
-        if not money and int(value or 0) == 1:
-            what = what[:-1] if what.endswith("s") else what
-        return f"{fmt(value)} {what} ({scope})."
+        return f"{amount(rows[0][0] if rows else 0)} ({scope})."
     if query.shape == "ranking":
         if not rows:
             return f"No {query.group_by} has any {what} ({scope})."
-        lead = rows[0]
+        top = [str(r[0]) for r in rows if r[1] == rows[0][1]]  # the rows tied with the first (all are kept)
+        lead = f"{top[0]} leads with {amount(rows[0][1])}"
+        if len(top) > 1:
+            lead = f"{', '.join(top[:-1])} and {top[-1]} tie with {amount(rows[0][1])} each"
         if query.limit == 1:
-            return f"{lead[0]} leads with {fmt(lead[1])} {what} ({scope})."
+            return f"{lead} ({scope})."
         plural = {"category": "categories", "industry": "industries", "status": "statuses"}.get(
             query.group_by or "", f"{query.group_by}s"
         )
-        return f"{len(rows)} {plural} by {what}; {lead[0]} leads with {fmt(lead[1])} ({scope})."
+        return f"{len(rows)} {plural} by {what}; {lead} ({scope})."
     if query.shape == "trend":
         return f"{what.capitalize()} per {query.group_by}: {len(rows)} periods ({scope})."
     if query.shape == "list_customers":
