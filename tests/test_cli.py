@@ -54,6 +54,8 @@ def test_add_list_show_status_tally(tmp_path: Path) -> None:
     assert details["signal"]["status"] == "Escalated" and details["signal"]["pm_ticket"] == "PM-7"
     assert [h["status"] for h in details["history"]] == ["New", "Escalated"]
     assert details["note"]["author"] == "ana"
+    acknowledged = run_cli("status", str(sid), "Acknowledged", "--why", "PM replied", "--json", home=home)  # as reject
+    assert acknowledged.returncode == 0 and json.loads(acknowledged.stdout)["why"] == "PM replied"
 
     t = json.loads(run_cli("tally", "--by", "customer", "--json", home=home).stdout)
     assert t["rows"][0]["key"] == "Helix Bank" and t["rows"][0]["acv_usd"] == 250_000

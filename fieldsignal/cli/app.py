@@ -195,7 +195,7 @@ def status(
         typer.Argument(metavar="STATUS", help="New, Enriched, Escalated, Acknowledged, Roadmap, Shipped, Won't Fix"),
     ],
     ticket: Annotated[str | None, typer.Option(help="PM ticket id.")] = None,
-    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    note: Annotated[str | None, typer.Option("--note", "--why", help="Why (kept with the change).")] = None,
     who: Annotated[str | None, typer.Option(help="Who (default: your login).")] = None,
     as_json: Json = False,
 ) -> None:
