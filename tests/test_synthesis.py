@@ -113,6 +113,7 @@ def test_weekly_memo_ranks_top_three_and_agrees_with_tally(ws: Workspace) -> Non
     assert "No user sessions" not in top and "Gale Mutual" not in body
     assert "[#1, #3]" in top  # cites its signals; the duplicate (#2) is not one of them
     assert "$300,000 at risk, $100,000 lost in 1 deal" in body
+    assert "- No GPU config: no ACV recorded\n" in body  # not "$0 at risk": neither deal has an ACV
     # the recommendation follows where each gap already is: no "escalate" for what is escalated or planned
     advice = body.split("## Recommended Priority")[1].split("##")[0]
     assert "1. No firewall: already escalated (PM-1): add these customers and deals to it" in advice
