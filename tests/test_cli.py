@@ -74,6 +74,19 @@ def test_paste_on_stdin_and_reimport_adds_nothing(tmp_path: Path) -> None:
     assert len(json.loads(run_cli("list", "--json", home=home).stdout)) == first["report"]["signals_added"]
 
 
+def test_import_adds_the_columns_asked_for_to_each_note(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    export = tmp_path / "report.csv"
+    export.write_text('Account Name,Stage,Amount,Notes\nQuarry Logistics,Closed Lost,"$320,000",Went with Vercel\n')
+    wrong = run_cli("import", str(export), "--fields", "Stage,Amout", home=home)
+    assert wrong.returncode == 1 and "no column 'Amout'" in wrong.stderr
+    done = run_cli("import", str(export), "--fields", "Stage, Amount", "--json", home=home)
+    (sid,) = json.loads(done.stdout)["report"]["signal_ids"]
+    shown = json.loads(run_cli("show", str(sid), "--json", home=home).stdout)
+    assert shown["signal"]["customer"] == "Quarry Logistics"
+    assert shown["note"]["text"] == "Went with Vercel\nStage: Closed Lost | Amount: $320,000"
+
+
 def test_bad_input_is_one_clear_line_and_loses_nothing(tmp_path: Path) -> None:
     home = tmp_path / "ws"
     assert run_cli("add", "Helix Bank needs a firewall in front of the app", home=home).returncode == 0

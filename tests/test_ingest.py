@@ -102,6 +102,30 @@ def test_csv_default_and_mapped_columns(tmp_path: Path) -> None:
     assert (crm.customer, crm.author, str(crm.date)) == ("Zenith Bank", "ann", "2026-10-02")
 
 
+def test_a_crm_export_is_read_by_its_own_headers_and_its_other_columns_on_request(tmp_path: Path) -> None:
+    """Headers are matched as words ("Account Name" is account_name); Stage and Amount join the text when asked."""
+    export = tmp_path / "report.csv"
+    export.write_text(
+        "Account Name,Stage,Amount,Close Date,Loss Reason,Owner Id,Notes\n"
+        'Quarry Logistics,Closed Lost,"$320,000",2026-11-20,Competitor,,"Went with Vercel, needed EU edge"\n'
+    )
+    (plain,) = read_paths([export])
+    assert (plain.customer, str(plain.date), plain.text) == (
+        "Quarry Logistics",
+        "2026-11-20",
+        "Went with Vercel, needed EU edge",
+    )
+    asked = ReadOptions(columns=ColumnMap(fields=("stage", "Amount")))
+    (crm,) = read_paths([export], asked)
+    assert crm.text == "Went with Vercel, needed EU edge\nStage: Closed Lost | Amount: $320,000"
+    (every,) = read_paths([export], ReadOptions(columns=ColumnMap(fields=("all",))))
+    assert every.text.endswith(
+        "Stage: Closed Lost | Amount: $320,000 | Loss Reason: Competitor"
+    )  # empty cells left out
+    (wrong,) = read_paths([export], ReadOptions(columns=ColumnMap(fields=("Stag",))))
+    assert isinstance(wrong, InputError) and "no column 'Stag' (columns: Account Name, Stage," in str(wrong)
+
+
 def test_jsonl_rows_and_bad_line(tmp_path: Path) -> None:
     f = tmp_path / "notes.jsonl"
     f.write_text('{"note": "first one here", "account": "Acme"}\n{broken\n{"note": "third"}\n')

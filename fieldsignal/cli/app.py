@@ -16,7 +16,18 @@ from typer.core import TyperGroup
 from fieldsignal.cli.accounts import accounts_app
 from fieldsignal.cli.ask import ask_command
 from fieldsignal.cli.backfill import backfill_command
-from fieldsignal.cli.common import Json, Since, Until, emit, fail, model_progress, settings, state, workspace
+from fieldsignal.cli.common import (
+    Json,
+    Since,
+    Until,
+    emit,
+    fail,
+    field_names,
+    model_progress,
+    settings,
+    state,
+    workspace,
+)
 from fieldsignal.cli.gaps import gaps_app
 from fieldsignal.cli.learn import eval_command, train_command
 from fieldsignal.cli.llm import llm_app
@@ -157,6 +168,10 @@ def import_(
     author_col: Annotated[str | None, typer.Option(help="Column with the author.")] = None,
     customer_col: Annotated[str | None, typer.Option(help="Column with the customer.")] = None,
     source_col: Annotated[str | None, typer.Option(help="Column with the source/channel.")] = None,
+    fields: Annotated[
+        str | None,
+        typer.Option(help="Other columns added to each note as 'Column: value' (comma-separated, or 'all')."),
+    ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding when not UTF-8 (e.g. cp1252).")] = None,
     labelled: Annotated[bool, typer.Option("--labeled", "--labelled", help="Rows already carry their labels.")] = False,
     as_json: Json = False,
@@ -174,7 +189,14 @@ def import_(
         return
     s = settings()
     options = ReadOptions(
-        columns=ColumnMap(text=text_col, date=date_col, author=author_col, customer=customer_col, source=source_col),
+        columns=ColumnMap(
+            text=text_col,
+            date=date_col,
+            author=author_col,
+            customer=customer_col,
+            source=source_col,
+            fields=field_names(fields),
+        ),
         encoding=encoding,
         max_note_bytes=s.max_note_bytes,
         max_container_bytes=s.max_container_bytes,

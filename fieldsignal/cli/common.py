@@ -101,3 +101,9 @@ def model_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], N
 
     with bar:
         yield say
+
+
+def field_names(given: str | None) -> tuple[str, ...]:
+    """`--fields "Stage, Amount"` as column names; "all" for every column no other option took."""
+    names = tuple(n.strip() for n in (given or "").split(",") if n.strip())
+    return ("all",) if [n.lower() for n in names] == ["all"] else names

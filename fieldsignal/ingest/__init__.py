@@ -14,7 +14,7 @@ from typing import Any
 
 from fieldsignal.errors import InputError
 from fieldsignal.ingest.email import read_eml, read_mbox
-from fieldsignal.ingest.tables import ColumnMap, Row, iter_csv_rows, iter_jsonl_rows, leading_date, parse_date
+from fieldsignal.ingest.tables import FIELD, ColumnMap, Row, iter_csv_rows, iter_jsonl_rows, leading_date, parse_date
 from fieldsignal.ingest.text import DEFAULT_MAX_NOTE, decode, label_text, require_text, shown, unreadable
 from fieldsignal.ingest.walk import walk_folder
 from fieldsignal.models import NoteInput
@@ -143,6 +143,13 @@ def _rows_to_notes(
             yield exc
 
 
+def _scalar(value: Any) -> bool:
+    """A cell worth adding to a note's text: a non-empty string or a number (not a nested value)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def row_note(
     row: dict[str, Any], cols: dict[str, str | None], name: str, where: str, options: ReadOptions
 ) -> NoteInput:
@@ -157,7 +164,9 @@ def row_note(
         value = get(role)
         return label_text(value) or None if value else None
 
-    text = require_text(get("text") or "", where, options.max_note_bytes)
+    added = [(col, row.get(col)) for key, col in cols.items() if key.startswith(FIELD) and col]
+    fields = " | ".join(f"{col}: {' '.join(str(v).split())}" for col, v in added if _scalar(v))
+    text = require_text("\n".join(t for t in (get("text"), fields) if t), where, options.max_note_bytes)
     channel = short("source")
     return NoteInput(
         text=text,

@@ -13,11 +13,22 @@ from typing import Any
 
 from fieldsignal.errors import InputError
 
+# Header names are compared as words joined by "_" ("Account Name", "account-name" and "account_name" are one).
 TEXT_COLUMNS = ("text", "note", "notes", "body", "content", "message", "description", "comment", "summary")
-DATE_COLUMNS = ("date", "ts", "timestamp", "created", "created_at", "time", "sent")
+DATE_COLUMNS = (
+    "date", "ts", "timestamp", "created", "created_at", "time", "sent", "created_date", "close_date", "activity_date",
+)  # fmt: skip
 AUTHOR_COLUMNS = ("author", "user", "from", "owner", "created_by", "name", "sender")
 SOURCE_COLUMNS = ("source", "channel")
-CUSTOMER_COLUMNS = ("customer", "account", "account_name", "company", "client")
+CUSTOMER_COLUMNS = ("customer", "account", "account_name", "company", "client", "customer_name", "company_name")
+
+
+FIELD = "field:"  # a resolved column map's keys for the columns added to the text (see ColumnMap.fields)
+
+
+def header_key(name: str) -> str:
+    """A column header as it is matched: lower case, its words joined by "_"."""
+    return "_".join(re.findall(r"[^\W_]+", name.lower()))
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,9 @@ class ColumnMap:
     author: str | None = None
     source: str | None = None
     customer: str | None = None
+    # other columns added to the note's text as "Column: value | …" (a CRM export's stage, amount, loss reason):
+    # their names, or ("all",) for every column no role took
+    fields: tuple[str, ...] = ()
     defaults: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {
             "text": TEXT_COLUMNS,
@@ -40,16 +54,25 @@ class ColumnMap:
     )
 
     def resolve(self, columns: list[str], what: str) -> dict[str, str | None]:
-        lower = {c.strip().lower(): c for c in columns if c}
+        keyed: dict[str, str] = {}
+        for c in columns:
+            if c and header_key(c):
+                keyed.setdefault(header_key(c), c)  # two headers alike: the first is meant
+
+        def named(name: str) -> str:
+            column = name if name in columns else keyed.get(header_key(name))
+            if column is None:
+                raise InputError(f"{what}: no column {name!r} (columns: {', '.join(columns)})")
+            return column
+
         chosen: dict[str, str | None] = {}
         for role, names in self.defaults.items():
             explicit = getattr(self, role)
-            if explicit:
-                if explicit.lower() not in lower:
-                    raise InputError(f"{what}: no column {explicit!r} (columns: {', '.join(columns)})")
-                chosen[role] = lower[explicit.lower()]
-            else:
-                chosen[role] = next((lower[n] for n in names if n in lower), None)
+            chosen[role] = named(explicit) if explicit else next((keyed[n] for n in names if n in keyed), None)
+        taken = set(chosen.values())
+        wanted = [c for c in columns if c and c not in taken] if self.fields == ("all",) else self.fields
+        for name in wanted:
+            chosen[FIELD + named(name)] = named(name)
         if chosen["text"] is None:
             raise InputError(f"{what}: no text column (looked for {', '.join(TEXT_COLUMNS)}); name it with --text-col")
         return chosen
