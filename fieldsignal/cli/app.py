@@ -17,12 +17,13 @@ from fieldsignal.cli.accounts import accounts_app
 from fieldsignal.cli.ask import ask_command
 from fieldsignal.cli.backfill import backfill_command
 from fieldsignal.cli.common import (
+    Fields,
     Json,
     Since,
     Until,
+    column_map,
     emit,
     fail,
-    field_names,
     model_progress,
     settings,
     state,
@@ -168,17 +169,13 @@ def import_(
     author_col: Annotated[str | None, typer.Option(help="Column with the author.")] = None,
     customer_col: Annotated[str | None, typer.Option(help="Column with the customer.")] = None,
     source_col: Annotated[str | None, typer.Option(help="Column with the source/channel.")] = None,
-    fields: Annotated[
-        str | None,
-        typer.Option(help="Other columns added to each note as 'Column: value' (comma-separated, or 'all')."),
-    ] = None,
+    fields: Fields = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding when not UTF-8 (e.g. cp1252).")] = None,
     labelled: Annotated[bool, typer.Option("--labeled", "--labelled", help="Rows already carry their labels.")] = False,
     as_json: Json = False,
 ) -> None:
     """Import notes from files and folders; a bad file is reported and the rest go on."""
     from fieldsignal.ingest import ReadOptions, read_paths
-    from fieldsignal.ingest.tables import ColumnMap
 
     if labelled:
         from fieldsignal.ingest.labelled import read_labelled
@@ -189,14 +186,7 @@ def import_(
         return
     s = settings()
     options = ReadOptions(
-        columns=ColumnMap(
-            text=text_col,
-            date=date_col,
-            author=author_col,
-            customer=customer_col,
-            source=source_col,
-            fields=field_names(fields),
-        ),
+        columns=column_map(text_col, date_col, author_col, customer_col, source_col, fields),
         encoding=encoding,
         max_note_bytes=s.max_note_bytes,
         max_container_bytes=s.max_container_bytes,

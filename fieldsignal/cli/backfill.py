@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fieldsignal.cli.common import Json, emit, fail, field_names, model_progress, workspace
+from fieldsignal.cli.common import Fields, Json, column_map, emit, fail, model_progress, workspace
 from fieldsignal.errors import FieldsignalError, InputError
 
 
@@ -34,10 +34,7 @@ def backfill_command(
     author_col: Annotated[str | None, typer.Option(help="Column with the author.")] = None,
     customer_col: Annotated[str | None, typer.Option(help="Column with the customer.")] = None,
     source_col: Annotated[str | None, typer.Option(help="Column with the source/channel.")] = None,
-    fields: Annotated[
-        str | None,
-        typer.Option(help="Other columns added to each note as 'Column: value' (comma-separated, or 'all')."),
-    ] = None,
+    fields: Fields = None,
     as_json: Json = False,
 ) -> None:
     """Triage archived notes on Spark (a cluster or local[N]) and store them; a re-run adds nothing."""
@@ -45,20 +42,12 @@ def backfill_command(
 
     from fieldsignal.backfill import job
     from fieldsignal.cli.output import console, err, import_summary
-    from fieldsignal.ingest.tables import ColumnMap
 
     ws = workspace()
     earlier = [p for p in paths if (Path(p) / job.MARKER).is_file()]
     if earlier and len(paths) > 1:
         fail("give an earlier backfill's output folder alone (it is stored, not triaged again)")
-    columns = ColumnMap(
-        text=text_col,
-        date=date_col,
-        author=author_col,
-        customer=customer_col,
-        source=source_col,
-        fields=field_names(fields),
-    )
+    columns = column_map(text_col, date_col, author_col, customer_col, source_col, fields)
     target = output or ws.settings.home / "backfills" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
         with model_progress(not as_json) as say:

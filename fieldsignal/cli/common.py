@@ -103,7 +103,17 @@ def model_progress(enabled: bool = True) -> Iterator[Callable[[str, int, int], N
         yield say
 
 
-def field_names(given: str | None) -> tuple[str, ...]:
-    """`--fields "Stage, Amount"` as column names; "all" for every column no other option took."""
-    names = tuple(n.strip() for n in (given or "").split(",") if n.strip())
-    return ("all",) if [n.lower() for n in names] == ["all"] else names
+Fields = Annotated[
+    str | None, typer.Option(help="Other columns added to each note as 'Column: value' (comma-separated, or 'all').")
+]
+
+
+def column_map(
+    text: str | None, date: str | None, author: str | None, customer: str | None, source: str | None, fields: str | None
+) -> Any:
+    """The --*-col options and `--fields "Stage, Amount"` ("all": every column no other option took)."""
+    from fieldsignal.ingest.tables import ColumnMap
+
+    names = tuple(n.strip() for n in (fields or "").split(",") if n.strip())
+    wanted = ("all",) if [n.lower() for n in names] == ["all"] else names
+    return ColumnMap(text=text, date=date, author=author, customer=customer, source=source, fields=wanted)
