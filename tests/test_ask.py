@@ -62,6 +62,8 @@ def ws(fast_ws: Workspace) -> Workspace:
         ("how many escalated signals", [[1]]),
         ("what's on the roadmap - which gaps?", [["Fixed 24x7 pricing", 1]]),
         ("how much ACV did we lose in security gaps since september", [[100_000]]),
+        ("who did we lose deals to?", [["Heroku", 1], ["Vercel", 1]]),  # competitors: was a list of customers
+        ("who lost to Vercel?", [["Birch Foods"]]),  # a competitor named: who is the customers
     ],
 )
 def test_exact_answers(ws: Workspace, question: str, rows: list[list[Any]]) -> None:
@@ -281,3 +283,4 @@ def test_the_sentence_names_every_row_tied_for_the_lead_and_counts_in_the_singul
     ranked = Query(shape="ranking", group_by="gap", measure="acv")
     money = sentence(ranked, [["No firewall", 300_000], ["Vertical only", 300_000], ["SSO", 5]], load_taxonomy())
     assert money.startswith("3 gaps by ACV; No firewall and Vertical only tie with $300,000 ACV each")
+    assert sentence(ranked, [["SSO", 5]], load_taxonomy()).startswith("1 gap by ACV; SSO leads with $5 ACV")

@@ -159,7 +159,7 @@ def sentence(query: Query, rows: list[list[Any]], taxonomy: Taxonomy) -> str:
         plural = {"category": "categories", "industry": "industries", "status": "statuses"}.get(
             query.group_by or "", f"{query.group_by}s"
         )
-        return f"{len(rows)} {plural} by {what}; {lead} ({scope})."
+        return f"{len(rows)} {plural if len(rows) != 1 else query.group_by} by {what}; {lead} ({scope})."
     if query.shape == "trend":
         return f"{what.capitalize()} per {query.group_by}: {len(rows)} periods ({scope})."
     if query.shape == "list_customers":

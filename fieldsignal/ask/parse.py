@@ -333,6 +333,10 @@ def _shape(text: str, f: Filters) -> Query | None:
             limit=limit or (1 if single else None),
             filters=f,
         )
+    if group == "competitor" and not f.competitors and re.search(r"\bwho\b", text):  # "who did we lose to"
+        return Query(
+            shape="ranking", measure=measure or ("lost_deals" if lost else "signals"), group_by=group, filters=f
+        )
     if re.search(r"\b(?:which|what|list|show|who|name)\b.*\b(?:customers?|accounts?)\b|\bwho\b", text):
         return Query(shape="list_customers", filters=f)
     if re.search(r"\b(?:which|what|list|show)\b.*\bdeals?\b", text):
@@ -376,7 +380,7 @@ def _measure(text: str, lost: bool) -> Measure | None:
 
 def _group(text: str) -> GroupBy | None:
     """The thing asked about: the group word right after which/what/top N/by/per, else the first one named."""
-    if re.search(r"\b(?:who|which \w+|what \w+)\b.*\b(?:lose|lost|losing) to\b", text):
+    if re.search(r"\b(?:who|which \w+|what \w+)\b.*\b(?:lose|lost|losing)(?: \w+)? to\b", text):  # "lose deals to"
         return "competitor"
     for group, pattern in GROUP_WORDS.items():
         if re.search(
