@@ -19,6 +19,7 @@ from fieldsignal.models import (
     SignalDraft,
     TriageResult,
 )
+from fieldsignal.store import signals as repo
 from fieldsignal.store import transaction
 from fieldsignal.taxonomy import Taxonomy
 from fieldsignal.vectorstore import writers
@@ -27,6 +28,9 @@ from fieldsignal.workspace_parts import Parts
 
 if TYPE_CHECKING:  # the ingest package is not on a read command's path
     from fieldsignal.ingest.labelled import LabelledRow
+
+
+BATCH = 500  # rows written per batch of statements
 
 
 class LabelledImport:
@@ -60,19 +64,27 @@ class LabelledImport:
         with writers.writing(ws.settings.home):  # held from before the commit until the index has the signals
             with ws.store(write=True) as con, transaction(con):
                 save_vectors(con, ws.embedder, keys, vectors)
-                offset = 0
-                for result, row in zip(results, rows, strict=True):
+                keyed, offset = [], 0
+                for result in results:
+                    keyed.append(keys[offset : offset + len(result.signals)])
+                    offset += len(result.signals)
+                # known notes (stored before, by another writer meanwhile, or twice in this file) are skipped
+                stored: list[list[int] | None] = []
+                for start in range(0, len(results), BATCH):  # a few statements a batch, not several a row
+                    batch = slice(start, start + BATCH)
+                    stored += capture.save_new_results(con, results[batch], ws.taxonomy, keyed[batch], now)
+                offset, changes = 0, []
+                for result, row, saved in zip(results, rows, stored, strict=True):
                     n = len(result.signals)
-                    # known notes (stored before, by another writer meanwhile, or twice in this file) are skipped
-                    saved = capture.save_new_result(con, result, ws.taxonomy, keys[offset : offset + n], now)
                     if saved is None:
                         report.notes_skipped_duplicate += 1
                     else:
-                        _apply_status(con, ws, saved, row, now)
+                        changes += _status_changes(con, saved, row)
                         ids += saved
                         saved_vectors += list(vectors[offset : offset + n])
                         report.notes_added += 1
                     offset += n
+                repo.set_statuses(con, ws.taxonomy, changes, now)
             report.signals_added, report.signal_ids = len(ids), ids
             if ids:
                 import numpy as np
@@ -81,17 +93,14 @@ class LabelledImport:
         return report
 
 
-def _apply_status(con: Any, ws: Parts, ids: list[int], row: LabelledRow, now: dt.datetime) -> None:
-    from fieldsignal.store import signals as repo
-
+def _status_changes(con: Any, ids: list[int], row: LabelledRow) -> list[tuple[int, str, str, str | None]]:
+    """The status the row gives its signals, as changes to apply (a ticket on a New signal is set at once)."""
     if row.status and row.status.strip().lower() != "new":
-        for signal_id in ids:
-            repo.set_status(
-                con, ws.taxonomy, signal_id, row.status.strip(), row.author or "import", None, row.pm_ticket, now
-            )
-    elif row.pm_ticket:
+        return [(signal_id, row.status.strip(), row.author or "import", row.pm_ticket) for signal_id in ids]
+    if row.pm_ticket:
         for signal_id in ids:
             repo.set_ticket(con, signal_id, row.pm_ticket)
+    return []
 
 
 # ---------------------------------------------------------------- labelled rows to signal drafts

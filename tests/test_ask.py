@@ -186,6 +186,8 @@ def test_labelled_import_keeps_every_row_as_labelled(fast_ws: Workspace, tmp_pat
         250_000,
         "import",
     )
+    history = fast_ws.show(report.signal_ids[0])["history"]
+    assert [(h.status, h.who, h.ticket) for h in history][-1] == ("Escalated", "import", "PM-7")
     assert (second.gap, second.new_gap_label, second.lost_deal, second.date) == (
         None,
         "offline mode",

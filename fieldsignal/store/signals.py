@@ -248,6 +248,29 @@ def set_status(
     return StatusChange(signal_id=signal_id, status=canonical, at=now, who=who, why=why, ticket=ticket)
 
 
+def set_statuses(
+    con: Any, taxonomy: Taxonomy, changes: Sequence[tuple[int, str, str, str | None]], now: dt.datetime
+) -> None:
+    """`set_status` for many signals just stored (an import's rows), in a few statements:
+    (signal id, status, who, ticket) each."""
+    rows = []
+    for signal_id, status, who, ticket in changes:
+        canonical = taxonomy.resolve("status", status)
+        if canonical is None:
+            raise FieldsignalError(f"unknown status {status!r} (use one of: {', '.join(taxonomy.status_names)})")
+        rows.append((signal_id, canonical, who, ticket))
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        marks, params = values_clause([(i, status, ticket) for i, status, _, ticket in chunk])
+        con.execute(
+            f"UPDATE signals SET status = v.status, pm_ticket = coalesce(v.ticket, signals.pm_ticket) "
+            f"FROM (VALUES {marks}) v(id, status, ticket) WHERE signals.id = v.id",
+            params,
+        )
+        marks, params = values_clause([(i, status, now, who, None, ticket) for i, status, who, ticket in chunk])
+        con.execute(f"INSERT INTO status_history ({HISTORY_COLUMNS}) VALUES {marks}", params)
+
+
 def review_queue(con: Any) -> list[tuple[Signal, str]]:
     rows = con.execute(
         "SELECT signal_id, reasons FROM review_queue WHERE resolved_at IS NULL ORDER BY queued_at, signal_id"
