@@ -403,8 +403,9 @@ def test_a_note_reporting_two_gaps_becomes_two_signals_sharing_the_deal() -> Non
 def test_a_new_gap_is_proposed_with_a_label_and_always_reviewed() -> None:
     triage = LearnedTriage(load_taxonomy(None), HashingTokenEncoder(), None, review_threshold=0.7)  # type: ignore[arg-type]
     note = NoteInput(text="Quasar Labs: the app proxy drops websocket connections, so no live prices")
-    (draft,) = triage.result(note, _prediction(gap=[(NEW_GAP, 0.95)])).signals  # type: ignore[arg-type]
-    assert draft.gap.label == NEW_GAP and draft.new_gap_label and "websocket" in draft.new_gap_label
+    (draft,) = triage.result(note, _prediction(gap=[(NEW_GAP, 0.95)], customer="Quasar Labs")).signals  # type: ignore[arg-type]
+    assert draft.gap.label == NEW_GAP and draft.deal.customer == "Quasar Labs"
+    assert draft.new_gap_label == "the app proxy drops websocket connections, so no live prices"  # not "Quasar Labs …"
     assert draft.category.label is None and draft.needs_review
     assert draft.review_reasons == ["proposes a new gap"]
 

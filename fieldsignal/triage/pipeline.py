@@ -149,7 +149,7 @@ class LearnedTriage:
             signal_type=signal_type,
             gap=gap,
             category=Scored(label=known.category if known else None, confidence=gap.confidence),
-            new_gap_label=_label(excerpt) if gap.label == NEW_GAP else None,
+            new_gap_label=_label(excerpt, deal.customer) if gap.label == NEW_GAP else None,
             excerpt=excerpt[:EXCERPT_CHARS],
             deal=deal,
             use_case_blocked=known.use_case_blocked if known else None,
@@ -179,8 +179,12 @@ def _excerpt(text: str, gap: str | None, pred: Prediction) -> str:
     return text[start:end].strip()
 
 
-def _label(excerpt: str) -> str:
-    words = re.sub(r"[^\w\s/'$.,-]", " ", excerpt).split()
+def _label(excerpt: str, customer: str | None = None) -> str:
+    """A proposed gap's name: the excerpt's first ten words, less the customer it names (the gap is not theirs
+    alone: "Granite Telecom - they need the app to …" is named "they need the app to …")."""
+    named = rf"(?i)(?<!\w){re.escape(customer)}(?:'s)?(?!\w)\s*[:;,–—-]*" if customer else None
+    text = re.sub(named, " ", excerpt) if named else excerpt
+    words = re.sub(r"[^\w\s/'$.,-]", " ", text).split() or re.sub(r"[^\w\s/'$.,-]", " ", excerpt).split()
     return " ".join(words[:10])
 
 
