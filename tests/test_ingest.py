@@ -126,6 +126,14 @@ def test_a_crm_export_is_read_by_its_own_headers_and_its_other_columns_on_reques
     assert isinstance(wrong, InputError) and "no column 'Stag' (columns: Account Name, Stage," in str(wrong)
 
 
+def test_fields_of_a_jsonl_row_are_its_strings_and_numbers(tmp_path: Path) -> None:
+    rows = tmp_path / "crm.jsonl"
+    rows.write_text('{"text": "went with Vercel", "amount": 320000.0, "stage": " Closed  Lost", "meta": {"a": 1}, '
+                    '"won": false, "rep": null}\n')  # fmt: skip
+    (note,) = read_paths([rows], ReadOptions(columns=ColumnMap(fields=("all",))))
+    assert note.text == "went with Vercel\namount: 320000 | stage: Closed Lost"  # as a Spark backfill reads it
+
+
 def test_jsonl_rows_and_bad_line(tmp_path: Path) -> None:
     f = tmp_path / "notes.jsonl"
     f.write_text('{"note": "first one here", "account": "Acme"}\n{broken\n{"note": "third"}\n')

@@ -143,11 +143,14 @@ def _rows_to_notes(
             yield exc
 
 
-def _scalar(value: Any) -> bool:
-    """A cell worth adding to a note's text: a non-empty string or a number (not a nested value)."""
+def _cell(value: Any) -> str | None:
+    """A cell as it is added to a note's text: a string or a number (a whole float as an integer, as a JSON
+    reader gives it and as Spark gives it in a column with gaps); None for nothing or a nested value."""
     if isinstance(value, str):
-        return bool(value.strip())
-    return isinstance(value, int | float) and not isinstance(value, bool)
+        return " ".join(value.split()) or None
+    if isinstance(value, float) and (value != value or value.is_integer()):  # NaN: nothing
+        return None if value != value else str(int(value))
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def row_note(
@@ -164,8 +167,8 @@ def row_note(
         value = get(role)
         return label_text(value) or None if value else None
 
-    added = [(col, row.get(col)) for key, col in cols.items() if key.startswith(FIELD) and col]
-    fields = " | ".join(f"{col}: {' '.join(str(v).split())}" for col, v in added if _scalar(v))
+    added = [(col, _cell(row.get(col))) for key, col in cols.items() if key.startswith(FIELD) and col]
+    fields = " | ".join(f"{col}: {value}" for col, value in added if value is not None)
     text = require_text("\n".join(t for t in (get("text"), fields) if t), where, options.max_note_bytes)
     channel = short("source")
     return NoteInput(
