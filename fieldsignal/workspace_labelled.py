@@ -40,7 +40,7 @@ class LabelledImport:
     def import_labelled(self, items: Iterable[LabelledRow | InputError]) -> ImportReport:
         """No triage and no duplicate linking: what the rows say is what is stored (decided_by "import")."""
         from fieldsignal.store import capture
-        from fieldsignal.workspace_save import save_vectors
+        from fieldsignal.workspace_save import per_note, save_vectors
 
         ws = self.parts
         report = ImportReport()
@@ -64,10 +64,7 @@ class LabelledImport:
         with writers.writing(ws.settings.home):  # held from before the commit until the index has the signals
             with ws.store(write=True) as con, transaction(con):
                 save_vectors(con, ws.embedder, keys, vectors)
-                keyed, offset = [], 0
-                for result in results:
-                    keyed.append(keys[offset : offset + len(result.signals)])
-                    offset += len(result.signals)
+                keyed = per_note(results, keys)
                 # known notes (stored before, by another writer meanwhile, or twice in this file) are skipped
                 stored: list[list[int] | None] = []
                 for start in range(0, len(results), BATCH):  # a few statements a batch, not several a row

@@ -10,6 +10,7 @@ transaction, whichever writer computed it first.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -60,6 +61,15 @@ def indexed_candidates(con: Any, index: Any, vectors: Any, customers: list[str |
     for c in found:
         c.vector = known[str(c.id)] if str(c.id) in known else missing.get(c.id)
     return found
+
+
+def per_note(results: Sequence[TriageResult], flat: Sequence[Any]) -> list[Any]:
+    """A list with one item per signal of `results` (excerpts' keys, vectors), cut into one slice per note."""
+    out, offset = [], 0
+    for result in results:
+        out.append(flat[offset : offset + len(result.signals)])
+        offset += len(result.signals)
+    return out
 
 
 def note_vectors(embedder: Any, results: list[TriageResult], excerpt_vectors: Any) -> list[Any]:
@@ -131,11 +141,7 @@ class BatchWriter:
                 save_cache(con, assisted.cache_entries, now)
                 record_usage(con, assisted.usage)
             earlier = self._earlier(con, results, vectors, now)
-            keyed, offset = [], 0
-            for result in results:
-                keyed.append(keys[offset : offset + len(result.signals)])
-                offset += len(result.signals)
-            stored = capture.save_new_results(con, results, ws.taxonomy, keyed, now, notes)
+            stored = capture.save_new_results(con, results, ws.taxonomy, per_note(results, keys), now, notes)
             links: list[tuple[int, int]] = []
             questions: list[tuple[int, int, float]] = []
             offset = 0

@@ -156,20 +156,15 @@ def _names(text: str, vocab: Vocabulary, f: Filters) -> str:
             f.gaps.append(slug)
     if not f.gaps:  # "custm domains", "firewal": the closest phrase, if close enough
         text = _fuzzy(text, vocab.gap_phrases(), f.gaps)
-    for category in vocab.taxonomy.category_names:  # "security gaps", "category cost", "in Scaling"
+    for category in vocab.taxonomy.category_names:  # "security gaps", "category cost", "in Scaling", "about scaling"
         name = re.escape(category.lower())
-        hit, text = _take(
-            text,
+        pattern = (
             rf"{name} (?:gaps?|signals?|categor(?:y|ies)|issues?|blockers?|problems?|reports?)"
-            rf"|categor(?:y|ies) (?:of )?{name}|(?<=in ){name}(?= |$)",
+            rf"|categor(?:y|ies) (?:of )?{name}|(?<=in ){name}(?= |$)"
         )
-        if hit:
-            f.categories.append(category)
-    for category in vocab.taxonomy.category_names:  # "signals about scaling": a category named on its own
-        name = category.lower()
-        if category in f.categories or any(p.fullmatch(name) for p in _GRAMMAR):
-            continue  # "cost" is a figure ("what did it cost"): a category only in the phrasings above
-        hit, text = _take(text, re.escape(name))
+        if not any(p.fullmatch(category.lower()) for p in _GRAMMAR):  # "cost" alone is a figure, not Cost
+            pattern += f"|{name}"
+        hit, text = _take(text, pattern)
         if hit:
             f.categories.append(category)
     rivals = sorted(vocab.competitor_names().items(), key=lambda kv: -len(kv[0]))
@@ -322,7 +317,8 @@ def _shape(text: str, f: Filters) -> Query | None:
     words = GROUP_WORDS[group] if group else "-"
     by_group = rf"\b(?:by|per|for each|across|breakdown of|split by)\s+(?:the\s+)?(?:{words})\b|\brank\w*\b"
     grouped = group and re.search(by_group, text)
-    if group and (top or single or grouped):
+    whom = group == "competitor" and not f.competitors and re.search(r"\bwho\b", text)  # "who did we lose to?"
+    if group and (top or single or grouped or whom):
         if group == "customer" and not (top or single) and measure is None:
             return Query(shape="list_customers", filters=f)
         default: Measure = "lost_deals" if lost else "signals"
@@ -332,10 +328,6 @@ def _shape(text: str, f: Filters) -> Query | None:
             group_by=group,
             limit=limit or (1 if single else None),
             filters=f,
-        )
-    if group == "competitor" and not f.competitors and re.search(r"\bwho\b", text):  # "who did we lose to"
-        return Query(
-            shape="ranking", measure=measure or ("lost_deals" if lost else "signals"), group_by=group, filters=f
         )
     if re.search(r"\b(?:which|what|list|show|who|name)\b.*\b(?:customers?|accounts?)\b|\bwho\b", text):
         return Query(shape="list_customers", filters=f)

@@ -71,8 +71,8 @@ class ColumnMap:
             chosen[role] = named(explicit) if explicit else next((keyed[n] for n in names if n in keyed), None)
         taken = set(chosen.values())
         wanted = [c for c in columns if c and c not in taken] if self.fields == ("all",) else self.fields
-        for name in wanted:
-            chosen[FIELD + named(name)] = named(name)
+        for column in map(named, wanted):
+            chosen[FIELD + column] = column
         if chosen["text"] is None:
             raise InputError(f"{what}: no text column (looked for {', '.join(TEXT_COLUMNS)}); name it with --text-col")
         return chosen

@@ -223,6 +223,14 @@ def status_history(con: Any, signal_id: int) -> list[StatusChange]:
     return [StatusChange.model_validate(dict(zip(keys, r, strict=True))) for r in rows]
 
 
+def _status(taxonomy: Taxonomy, status: str) -> str:
+    """The taxonomy's name for a status, however written; a clear error for one it does not have."""
+    canonical = taxonomy.resolve("status", status)
+    if canonical is None:
+        raise FieldsignalError(f"unknown status {status!r} (use one of: {', '.join(taxonomy.status_names)})")
+    return canonical
+
+
 def set_status(
     con: Any,
     taxonomy: Taxonomy,
@@ -233,9 +241,7 @@ def set_status(
     ticket: str | None,
     now: dt.datetime,
 ) -> StatusChange:
-    canonical = taxonomy.resolve("status", status)
-    if canonical is None:
-        raise FieldsignalError(f"unknown status {status!r} (use one of: {', '.join(taxonomy.status_names)})")
+    canonical = _status(taxonomy, status)
     get_signal(con, signal_id)
     con.execute(
         "UPDATE signals SET status = ?, pm_ticket = coalesce(?, pm_ticket) WHERE id = ?",
@@ -253,12 +259,7 @@ def set_statuses(
 ) -> None:
     """`set_status` for many signals just stored (an import's rows), in a few statements:
     (signal id, status, who, ticket) each."""
-    rows = []
-    for signal_id, status, who, ticket in changes:
-        canonical = taxonomy.resolve("status", status)
-        if canonical is None:
-            raise FieldsignalError(f"unknown status {status!r} (use one of: {', '.join(taxonomy.status_names)})")
-        rows.append((signal_id, canonical, who, ticket))
+    rows = [(signal_id, _status(taxonomy, status), who, ticket) for signal_id, status, who, ticket in changes]
     for start in range(0, len(rows), 500):
         chunk = rows[start : start + 500]
         marks, params = values_clause([(i, status, ticket) for i, status, _, ticket in chunk])
