@@ -46,9 +46,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # One worker per core; a module's tests share a worker, so its fixtures (a trained model, a Spark
-# session) are built once.
+# session) are built once. Modules are handed out longest first, as tests/scheduling.py orders them
+# (--no-loadscope-reorder: xdist would otherwise put the modules with the most tests first).
 unit: $(STAMP) browser test-model
-	$(BIN)/pytest -q -n auto --dist loadscope
+	$(BIN)/pytest -q -n auto --dist loadscope --no-loadscope-reorder
 
 # The end-to-end tests drive Debian's chromium (not a downloaded browser).
 browser:

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # takes ~20 minutes to build on 2 cores (`make test` builds this one, `make setup` the tuned one).
 # The tuning itself is tested on small sets in test_finetune.py.
 TUNE_ENCODER = False
+pytest_plugins = ["tests.scheduling"]  # longest modules first (see there)
 
 
 @pytest.fixture(scope="session", autouse=True)

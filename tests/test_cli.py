@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fieldsignal.models import NoteInput
+from fieldsignal.workspace import Workspace
 from tests.conftest import run_cli
 
 
@@ -349,3 +351,23 @@ def test_train_reports_the_review_gate_it_learnt(tmp_path: Path) -> None:
     text = run_cli("train", home=tmp_path / "ws")
     assert "review gate, customers linked to an account list:" in text.stdout
     assert "second reports, each writer's notes replayed as a log:" in text.stdout
+
+
+def test_a_narrow_log_table_keeps_a_proposed_gaps_name_to_two_lines(fast_ws: Workspace) -> None:
+    from rich.console import Console
+
+    from fieldsignal.cli.output import clipped, signals_table
+    from fieldsignal.store.review import Fix
+
+    label = "they need the app to kick off long background jobs overnight and report back"
+    (sid,) = fast_ws.add_notes([NoteInput(text="Granite Telecom needs overnight jobs from the app")]).signal_ids[:1]
+    fast_ws.review(sid, "ana", Fix.model_validate({"gap": f"new: {label}"}))
+    screens = {}
+    for width in (80, 160):
+        console = Console(width=width, record=True, color_system=None)
+        console.print(signals_table(fast_ws.list_signals(), width=width))
+        screens[width] = console.export_text()
+    rows = [line for line in screens[80].splitlines() if line.startswith("│")]  # the body's lines
+    assert len(rows) == 2 and "the app to…" in rows[1] and "background" not in screens[80]
+    assert "background" in screens[160] and "overnight" in screens[160]  # wide: the whole name
+    assert clipped(label, 24) == "they need the app to…" and clipped("short", 24) == "short"

@@ -128,18 +128,17 @@ def test_heads_can_be_fitted_without_a_block_of_writers() -> None:
 def test_tuning_the_local_model_changes_its_vectors_and_is_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from fieldsignal.triage.encoder import TokenEncoder
     from fieldsignal.triage.tuned_encoder import TunedTokenEncoder
+    from fieldsignal.vectorstore.embedder import bundled_model
 
+    # the untuned model's vectors, from the user's cache (its export is made once, not again in this test's)
+    (base,) = TokenEncoder(bundled_model, "base").encode([NOTES[0].text])
     monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path / "cache"))
     config = TuneConfig(epochs=2.0, batch=2, max_len=32, lr=1e-4)
     tuned = TunedTokenEncoder(NOTES, config)
     (vectors,) = tuned.encode([NOTES[0].text])
     assert (tuned.folder / "config.json").exists()  # tuned on first use, saved to the cache
-
-    from fieldsignal.triage.encoder import TokenEncoder
-    from fieldsignal.vectorstore.embedder import bundled_model
-
-    (base,) = TokenEncoder(bundled_model, "base").encode([NOTES[0].text])
     assert vectors.offsets.tolist() == base.offsets.tolist()
     assert not np.allclose(vectors.vectors, base.vectors, atol=1e-3)  # the weights moved
 

@@ -50,6 +50,21 @@ def test_segments_are_character_ranges_that_cover_the_sentences() -> None:
     assert all(0 <= s < e <= len(text) for s, e in spans)
 
 
+def test_a_sentence_ends_at_a_stop_before_a_space_and_a_wrapped_line_goes_on() -> None:
+    text = (
+        "Halvorsen's platform team won't let the pilot go to\nprod until the app answers on ops.halvorsen.no, "
+        "not our URL. It is a $1.2M deal!\n- next: a Next.js demo\nfor jen.w on Friday\n\nrecap sent to the team"
+    )
+    pieces = [text[s:e].strip() for s, e in segment_spans(text)]
+    assert pieces == [
+        "Halvorsen's platform team won't let the pilot go to\nprod until the app answers on ops.halvorsen.no, "
+        "not our URL.",
+        "It is a $1.2M deal!",
+        "- next: a Next.js demo\nfor jen.w on Friday",
+        "recap sent to the team",  # a blank line ends a paragraph, whatever case follows
+    ]
+
+
 def test_the_tagger_learns_names_from_their_context() -> None:
     encoder = HashingTokenEncoder()
     people = ["Kestrel", "Orrin", "Quarry", "Lumen", "Cedar", "Halcyon", "Juniper", "Tidewater"]

@@ -34,6 +34,17 @@ def signal_line(s: Signal) -> str:
     return line + ("  [yellow]→ review[/]" if s.needs_review else "")
 
 
+NEW_GAP_CHARS = 24  # characters of a proposed gap's name in a narrow table (about two lines of its column)
+
+
+def clipped(text: str, size: int) -> str:
+    """`text` cut at a word boundary to at most `size` characters, with an ellipsis when it was cut."""
+    if len(text) <= size:
+        return text
+    cut = text[: size - 1].rsplit(" ", 1)[0] if " " in text[: size - 1] else text[: size - 1]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
 def signals_table(signals: list[Signal], title: str = "Signal log", width: int | None = None) -> Table:
     """The log as a table that fits the terminal: below 120 columns the category, lost flag and
     confidence give way (below 100 the date and status too), and the excerpt, cut to fit, shows what
@@ -67,7 +78,8 @@ def signals_table(signals: list[Signal], title: str = "Signal log", width: int |
         else:
             table.add_column(col, no_wrap=col in ("ID", "Date", "ACV"), max_width=None if wide else 14)
     for s in signals:
-        gap = s.gap_name or (f"[italic]new: {escape(s.new_gap_label)}[/]" if s.new_gap_label else "-")
+        proposed = s.new_gap_label if wide or not s.new_gap_label else clipped(s.new_gap_label, NEW_GAP_CHARS)
+        gap = s.gap_name or (f"[italic]new: {escape(proposed)}[/]" if proposed else "-")
         conf = f"{s.confidence:.2f}" + (" [yellow]R[/]" if s.needs_review else "")
         cells = {
             "ID": str(s.id),

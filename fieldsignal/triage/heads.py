@@ -18,14 +18,41 @@ import numpy as np
 
 from fieldsignal.triage.encoder import TokenVectors
 
-_SEGMENT = re.compile(r"[^\n.!?]+(?:[.!?]+|$)", re.M)
+# A sentence ends at . ! or ? (with any closing quote or bracket) before a space or the end of its line:
+# not inside "apps.acme.com", "$1.2M", "Next.js" or "jen.w".
+_END = re.compile(r"[.!?]+[\"')\]\u201d\u2019]*(?=\s|$)")
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """Lines as character ranges, a line that goes on in lower case joined to the one before it (a
+    hard-wrapped e-mail sentence: "won't let the pilot go to\nprod until ..."); a blank line ends one."""
+    out: list[tuple[int, int]] = []
+    start, joinable = 0, False
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        end = start + len(body)
+        if joinable and body.lstrip()[:1].islower():
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+        joinable = bool(body.strip())
+        start += len(line)
+    return out
 
 
 def segment_spans(text: str, min_chars: int = 12, limit: int = 64) -> list[tuple[int, int]]:
-    """Lines and sentences as character ranges; short fragments join the one before."""
+    """Sentences as character ranges (a line break ends one too, unless the next line goes on in lower
+    case); short fragments join the one before."""
+    pieces: list[tuple[int, int]] = []
+    for first, last in _lines(text):
+        cut = first
+        for match in _END.finditer(text, first, last):
+            pieces.append((cut, match.end()))
+            cut = match.end()
+        if cut < last:
+            pieces.append((cut, last))
     spans: list[tuple[int, int]] = []
-    for match in _SEGMENT.finditer(text):
-        start, end = match.start(), match.end()
+    for start, end in pieces:
         if not text[start:end].strip():
             continue
         if spans and (end - start < min_chars or spans[-1][1] - spans[-1][0] < min_chars):
