@@ -70,17 +70,15 @@ class LabelledImport:
                 for start in range(0, len(results), BATCH):  # a few statements a batch, not several a row
                     batch = slice(start, start + BATCH)
                     stored += capture.save_new_results(con, results[batch], ws.taxonomy, keyed[batch], now)
-                offset, changes = 0, []
-                for result, row, saved in zip(results, rows, stored, strict=True):
-                    n = len(result.signals)
+                changes: list[tuple[int, str, str, str | None]] = []
+                for row, saved, mine in zip(rows, stored, per_note(results, vectors), strict=True):
                     if saved is None:
                         report.notes_skipped_duplicate += 1
                     else:
                         changes += _status_changes(con, saved, row)
                         ids += saved
-                        saved_vectors += list(vectors[offset : offset + n])
+                        saved_vectors += list(mine)
                         report.notes_added += 1
-                    offset += n
                 repo.set_statuses(con, ws.taxonomy, changes, now)
             report.signals_added, report.signal_ids = len(ids), ids
             if ids:

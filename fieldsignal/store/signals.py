@@ -254,14 +254,17 @@ def set_status(
     return StatusChange(signal_id=signal_id, status=canonical, at=now, who=who, why=why, ticket=ticket)
 
 
+ROWS_PER_STATEMENT = 500  # rows in one multi-row statement (its parameters stay well under the engines' limits)
+
+
 def set_statuses(
     con: Any, taxonomy: Taxonomy, changes: Sequence[tuple[int, str, str, str | None]], now: dt.datetime
 ) -> None:
     """`set_status` for many signals just stored (an import's rows), in a few statements:
     (signal id, status, who, ticket) each."""
     rows = [(signal_id, _status(taxonomy, status), who, ticket) for signal_id, status, who, ticket in changes]
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
         marks, params = values_clause([(i, status, ticket) for i, status, _, ticket in chunk])
         con.execute(
             f"UPDATE signals SET status = v.status, pm_ticket = coalesce(v.ticket, signals.pm_ticket) "
