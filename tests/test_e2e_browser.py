@@ -6,6 +6,7 @@ and take a screenshot of every page at desktop and phone width (tests/artifacts/
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -51,17 +52,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    # up at once, `ready` once the triage and the duplicate scorer are loaded: minutes when a code change left
+    # their cache cold (a paste before then waits for them, past the browser's 30-second click timeout)
+    deadline = time.monotonic() + 900
     while True:
         try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as answer:
+                if json.loads(answer.read())["ready"]:
+                    break
         except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}"
-                ) from None
-            time.sleep(0.2)
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"server not ready: {proc.stderr.read().decode() if proc.stderr else ''}")
+        time.sleep(0.2)
     yield url
     proc.terminate()
     proc.wait(timeout=10)

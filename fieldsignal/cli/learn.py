@@ -57,6 +57,10 @@ def eval_command(
     data: Annotated[Path | None, typer.Option(help="Labelled rows (.jsonl).")] = None,
     dupes: Annotated[Path | None, typer.Option(help="Duplicate pairs (.jsonl).")] = None,
     questions: Annotated[Path | None, typer.Option(help="Questions with answers (.jsonl).")] = None,
+    evidence: Annotated[
+        list[Path] | None,
+        typer.Option(help="Marked evidence sentences (.jsonl, repeatable): score which sentence each excerpt quotes."),
+    ] = None,
     few_shot: Annotated[int | None, typer.Option(help="K examples per label from split=train rows.")] = None,
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy to score against (default: the one in use).")] = None,
     group_by: Annotated[
@@ -92,7 +96,7 @@ def eval_command(
     with _eval_progress(not quiet) as progress:
         report = run_eval(
             data, s, tax, few_shot, dupes=dupes, questions=questions, group_by=group_by,
-            progress=progress, encoder_folds=encoder_folds, head_folds=head_folds,
+            progress=progress, encoder_folds=encoder_folds, head_folds=head_folds, evidence=evidence or [],
         )  # fmt: skip
     if as_json:
         emit(report)

@@ -158,6 +158,14 @@ def eval_tables(report: dict[str, Any]) -> list[Table]:
             f"{_pct(dupes['recall_at_1'])}/{_pct(dupes['recall_at_5'])}",
             _pct(dupes["recall_at_10"]),
         )
+    excerpts = report.get("excerpts")
+    if isinstance(excerpts, dict):
+        summary.add_row(
+            "excerpt quotes evidence (any/best)",
+            str(excerpts["signals"]),
+            f"{_pct(excerpts['evidence_hit'])}/{_pct(excerpts['best_sentence'])}",
+            "",
+        )
     questions = report.get("questions")
     if isinstance(questions, dict):
         summary.add_row("questions (exact)", str(questions["n"]), _pct(questions["accuracy"]), "")

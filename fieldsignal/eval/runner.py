@@ -13,13 +13,14 @@ import random
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from fieldsignal.errors import InputError
+from fieldsignal.eval.excerpts import load_marks, score_excerpts
 from fieldsignal.eval.figures import (
     OUT_OF_SCOPE,
     EvalRow,
@@ -34,6 +35,7 @@ from fieldsignal.eval.metrics import (
 from fieldsignal.models import NoteInput, TriageResult
 from fieldsignal.settings import Settings
 from fieldsignal.taxonomy import Taxonomy, taxonomy_from_labels
+from fieldsignal.triage.evidence import Marked
 from fieldsignal.workspace import Workspace
 
 
@@ -66,9 +68,15 @@ def run_eval(
     progress: Callable[[str], None] | None = None,
     encoder_folds: int | None = None,
     head_folds: int | None = None,
+    evidence: Sequence[Path] = (),
 ) -> dict[str, Any]:
     started = time.perf_counter()
     rows, present = load_rows(data) if data else ([], [])
+    if evidence and (group_by or few_shot or not rows):
+        raise InputError(
+            "--evidence scores the excerpts of a plain evaluation: give --data, without --group-by or --few-shot"
+        )
+    marks = load_marks(evidence) if evidence else {}
     with tempfile.TemporaryDirectory(prefix="fieldsignal-eval-") as home:
         fresh = settings.model_copy(update={"home": Path(home), "vectorstore": "memory"})
         report: dict[str, Any] = {}
@@ -89,7 +97,7 @@ def run_eval(
             elif few_shot:
                 report = _few_shot(rows, fresh, few_shot, seed)
             else:
-                report = _full(rows, present, fresh, taxonomy)
+                report = score_workspace(rows, present, Workspace(fresh, taxonomy, learn=False), taxonomy, marks)
         if dupes:
             from fieldsignal.eval.dupes import LogRow, load_pairs, score_pairs
 
@@ -111,18 +119,24 @@ def _triage(ws: Workspace, rows: list[EvalRow]) -> list[TriageResult]:
     return results
 
 
-def _full(rows: list[EvalRow], present: list[set[str]], settings: Settings, taxonomy: Taxonomy) -> dict[str, Any]:
-    return score_workspace(rows, present, Workspace(settings, taxonomy, learn=False), taxonomy)
-
-
-def score_workspace(rows: list[EvalRow], present: list[set[str]], ws: Workspace, taxonomy: Taxonomy) -> dict[str, Any]:
-    """Every figure of labelled rows triaged by this workspace's triage (a learn=False workspace)."""
+def score_workspace(
+    rows: list[EvalRow],
+    present: list[set[str]],
+    ws: Workspace,
+    taxonomy: Taxonomy,
+    marks: dict[str, list[Marked]] | None = None,
+) -> dict[str, Any]:
+    """Every figure of labelled rows triaged by this workspace's triage (a learn=False workspace); with marked
+    evidence sentences (`marks`, by note id), how well the excerpts quote them."""
     results = _triage(ws, rows)
-    return (
+    report = (
         score(rows, present, results, taxonomy)
         | customer_figures(rows, present, results, ws.triage.link_accounts)
         | account_figures(rows, present, results, ws.triage.link_accounts, taxonomy)
     )
+    if marks:
+        report["excerpts"] = score_excerpts(rows, results, marks)
+    return report
 
 
 def _few_shot(rows: list[EvalRow], settings: Settings, k: int, seed: int) -> dict[str, Any]:

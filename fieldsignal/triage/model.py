@@ -15,6 +15,7 @@ import numpy as np
 
 from fieldsignal.models import NEW_GAP
 from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage import evidence as ev
 from fieldsignal.triage.accounts import AccountLinker, training_pairs
 from fieldsignal.triage.acv import AcvScorer
 from fieldsignal.triage.bio import name_places, tags
@@ -70,7 +71,9 @@ class Prediction:
     spans: list[Span] = field(default_factory=list)
     # the other names the note may give its customer, best first (tagged ones, then weaker runs)
     customer_candidates: list[str] = field(default_factory=list)
-    segment_gap: list[tuple[int, int, str | None, float]] = field(default_factory=list)  # start, end, best gap, p
+    segments: list[tuple[int, int]] = field(default_factory=list)  # the note's sentences (start, end)
+    # per gap class (None: no gap), how well each sentence states a signal of the note's type with that gap
+    evidence: dict[str | None, np.ndarray] = field(default_factory=dict)
     # the probabilities of the customer span, the competitor, the ACV and the industry (the review gate's)
     confidence: dict[str, float] = field(default_factory=dict)
 
@@ -96,6 +99,7 @@ class TriageModel:
         self.recall_similarity = RECALL_SIMILARITY
         self.recall_precision: float | None = None  # share of labelled pairs above the bar that are one story
         self.gate: ReviewGate | None = None  # which notes go to review (gate.py; fitted by gate_training.py)
+        self.evidence = ev.EvidenceSelector()  # which sentence a signal quotes (fitted by fit_evidence)
 
     # ---------------------------------------------------------------- training
     @one_thread
@@ -283,7 +287,7 @@ class TriageModel:
                     acv_usd=acv,
                     spans=spans[i],
                     customer_candidates=candidates[i],
-                    segment_gap=self._segment_gaps(text, vectors),
+                    **self._evidence(text, vectors, _ranked(self.types, types[i])[0][0]),
                     confidence={
                         "customer": _span_score(spans[i], "customer", customers[i]),
                         "competitor": competitor_p,
@@ -294,17 +298,42 @@ class TriageModel:
             )
         return out
 
-    def _segment_gaps(self, text: str, tokens: TokenVectors) -> list[tuple[int, int, str | None, float]]:
-        """Each segment's most likely gap, read as if it were a note of its own (for excerpts)."""
-        if self.gaps.model is None or len(tokens.offsets) == 0:
-            return []
+    def _sentences(self, text: str, tokens: TokenVectors) -> tuple[ev.Sentences, np.ndarray, np.ndarray]:
+        """A note's sentences as the evidence selector reads them, with the type and gap heads' probabilities
+        for each sentence read as if it were a note."""
         spans, segs = segment_vectors(text, tokens)
-        probs = self.gaps.proba(self.scaler.transform(np.hstack([segs, segs])))
-        best = probs.argmax(axis=1)
-        return [
-            (s, e, self.gaps.label(int(b)), float(probs[i, b]))
-            for i, ((s, e), b) in enumerate(zip(spans, best, strict=True))
-        ]
+        z = self.scaler.transform(np.hstack([segs, segs]))
+        return ev.sentence_rows(text, spans, segs), self.types.proba(z), self.gaps.proba(z)
+
+    def fit_evidence(self, notes: Sequence[tuple[str, TokenVectors, Sequence[ev.Marked]]]) -> None:
+        """Learn which sentence a signal quotes from notes whose evidence sentences people marked."""
+        rows, marked = [], []
+        for text, tokens, marks in notes:
+            sentences, type_p, gap_p = self._sentences(text, tokens)
+            for mark in marks:
+                column = Head.NONE if mark.gap is None else mark.gap
+                if mark.signal_type not in self.types.classes or column not in self.gaps.classes:
+                    continue
+                kind = ev.head_columns(type_p)[:, self.types.classes.index(mark.signal_type), :]
+                rows.append(ev.features(sentences, kind, ev.head_columns(gap_p)[:, self.gaps.classes.index(column), :]))
+                marked.append(ev.marked_sentences(sentences.spans, mark.spans))
+        if rows:
+            self.evidence = ev.EvidenceSelector().fit(rows, marked)
+
+    def _evidence(self, text: str, tokens: TokenVectors, signal_type: str | None) -> dict[str, Any]:
+        """The note's sentences and, per gap class, each one's evidence score (evidence.py): learnt from marked
+        evidence sentences, or the gap head's probability for the sentence where none were marked."""
+        if self.gaps.model is None or len(tokens.offsets) == 0:
+            return {}
+        sentences, type_p, gap_p = self._sentences(text, tokens)
+        labels = [self.gaps.label(c) for c in range(gap_p.shape[1])]
+        selector = getattr(self, "evidence", None)
+        if selector is None or not selector.fitted or signal_type not in self.types.classes:
+            return {"segments": sentences.spans, "evidence": {g: gap_p[:, c] for c, g in enumerate(labels)}}
+        kind = ev.head_columns(type_p)[:, self.types.classes.index(str(signal_type)), :]
+        columns = ev.head_columns(gap_p)
+        scores = {g: selector.scores(ev.features(sentences, kind, columns[:, c, :])) for c, g in enumerate(labels)}
+        return {"segments": sentences.spans, "evidence": scores}
 
 
 def other_customer_names(picked: str | None, spans: Sequence[Span]) -> list[str]:

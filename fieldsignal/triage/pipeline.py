@@ -171,11 +171,13 @@ def review_reasons(signal_type: Scored, gap: Scored, threshold: float) -> list[s
 
 
 def _excerpt(text: str, gap: str | None, pred: Prediction) -> str:
-    """The segment that carries the gap best (the whole note when it is short)."""
-    if len(text) <= EXCERPT_CHARS or not pred.segment_gap:
+    """The sentence that states the signal best (the whole note when it is short; see evidence.py)."""
+    if len(text) <= EXCERPT_CHARS or not pred.segments or not pred.evidence:
         return text.strip()
-    matching = [s for s in pred.segment_gap if s[2] == gap] or pred.segment_gap
-    start, end, _, _ = max(matching, key=lambda s: s[3])
+    scores = pred.evidence.get(gap)
+    if scores is None:  # a gap the head does not name (a promoted one): the sentence best for any
+        scores = np.max(np.stack(list(pred.evidence.values())), axis=0)
+    start, end = pred.segments[int(scores.argmax())]
     return text[start:end].strip()
 
 

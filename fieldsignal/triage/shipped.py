@@ -26,13 +26,16 @@ from fieldsignal.cache import building, cache_dir, prune
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import LabelledExample
 from fieldsignal.taxonomy import Taxonomy
+from fieldsignal.triage.evidence import Marked, read_marks
 from fieldsignal.triage.frozen import freeze
 from fieldsignal.triage.gate_training import fit_with_gate
-from fieldsignal.triage.model import REVIEWED, Example, TriageModel, gap_sets
+from fieldsignal.triage.model import REVIEWED, Example, TriageModel, gap_class, gap_sets
 from fieldsignal.triage.threads import one_thread
 
 CORRECTION_WEIGHT = 5.0
-KEEP_BUILDS = 4  # cached models kept (one per corpus, taxonomy, encoder and code); older ones are deleted
+# cached models kept (one per corpus, taxonomy, encoder and code; least recently used go first): the tuned and
+# bundled-encoder models, the tests' hashing and small ones, and a build of the code being changed
+KEEP_BUILDS = 6
 LABELS = (
     "signal_type", "gap", "gaps", "industry", "archetype", "customer", "customer_mention", "competitor",
     "competitor_mention", "acv_usd",
@@ -102,6 +105,8 @@ def model_key(corpus: Path, taxonomy: Taxonomy, encoder_name: str) -> str:
     pairs = corpus.parent / "dupes.jsonl"  # the second reports the recall bar is learnt from
     if pairs.exists():
         digest.update(pairs.read_bytes())
+    for marks in evidence_files(corpus):  # the evidence sentences the excerpt selector is learnt from
+        digest.update(marks.read_bytes())
     # the taxonomy as the triage reads it: gap aliases and ask synonyms are read by `ask` only, industry
     # aliases by the account import (editing them retrains nothing)
     ignored: dict[str, Any] = {
@@ -151,6 +156,7 @@ def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress:
         progress("fitting the classifiers", len(examples), len(examples) + 1)
     model = fit_with_gate(examples, tokens, taxonomy, seed)  # the heads, and the review gate learnt for them
     model.learn_recall(*story_pairs(corpus, model, examples, tokens))
+    model.fit_evidence(evidence_notes(corpus, examples, tokens))
     freeze(model)  # numpy stand-ins for the fitted scikit-learn models: reading a note never imports it
     features, model.raw_features = model.raw_features, None
     bundle = {
@@ -168,6 +174,28 @@ def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress:
     temporary.replace(path)  # atomic: another process never reads half a file
     if progress:
         progress("model built", len(examples) + 1, len(examples) + 1)
+
+
+def evidence_files(corpus: Path) -> list[Path]:
+    """The marked evidence sentences of the corpus's notes (`data/evidence/corpus-*.jsonl`; never the held-out
+    writers' files beside them, which are for scoring)."""
+    return sorted((corpus.parent.parent / "evidence").glob("corpus-*.jsonl"))
+
+
+def evidence_notes(
+    corpus: Path, examples: Sequence[Example], tokens: Sequence[Any]
+) -> list[tuple[str, Any, list[Marked]]]:
+    """The corpus notes with marked evidence, with their token vectors and marks (empty without the files)."""
+    files = evidence_files(corpus)
+    if not files:
+        return []
+    ids = [json.loads(line).get("id") for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    where = {i: n for n, i in enumerate(ids) if i}
+    by_note: dict[int, list[Marked]] = {}
+    for mark in read_marks(files, gap_class):
+        if (n := where.get(mark.note)) is not None:
+            by_note.setdefault(n, []).append(mark)
+    return [(examples[n].text, tokens[n], marks) for n, marks in sorted(by_note.items())]
 
 
 def story_pairs(

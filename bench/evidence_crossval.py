@@ -1,0 +1,107 @@
+"""Which sentence the excerpt quotes, against the sentences people marked (`data/evidence/`).
+
+    python bench/evidence_crossval.py            # the shipped triage (tuned encoder), as `fieldsignal` reads notes
+    FIELDSIGNAL_TUNE_ENCODER=false python bench/evidence_crossval.py
+
+For every marked signal, given its labelled type and gap: the share of signals whose chosen sentence is a marked
+one (hit) and the one marked best to quote (best), for
+- the rule the selector replaced: the sentence the gap head scores highest for the gap, among the sentences
+  whose most likely gap it is (else the sentence whose most likely gap is likeliest, whichever gap it is: so
+  the second gap of a note was quoted with the first one's sentence),
+- the first sentence, and chance (a sentence drawn at random),
+- the learnt selector, on the corpus's marked notes with writer folds (each fold fitted without its writers),
+  and on the held-out writers' marked notes, fitted on every corpus note (the shipped selector).
+The folds reuse the shipped model's heads and encoder, which saw the corpus notes (not the held-out ones): the
+held-out row is the clean figure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fieldsignal.learned_triage import assemble_triage  # noqa: E402
+from fieldsignal.settings import load_settings  # noqa: E402
+from fieldsignal.taxonomy import load_taxonomy  # noqa: E402
+from fieldsignal.triage import evidence as ev  # noqa: E402
+from fieldsignal.triage.heads import Head, segment_vectors  # noqa: E402
+from fieldsignal.triage.model import gap_class  # noqa: E402
+
+FOLDS = 5
+
+
+def _notes() -> dict[str, dict]:
+    out = {}
+    for name in ("corpus.jsonl", "heldout.jsonl", "heldout2.jsonl"):
+        for line in (ROOT / "data" / "corpus" / name).read_text().splitlines():
+            row = json.loads(line)
+            out[row["id"]] = row
+    return out
+
+
+def main() -> None:
+    started = time.perf_counter()
+    triage = assemble_triage(load_settings(), load_taxonomy(), [])
+    model = triage.model
+    notes = _notes()
+    parts: dict[str, list[tuple[str, np.ndarray, np.ndarray, np.ndarray, int]]] = {"corpus": [], "heldout": []}
+    for part in parts:
+        files = sorted((ROOT / "data" / "evidence").glob(f"{part}-*.jsonl"))
+        marks = ev.read_marks(files, gap_class)
+        ids = sorted({m.note for m in marks})
+        tokens = dict(zip(ids, triage.encoder.encode([notes[i]["text"] for i in ids]), strict=True))
+        for mark in marks:
+            text = notes[mark.note]["text"]
+            spans, segs = segment_vectors(text, tokens[mark.note])
+            z = model.scaler.transform(np.hstack([segs, segs]))  # each sentence read as a note, as the model does
+            sentences, type_p, gap_p = ev.sentence_rows(text, spans, segs), model.types.proba(z), model.gaps.proba(z)
+            column = model.gaps.classes.index(Head.NONE if mark.gap is None else mark.gap)
+            kind = ev.head_columns(type_p)[:, model.types.classes.index(mark.signal_type), :]
+            x = ev.features(sentences, kind, ev.head_columns(gap_p)[:, column, :])
+            # the rule: among the sentences whose most likely gap is this one, the likeliest; when there are
+            # none, the sentence whose most likely gap (whichever it is) is likeliest
+            matching = np.flatnonzero(gap_p.argmax(axis=1) == column)
+            rule = (
+                int(matching[np.argmax(gap_p[matching, column])]) if len(matching) else int(gap_p.max(axis=1).argmax())
+            )
+            parts[part].append(
+                (notes[mark.note]["writer"], x, ev.marked_sentences(sentences.spans, mark.spans),
+                 ev.marked_sentences(sentences.spans, mark.spans[:1]), rule)
+            )  # fmt: skip
+
+    def figure(rows: list, picks: list[int]) -> str:
+        hit = np.mean([marked[p] for (_, _, marked, _, _), p in zip(rows, picks, strict=True)])
+        best = np.mean([first[p] for (_, _, _, first, _), p in zip(rows, picks, strict=True)])
+        return f"{hit:.3f} / {best:.3f}"
+
+    from sklearn.model_selection import GroupKFold
+
+    corpus, held = parts["corpus"], parts["heldout"]
+    writers = np.asarray([w for w, *_ in corpus])
+    folded = [0] * len(corpus)
+    for train, test in GroupKFold(FOLDS).split(writers, writers, writers):
+        selector = ev.EvidenceSelector().fit([corpus[k][1] for k in train], [corpus[k][2] for k in train])
+        for k in test:
+            folded[k] = int(np.argmax(selector.scores(corpus[k][1])))
+    shipped = model.evidence
+    print(f"encoder {triage.encoder.name}; hit / best (chance: a sentence drawn at random)")
+    for part, rows in parts.items():
+        chance = np.mean([marked.mean() for _, _, marked, _, _ in rows])
+        print(f"{part}: {len(rows)} signals by {len({w for w, *_ in rows})} writers, chance {chance:.3f}")
+        print(f"  the gap head's best sentence (the rule replaced): {figure(rows, [r[4] for r in rows])}")
+        print(f"  the first sentence: {figure(rows, [0] * len(rows))}")
+    print(f"  corpus, selector without each fold's writers ({FOLDS} folds): {figure(corpus, folded)}")
+    picks = [int(np.argmax(shipped.scores(x))) for _, x, _, _, _ in held]
+    print(f"  held-out writers, the shipped selector: {figure(held, picks)}")
+    print(f"{time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
