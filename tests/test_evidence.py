@@ -159,3 +159,21 @@ def test_eval_scores_which_sentence_each_excerpt_quotes(tmp_path: Path) -> None:
     assert r.returncode == 1 and "not an evidence file" in r.stderr
     r = run_cli("eval", "--data", str(rows), "--evidence", str(marked), "--group-by", "writer", home=tmp_path / "ws")
     assert r.returncode == 1 and "plain evaluation" in r.stderr
+
+
+def test_a_proposed_gap_is_named_from_its_evidence_sentence_even_in_a_note_quoted_whole() -> None:
+    text = (
+        "Call summary - fintech, 80 engineers, Quasar Labs.\n"
+        "The app proxy drops websocket connections after a minute, so prices never update live."
+    )
+    spans = segment_spans(text)
+    assert len(spans) == 2 and len(text) <= 400
+    prediction = Prediction(
+        signal_type=[("Product Gap", 0.9)], gap=[(NEW_GAP, 0.9)], more_gaps=[], industry=("FSI", 0.9),
+        archetype=(None, 0.5), customer="Quasar Labs", competitor=None, acv_usd=None, segments=spans,
+        evidence={NEW_GAP: np.asarray([0.2, 1.4]), None: np.asarray([1.0, 0.1])},
+    )  # fmt: skip
+    triage = LearnedTriage(load_taxonomy(None), HashingTokenEncoder(), None, review_threshold=0.7)  # type: ignore[arg-type]
+    (draft,) = triage.result(NoteInput(text=text), prediction).signals
+    assert draft.excerpt == text  # a short note is quoted whole
+    assert draft.new_gap_label == "The app proxy drops websocket connections after a minute, so"

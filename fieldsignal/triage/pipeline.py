@@ -144,12 +144,13 @@ class LearnedTriage:
     def _draft(self, text: str, gap: Scored, signal_type: Scored, deal: DealFields, pred: Prediction) -> SignalDraft:
         known = self.taxonomy.gap_by_slug.get(gap.label or "")
         reasons = review_reasons(signal_type, gap, self.review_threshold)
-        excerpt = _excerpt(text, gap.label, pred)
+        sentence = _evidence_sentence(text, gap.label, pred)
+        excerpt = text.strip() if len(text) <= EXCERPT_CHARS or sentence is None else sentence
         return SignalDraft(
             signal_type=signal_type,
             gap=gap,
             category=Scored(label=known.category if known else None, confidence=gap.confidence),
-            new_gap_label=_label(excerpt, deal.customer) if gap.label == NEW_GAP else None,
+            new_gap_label=_label(sentence or excerpt, deal.customer) if gap.label == NEW_GAP else None,
             excerpt=excerpt[:EXCERPT_CHARS],
             deal=deal,
             use_case_blocked=known.use_case_blocked if known else None,
@@ -170,19 +171,20 @@ def review_reasons(signal_type: Scored, gap: Scored, threshold: float) -> list[s
     return reasons
 
 
-def _excerpt(text: str, gap: str | None, pred: Prediction) -> str:
-    """The sentence that states the signal best (the whole note when it is short; see evidence.py)."""
-    if len(text) <= EXCERPT_CHARS or not pred.segments or not pred.evidence:
-        return text.strip()
+def _evidence_sentence(text: str, gap: str | None, pred: Prediction) -> str | None:
+    """The sentence that states the signal best (see evidence.py; None without scored sentences). A long note
+    quotes it as the excerpt (a short one is quoted whole); a proposed gap is named from it whatever the length."""
+    if not pred.segments or not pred.evidence:
+        return None
     scores = pred.evidence.get(gap)
     if scores is None:  # a gap the head does not name (a promoted one): the sentence best for any
         scores = np.max(np.stack(list(pred.evidence.values())), axis=0)
     start, end = pred.segments[int(scores.argmax())]
-    return text[start:end].strip()
+    return text[start:end].strip() or None
 
 
 def _label(excerpt: str, customer: str | None = None) -> str:
-    """A proposed gap's name: the excerpt's first ten words, less the customer it names (the gap is not theirs
+    """A proposed gap's name: its evidence sentence's first ten words, less the customer it names (the gap is not theirs
     alone: "Granite Telecom - they need the app to …" is named "they need the app to …")."""
     named = rf"(?i)(?<!\w){re.escape(customer)}(?:'s)?(?!\w)\s*[:;,–—-]*" if customer else None
     text = re.sub(named, " ", excerpt) if named else excerpt
