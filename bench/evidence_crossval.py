@@ -17,7 +17,6 @@ held-out row is the clean figure.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fieldsignal.eval.excerpts import notes_by_id  # noqa: E402
 from fieldsignal.learned_triage import assemble_triage  # noqa: E402
 from fieldsignal.settings import load_settings  # noqa: E402
 from fieldsignal.taxonomy import load_taxonomy  # noqa: E402
@@ -37,20 +37,11 @@ from fieldsignal.triage.model import gap_class  # noqa: E402
 FOLDS = 5
 
 
-def _notes() -> dict[str, dict]:
-    out = {}
-    for name in ("corpus.jsonl", "heldout.jsonl", "heldout2.jsonl"):
-        for line in (ROOT / "data" / "corpus" / name).read_text().splitlines():
-            row = json.loads(line)
-            out[row["id"]] = row
-    return out
-
-
 def main() -> None:
     started = time.perf_counter()
     triage = assemble_triage(load_settings(), load_taxonomy(), [])
     model = triage.model
-    notes = _notes()
+    notes = notes_by_id(ROOT / "data" / "corpus" / name for name in ("corpus.jsonl", "heldout.jsonl", "heldout2.jsonl"))
     parts: dict[str, list[tuple[str, np.ndarray, np.ndarray, np.ndarray, int]]] = {"corpus": [], "heldout": []}
     for part in parts:
         files = sorted((ROOT / "data" / "evidence").glob(f"{part}-*.jsonl"))

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fieldsignal.eval.excerpts import notes_by_id
 from fieldsignal.models import NEW_GAP, NoteInput
 from fieldsignal.taxonomy import load_taxonomy
 from fieldsignal.triage.encoder import HashingTokenEncoder
@@ -106,12 +107,7 @@ def test_each_signal_quotes_the_sentence_scored_best_for_its_gap() -> None:
 
 
 def _notes_by_id() -> dict[str, dict]:
-    out = {}
-    for name in ("corpus.jsonl", "heldout.jsonl", "heldout2.jsonl"):
-        for line in (ROOT / "data" / "corpus" / name).read_text().splitlines():
-            row = json.loads(line)
-            out[row["id"]] = row
-    return out
+    return notes_by_id(ROOT / "data" / "corpus" / n for n in ("corpus.jsonl", "heldout.jsonl", "heldout2.jsonl"))
 
 
 def test_the_marked_evidence_lies_on_its_notes_sentences_and_held_out_writers_stay_out_of_training() -> None:

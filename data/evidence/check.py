@@ -14,20 +14,12 @@ import json
 import sys
 from pathlib import Path
 
+from fieldsignal.eval.excerpts import notes_by_id
 from fieldsignal.triage.heads import segment_spans
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SOURCES = ("data/corpus/corpus.jsonl", "data/corpus/heldout.jsonl", "data/corpus/heldout2.jsonl")
-
-
-def _notes() -> dict[str, dict]:
-    out = {}
-    for name in SOURCES:
-        for line in (ROOT / name).read_text().splitlines():
-            row = json.loads(line)
-            out[row["id"]] = row
-    return out
 
 
 def join(task_file: Path, answer_file: Path, notes: dict[str, dict]) -> list[dict]:
@@ -61,7 +53,7 @@ def join(task_file: Path, answer_file: Path, notes: dict[str, dict]) -> list[dic
 
 
 def main(task_dir: Path, answer_dir: Path) -> None:
-    notes = _notes()
+    notes = notes_by_id(ROOT / name for name in SOURCES)
     for answer_file in sorted(answer_dir.glob("*.jsonl")):
         rows = join(task_dir / answer_file.name, answer_file, notes)
         (HERE / answer_file.name).write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -8,8 +8,9 @@ many were found).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,17 @@ from fieldsignal.eval.figures import EvalRow
 from fieldsignal.models import TriageResult
 from fieldsignal.triage.evidence import Marked, marked_sentences, read_marks
 from fieldsignal.triage.model import gap_class
+
+
+def notes_by_id(paths: Iterable[Path]) -> dict[str, dict[str, Any]]:
+    """The rows of JSONL files by their id (the notes an evidence file names)."""
+    out = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out[row["id"]] = row
+    return out
 
 
 def load_marks(paths: Sequence[Path]) -> dict[str, list[Marked]]:
