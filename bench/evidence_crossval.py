@@ -31,7 +31,7 @@ from fieldsignal.learned_triage import assemble_triage  # noqa: E402
 from fieldsignal.settings import load_settings  # noqa: E402
 from fieldsignal.taxonomy import load_taxonomy  # noqa: E402
 from fieldsignal.triage import evidence as ev  # noqa: E402
-from fieldsignal.triage.heads import Head, segment_vectors  # noqa: E402
+from fieldsignal.triage.heads import Head  # noqa: E402
 from fieldsignal.triage.model import gap_class  # noqa: E402
 
 FOLDS = 5
@@ -50,9 +50,8 @@ def main() -> None:
         tokens = dict(zip(ids, triage.encoder.encode([notes[i]["text"] for i in ids]), strict=True))
         for mark in marks:
             text = notes[mark.note]["text"]
-            spans, segs = segment_vectors(text, tokens[mark.note])
-            z = model.scaler.transform(np.hstack([segs, segs]))  # each sentence read as a note, as the model does
-            sentences, type_p, gap_p = ev.sentence_rows(text, spans, segs), model.types.proba(z), model.gaps.proba(z)
+            # the sentences exactly as the model reads them when it learns and applies the selector
+            sentences, type_p, gap_p = model._sentences(text, tokens[mark.note])
             column = model.gaps.classes.index(Head.NONE if mark.gap is None else mark.gap)
             kind = ev.head_columns(type_p)[:, model.types.classes.index(mark.signal_type), :]
             x = ev.features(sentences, kind, ev.head_columns(gap_p)[:, column, :])
