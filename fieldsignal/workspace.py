@@ -61,7 +61,7 @@ class Workspace:
         self.vector_index = VectorIndex(self.parts)
         self.duplicates = Duplicates(self.parts)
         self.capture = Capture(self.parts, self.vector_index, self.duplicates, one_shot, index_later)
-        self.curation = Curation(self.parts)
+        self.curation = Curation(self.parts, self.vector_index)
         self.insights = Insights(self.parts, self.vector_index)
         self.accounts_list = AccountList(self.parts)
         self.labelled_import = LabelledImport(self.parts, self.vector_index)

@@ -13,23 +13,47 @@ from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import Signal
 from fieldsignal.store.signals import SignalFilter
 from fieldsignal.taxonomy import Gap, Taxonomy
+from fieldsignal.workspace_index import VectorIndex
 from fieldsignal.workspace_parts import Parts
+from fieldsignal.workspace_save import save_vectors
 
 
 class Curation:
-    def __init__(self, parts: Parts) -> None:
-        self.parts = parts
+    def __init__(self, parts: Parts, index: VectorIndex) -> None:
+        self.parts, self.index = parts, index
 
     def review(self, signal_id: int, who: str, fix: Any = None, rebuild: bool = True) -> Signal:
-        """Accept (fix None) or fix a queued signal; the triage learns from it at once."""
+        """Accept (fix None) or fix a queued signal; the triage learns from it at once. A fix of the
+        quote (`excerpt`: words of the note) gives the signal that excerpt's vector, in the log and the
+        index: second reports are matched on it, and the triage learns the labels from those words."""
         from fieldsignal.store import transaction
-        from fieldsignal.store.review import resolve
+        from fieldsignal.store.review import point_vector, resolve
 
+        quote = self._quote(signal_id, fix.excerpt) if fix is not None and fix.excerpt is not None else None
         with self.parts.store(write=True) as con, transaction(con):
             signal = resolve(con, self.parts.taxonomy, signal_id, who, _now(), fix)
+            if quote is not None:
+                save_vectors(con, self.parts.embedder, [quote[1]], quote[2])
+                point_vector(con, signal_id, quote[1])
+        if quote is not None:
+            self.index.add([signal_id], quote[2], None, [signal])
         if rebuild:
             self.parts.forget_triage()  # rebuilt with the new example on next use
         return signal
+
+    def _quote(self, signal_id: int, wanted: str) -> tuple[str, str, Any] | None:
+        """The note's words a reviewer quotes (checked before the model loads), their key and vector;
+        None when the signal quotes them already."""
+        from fieldsignal.store.review import note_text, quote_in
+        from fieldsignal.store.signals import get_signal
+
+        with self.parts.store() as con:
+            text, current = note_text(con, signal_id), get_signal(con, signal_id).excerpt
+        quoted = quote_in(text, wanted)
+        if quoted == current:
+            return None
+        embedder = self.parts.embedder
+        return quoted, embedder.key(quoted), embedder.encode([quoted])
 
     def reject(self, signal_id: int, why: str, who: str) -> Signal:
         """ "Not a signal" (a greeting, a test row, a misread): kept and restorable, counted nowhere."""

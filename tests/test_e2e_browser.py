@@ -174,6 +174,10 @@ def test_a_signal_page_edits_rejects_and_restores(server: str, browser: object) 
     assert "saved: acv_usd, customer, industry" in page.inner_text(".flash")
     assert "Tern Logistics GmbH · MFG" in page.inner_text("article.signal .meta >> nth=0")
     assert "$95,000" in page.inner_text("article.signal .meta >> nth=0")
+    page.fill("form.edit textarea[name=quote]", "They need SSO with Okta before go-live")  # the note's words
+    page.click("form.edit button:has-text('Save')")
+    assert "saved: excerpt" in page.inner_text(".flash")
+    assert page.inner_text("blockquote.note mark") == "they need SSO with Okta before go-live"
 
     page.select_option("form.edit select[name=status]", "Escalated")
     page.fill("form.edit input[name=ticket]", "PM-77")

@@ -57,10 +57,13 @@ def fix(
     competitor: Annotated[str | None, typer.Option()] = None,
     acv: Annotated[int | None, typer.Option(help="ACV in USD.")] = None,
     lost: Annotated[bool | None, typer.Option("--lost/--not-lost", help="Lost deal?")] = None,
+    quote: Annotated[
+        str | None, typer.Option(help="The words of the note that state the signal (its excerpt), as written.")
+    ] = None,
     who: Who = None,
     as_json: Json = False,
 ) -> None:
-    """Correct a signal's labels; later notes like it are classified with the correction."""
+    """Correct a signal's labels or quote; later notes like it are classified with the correction."""
     from fieldsignal.cli.common import fail
     from fieldsignal.store.review import Fix
 
@@ -73,9 +76,13 @@ def fix(
         "competitor": competitor,
         "acv_usd": acv,
         "lost_deal": lost,
+        "excerpt": quote,
     }
     if all(v is None for v in values.values()):
-        fail("nothing to fix: give --type, --gap, --category, --customer, --industry, --competitor, --acv or --lost")
+        fail(
+            "nothing to fix: give --type, --gap, --category, --customer, --industry, --competitor, --acv, --lost "
+            "or --quote"
+        )
     try:
         change = Fix.model_validate(values)
     except ValueError as exc:

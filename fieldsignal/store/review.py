@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +29,38 @@ class Fix(BaseModel):
     competitor: str | None = None
     acv_usd: int | None = None
     lost_deal: bool | None = None
+    excerpt: str | None = None  # the words of its note the signal quotes (`quote_in` finds them there)
+
+
+# Typographic quotes and dashes read as the plain ones a reviewer types (one character for one: places keep)
+_PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
+
+
+def quote_in(text: str, quote: str) -> str:
+    """The words of the note `text` that a reviewer's `quote` gives, as the note has them: case, runs of
+    white space (a wrapped line) and typographic quotes aside. Raises when the note does not hold them."""
+    words = quote.translate(_PLAIN).split()
+    if not words:
+        raise FieldsignalError("the quote is empty: give the words of the note that state the signal")
+    found = re.search(r"\s+".join(map(re.escape, words)), text.translate(_PLAIN), re.IGNORECASE)
+    if found is None:
+        raise FieldsignalError("the quote is not in the signal's note: give its words as the note has them")
+    return text[found.start() : found.end()]
+
+
+def note_text(con: Any, signal_id: int) -> str:
+    """The text of the note a signal was read from."""
+    return _text_of(con, get_signal(con, signal_id).note_id)
+
+
+def _text_of(con: Any, note_id: int) -> str:
+    return str(con.execute("SELECT text FROM notes WHERE id = ?", [note_id]).fetchone()[0])
+
+
+def point_vector(con: Any, signal_id: int, key: str) -> None:
+    """The signal's excerpt vector is now the stored one under `key` (the caller has stored it)."""
+    con.execute("DELETE FROM signal_vectors WHERE signal_id = ?", [signal_id])
+    con.execute("INSERT INTO signal_vectors (signal_id, hash) VALUES (?, ?)", [signal_id, key])
 
 
 def _gap_columns(taxonomy: Taxonomy, value: str) -> dict[str, Any]:
@@ -85,8 +118,12 @@ def resolve(con: Any, taxonomy: Taxonomy, signal_id: int, who: str, now: dt.date
 
     The caller holds the transaction.
     """
-    get_signal(con, signal_id)
+    current = get_signal(con, signal_id)
     updates = _updates(taxonomy, fix) if fix else {}
+    if fix is not None and fix.excerpt is not None:
+        quoted = quote_in(_text_of(con, current.note_id), fix.excerpt)
+        if quoted != current.excerpt:
+            updates["excerpt"] = quoted
     updates["needs_review"] = False
     if len(updates) > 1:  # a fix that changed something: a person decided (an accept keeps who decided)
         updates["decided_by"] = "human"

@@ -41,6 +41,7 @@ class FixIn(Strict):
     competitor: str | None = None
     acv_usd: int | None = Field(default=None, ge=0)
     lost_deal: bool | None = None
+    excerpt: str | None = Field(default=None, min_length=1, max_length=20_000)  # words of the note, as written
 
 
 class RejectIn(Strict):

@@ -47,8 +47,9 @@ def edit(
     competitor: Annotated[str, Form()] = "",
     lost: Annotated[str, Form()] = "",
     acv: Annotated[str, Form()] = "",
+    quote: Annotated[str, Form()] = "",
 ) -> Response:
-    """Change any field; the change is a review decision the triage learns from (as `review fix`)."""
+    """Change any field or the quote; the change is a review decision the triage learns from (as `review fix`)."""
     from fieldsignal.store.review import Fix
 
     here = f"/signals/{signal_id}"
@@ -58,6 +59,8 @@ def edit(
     try:
         current = _ws(request).show(signal_id)["signal"]
         wanted = _changes(current, signal_type, gap, new_gap, customer, industry, archetype, competitor, lost, acv)
+        if quote.split() and quote.split() != current.excerpt.split():  # re-wrapped by the browser: unchanged
+            wanted["excerpt"] = quote
         if not wanted:
             return _back(here, msg="nothing changed")
         _ws(request).review(signal_id, who, Fix.model_validate(wanted))
