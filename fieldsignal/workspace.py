@@ -243,6 +243,10 @@ class Workspace:
         """An exact answer with its SQL and signal ids, or (not understood) the closest signals."""
         return self.insights.ask(question, today)
 
+    def similar(self, signal_id: int, limit: int = 5) -> list[tuple[Signal, float]]:
+        """Other notes' signals nearest in meaning to this one, with their cosine (see Insights.similar)."""
+        return self.insights.similar(signal_id, limit)
+
     def gap_overview(self, gap: str) -> dict[str, Any]:
         return self.insights.gap_overview(gap)
 

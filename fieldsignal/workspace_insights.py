@@ -8,7 +8,9 @@ from functools import cached_property
 from typing import Any
 
 from fieldsignal.errors import FieldsignalError, InputError
+from fieldsignal.models import Signal
 from fieldsignal.store import signals as repo
+from fieldsignal.vectorstore.index import SIGNALS
 from fieldsignal.workspace_index import VectorIndex
 from fieldsignal.workspace_parts import Parts
 
@@ -62,12 +64,40 @@ class Insights:
     def _related(self, question: str, k: int = 5) -> list[dict[str, Any]]:
         ws = self.parts
         try:
-            hits = self.vector_index.index.query("signals", ws.embedder.encode([question])[0], k)
+            hits = self.vector_index.index.query(SIGNALS, ws.embedder.encode([question])[0], k)
         except Exception:  # an empty or missing index: no related signals, never a crash
             return []
         with ws.store() as con:
-            signals = [repo.get_signal(con, int(h.id)) for h in hits]
+            found = repo.signals_by_id(con, [int(h.id) for h in hits])
+        signals = [found[int(h.id)] for h in hits if int(h.id) in found and found[int(h.id)].rejected_at is None]
         return [{"id": s.id, "customer": s.customer, "gap": s.gap_name, "excerpt": s.excerpt[:160]} for s in signals]
+
+    def similar(self, signal_id: int, limit: int = 5) -> list[tuple[Signal, float]]:
+        """The signals whose excerpts are nearest in meaning to this one's (the vector index, by the stored
+        vector: no model loads), with their cosine, best first: other notes' only, none rejected. Whether
+        other accounts report the same thing in other words, and how those were labelled."""
+        from fieldsignal.store.duplicates import stored_vectors
+
+        ws = self.parts
+        with ws.store() as con:
+            signal = repo.get_signal(con, signal_id)
+            vector = stored_vectors(con, [signal_id]).get(signal_id)
+        if vector is None or limit <= 0:
+            return []
+        try:
+            hits = self.vector_index.index.query(SIGNALS, vector, 3 * limit + 5)  # room for those left out
+        except Exception:  # an unusable index: nothing to show, never a crash (`reindex` rebuilds it)
+            return []
+        with ws.store() as con:
+            found = repo.signals_by_id(con, [int(h.id) for h in hits])
+        kept = [
+            (found[int(h.id)], h.score)
+            for h in hits
+            if int(h.id) in found
+            and found[int(h.id)].note_id != signal.note_id
+            and found[int(h.id)].rejected_at is None
+        ]
+        return kept[:limit]
 
     def gap_overview(self, gap: str) -> dict[str, Any]:
         """A known gap's page: its definition, figures (all time), weeks, status, tickets, signals, drafts."""

@@ -32,7 +32,7 @@ from fieldsignal.cli.common import (
 from fieldsignal.cli.gaps import gaps_app
 from fieldsignal.cli.learn import eval_command, train_command
 from fieldsignal.cli.llm import llm_app
-from fieldsignal.cli.log import list_command, show_command
+from fieldsignal.cli.log import list_command, show_command, similar_command
 from fieldsignal.cli.memo import drafts_app, memo_app, metrics_command
 from fieldsignal.cli.migrate import migrate_command
 from fieldsignal.cli.review import reject_command, restore_command, review_app, unmerge_command
@@ -329,6 +329,7 @@ app.command("migrate")(migrate_command)
 app.command("backfill")(backfill_command)
 app.command("list")(list_command)
 app.command("show")(show_command)
+app.command("similar")(similar_command)
 app.command("reject")(reject_command)
 app.command("restore")(restore_command)
 app.command("unmerge")(unmerge_command)

@@ -1,4 +1,5 @@
-"""`fieldsignal list` and `show`: the signal log, searched, filtered and sorted, and one signal in full."""
+"""`fieldsignal list`, `show` and `similar`: the signal log, searched, filtered and sorted; one signal in full;
+the signals like it."""
 
 from __future__ import annotations
 
@@ -93,3 +94,25 @@ def show_command(signal_id: int, as_json: Json = False) -> None:
         console.print(f"  {r.at:%Y-%m-%d %H:%M} {r.action}ed by {r.who}" + (f": {r.why}" if r.why else ""))
     if s.rejected_at:
         console.print(f"[red]rejected, counted nowhere:[/] {s.rejected_why}  (`fieldsignal restore {s.id}`)")
+
+
+def similar_command(
+    signal_id: int,
+    limit: Annotated[int, typer.Option(min=1, max=50, help="How many signals to list.")] = 5,
+    as_json: Json = False,
+) -> None:
+    """Other notes' signals nearest in meaning to this one's quote, with their cosine: who else reports
+    the same thing in other words, and how it was labelled. Reads stored vectors (no model loads)."""
+    found = workspace().similar(signal_id, limit)
+    if as_json:
+        emit([{"signal": s, "cosine": round(score, 4)} for s, score in found])
+        return
+    from rich.markup import escape
+
+    from fieldsignal.cli.output import clipped, console, signal_line
+
+    if not found:
+        console.print(f"no other note's signal in the index is like #{signal_id}")
+    for s, score in found:
+        console.print(f"{score:.2f}  {signal_line(s)}", highlight=False)
+        console.print(f"      [italic]{escape(clipped(s.excerpt, 160))}[/]", highlight=False)

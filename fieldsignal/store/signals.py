@@ -154,16 +154,21 @@ def get_signal(con: Any, signal_id: int) -> Signal:
 
 def get_signals(con: Any, signal_ids: Sequence[int]) -> list[Signal]:
     """These signals, in this order (one query)."""
-    if not signal_ids:
-        return []
-    found = _signals(
-        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN ({placeholders(signal_ids)})", list(signal_ids))
-    )
-    by_id = {s.id: s for s in found}
+    by_id = signals_by_id(con, signal_ids)
     missing = [i for i in signal_ids if i not in by_id]
     if missing:
         raise NotFoundError(f"no signal with id {missing[0]}")
     return [by_id[i] for i in signal_ids]
+
+
+def signals_by_id(con: Any, signal_ids: Sequence[int]) -> dict[int, Signal]:
+    """Those of these signals the log holds, by id (one query)."""
+    if not signal_ids:
+        return {}
+    found = _signals(
+        con.execute(f"SELECT {SIGNAL_COLUMNS} FROM signals WHERE id IN ({placeholders(signal_ids)})", list(signal_ids))
+    )
+    return {s.id: s for s in found}
 
 
 def signal_details(con: Any, signal_id: int) -> dict[str, Any]:

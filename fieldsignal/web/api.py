@@ -123,6 +123,17 @@ def show_signal(signal_id: int, request: Request) -> dict[str, Any]:
         raise errors(exc) from None
 
 
+@router.get("/signals/{signal_id}/similar")
+def similar_signals(
+    signal_id: int, request: Request, limit: Annotated[int, Query(ge=1, le=50)] = 5
+) -> list[dict[str, Any]]:
+    """Other notes' signals nearest in meaning to this one's quote, with their cosine, best first."""
+    try:
+        return [{"signal": s, "cosine": round(score, 4)} for s, score in ws(request).similar(signal_id, limit)]
+    except FieldsignalError as exc:
+        raise errors(exc) from None
+
+
 @router.post("/signals/{signal_id}/status")
 def set_status(signal_id: int, change: StatusIn, request: Request, who: Writer) -> Any:
     try:

@@ -1,5 +1,6 @@
 """The page of one signal (`/signals/{id}`): its whole note, every field editable, status with its
-reasons, reject or restore, its duplicates and its history. Plain forms that post and redirect."""
+reasons, reject or restore, its duplicates, the signals like it and its history. Plain forms that post and
+redirect."""
 
 from __future__ import annotations
 
@@ -31,7 +32,11 @@ def signal_page(signal_id: int, request: Request) -> Response:
     except NotFoundError as exc:
         return _back("/signals", err=str(exc))
     parts = highlight(details["note"]["text"], details["signal"].excerpt)
-    return _page(request, "signal.html", d=details, s=details["signal"], parts=parts, taxonomy=_ws(request).taxonomy)
+    similar = _ws(request).similar(signal_id)
+    return _page(
+        request, "signal.html", d=details, s=details["signal"], parts=parts, taxonomy=_ws(request).taxonomy,
+        similar=similar,
+    )  # fmt: skip
 
 
 @router.post("/signals/{signal_id}/edit")
