@@ -14,6 +14,8 @@ from fieldsignal.vectorstore.index import SIGNALS
 from fieldsignal.workspace_index import VectorIndex
 from fieldsignal.workspace_parts import Parts
 
+NEAREST_QUOTES = 40  # the index's nearest quotes read for `similar`, to its quote and to its note (each)
+
 
 class Insights:
     def __init__(self, parts: Parts, index: VectorIndex) -> None:
@@ -73,31 +75,41 @@ class Insights:
         return [{"id": s.id, "customer": s.customer, "gap": s.gap_name, "excerpt": s.excerpt[:160]} for s in signals]
 
     def similar(self, signal_id: int, limit: int = 5) -> list[tuple[Signal, float]]:
-        """The signals whose excerpts are nearest in meaning to this one's (the vector index, by the stored
-        vector: no model loads), with their cosine, best first: other notes' only, none rejected. Whether
-        other accounts report the same thing in other words, and how those were labelled."""
-        from fieldsignal.store.duplicates import stored_vectors
+        """Other notes' signals nearest in meaning to this one, best first, with their cosine: the closer of
+        the two quotes' and the two whole notes' (a retold story shares its note's meaning more than its
+        quote's sentence; the quote finds the same ask told among other things). None rejected. Candidates
+        are the index's nearest quotes to this quote and to this note, read by stored vectors: no model
+        loads. Whether other accounts report the same thing in other words, and how it was labelled."""
+        from fieldsignal.store import duplicates as dupes_repo
 
         ws = self.parts
         with ws.store() as con:
             signal = repo.get_signal(con, signal_id)
-            vector = stored_vectors(con, [signal_id]).get(signal_id)
-        if vector is None or limit <= 0:
-            return []
+            mine = dupes_repo.candidates(con, [], [], dt.date.min, [signal_id], vectors=True)
+        me = mine[0] if mine else None
+        if me is None or me.vector is None or limit <= 0:
+            return []  # rejected (not a candidate), or stored without a vector
         try:
-            hits = self.vector_index.index.query(SIGNALS, vector, 3 * limit + 5)  # room for those left out
+            index = self.vector_index.index
+            found = index.nearest(SIGNALS, me.vector, NEAREST_QUOTES)
+            if me.note_vector is not None:
+                found |= index.nearest(SIGNALS, me.note_vector, NEAREST_QUOTES)
         except Exception:  # an unusable index: nothing to show, never a crash (`reindex` rebuilds it)
             return []
+        ids = sorted(int(i) for i in found if i.isdigit())
         with ws.store() as con:
-            found = repo.signals_by_id(con, [int(h.id) for h in hits])
-        kept = [
-            (found[int(h.id)], h.score)
-            for h in hits
-            if int(h.id) in found
-            and found[int(h.id)].note_id != signal.note_id
-            and found[int(h.id)].rejected_at is None
-        ]
-        return kept[:limit]
+            others = dupes_repo.candidates(con, [], [], dt.date.min, ids, vectors=False)  # none rejected
+            rows = repo.signals_by_id(con, [c.id for c in others])
+        scored = []
+        for other in others:
+            if other.note_id == signal.note_id or other.id not in rows:
+                continue
+            cosine = float(me.vector @ found[str(other.id)])
+            if me.note_vector is not None and other.note_vector is not None:
+                cosine = max(cosine, float(me.note_vector @ other.note_vector))
+            scored.append((rows[other.id], cosine))
+        scored.sort(key=lambda pair: (-pair[1], pair[0].id))
+        return scored[:limit]
 
     def gap_overview(self, gap: str) -> dict[str, Any]:
         """A known gap's page: its definition, figures (all time), weeks, status, tickets, signals, drafts."""

@@ -101,8 +101,9 @@ def similar_command(
     limit: Annotated[int, typer.Option(min=1, max=50, help="How many signals to list.")] = 5,
     as_json: Json = False,
 ) -> None:
-    """Other notes' signals nearest in meaning to this one's quote, with their cosine: who else reports
-    the same thing in other words, and how it was labelled. Reads stored vectors (no model loads)."""
+    """Other notes' signals nearest in meaning to this one (the closer of their quotes' and their whole
+    notes' cosine): who else reports the same thing in other words, and how it was labelled. Reads stored
+    vectors (no model loads)."""
     found = workspace().similar(signal_id, limit)
     if as_json:
         emit([{"signal": s, "cosine": round(score, 4)} for s, score in found])

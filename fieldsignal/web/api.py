@@ -127,7 +127,7 @@ def show_signal(signal_id: int, request: Request) -> dict[str, Any]:
 def similar_signals(
     signal_id: int, request: Request, limit: Annotated[int, Query(ge=1, le=50)] = 5
 ) -> list[dict[str, Any]]:
-    """Other notes' signals nearest in meaning to this one's quote, with their cosine, best first."""
+    """Other notes' signals nearest in meaning to this one (quote or whole note), with their cosine, best first."""
     try:
         return [{"signal": s, "cosine": round(score, 4)} for s, score in ws(request).similar(signal_id, limit)]
     except FieldsignalError as exc:
