@@ -3,10 +3,10 @@ link, on corpus writers' logs (a dev measurement: nothing held out is read).
 
     python bench/dupes_candidates.py [w1,w2,...]
 
-Each writer's notes are replayed as a log (`dedupe.replay`). Candidates today: the new signal's customer's and
-the 25 nearest quotes to its quote. Tried beside them: the 25 nearest quotes to the new note's whole-note vector
-(what the index could give now), and the 9 signals whose notes' whole-note vectors are nearest the new note's
-(what an index of note vectors would give). First the share of second reports whose story is among the
+Each writer's notes are replayed as a log (`dedupe.replay`). Candidates before 2026-12-07: the new signal's
+customer's and the 25 nearest quotes to its quote. Tried beside them: the 25 nearest quotes to the new note's
+whole-note vector, and the signals of the 8 notes whose whole-note vectors are nearest the new note's (shipped:
+`candidates.nearest`; the index keeps note vectors). First the share of second reports whose story is among the
 candidates, then the replay with the shipped scorer, which was fitted on these writers too: a comparison between
 candidate sets, not a figure of the scorer. 2026-12-07, w1-w4 and w49-w52 (1,560 notes, 202 second reports):
 story among candidates 0.916 / 0.941 / 1.000; replayed, linked right 138 / 142 / 152 of the 202 (precision
@@ -15,6 +15,7 @@ story among candidates 0.916 / 0.941 / 1.000; replayed, linked right 138 / 142 /
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -53,13 +54,14 @@ def main() -> None:
         return [rest[i] for i in np.argsort(-closeness)[:k]]
 
     today = rp.nearest
+
+    def quotes_only(e: Sequence[Candidate], n: Candidate, k: int = NEAREST) -> list[Candidate]:
+        return today(e, dataclasses.replace(n, note_vector=None), k)  # the quotes alone: as before 2026-12-07
+
     ways: dict[str, Callable[..., list[Candidate]]] = {
-        "today": today,
-        "+ quotes near the note": lambda e, n, k=NEAREST: [*today(e, n, k), *by(e, n, k, "vector")],
-        "+ signals of the nearest notes": lambda e, n, k=NEAREST: [
-            *today(e, n, k),
-            *by(e, n, k // 3 + 1, "note_vector"),
-        ],
+        "customer's + nearest quotes (before)": quotes_only,
+        "+ quotes near the note": lambda e, n, k=NEAREST: [*quotes_only(e, n, k), *by(e, n, k, "vector")],
+        "+ signals of the nearest notes (shipped)": today,
     }
     reports = sum(roots[n] != n for log in logs for n in log)
     scorer = ws.duplicates.scorer

@@ -3,14 +3,16 @@
     python bench/similar_recall.py [data/corpus/heldout.jsonl ...]
 
 Imports each held-out file into a fresh workspace (the shipped triage), then, for every note, lists the signals
-like its first signal (`Workspace.similar`: other notes' signals nearest in meaning to its quote) and reports
+like its first signal (`Workspace.similar`: other notes' signals nearest in meaning to it) and reports
 - for each second report (`duplicate_of`), whether its first report's note is the first, among the first 5 or
   among the first 10 listed (Recall@1/5/10);
-  measured 2026-12-07 before and after candidates and ranking read whole notes as well as quotes: 8 held-out
-  writers 0.391 / 0.554 / 0.598 -> 0.576 / 0.696 / 0.707, w45-w48 0.575 / 0.775 / 0.850 -> 0.825 / 0.875 / 0.925;
+  measured 2026-12-07 with the quotes alone, then ranked by the closer of quotes' and whole notes' cosine, then
+  with the signals of the nearest notes (the index's notes collection) among the candidates: 8 held-out writers
+  0.391 / 0.554 / 0.598 -> 0.576 / 0.696 / 0.707 -> 0.696 / 0.913 / 0.967, w45-w48 0.575 / 0.775 / 0.850 ->
+  0.825 / 0.875 / 0.925 -> 0.900 / 0.950 / 0.975;
 - for each note whose writer labelled a known gap, the share of the first 5 listed whose notes the writers gave
   the same gap (precision@5), against the share of all such notes with that gap (what a random pick gives):
-  0.623 -> 0.629 and 0.535 -> 0.546 (a random pick 0.064 and 0.062).
+  0.623 -> 0.629 -> 0.612 and 0.535 -> 0.546 -> 0.541 (a random pick 0.064 and 0.062).
 """
 
 from __future__ import annotations

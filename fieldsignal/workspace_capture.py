@@ -136,9 +136,9 @@ class Capture:
                 if self.one_shot and self.index.current is None:
                     self.index.defer(saved.ids)
                 elif self.index_later:
-                    self.index.add_later(saved.ids, saved.vectors, saved.signals, holding.pop_all())
+                    self.index.add_later(saved.ids, saved.vectors, saved.signals, holding.pop_all(), saved.notes)
                 else:
-                    self.index.add(saved.ids, saved.vectors, report, saved.signals)
+                    self.index.add(saved.ids, saved.vectors, report, saved.signals, saved.notes)
         report.notes_skipped_duplicate += len(results) - len(saved.results)  # stored by another writer meanwhile
         report.duplicates_linked += saved.duplicates
         report.duplicates_asked += saved.asked

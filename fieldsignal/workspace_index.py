@@ -29,9 +29,10 @@ from typing import Any
 
 from fieldsignal import registry
 from fieldsignal.models import ImportReport, Signal
+from fieldsignal.store import note_vectors
 from fieldsignal.store import signals as repo
 from fieldsignal.vectorstore import writers
-from fieldsignal.vectorstore.index import GAPS, SIGNALS, IndexDamaged, IndexStorage, Metadata, NoStorage
+from fieldsignal.vectorstore.index import GAPS, NOTES, SIGNALS, IndexDamaged, IndexStorage, Metadata, NoStorage
 from fieldsignal.workspace_parts import Parts
 
 log = logging.getLogger("fieldsignal.index")
@@ -39,6 +40,7 @@ PENDING = ".index-pending"  # signals committed to DuckDB for the next reader of
 _OPENING = threading.RLock()  # one thread opens (or rebuilds) a workspace's index at a time
 SHARED_RECHECK = 10.0  # seconds between checks of the index against a shared log (other writers add to it)
 CHUNK = 2000  # signals per upsert when filling the index from the log (one progress line each)
+NoteRows = tuple[list[int], Any] | None  # note ids and their whole-note vectors (rows)
 
 
 class VectorIndex:
@@ -88,7 +90,9 @@ class VectorIndex:
             return False
         return True
 
-    def add_later(self, ids: list[int], vectors: Any, signals: list[Signal], holding: ExitStack) -> None:
+    def add_later(
+        self, ids: list[int], vectors: Any, signals: list[Signal], holding: ExitStack, notes: NoteRows = None
+    ) -> None:
         """Queue committed signals for the index worker; `holding` (the writer's lock) is released once they are in."""
         with self._jobs_lock:
             jobs = self._jobs
@@ -96,13 +100,13 @@ class VectorIndex:
                 jobs = self._jobs = queue.Queue()
                 self._worker = threading.Thread(target=self._work, args=(jobs,), name="index-writer", daemon=True)
                 self._worker.start()
-        jobs.put((ids, vectors, signals, holding))
+        jobs.put((ids, vectors, signals, holding, notes))
 
     def _work(self, jobs: queue.Queue[Any]) -> None:
         while True:
-            ids, vectors, signals, holding = jobs.get()
+            ids, vectors, signals, holding, notes = jobs.get()
             try:
-                self.add(ids, vectors, None, signals)  # a failure is one warning line, as inline
+                self.add(ids, vectors, None, signals, notes)  # a failure is one warning line, as inline
             finally:
                 holding.close()
                 jobs.task_done()
@@ -217,6 +221,7 @@ class VectorIndex:
         exists = ws.settings.log_exists()
         indexed = index.count(SIGNALS)  # the index first: it only ever trails the log (updated after each commit)
         if exists:
+            self._reconcile_notes(index)
             with ws.store() as con:
                 stored = repo.signal_count(con)
         else:
@@ -240,6 +245,30 @@ class VectorIndex:
         if extra:
             parts.append(f"dropped {len(extra)} the log does not have")
         return "; ".join(parts)
+
+    def _reconcile_notes(self, index: Any) -> None:
+        """Make the notes collection hold the log's note vectors, silently (derived, like the rest, and
+        filled on first use in a workspace indexed before it existed)."""
+        if index.count(NOTES) == self._stored_notes():
+            return
+        with self.parts.store() as con:
+            known = note_vectors.ids(con)
+        have = index.ids(NOTES)
+        index.delete(NOTES, sorted(i for i in have if not i.isdigit() or int(i) not in known))
+        self._index_notes(index, sorted(known - {int(i) for i in have if i.isdigit()}))
+
+    def _stored_notes(self) -> int:
+        with self.parts.store() as con:
+            return note_vectors.count(con)
+
+    def _index_notes(self, index: Any, note_ids: Sequence[int] | None) -> None:
+        """Upsert these notes' (or every note's) stored whole-note vectors into the notes collection."""
+        if note_ids is not None and not note_ids:
+            return
+        with self.parts.store() as con:
+            found, matrix = note_vectors.vectors(con, note_ids)
+        for start in range(0, len(found), CHUNK):
+            _put_notes(index, found[start : start + CHUNK], matrix[start : start + CHUNK])
 
     def _index_from_store(self, index: Any, ids: Sequence[int] | None) -> int:
         """Upsert signals (`ids`, or all) from their stored vectors; one without a stored vector is embedded."""
@@ -266,9 +295,16 @@ class VectorIndex:
         return len(signals)
 
     def add(
-        self, ids: list[int], vectors: Any, report: ImportReport | None = None, signals: list[Signal] | None = None
+        self,
+        ids: list[int],
+        vectors: Any,
+        report: ImportReport | None = None,
+        signals: list[Signal] | None = None,
+        notes: NoteRows = None,
     ) -> None:
-        """Add just-committed signals (their stored rows, or read now) to the index; a failure is one warning."""
+        """Add just-committed signals (their stored rows, or read now) to the index, and their notes' vectors
+        (`notes`: note ids and vectors as the writer has them, else read from the log); a failure is one
+        warning."""
         if not ids:
             return
         ws = self.parts
@@ -278,7 +314,12 @@ class VectorIndex:
                     signals = repo.get_signals(con, ids)
             metas = [signal_meta(s) for s in signals]
             try:
-                self._opened_index().upsert(SIGNALS, [str(i) for i in ids], vectors, metas, _docs(signals))
+                index = self._opened_index()
+                index.upsert(SIGNALS, [str(i) for i in ids], vectors, metas, _docs(signals))
+                if notes is not None:
+                    _put_notes(index, *notes)
+                else:
+                    self._index_notes(index, sorted({s.note_id for s in signals}))
             except IndexDamaged as exc:  # damaged while in use: rebuilt from the log, which has these signals
                 self.close()
                 self.current = self._rebuilt(exc)
@@ -307,6 +348,8 @@ class VectorIndex:
             index = self._open_index()
             index.reset()
             signals = self._index_from_store(index, None)
+            if ws.settings.log_exists():
+                self._index_notes(index, None)
             put_gap_catalog(index, flat, vectors)
         new = ws.embedder.take_new_entries()
         if new:
@@ -328,6 +371,13 @@ def put_gap_catalog(index: Any, flat: Sequence[tuple[str, str]], vectors: Any) -
         [{"gap": slug} for slug, _ in flat],
         [t for _, t in flat],
     )
+
+
+def _put_notes(index: Any, note_ids: list[int], vectors: Any) -> None:
+    """Whole-note vectors into the notes collection (no documents: the log has the texts)."""
+    if note_ids:
+        metas: list[Metadata] = [{"note_id": i} for i in note_ids]
+        index.upsert(NOTES, [str(i) for i in note_ids], vectors, metas, [""] * len(note_ids))
 
 
 def _docs(signals: Sequence[Signal]) -> list[str]:

@@ -4,13 +4,14 @@ LLM usage."""
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from functools import cached_property
 from typing import Any
 
 from fieldsignal.errors import FieldsignalError, InputError
 from fieldsignal.models import Signal
 from fieldsignal.store import signals as repo
-from fieldsignal.vectorstore.index import SIGNALS
+from fieldsignal.vectorstore.index import NOTES, SIGNALS
 from fieldsignal.workspace_index import VectorIndex
 from fieldsignal.workspace_parts import Parts
 
@@ -78,8 +79,9 @@ class Insights:
         """Other notes' signals nearest in meaning to this one, best first, with their cosine: the closer of
         the two quotes' and the two whole notes' (a retold story shares its note's meaning more than its
         quote's sentence; the quote finds the same ask told among other things). None rejected. Candidates
-        are the index's nearest quotes to this quote and to this note, read by stored vectors: no model
-        loads. Whether other accounts report the same thing in other words, and how it was labelled."""
+        are the index's nearest quotes to this quote and to this note, and the signals of its nearest notes,
+        read by stored vectors: no model loads. Whether other accounts report the same thing in other words,
+        and how it was labelled."""
         from fieldsignal.store import duplicates as dupes_repo
 
         ws = self.parts
@@ -92,17 +94,21 @@ class Insights:
         try:
             index = self.vector_index.index
             found = index.nearest(SIGNALS, me.vector, NEAREST_QUOTES)
+            notes: list[int] = []
             if me.note_vector is not None:
                 found |= index.nearest(SIGNALS, me.note_vector, NEAREST_QUOTES)
+                notes = [int(i) for i in index.nearest(NOTES, me.note_vector, NEAREST_QUOTES) if i.isdigit()]
         except Exception:  # an unusable index: nothing to show, never a crash (`reindex` rebuilds it)
             return []
         ids = sorted(int(i) for i in found if i.isdigit())
-        with ws.store() as con:
-            others = dupes_repo.candidates(con, [], [], dt.date.min, ids, vectors=False)  # none rejected
+        with ws.store() as con:  # none rejected
+            others = dupes_repo.candidates(con, [], [], dt.date.min, ids, vectors=False, notes=notes)
             rows = repo.signals_by_id(con, [c.id for c in others])
+        with suppress(Exception):  # as above: an unusable index shows those found so far
+            found |= index.vectors(SIGNALS, [str(c.id) for c in others if str(c.id) not in found])
         scored = []
         for other in others:
-            if other.note_id == signal.note_id or other.id not in rows:
+            if other.note_id == signal.note_id or other.id not in rows or str(other.id) not in found:
                 continue
             cosine = float(me.vector @ found[str(other.id)])
             if me.note_vector is not None and other.note_vector is not None:

@@ -14,12 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from fieldsignal.dedupe.candidates import NEAREST, Candidate, DedupeParams, find_original, from_draft, nearest
+from fieldsignal.dedupe.candidates import (
+    NEAREST,
+    NEAREST_NOTES,
+    Candidate,
+    DedupeParams,
+    find_original,
+    from_draft,
+    nearest,
+)
 from fieldsignal.models import NEW_GAP, TriageResult
 from fieldsignal.store import capture, transaction
 from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import signals as repo
-from fieldsignal.vectorstore.index import GAPS, SIGNALS, IndexDamaged
+from fieldsignal.vectorstore.index import GAPS, NOTES, SIGNALS, IndexDamaged
 from fieldsignal.workspace_duplicates import Duplicates
 from fieldsignal.workspace_index import VectorIndex, gap_catalog, put_gap_catalog
 from fieldsignal.workspace_parts import Parts
@@ -38,6 +46,7 @@ class Saved:
     signals: list[Any] = field(default_factory=list)  # the stored rows, one per id (for the index)
     duplicates: int = 0
     asked: int = 0  # borderline second reports, asked about in the review queue
+    notes: Any = None  # (note ids, whole-note vectors) of the notes stored, when the vectors were computed
 
 
 def save_vectors(con: Any, embedder: Any, keys: list[str], vectors: Any) -> None:
@@ -49,13 +58,22 @@ def save_vectors(con: Any, embedder: Any, keys: list[str], vectors: Any) -> None
     repo.save_embeddings(con, embedder.name, entries)
 
 
-def indexed_candidates(con: Any, index: Any, vectors: Any, customers: list[str | None]) -> list[Candidate]:
-    """The signals nearest each vector in the vector index, and the customers' signals, with the
-    index's vectors (the log's for signals the index does not hold yet)."""
+def indexed_candidates(
+    con: Any, index: Any, vectors: Any, customers: list[str | None], notes: Sequence[Any] = ()
+) -> list[Candidate]:
+    """The signals nearest each vector in the vector index, the signals of the notes nearest each note's
+    whole-note vector (`notes`), and the customers' signals, with the index's vectors (the log's for
+    signals the index does not hold yet)."""
     known: dict[str, Any] = {}
     for vector in vectors:
         known.update(index.nearest(SIGNALS, vector, NEAREST))
-    found = dupes_repo.candidates(con, customers, [], dt.date.min, sorted(map(int, known)), vectors=False)
+    near_notes: set[int] = set()
+    for vector in notes:
+        if vector is not None:
+            near_notes.update(int(i) for i in index.nearest(NOTES, vector, NEAREST_NOTES) if i.isdigit())
+    found = dupes_repo.candidates(
+        con, customers, [], dt.date.min, sorted(map(int, known)), vectors=False, notes=sorted(near_notes)
+    )
     known.update(index.vectors(SIGNALS, [str(c.id) for c in found if str(c.id) not in known]))
     missing = dupes_repo.stored_vectors(con, [c.id for c in found if str(c.id) not in known])
     for c in found:
@@ -140,7 +158,7 @@ class BatchWriter:
 
                 save_cache(con, assisted.cache_entries, now)
                 record_usage(con, assisted.usage)
-            earlier = self._earlier(con, results, vectors, now)
+            earlier = self._earlier(con, results, vectors, now, notes)
             stored = capture.save_new_results(con, results, ws.taxonomy, per_note(results, keys), now, notes)
             links: list[tuple[int, int]] = []
             questions: list[tuple[int, int, float]] = []
@@ -162,6 +180,12 @@ class BatchWriter:
             saved.duplicates, saved.asked = len(links), len(questions)
             saved.signals = repo.get_signals(con, saved.ids)  # read here: no second connection
         saved.vectors = vectors[rows] if rows else vectors[:0]
+        if notes is not None and saved.signals:
+            import numpy as np
+
+            note_of = {s.id: s.note_id for s in saved.signals}
+            kept = [(note_of[ids[0]], notes[n]) for n, ids in enumerate(stored) if ids and notes[n] is not None]
+            saved.notes = ([i for i, _ in kept], np.stack([v for _, v in kept]) if kept else None)
         return saved
 
     def _gap_catalog(self, results: list[TriageResult]) -> Any:
@@ -181,9 +205,12 @@ class BatchWriter:
             return None  # rebuilt (catalog included) by the index's next reader
         return index
 
-    def _earlier(self, con: Any, results: list[TriageResult], vectors: Any, now: dt.datetime) -> list[Candidate]:
+    def _earlier(
+        self, con: Any, results: list[TriageResult], vectors: Any, now: dt.datetime, notes: Any = None
+    ) -> list[Candidate]:
         """The stored signals this batch's signals may repeat: their customers', and those nearest in
-        meaning (from the vector index when this process has it open, else the latest of their likely gaps)."""
+        meaning, by quote and by whole note (from the vector index when this process has it open, else the
+        latest of their likely gaps)."""
         drafts = [d for r in results for d in r.signals]
         if self.duplicates.scorer is None:  # the rule: a second report names the same customer
             return repo.dedupe_candidates(con, [d.deal.customer for d in drafts if d.deal.customer])
@@ -194,7 +221,7 @@ class BatchWriter:
         index = self.index.current
         if index is not None and len(vectors):
             try:
-                return indexed_candidates(con, index, vectors, customers)
+                return indexed_candidates(con, index, vectors, customers, notes or ())
             except IndexDamaged:  # rebuilt by its next reader; the log's own indexes serve meanwhile
                 pass
         return dupes_repo.candidates(con, customers, likely, since)

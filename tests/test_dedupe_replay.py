@@ -112,3 +112,31 @@ def test_the_review_bar_is_the_lowest_where_1_in_4_questions_are_about_the_notes
     assert bar == 0.4  # asked from 0.4: 0.65, 0.6, 0.5, 0.4 -> 1 in 4; from 0.05 only 2 in 10
     asked = log_figures(decisions, roots, 0.75, bar)
     assert (asked["questions"], asked["questions_right"]) == (4, 1) and ASK_PRECISION == 0.25
+
+
+def test_the_candidates_include_the_signals_of_the_nearest_notes_whatever_their_quotes() -> None:
+    from fieldsignal.dedupe.candidates import NEAREST, NEAREST_NOTES, nearest
+
+    rng = np.random.default_rng(3)
+
+    def unit(v: Any) -> np.ndarray:
+        return np.asarray(v, dtype=np.float64) / np.linalg.norm(v)
+
+    story = unit(rng.normal(size=16))
+    earlier = []
+    for n in range(1, 60):  # many earlier notes, each quoting something the new quote is closer to
+        c = cand(n, f"Account {n}", "no-firewall", rng.normal(size=16), n)
+        c.note_vector = unit(rng.normal(size=16))
+        earlier.append(c)
+    first = cand(60, "Orbis Freight", "no-firewall", -story, 60)  # its quote: the farthest there is
+    first.note_vector = unit(story + 0.05 * rng.normal(size=16))  # its note: the story itself
+    second_signal = cand(60, "Orbis Freight", "no-sso", rng.normal(size=16), 60)
+    second_signal.id, second_signal.note_vector = 6001, first.note_vector
+    new = cand(61, "OF", "no-firewall", story, 61)  # another name for the customer; its quote near the story
+    new.note_vector = story
+    picked = nearest([*earlier, first, second_signal], new)
+    ids = [c.id for c in picked]
+    assert first.id in ids and second_signal.id in ids  # the nearest note's every signal, its quote far off
+    assert len(ids) == len(set(ids)) <= NEAREST + NEAREST_NOTES * 2
+    new.note_vector = None  # a note without its vector: the quotes alone, as before
+    assert first.id not in [c.id for c in nearest([*earlier, first, second_signal], new)]

@@ -5,8 +5,10 @@ and the web on the hashing embedder, registered like the real one)."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -63,3 +65,26 @@ def test_the_cli_the_page_and_the_api_list_the_signals_like_one(tmp_path: Path) 
         app.post("/login", data={"token": TOKEN, "name": "ana"})
         page = app.get(f"/signals/{ids[0]}").text
         assert "Like this one" in page and f'href="/signals/{ids[1]}"' in page
+
+
+def test_the_index_keeps_every_stored_notes_vector_and_refills_them_silently(
+    model_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fieldsignal.store import note_vectors
+    from fieldsignal.vectorstore.index import NOTES
+
+    ws = Workspace(model_settings)
+    ws.add_notes([NoteInput(text=t) for t in (WAF, SAME_IN_OTHER_WORDS, OTHER)])
+    with ws.parts.store() as con:
+        stored, matrix = note_vectors.vectors(con)
+    assert len(stored) == 3 and ws.index.ids(NOTES) == {str(i) for i in stored}  # added with their signals
+    assert np.allclose(ws.index.vectors(NOTES, [str(stored[0])])[str(stored[0])], matrix[0], atol=1e-5)
+
+    ws.index.delete(NOTES, [str(i) for i in stored])  # an index written before it kept notes
+    ws.vector_index.close()
+    with caplog.at_level(logging.WARNING):
+        reader = Workspace(model_settings)
+        assert reader.index.ids(NOTES) == {str(i) for i in stored}  # refilled from the log on first use
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # silently: nothing was lost
+    reader.reindex()
+    assert reader.index.ids(NOTES) == {str(i) for i in stored}

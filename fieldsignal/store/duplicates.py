@@ -27,18 +27,23 @@ def candidates(
     since: dt.date,
     nearest: Sequence[int] | None = None,
     vectors: bool = True,
+    notes: Sequence[int] = (),
 ) -> list[Candidate]:
     """The signals a batch's new signals may repeat, with their excerpt vectors and note texts: every
     signal of their customers (by key, indexed), and either the signals the vector index found
     nearest in meaning (`nearest`) or, without the index, the latest RECENT of their likely gaps (or
     new-gap proposals) since `since` (indexed by gap and date). `vectors=False`: the caller has them
-    (the vector index), and they are not read from the log."""
+    (the vector index), and they are not read from the log. `notes`: the signals of these notes too (those
+    the index found nearest in meaning as whole notes)."""
     keys = sorted({k for k in map(customer_key, customers) if k})
     parts: list[str] = []
     params: list[Any] = []
     if keys:
         parts.append(f"SELECT id FROM signals WHERE customer_key IN ({placeholders(keys)})")
         params += keys
+    if notes:
+        parts.append(f"SELECT id FROM signals WHERE note_id IN ({placeholders(list(notes))})")
+        params += list(notes)
     if nearest is not None:
         if nearest:
             parts.append(f"SELECT id FROM signals WHERE id IN ({placeholders(list(nearest))})")

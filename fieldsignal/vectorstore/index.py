@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 GAPS = "gaps"
 SIGNALS = "signals"
+NOTES = "notes"  # whole-note vectors, by note id: second reports told in other sentences
 Metadata = dict[str, str | int | float | bool]
 
 
