@@ -4,8 +4,9 @@
 
 A real DuckDB file holds S signals of S/5 customers over 300 days, each with its note and a stored
 excerpt vector (a fifth propose a new gap), and a Chroma index holds the vectors. For each of N
-new notes the learned path asks the index for the 25 signals nearest in meaning, reads them and
-the customer's signals (`store/duplicates.candidates`, through the customer-key index), and scores
+new notes the learned path asks the index for the 25 signals nearest in meaning and the 8 notes nearest
+as whole notes, reads those signals and the customer's (`store/duplicates.candidates`, through the
+customer-key and note-id indexes), and scores
 them with a fitted `DuplicateScorer`; without the index (a one-shot CLI paste) the candidates are the
 customer's signals and the latest 100 of the note's likely gaps (gap-and-date index). The rule
 path (a corpus without second reports) reads the customer's signals only (`dedupe_candidates`) and
@@ -32,7 +33,7 @@ from fieldsignal.dedupe.training import fit
 from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import open_store
 from fieldsignal.store import signals as repo
-from fieldsignal.vectorstore.index import SIGNALS, ChromaIndex
+from fieldsignal.vectorstore.index import NOTES, SIGNALS, ChromaIndex
 from fieldsignal.workspace_save import indexed_candidates
 
 WHOLE_LOG = (
@@ -56,8 +57,9 @@ def fill(con: Any, signals: int) -> None:
         [signals + 1],
     )
     con.execute(
-        "INSERT INTO notes (id, hash, text, source) SELECT i, 'n' || i, 'note ' || i || ' of customer ' || "
-        f"(i % {customers}), 'bench' FROM range(1, ?) t(i)",
+        "INSERT INTO notes (id, hash, text, source, vector) SELECT i, 'n' || i, 'note ' || i || ' of customer ' || "
+        f"(i % {customers}), 'bench', "
+        "list_transform(range(384), lambda x: CAST(random() - 0.5 AS FLOAT) / 9.8) FROM range(1, ?) t(i)",
         [signals + 1],
     )
     con.execute(
@@ -91,8 +93,10 @@ def main() -> None:
         new = [Candidate(-1, -1, c, f"gap-{rng.randrange(40)}", False, day) for c in customers]
         vectors = np.random.default_rng(1).normal(size=(args.notes, 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        for candidate, vector in zip(new, vectors, strict=True):
-            candidate.vector, candidate.text = vector, f"a note of {candidate.customer}"
+        whole_notes = np.random.default_rng(2).normal(size=(args.notes, 384)).astype(np.float32)
+        whole_notes /= np.linalg.norm(whole_notes, axis=1, keepdims=True)
+        for candidate, vector, note in zip(new, vectors, whole_notes, strict=True):
+            candidate.vector, candidate.text, candidate.note_vector = vector, f"a note of {candidate.customer}", note
             candidate.gap_probs = {candidate.gap or "": 0.8}
         fitted = scorer()
         start = time.perf_counter()
@@ -105,12 +109,17 @@ def main() -> None:
             ).fetchall()
             matrix = np.asarray([r[1] for r in rows], dtype=np.float32)
             index.upsert(SIGNALS, [str(r[0]) for r in rows], matrix, [{"n": r[0]} for r in rows], [""] * len(rows))
-        print(f"indexed {args.signals} vectors in Chroma in {time.perf_counter() - start:.1f} s")
+            rows = con.execute(
+                f"SELECT id, vector FROM notes WHERE id BETWEEN {ids[0]} AND {ids[-1]} ORDER BY id"
+            ).fetchall()
+            matrix = np.asarray([r[1] for r in rows], dtype=np.float32)
+            index.upsert(NOTES, [str(r[0]) for r in rows], matrix, [{"n": r[0]} for r in rows], [""] * len(rows))
+        print(f"indexed {args.signals} quotes' and notes' vectors in Chroma in {time.perf_counter() - start:.1f} s")
         since = day - dt.timedelta(days=120)
         learned, unindexed = [], []
         for candidate in new:
             start = time.perf_counter()
-            earlier = indexed_candidates(con, index, [candidate.vector], [candidate.customer])
+            earlier = indexed_candidates(con, index, [candidate.vector], [candidate.customer], [candidate.note_vector])
             fitted.best(nearest(earlier, candidate), candidate)
             learned.append(1000 * (time.perf_counter() - start))
         for candidate in new[:50]:
