@@ -261,14 +261,15 @@ class VectorIndex:
         with self.parts.store() as con:
             return note_vectors.count(con)
 
-    def _index_notes(self, index: Any, note_ids: Sequence[int] | None) -> None:
-        """Upsert these notes' (or every note's) stored whole-note vectors into the notes collection."""
+    def _index_notes(self, index: Any, note_ids: Sequence[int] | None) -> int:
+        """Upsert these notes' (or every note's) stored whole-note vectors into the notes collection; how many."""
         if note_ids is not None and not note_ids:
-            return
+            return 0
         with self.parts.store() as con:
             found, matrix = note_vectors.vectors(con, note_ids)
         for start in range(0, len(found), CHUNK):
             _put_notes(index, found[start : start + CHUNK], matrix[start : start + CHUNK])
+        return len(found)
 
     def _index_from_store(self, index: Any, ids: Sequence[int] | None) -> int:
         """Upsert signals (`ids`, or all) from their stored vectors; one without a stored vector is embedded."""
@@ -348,14 +349,13 @@ class VectorIndex:
             index = self._open_index()
             index.reset()
             signals = self._index_from_store(index, None)
-            if ws.settings.log_exists():
-                self._index_notes(index, None)
+            notes = self._index_notes(index, None) if ws.settings.log_exists() else 0
             put_gap_catalog(index, flat, vectors)
         new = ws.embedder.take_new_entries()
         if new:
             with ws.store(write=True) as con:
                 repo.save_embeddings(con, ws.embedder.name, new)
-        return index, {"signals": signals, "gap_examples": len(flat)}
+        return index, {"signals": signals, "notes": notes, "gap_examples": len(flat)}
 
 
 def gap_catalog(taxonomy: Any) -> list[tuple[str, str]]:

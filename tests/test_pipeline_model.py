@@ -61,6 +61,7 @@ def test_reimport_is_a_no_op_and_reindex_rebuilds_chroma(ws: Workspace) -> None:
     assert counts["signals"] == total
     assert ws.index.count("signals") == total
     assert ws.index.count("gaps") == counts["gap_examples"]
+    assert counts["notes"] == ws.index.count("notes") == first.notes_added  # every note's whole-note vector
     vector = ws.embedder.encode(["customer wants a WAF in front of the app"])[0]
     hits = ws.index.query("gaps", vector, 3)
     assert hits[0].metadata["gap"] == "no-firewall"
@@ -68,6 +69,7 @@ def test_reimport_is_a_no_op_and_reindex_rebuilds_chroma(ws: Workspace) -> None:
 
 def test_embeddings_are_cached_in_the_store(ws: Workspace) -> None:
     """A second process reuses stored vectors: the taxonomy is not re-embedded."""
+    ws.reindex()  # stores the taxonomy's gap texts' vectors (whichever test of the module ran before)
     fresh = Workspace(ws.settings)
     fresh.reindex()  # embeds the taxonomy's gap texts for the index: from the stored vectors
     assert fresh.embedder.computed == 0

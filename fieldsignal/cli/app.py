@@ -242,7 +242,9 @@ def tally(
 def reindex(as_json: Json = False) -> None:
     """Rebuild the vector index (Chroma) from the DuckDB store."""
     counts = workspace().reindex()
-    emit(counts) if as_json else typer.echo(f"indexed {counts['signals']} signals, {counts['gap_examples']} gap texts")
+    emit(counts) if as_json else typer.echo(
+        f"indexed {counts['signals']} signals, {counts['notes']} notes, {counts['gap_examples']} gap texts"
+    )
 
 
 @app.command()
