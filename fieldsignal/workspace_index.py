@@ -262,14 +262,18 @@ class VectorIndex:
             return note_vectors.count(con)
 
     def _index_notes(self, index: Any, note_ids: Sequence[int] | None) -> int:
-        """Upsert these notes' (or every note's) stored whole-note vectors into the notes collection; how many."""
-        if note_ids is not None and not note_ids:
-            return 0
-        with self.parts.store() as con:
-            found, matrix = note_vectors.vectors(con, note_ids)
-        for start in range(0, len(found), CHUNK):
-            _put_notes(index, found[start : start + CHUNK], matrix[start : start + CHUNK])
-        return len(found)
+        """Upsert these notes' (or every note's) stored whole-note vectors into the notes collection, CHUNK
+        notes at a time (a statement's parameters and the memory stay small); how many."""
+        if note_ids is None:
+            with self.parts.store() as con:
+                note_ids = sorted(note_vectors.ids(con))
+        done = 0
+        for start in range(0, len(note_ids), CHUNK):
+            with self.parts.store() as con:
+                found, matrix = note_vectors.vectors(con, note_ids[start : start + CHUNK])
+            _put_notes(index, found, matrix)
+            done += len(found)
+        return done
 
     def _index_from_store(self, index: Any, ids: Sequence[int] | None) -> int:
         """Upsert signals (`ids`, or all) from their stored vectors; one without a stored vector is embedded."""

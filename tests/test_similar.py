@@ -68,10 +68,13 @@ def test_the_cli_the_page_and_the_api_list_the_signals_like_one(tmp_path: Path) 
 
 
 def test_the_index_keeps_every_stored_notes_vector_and_refills_them_silently(
-    model_settings: Settings, caplog: pytest.LogCaptureFixture
+    model_settings: Settings, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from fieldsignal import workspace_index
     from fieldsignal.store import note_vectors
     from fieldsignal.vectorstore.index import NOTES
+
+    monkeypatch.setattr(workspace_index, "CHUNK", 2)  # read and written a few notes at a time
 
     ws = Workspace(model_settings)
     ws.add_notes([NoteInput(text=t) for t in (WAF, SAME_IN_OTHER_WORDS, OTHER)])
