@@ -276,28 +276,33 @@ class VectorIndex:
         return done
 
     def _index_from_store(self, index: Any, ids: Sequence[int] | None) -> int:
-        """Upsert signals (`ids`, or all) from their stored vectors; one without a stored vector is embedded."""
+        """Upsert signals (`ids`, or all) from their stored vectors, CHUNK at a time (a statement's parameters
+        and the memory stay small); one without a stored vector is embedded."""
         ws = self.parts
         if ids is not None and not ids:
             return 0
         if not ws.settings.log_exists():
             return 0
-        with ws.store() as con:
-            signals, matrix = repo.signal_vectors(con, ids=ids)
-            have = {s.id for s in signals}
-            wanted = sorted(repo.signal_ids(con)) if ids is None else list(ids)
-            lacking = repo.get_signals(con, [i for i in wanted if i not in have])
-        if lacking:  # should not happen (vectors are saved with their signals), but never leave a hole
-            signals = signals + lacking
-            fresh = ws.embedder.encode([s.excerpt for s in lacking])
-            matrix = _stack(matrix, fresh)
-        for start in range(0, len(signals), CHUNK):
-            part = signals[start : start + CHUNK]
-            ids_ = [str(s.id) for s in part]
-            index.upsert(SIGNALS, ids_, matrix[start : start + CHUNK], [signal_meta(s) for s in part], _docs(part))
-            if len(signals) > CHUNK:
-                log.warning("indexed %d of %d signals", min(start + CHUNK, len(signals)), len(signals))
-        return len(signals)
+        if ids is None:
+            with ws.store() as con:
+                ids = sorted(repo.signal_ids(con))
+        done = 0
+        for start in range(0, len(ids), CHUNK):
+            wanted = list(ids[start : start + CHUNK])
+            with ws.store() as con:
+                signals, matrix = repo.signal_vectors(con, ids=wanted)
+                have = {s.id for s in signals}
+                lacking = repo.get_signals(con, [i for i in wanted if i not in have])
+            if lacking:  # should not happen (vectors are saved with their signals), but never leave a hole
+                signals = signals + lacking
+                matrix = _stack(matrix, ws.embedder.encode([s.excerpt for s in lacking]))
+            if signals:
+                index.upsert(SIGNALS, [str(s.id) for s in signals], matrix, [signal_meta(s) for s in signals],
+                             _docs(signals))  # fmt: skip
+            done += len(signals)
+            if len(ids) > CHUNK:
+                log.warning("indexed %d of %d signals", done, len(ids))
+        return done
 
     def add(
         self,
