@@ -44,13 +44,11 @@ class Curation:
     def _quote(self, signal_id: int, wanted: str) -> tuple[str, str, Any] | None:
         """The note's words a reviewer quotes (checked before the model loads), their key and vector;
         None when the signal quotes them already."""
-        from fieldsignal.store.review import note_text, quote_in
-        from fieldsignal.store.signals import get_signal
+        from fieldsignal.store.review import requoted
 
         with self.parts.store() as con:
-            text, current = note_text(con, signal_id), get_signal(con, signal_id).excerpt
-        quoted = quote_in(text, wanted)
-        if quoted == current:
+            quoted = requoted(con, signal_id, wanted)
+        if quoted is None:
             return None
         embedder = self.parts.embedder
         return quoted, embedder.key(quoted), embedder.encode([quoted])

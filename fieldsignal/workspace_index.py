@@ -249,17 +249,13 @@ class VectorIndex:
     def _reconcile_notes(self, index: Any) -> None:
         """Make the notes collection hold the log's note vectors, silently (derived, like the rest, and
         filled on first use in a workspace indexed before it existed)."""
-        if index.count(NOTES) == self._stored_notes():
-            return
         with self.parts.store() as con:
+            if index.count(NOTES) == note_vectors.count(con):
+                return
             known = note_vectors.ids(con)
         have = index.ids(NOTES)
         index.delete(NOTES, sorted(i for i in have if not i.isdigit() or int(i) not in known))
         self._index_notes(index, sorted(known - {int(i) for i in have if i.isdigit()}))
-
-    def _stored_notes(self) -> int:
-        with self.parts.store() as con:
-            return note_vectors.count(con)
 
     def _index_notes(self, index: Any, note_ids: Sequence[int] | None) -> int:
         """Upsert these notes' (or every note's) stored whole-note vectors into the notes collection, CHUNK

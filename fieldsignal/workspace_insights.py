@@ -86,7 +86,7 @@ class Insights:
 
         ws = self.parts
         with ws.store() as con:
-            signal = repo.get_signal(con, signal_id)
+            repo.get_signal(con, signal_id)  # an unknown id: one clear line
             mine = dupes_repo.candidates(con, [], [], dt.date.min, [signal_id], vectors=True)
         me = mine[0] if mine else None
         if me is None or me.vector is None or limit <= 0:
@@ -108,7 +108,7 @@ class Insights:
             found |= index.vectors(SIGNALS, [str(c.id) for c in others if str(c.id) not in found])
         scored = []
         for other in others:
-            if other.note_id == signal.note_id or other.id not in rows or str(other.id) not in found:
+            if other.note_id == me.note_id or other.id not in rows or str(other.id) not in found:
                 continue
             cosine = float(me.vector @ found[str(other.id)])
             if me.note_vector is not None and other.note_vector is not None:

@@ -48,13 +48,13 @@ def quote_in(text: str, quote: str) -> str:
     return text[found.start() : found.end()]
 
 
-def note_text(con: Any, signal_id: int) -> str:
-    """The text of the note a signal was read from."""
-    return _text_of(con, get_signal(con, signal_id).note_id)
-
-
-def _text_of(con: Any, note_id: int) -> str:
-    return str(con.execute("SELECT text FROM notes WHERE id = ?", [note_id]).fetchone()[0])
+def requoted(con: Any, signal_id: int, wanted: str) -> str | None:
+    """The words of the signal's note a reviewer's quote gives (`quote_in`), or None when the signal quotes
+    them already; raises when the note does not hold them."""
+    signal = get_signal(con, signal_id)
+    text = str(con.execute("SELECT text FROM notes WHERE id = ?", [signal.note_id]).fetchone()[0])
+    quoted = quote_in(text, wanted)
+    return None if quoted == signal.excerpt else quoted
 
 
 def point_vector(con: Any, signal_id: int, key: str) -> None:
@@ -118,12 +118,11 @@ def resolve(con: Any, taxonomy: Taxonomy, signal_id: int, who: str, now: dt.date
 
     The caller holds the transaction.
     """
-    current = get_signal(con, signal_id)
+    get_signal(con, signal_id)
     updates = _updates(taxonomy, fix) if fix else {}
-    if fix is not None and fix.excerpt is not None:
-        quoted = quote_in(_text_of(con, current.note_id), fix.excerpt)
-        if quoted != current.excerpt:
-            updates["excerpt"] = quoted
+    quoted = requoted(con, signal_id, fix.excerpt) if fix is not None and fix.excerpt is not None else None
+    if quoted is not None:
+        updates["excerpt"] = quoted
     updates["needs_review"] = False
     if len(updates) > 1:  # a fix that changed something: a person decided (an accept keeps who decided)
         updates["decided_by"] = "human"
