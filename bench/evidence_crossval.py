@@ -2,6 +2,7 @@
 
     python bench/evidence_crossval.py            # the shipped triage (tuned encoder), as `fieldsignal` reads notes
     FIELDSIGNAL_TUNE_ENCODER=false python bench/evidence_crossval.py
+    python bench/evidence_crossval.py --c 0.01 0.05 0.2   # the selector's regularisation, on the writer folds
 
 For every marked signal, given its labelled type and gap: the share of signals whose chosen sentence is a marked
 one (hit) and the one marked best to quote (best), for
@@ -17,6 +18,7 @@ held-out row is the clean figure.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -31,13 +33,15 @@ from fieldsignal.learned_triage import assemble_triage  # noqa: E402
 from fieldsignal.settings import load_settings  # noqa: E402
 from fieldsignal.taxonomy import load_taxonomy  # noqa: E402
 from fieldsignal.triage import evidence as ev  # noqa: E402
-from fieldsignal.triage.heads import Head  # noqa: E402
 from fieldsignal.triage.model import gap_class  # noqa: E402
 
 FOLDS = 5
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--c", type=float, nargs="+", default=[ev.C], help="regularisation values to try on the folds")
+    args = ap.parse_args()
     started = time.perf_counter()
     triage = assemble_triage(load_settings(), load_taxonomy(), [])
     model = triage.model
@@ -49,22 +53,22 @@ def main() -> None:
         ids = sorted({m.note for m in marks})
         tokens = dict(zip(ids, triage.encoder.encode([notes[i]["text"] for i in ids]), strict=True))
         for mark in marks:
-            text = notes[mark.note]["text"]
-            # the sentences exactly as the model reads them when it learns and applies the selector
-            sentences, type_p, gap_p = model._sentences(text, tokens[mark.note])
-            column = model.gaps.classes.index(Head.NONE if mark.gap is None else mark.gap)
-            kind = ev.head_columns(type_p)[:, model.types.classes.index(mark.signal_type), :]
-            x = ev.features(sentences, kind, ev.head_columns(gap_p)[:, column, :])
-            # the rule: among the sentences whose most likely gap is this one, the likeliest; when there are
-            # none, the sentence whose most likely gap (whichever it is) is likeliest
-            matching = np.flatnonzero(gap_p.argmax(axis=1) == column)
-            rule = (
-                int(matching[np.argmax(gap_p[matching, column])]) if len(matching) else int(gap_p.max(axis=1).argmax())
-            )
-            parts[part].append(
-                (notes[mark.note]["writer"], x, ev.marked_sentences(sentences.spans, mark.spans),
-                 ev.marked_sentences(sentences.spans, mark.spans[:1]), rule)
-            )  # fmt: skip
+            # the rows exactly as the model builds them when it learns the selector
+            sentences, type_p, gap_p = model.evidence_sentences(notes[mark.note]["text"], tokens[mark.note])
+            for row in ev.labelled_rows(sentences, type_p, gap_p, [mark], model.types.classes, model.gaps.classes):
+                # the rule: among the sentences whose most likely gap is this one, the likeliest; when there are
+                # none, the sentence whose most likely gap (whichever it is) is likeliest
+                column = row.column
+                matching = np.flatnonzero(gap_p.argmax(axis=1) == column)
+                rule = (
+                    int(matching[np.argmax(gap_p[matching, column])])
+                    if len(matching)
+                    else int(gap_p.max(axis=1).argmax())
+                )
+                parts[part].append(
+                    (notes[mark.note]["writer"], row.x, row.marked,
+                     ev.marked_sentences(sentences.spans, mark.spans[:1]), rule)
+                )  # fmt: skip
 
     def figure(rows: list, picks: list[int]) -> str:
         hit = np.mean([marked[p] for (_, _, marked, _, _), p in zip(rows, picks, strict=True)])
@@ -75,11 +79,12 @@ def main() -> None:
 
     corpus, held = parts["corpus"], parts["heldout"]
     writers = np.asarray([w for w, *_ in corpus])
-    folded = [0] * len(corpus)
+    folded = {c: [0] * len(corpus) for c in args.c}
     for train, test in GroupKFold(FOLDS).split(writers, writers, writers):
-        selector = ev.EvidenceSelector().fit([corpus[k][1] for k in train], [corpus[k][2] for k in train])
-        for k in test:
-            folded[k] = int(np.argmax(selector.scores(corpus[k][1])))
+        for c in args.c:
+            selector = ev.EvidenceSelector(c).fit([corpus[k][1] for k in train], [corpus[k][2] for k in train])
+            for k in test:
+                folded[c][k] = int(np.argmax(selector.scores(corpus[k][1])))
     shipped = model.evidence
     print(f"encoder {triage.encoder.name}; hit / best (chance: a sentence drawn at random)")
     for part, rows in parts.items():
@@ -87,7 +92,8 @@ def main() -> None:
         print(f"{part}: {len(rows)} signals by {len({w for w, *_ in rows})} writers, chance {chance:.3f}")
         print(f"  the gap head's best sentence (the rule replaced): {figure(rows, [r[4] for r in rows])}")
         print(f"  the first sentence: {figure(rows, [0] * len(rows))}")
-    print(f"  corpus, selector without each fold's writers ({FOLDS} folds): {figure(corpus, folded)}")
+    for c, picks in folded.items():
+        print(f"  corpus, selector (C {c:g}) without each fold's writers ({FOLDS} folds): {figure(corpus, picks)}")
     picks = [int(np.argmax(shipped.scores(x))) for _, x, _, _, _ in held]
     print(f"  held-out writers, the shipped selector: {figure(held, picks)}")
     print(f"{time.perf_counter() - started:.0f} s")

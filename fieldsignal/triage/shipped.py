@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -137,11 +139,36 @@ def load_or_build(
             if not path.exists():
                 _build(path, taxonomy, encoder, corpus, progress, seed)
                 prune(folder.parent, "model.pkl", keep=KEEP_BUILDS)
-    with path.open("rb") as handle:
-        bundle: dict[str, Any] = pickle.load(handle)  # our own cache file, written by _build
+    bundle = _loaded(path)
     with suppress(OSError):
         os.utime(path)  # recently used: kept when old builds are pruned
     return bundle["model"], bundle
+
+
+_LOADED: OrderedDict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+KEEP_LOADED = 2  # models a process keeps read (the server's, and one an evaluation or a test compares it with)
+
+
+def _loaded(path: Path) -> dict[str, Any]:
+    """The cached model file's bundle, read once a process while the file stays the same one (30 MB took 50 to
+    90 ms to unpickle, and a process opened it for each workspace: after each review, in the server). Callers
+    never change what it holds: corrections are learnt on a copy (`with_corrections`)."""
+    stat = path.stat()
+    same = (stat.st_dev, stat.st_ino, stat.st_size)  # not the time: every load touches it (os.utime above)
+    with _LOADED_LOCK:
+        kept = _LOADED.get(path)
+        if kept is not None and kept[0] == same:
+            _LOADED.move_to_end(path)
+            return kept[1]
+    with path.open("rb") as handle:
+        bundle: dict[str, Any] = pickle.load(handle)  # our own cache file, written by _build
+    with _LOADED_LOCK:
+        _LOADED[path] = (same, bundle)
+        _LOADED.move_to_end(path)
+        while len(_LOADED) > KEEP_LOADED:
+            _LOADED.popitem(last=False)
+    return bundle
 
 
 def _build(path: Path, taxonomy: Taxonomy, encoder: Any, corpus: Path, progress: Progress | None, seed: int) -> None:
@@ -189,13 +216,18 @@ def evidence_notes(
     files = evidence_files(corpus)
     if not files:
         return []
-    ids = [json.loads(line).get("id") for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
-    where = {i: n for n, i in enumerate(ids) if i}
+    where = _rows_by_id(corpus)
     by_note: dict[int, list[Marked]] = {}
     for mark in read_marks(files, gap_class):
         if (n := where.get(mark.note)) is not None:
             by_note.setdefault(n, []).append(mark)
     return [(examples[n].text, tokens[n], marks) for n, marks in sorted(by_note.items())]
+
+
+def _rows_by_id(corpus: Path) -> dict[Any, int]:
+    """Each corpus note's id → its place among the corpus's examples (`corpus_examples` order)."""
+    ids = [json.loads(line).get("id") for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {i: n for n, i in enumerate(ids) if i}
 
 
 def story_pairs(
@@ -206,8 +238,7 @@ def story_pairs(
     pairs_file = corpus.parent / "dupes.jsonl"
     if not pairs_file.exists():
         return [], []
-    ids = [json.loads(line).get("id") for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
-    where = {i: n for n, i in enumerate(ids) if i}
+    where = _rows_by_id(corpus)
     same: list[tuple[np.ndarray, np.ndarray]] = []
     other: list[tuple[np.ndarray, np.ndarray]] = []
     for line in pairs_file.read_text(encoding="utf-8").splitlines():
