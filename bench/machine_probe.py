@@ -5,7 +5,7 @@
 A Python loop (interpreter speed, in cache) and a numpy loop that streams memory (normalise and multiply
 2,000 × 384 matrices, as an encoder's and the index's arithmetic does). On a shared machine the second drifts
 with the neighbours: on 2026-12-07 it took 13.5-16.1 s through the afternoon, while the test suite's CPU
-seconds rose with it, the code unchanged.
+seconds rose by a third with the code unchanged (so it shows that the machine moves, not by how much).
 """
 
 from __future__ import annotations
