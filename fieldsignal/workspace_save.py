@@ -29,7 +29,7 @@ from fieldsignal.store import duplicates as dupes_repo
 from fieldsignal.store import signals as repo
 from fieldsignal.vectorstore.index import GAPS, NOTES, SIGNALS, IndexDamaged
 from fieldsignal.workspace_duplicates import Duplicates
-from fieldsignal.workspace_index import VectorIndex, gap_catalog, put_gap_catalog
+from fieldsignal.workspace_index import NoteRows, VectorIndex, gap_catalog, put_gap_catalog
 from fieldsignal.workspace_parts import Parts
 
 BATCH = 64  # notes triaged and stored together
@@ -46,7 +46,7 @@ class Saved:
     signals: list[Any] = field(default_factory=list)  # the stored rows, one per id (for the index)
     duplicates: int = 0
     asked: int = 0  # borderline second reports, asked about in the review queue
-    notes: Any = None  # (note ids, whole-note vectors) of the notes stored, when the vectors were computed
+    notes: NoteRows = None  # (note ids, whole-note vectors) of the notes stored, when the vectors were computed
 
 
 def save_vectors(con: Any, embedder: Any, keys: list[str], vectors: Any) -> None:
