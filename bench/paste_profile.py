@@ -1,7 +1,7 @@
 """Where a warm paste's time goes, as the web server pastes (a kept log connection, the index written
 after answering), sampled rather than traced (a tracing profiler inflates the many small calls).
 
-    python bench/paste_profile.py [--log N] [--pastes N]
+    python bench/paste_profile.py [--log N] [--pastes N] [--idle SECONDS]
 
 Builds a workspace on the configured triage (the tuned encoder unless FIELDSIGNAL_TUNE_ENCODER=false)
 in a temporary folder, pastes N notes of data/eval/dev.jsonl as its log, then pastes unseen notes one at
@@ -9,6 +9,10 @@ a time, back to back, while a thread samples the pasting thread's stack every ha
 the p50 of the pastes (measured in a first round without the sampler) and, from the sampled round, the
 milliseconds a paste spends in each part: the encoders (ONNX Runtime), the log (DuckDB statements), the
 vector index (Chroma), the triage's own arithmetic and the rest.
+
+`--idle S`: each paste (both rounds) comes S seconds after the last one's index write settled, as people paste
+now and then; beside them, the same machine's time to touch 50 MB of memory after S seconds asleep (on this
+machine memory left alone is slow to touch again: bench/machine_probe.py).
 """
 
 from __future__ import annotations
@@ -47,10 +51,31 @@ def part_of(frame: object) -> str:
     return "other"
 
 
+def pause(ws: object, seconds: float) -> None:
+    """Wait for the last paste's index write, then sit idle (nothing when `seconds` is 0)."""
+    if seconds:
+        ws.settle_index()  # type: ignore[attr-defined]
+        time.sleep(seconds)
+
+
+def touch_after(seconds: float) -> float:
+    import numpy as np
+
+    pages = np.ones(50_000_000 // 8)
+    took = []
+    for _ in range(3):
+        time.sleep(seconds)
+        start = time.perf_counter()
+        pages[::512].sum()  # one value a 4 KiB page
+        took.append((time.perf_counter() - start) * 1000)
+    return sorted(took)[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", type=int, default=60)
     ap.add_argument("--pastes", type=int, default=40)
+    ap.add_argument("--idle", type=float, default=0.0, help="seconds between pastes (default: back to back)")
     args = ap.parse_args()
 
     from fieldsignal.models import NoteInput
@@ -67,6 +92,7 @@ def main() -> None:
             ws.add_notes([NoteInput(text=text)])
         timed = []
         for text in probes[5 : 5 + args.pastes]:
+            pause(ws, args.idle)
             start = time.perf_counter()
             ws.add_notes([NoteInput(text=text)])
             timed.append((time.perf_counter() - start) * 1000)
@@ -82,16 +108,22 @@ def main() -> None:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        start = time.perf_counter()
+        spent = 0.0
         for text in probes[5 + args.pastes :]:
+            pause(ws, args.idle)
+            start = time.perf_counter()
             ws.add_notes([NoteInput(text=text)])
-        per_paste = (time.perf_counter() - start) * 1000 / args.pastes
+            spent += time.perf_counter() - start
+        per_paste = spent * 1000 / args.pastes
         done.set()
         sampler.join()
         ws.settle_index()
         ws.vector_index.close()
         close_idle()
-    print(f"warm paste, {args.log}-note log: p50 {statistics.median(timed):.0f} ms (no sampler)")
+    when = f"{args.idle:g} s after the last" if args.idle else "back to back"
+    print(f"warm paste, {args.log}-note log, {when}: p50 {statistics.median(timed):.0f} ms (no sampler)")
+    if args.idle:
+        print(f"touching 50 MB after {args.idle:g} s asleep: {touch_after(args.idle):.0f} ms (median of 3)")
     total = sum(counts.values())
     print(f"sampled round: {per_paste:.0f} ms a paste (the sampler takes its share of the GIL), of which")
     for part, n in counts.most_common():

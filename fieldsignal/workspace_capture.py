@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any, TypeVar
 
 from fieldsignal.errors import InputError
 from fieldsignal.models import ImportFailure, ImportReport, NoteInput, TriageResult
-from fieldsignal.store import signals as repo
-from fieldsignal.store.accounts import customer_industries
+from fieldsignal.store.capture import batch_context
+from fieldsignal.store.db import holding_store
 from fieldsignal.vectorstore import writers
 from fieldsignal.workspace_duplicates import Duplicates
 from fieldsignal.workspace_index import VectorIndex
@@ -25,6 +26,12 @@ from fieldsignal.workspace_parts import Parts
 from fieldsignal.workspace_save import BATCH, BatchWriter, Saved
 
 Progress = Callable[[int], None]
+# Batches this small (a paste) read the log on a second thread while the triage reads the notes. After the
+# process sat idle, this machine's first DuckDB statement took 150 ms and the encoders' passes 220 ms (memory
+# left alone is slow to touch again: bench/machine_probe.py); in turn they added up, side by side they overlap.
+# An import skips the notes the log holds before triaging them instead (a file imported again costs little),
+# and so does a caller holding a store connection (the second thread would wait for it).
+OVERLAP_UP_TO = 4
 T = TypeVar("T")
 
 
@@ -72,9 +79,21 @@ class Capture:
         from fieldsignal.ingest.text import content_hash  # (the ingest package: not on a read's path)
 
         report.notes_seen += len(notes)
-        fresh, customers, industries = self._before_batch(notes, lambda n: content_hash(n.text))
+        if len(notes) <= OVERLAP_UP_TO and not holding_store():  # a paste: the log read beside the triage
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-context") as pool:
+                reading = pool.submit(self._before_batch, notes, lambda n: content_hash(n.text))
+                firsts: dict[str, NoteInput] = {}
+                for note in notes:
+                    firsts.setdefault(content_hash(note.text), note)
+                unique = list(firsts.values())  # the same first notes `_before_batch` keeps
+                triaged = self.parts.triage.triage(unique)
+                fresh, customers, industries = reading.result()
+            new = {id(n) for n in fresh}
+            results = [r for n, r in zip(unique, triaged, strict=True) if id(n) in new]
+        else:  # an import: notes the log holds are skipped before the triage reads them
+            fresh, customers, industries = self._before_batch(notes, lambda n: content_hash(n.text))
+            results = self.parts.triage.triage(fresh) if fresh else []
         report.notes_skipped_duplicate += len(notes) - len(fresh)
-        results = self.parts.triage.triage(fresh) if fresh else []
         assisted = self.assist(results, customers)
         if assisted is not None:
             results = assisted.results
@@ -107,12 +126,10 @@ class Capture:
         by_hash: dict[str, T] = {}
         for item in items:
             by_hash.setdefault(content(item), item)
-        learn = self.parts.learn
         with self.parts.store() as con:
-            known = repo.known_note_hashes(con, list(by_hash))
-            customers = tuple(repo.known_customers(con, from_signals=learn))
-            industries = customer_industries(con, from_signals=learn)
-        return [item for h, item in by_hash.items() if h not in known], customers, industries
+            context = batch_context(con, list(by_hash), from_signals=self.parts.learn)
+        fresh = [item for h, item in by_hash.items() if h not in context.known_hashes]
+        return fresh, context.customers, context.industries
 
     def _store_results(
         self,

@@ -290,3 +290,32 @@ def test_a_grown_account_list_hashes_only_its_new_names_and_links_as_one_hashed_
     assert (table.data == fresh.data).all()
     del grams.rows  # the counting stand-in
     assert frozen._names and pickle.loads(pickle.dumps(frozen))._names == {}  # what was read is not kept
+
+
+def test_a_batch_is_checked_and_linked_against_the_log_in_one_read(both_settings: Settings) -> None:
+    from fieldsignal.ingest.text import content_hash
+    from fieldsignal.store.capture import batch_context
+
+    ws = Workspace(both_settings)
+    stored = ["Pellbrook wants apps behind their own firewall", "Quarrow asks about the 24x7 compute bill"]
+    report = ws.add_notes(
+        [NoteInput(text=stored[0], customer="Pellbrook Foods"), NoteInput(text=stored[1], customer="Quarrow Bank")]
+    )
+    pellbrook, quarrow = report.signal_ids
+    ws.review(pellbrook, "ana", Fix(industry="MFG"), rebuild=False)
+    ws.review(pellbrook, "ana", Fix(industry="Retail"), rebuild=False)  # the latest review counts
+    ws.review(quarrow, "ana", Fix(industry="HLS"), rebuild=False)
+    ws.reject(quarrow, "a test row", "ana")  # a rejected signal teaches nothing
+    ws.add_accounts([Account("Halvern Mutual", "Financial Services"), Account("Ostby Freight", None)], "crm.csv")
+    hashes = [content_hash(stored[1]), content_hash("a note the log does not hold")]
+    with ws.store() as con:
+        learning = batch_context(con, hashes)
+        crm_only = batch_context(con, hashes, from_signals=False)
+        nothing_new = batch_context(con, [])
+    assert learning.known_hashes == crm_only.known_hashes == {content_hash(stored[1])}
+    assert nothing_new.known_hashes == set()
+    assert learning.customers == ("Halvern Mutual", "Ostby Freight", "Pellbrook Foods", "Quarrow Bank")
+    assert learning.industries == {"Pellbrook Foods": "Retail", "Halvern Mutual": "FSI"}
+    assert crm_only.customers == ("Halvern Mutual", "Ostby Freight")
+    assert crm_only.industries == {"Halvern Mutual": "FSI"}
+    assert nothing_new.customers == learning.customers and nothing_new.industries == learning.industries

@@ -21,6 +21,7 @@ from fieldsignal.store import signals as repo
 from fieldsignal.store.db import migrations, schema_version
 from fieldsignal.store.tally import tally
 from fieldsignal.taxonomy import load_taxonomy
+from fieldsignal.workspace import Workspace
 
 TAX = load_taxonomy()
 NOW = dt.datetime(2026, 11, 2, 9, 30)
@@ -343,3 +344,29 @@ def test_pending_migrations_land_whole_or_not_at_all(duck: Path, monkeypatch: py
         con.close()
     with open_store(duck, write=True) as con:  # the real migrations then apply
         assert schema_version(con) == real[-1][0]
+
+
+@pytest.mark.parametrize("extra", [0, 5], ids=["a paste (log read beside the triage)", "an import (log read first)"])
+def test_notes_the_log_or_the_batch_holds_already_are_skipped_alike_in_a_paste_and_an_import(
+    fast_ws: Workspace, extra: int
+) -> None:
+    from fieldsignal.models import NoteInput
+    from fieldsignal.workspace_capture import OVERLAP_UP_TO
+
+    stored = "Kestrel Bank: the app must sit behind their private link, no public ingress"
+    fast_ws.add_notes([NoteInput(text=stored)])
+    fresh = ["Marlow Foods wants the apps to scale past one replica at peak"]
+    fresh += [f"Note {i}: Tarn Retail asks for a custom domain on the app" for i in range(extra)]
+    batch = [
+        NoteInput(text=stored),
+        NoteInput(text=fresh[0]),
+        NoteInput(text=fresh[0]),
+        *(NoteInput(text=t) for t in fresh[1:]),
+    ]
+    assert (len(batch) <= OVERLAP_UP_TO) == (extra == 0)
+    report = fast_ws.add_notes([n.model_copy() for n in batch])
+    assert (report.notes_seen, report.notes_added, report.notes_skipped_duplicate) == (len(batch), len(fresh), 2)
+    added = [s for s in fast_ws.list_signals() if s.id in set(report.signal_ids)]
+    assert len({s.note_id for s in added}) == len(fresh)
+    again = fast_ws.add_notes([n.model_copy() for n in batch])  # every one of them is in the log now
+    assert (again.notes_added, again.notes_skipped_duplicate) == (0, len(batch))

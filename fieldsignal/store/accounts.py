@@ -44,18 +44,5 @@ def account_industries(con: Any, every: bool = False) -> dict[str, str | None]:
     return {r[0]: r[1] for r in con.execute(f"SELECT name, industry FROM accounts{where} ORDER BY name").fetchall()}
 
 
-def customer_industries(con: Any, from_signals: bool = True) -> dict[str, str]:
-    """The industry a customer is known to be in: its account's, as the CRM gives it; else (unless told
-    not to) the one a person gave its latest reviewed signal."""
-    known: dict[str, str] = {}
-    if from_signals:
-        rows = con.execute(
-            "SELECT customer, industry FROM signals WHERE decided_by = 'human' AND customer IS NOT NULL "
-            "AND industry IS NOT NULL AND rejected_at IS NULL ORDER BY id"
-        ).fetchall()
-        known = {customer: industry for customer, industry in rows}
-    return known | {name: industry for name, industry in account_industries(con).items() if industry}
-
-
 def account_count(con: Any) -> int:
     return int(con.execute("SELECT count(*) FROM accounts").fetchone()[0])

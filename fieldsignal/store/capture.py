@@ -9,14 +9,59 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import SignalDraft, TriageResult
 from fieldsignal.records import customer_key
-from fieldsignal.store.db import values_clause
+from fieldsignal.store.db import placeholders, values_clause
 from fieldsignal.store.signals import HISTORY_COLUMNS
 from fieldsignal.taxonomy import Taxonomy
+
+
+@dataclass
+class BatchContext:
+    """What a batch of notes is checked and linked against: the hashes of its notes the log holds already,
+    the customers a note may be linked to (the account list and, when learning, the log's customers), and
+    the industry each is known to be in (its account's, as the CRM gives it; else, when learning, the one a
+    person gave its latest reviewed signal)."""
+
+    known_hashes: set[str] = field(default_factory=set)
+    customers: tuple[str, ...] = ()
+    industries: dict[str, str] = field(default_factory=dict)
+
+
+def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) -> BatchContext:
+    """The batch's context in one statement (four before: a paste pays milliseconds a statement)."""
+    parts = ["SELECT 1 AS kind, name, industry, 0 AS id FROM accounts"]
+    params: list[Any] = []
+    if hashes:
+        parts.insert(0, f"SELECT 0, hash, NULL, 0 FROM notes WHERE hash IN ({placeholders(hashes)})")
+        params += list(hashes)
+    if from_signals:
+        parts.append(
+            "SELECT 2, customer, industry, id FROM signals WHERE decided_by = 'human' AND customer IS NOT NULL "
+            "AND industry IS NOT NULL AND rejected_at IS NULL"
+        )
+        parts.append("SELECT DISTINCT 3, customer, CAST(NULL AS VARCHAR), 0 FROM signals WHERE customer IS NOT NULL")
+    rows = con.execute(" UNION ALL ".join(parts), params).fetchall()
+    out, customers, reviewed = BatchContext(), set(), []
+    accounts: dict[str, str] = {}
+    for kind, name, industry, signal_id in rows:
+        if kind == 0:
+            out.known_hashes.add(name)
+        elif kind == 1:
+            customers.add(name)
+            if industry:
+                accounts[name] = industry
+        elif kind == 2:
+            reviewed.append((signal_id, name, industry))
+        else:
+            customers.add(name)
+    out.customers = tuple(sorted(customers))
+    out.industries = {name: industry for _, name, industry in sorted(reviewed)} | accounts
+    return out
 
 
 def save_result(
@@ -31,7 +76,7 @@ def save_result(
     ids = save_new_result(con, result, taxonomy, vector_keys, now)
     if ids is None:
         raise FieldsignalError(f"note {result.note_hash[:12]} is already stored")
-    return ids
+    return list(ids)
 
 
 def save_new_result(
@@ -60,7 +105,9 @@ def save_new_results(
     for i, result in enumerate(results):
         firsts.setdefault(result.note_hash, i)
     vectors = [None if note_vectors is None else note_vectors[i] for i in firsts.values()]
-    note_ids = _insert_notes(con, [results[i] for i in firsts.values()], now, vectors)
+    # both kinds of id in one statement: a signal of a note another writer stored first leaves its id unused
+    note_seq, signal_seq = _next_ids(con, len(firsts), sum(len(results[i].signals) for i in firsts.values()))
+    note_ids = _insert_notes(con, [results[i] for i in firsts.values()], now, vectors, note_seq)
     out: list[list[int] | None] = [None] * len(results)
     rows: list[tuple[int, str, SignalDraft, str]] = []  # note id, source, draft, vector key
     owners: list[int] = []  # which result each row belongs to
@@ -72,14 +119,14 @@ def save_new_results(
         for draft, key in zip(results[i].signals, vector_keys[i], strict=True):
             rows.append((note_id, results[i].note.source, draft, key))
             owners.append(i)
-    ids = _insert_signals(con, rows, taxonomy, now)
+    ids = _insert_signals(con, rows, taxonomy, now, signal_seq[: len(rows)])
     for owner, signal_id in zip(owners, ids, strict=True):
         out[owner] = [*(out[owner] or []), signal_id]
     return out
 
 
 def _insert_notes(
-    con: Any, results: Sequence[TriageResult], now: dt.datetime, vectors: Sequence[Any]
+    con: Any, results: Sequence[TriageResult], now: dt.datetime, vectors: Sequence[Any], ids: Sequence[int]
 ) -> dict[str, int]:
     """The ids of the notes inserted now, by hash (a note already stored is left out), each with its
     vector (of the whole text) when given."""
@@ -87,7 +134,6 @@ def _insert_notes(
         return {}
     # ids drawn in the batch's order, rows inserted in hash order: writers storing overlapping notes at
     # once then wait for each other, never deadlock (a note another writer stored first leaves its id unused)
-    ids = _next_ids(con, "note_id_seq", len(results))
     ordered = sorted(zip(ids, results, vectors, strict=True), key=lambda row: row[1].note_hash)
     marks, params = values_clause(
         [
@@ -108,12 +154,15 @@ def _floats(vector: Any) -> list[float] | None:
 
 
 def _insert_signals(
-    con: Any, rows: Sequence[tuple[int, str, SignalDraft, str]], taxonomy: Taxonomy, now: dt.datetime
+    con: Any,
+    rows: Sequence[tuple[int, str, SignalDraft, str]],
+    taxonomy: Taxonomy,
+    now: dt.datetime,
+    ids: Sequence[int],
 ) -> list[int]:
-    """Insert signals (with their first status, review entry and vector key); their ids, in order."""
+    """Insert signals (with their first status, review entry and vector key) under `ids`; their ids, in order."""
     if not rows:
         return []
-    ids = _next_ids(con, "signal_id_seq", len(rows))
     marks, params = values_clause([_signal_row(i, *row, taxonomy, now) for i, row in zip(ids, rows, strict=True)])
     con.execute(f"INSERT INTO signals ({_SIGNAL_INSERT}) VALUES {marks}", params)
     history = [
@@ -132,12 +181,19 @@ def _insert_signals(
         con.execute(f"INSERT INTO review_queue (signal_id, reasons, queued_at) VALUES {marks}", params)
     marks, params = values_clause([(i, row[3]) for i, row in zip(ids, rows, strict=True)])
     con.execute(f"INSERT INTO signal_vectors VALUES {marks}", params)
-    return ids
+    return list(ids)
 
 
-def _next_ids(con: Any, sequence: str, count: int) -> list[int]:
-    sql = f"SELECT nextval('{sequence}') FROM generate_series(1, CAST(? AS INTEGER)) ORDER BY 1"
-    return [int(r[0]) for r in con.execute(sql, [count]).fetchall()]
+def _next_ids(con: Any, notes: int, signals: int) -> tuple[list[int], list[int]]:
+    """`notes` new note ids and `signals` new signal ids, each in ascending order."""
+    if not notes and not signals:
+        return [], []
+    sql = (
+        "SELECT 0 AS kind, nextval('note_id_seq') AS id FROM generate_series(1, CAST(? AS INTEGER)) UNION ALL "
+        "SELECT 1, nextval('signal_id_seq') FROM generate_series(1, CAST(? AS INTEGER)) ORDER BY 1, 2"
+    )
+    drawn = con.execute(sql, [notes, signals]).fetchall()
+    return [int(i) for kind, i in drawn if kind == 0], [int(i) for kind, i in drawn if kind == 1]
 
 
 _SIGNAL_INSERT = (

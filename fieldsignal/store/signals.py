@@ -64,13 +64,6 @@ def note_hashes(con: Any) -> set[str]:
     return {r[0] for r in con.execute("SELECT hash FROM notes").fetchall()}
 
 
-def known_note_hashes(con: Any, hashes: Sequence[str]) -> set[str]:
-    if not hashes:
-        return set()
-    rows = con.execute(f"SELECT hash FROM notes WHERE hash IN ({placeholders(hashes)})", list(hashes)).fetchall()
-    return {r[0] for r in rows}
-
-
 def lookup_embeddings(con: Any, keys: Sequence[str]) -> dict[str, np.ndarray]:
     import numpy as np
 
@@ -309,14 +302,6 @@ def review_count(con: Any) -> int:
 
     queued = {r[0] for r in con.execute("SELECT signal_id FROM review_queue WHERE resolved_at IS NULL").fetchall()}
     return len(queued | set(open_suggestions(con)))
-
-
-def known_customers(con: Any, from_signals: bool = True) -> list[str]:
-    """The account list, and (unless told not to) the customers the log already holds."""
-    sql = "SELECT name FROM accounts"
-    if from_signals:
-        sql += " UNION SELECT DISTINCT customer FROM signals WHERE customer IS NOT NULL"
-    return sorted(r[0] for r in con.execute(sql).fetchall())
 
 
 def signal_ids(con: Any) -> set[int]:
