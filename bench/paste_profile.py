@@ -81,11 +81,13 @@ def main() -> None:
     from fieldsignal.models import NoteInput
     from fieldsignal.settings import load_settings
     from fieldsignal.store.db import close_idle
+    from fieldsignal.web.app import LINGER_SECONDS  # as the server keeps its log connection
     from fieldsignal.workspace import Workspace
 
     rows = [json.loads(line)["text"] for line in (ROOT / "data/eval/dev.jsonl").read_text().splitlines() if line]
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(load_settings(env=dict(os.environ), home=Path(tmp) / "ws"), linger=30.0, index_later=True)
+        settings = load_settings(env=dict(os.environ), home=Path(tmp) / "ws")
+        ws = Workspace(settings, linger=LINGER_SECONDS, index_later=True)
         ws.add_notes([NoteInput(text=t) for t in rows[: args.log]])
         probes = [f"{rows[args.log + i % 40]} (paste {i})" for i in range(2 * args.pastes + 5)]
         for text in probes[:5]:  # the server's own warm-up

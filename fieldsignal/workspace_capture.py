@@ -81,7 +81,10 @@ class Capture:
         report.notes_seen += len(notes)
         if len(notes) <= OVERLAP_UP_TO and not holding_store():  # a paste: the log read beside the triage
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-context") as pool:
-                reading = pool.submit(self._before_batch, notes, lambda n: content_hash(n.text))
+                # a lingering process (the server) reads as the writer it is about to be: the write reuses the
+                # connection instead of attaching the log again once a read-only one gives way
+                write = self.parts.linger > 0
+                reading = pool.submit(self._before_batch, notes, lambda n: content_hash(n.text), write)
                 firsts: dict[str, NoteInput] = {}
                 for note in notes:
                     firsts.setdefault(content_hash(note.text), note)
@@ -118,7 +121,7 @@ class Capture:
         return report
 
     def _before_batch(
-        self, items: Sequence[T], content: Callable[[T], str]
+        self, items: Sequence[T], content: Callable[[T], str], write: bool = False
     ) -> tuple[list[T], tuple[str, ...], dict[str, str]]:
         """What a batch is triaged and linked against, in one connection: its notes (the first of any given
         twice, by content hash) that the log does not hold yet, and the customers (with their industries)
@@ -126,7 +129,7 @@ class Capture:
         by_hash: dict[str, T] = {}
         for item in items:
             by_hash.setdefault(content(item), item)
-        with self.parts.store() as con:
+        with self.parts.store(write) as con:
             context = batch_context(con, list(by_hash), from_signals=self.parts.learn)
         fresh = [item for h, item in by_hash.items() if h not in context.known_hashes]
         return fresh, context.customers, context.industries

@@ -16,6 +16,7 @@ from fieldsignal.errors import FieldsignalError, NotFoundError, StoreBusyError
 from fieldsignal.ingest import note_from_text
 from fieldsignal.ingest.text import content_hash
 from fieldsignal.models import NEW_GAP, DealFields, Scored, SignalDraft, TriageResult
+from fieldsignal.settings import Settings
 from fieldsignal.store import accounts, capture, open_store
 from fieldsignal.store import signals as repo
 from fieldsignal.store.db import migrations, schema_version
@@ -370,3 +371,29 @@ def test_notes_the_log_or_the_batch_holds_already_are_skipped_alike_in_a_paste_a
     assert len({s.note_id for s in added}) == len(fresh)
     again = fast_ws.add_notes([n.model_copy() for n in batch])  # every one of them is in the log now
     assert (again.notes_added, again.notes_skipped_duplicate) == (0, len(batch))
+
+
+def test_a_served_paste_after_a_pause_opens_the_log_once(
+    fast_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's kept connection expires after a second idle; the paste's first read then opened the log
+    read-only and its write opened it again (a read-only connection gives way to a writer)."""
+    from fieldsignal.models import NoteInput
+    from fieldsignal.store import attached
+    from fieldsignal.store.db import close_idle
+
+    ws = Workspace(fast_settings, linger=0.05)
+    ws.add_notes([NoteInput(text="Kestrel Bank: the app must sit behind their private link")])
+    time.sleep(0.3)  # the kept connection has expired
+    opened: list[bool] = []
+    attach = attached.attach
+
+    def counted(path: Path, read_only: bool) -> object:
+        opened.append(read_only)
+        return attach(path, read_only)
+
+    monkeypatch.setattr(attached, "attach", counted)
+    report = ws.add_notes([NoteInput(text="Marlow Foods wants the apps to scale past one replica at peak")])
+    close_idle()
+    assert report.notes_added == 1
+    assert opened == [False]  # once, as the writer it was about to be

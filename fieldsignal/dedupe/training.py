@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from fieldsignal.cache import building, cache_dir, prune
+from fieldsignal.cache import building, cache_dir, code_digest, prune
 from fieldsignal.dedupe.candidates import Candidate, customer_key, from_draft
 from fieldsignal.dedupe.model import FEATURES, DuplicateScorer, pair_features
 from fieldsignal.dedupe.replay import Decision, log_figures, replay
@@ -335,8 +335,7 @@ def scorer_key(corpus: Path, triage_key: str, embedder_name: str) -> str:
     digest.update(corpus.read_bytes())
     digest.update(triage_key.encode())
     digest.update(embedder_name.encode())
-    for name in SCORER_CODE:
-        digest.update((Path(__file__).parent / name).read_bytes())
+    digest.update(code_digest(Path(__file__).parent / name for name in SCORER_CODE).encode())
     return digest.hexdigest()[:16]
 
 

@@ -144,7 +144,7 @@ def labelled_rows(
     gap_classes: Sequence[str],
 ) -> list[Row]:
     """A note's marks as the selector's rows, from its sentences and the type and gap heads' probabilities for
-    them (`TriageModel._sentences`); a mark whose type or gap the heads do not know is left out. The shipped
+    them (`TriageModel.evidence_sentences`); a mark whose type or gap the heads do not know is left out. The shipped
     selector learns from these rows and `bench/evidence_crossval.py` scores it on them."""
     types, gaps = head_columns(type_p), head_columns(gap_p)
     out = []

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from fieldsignal.cache import building, cache_dir, prune
+from fieldsignal.cache import building, cache_dir, code_digest, prune
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.models import LabelledExample
 from fieldsignal.taxonomy import Taxonomy
@@ -116,8 +116,7 @@ def model_key(corpus: Path, taxonomy: Taxonomy, encoder_name: str) -> str:
     }  # fmt: skip
     digest.update(taxonomy.model_dump_json(exclude=ignored).encode())
     digest.update(encoder_name.encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.read_bytes())
+    digest.update(code_digest(sorted(Path(__file__).parent.glob("*.py"))).encode())  # the code, not its docs
     return digest.hexdigest()[:16]
 
 
