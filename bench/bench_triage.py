@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine_probe import touch_after  # this folder: memory left alone, touched again
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "eval" / "dev.jsonl"
@@ -83,20 +85,6 @@ def post_ms(base: str, path: str, body: dict[str, object]) -> tuple[float, dict[
 
 
 IDLE = 10.0  # seconds between the pastes that come now and then
-
-
-def touch_after(seconds: float) -> float:
-    """Milliseconds to read one value on each 4 KiB page of 50 MB after sleeping `seconds` (median of 3)."""
-    import numpy as np
-
-    pages = np.ones(50_000_000 // 8)
-    took = []
-    for _ in range(3):
-        time.sleep(seconds)
-        started = time.perf_counter()
-        pages[::512].sum()
-        took.append((time.perf_counter() - started) * 1000)
-    return sorted(took)[1]
 
 
 def web_paste_ms(home: Path, env: dict[str, str], probes: list[str]) -> tuple[list[float], list[float], list[float]]:
