@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from fieldsignal.errors import InputError
 from fieldsignal.models import ImportFailure, ImportReport, NoteInput, TriageResult
-from fieldsignal.store.capture import batch_context
+from fieldsignal.store.capture import BatchContext, batch_context
 from fieldsignal.store.db import holding_store
 from fieldsignal.vectorstore import writers
 from fieldsignal.workspace_duplicates import Duplicates
@@ -79,24 +79,21 @@ class Capture:
         from fieldsignal.ingest.text import content_hash  # (the ingest package: not on a read's path)
 
         report.notes_seen += len(notes)
+        firsts = first_of_each(notes, lambda n: content_hash(n.text))
         if len(notes) <= OVERLAP_UP_TO and not holding_store():  # a paste: the log read beside the triage
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-context") as pool:
                 # a lingering process (the server) reads as the writer it is about to be: the write reuses the
                 # connection instead of attaching the log again once a read-only one gives way
-                write = self.parts.linger > 0
-                reading = pool.submit(self._before_batch, notes, lambda n: content_hash(n.text), write)
-                firsts: dict[str, NoteInput] = {}
-                for note in notes:
-                    firsts.setdefault(content_hash(note.text), note)
-                unique = list(firsts.values())  # the same first notes `_before_batch` keeps
-                triaged = self.parts.triage.triage(unique)
-                fresh, customers, industries = reading.result()
-            new = {id(n) for n in fresh}
-            results = [r for n, r in zip(unique, triaged, strict=True) if id(n) in new]
+                reading = pool.submit(self._context, list(firsts), self.parts.linger > 0)
+                triaged = self.parts.triage.triage(list(firsts.values()))
+                context = reading.result()
+            results = [r for h, r in zip(firsts, triaged, strict=True) if h not in context.known_hashes]
         else:  # an import: notes the log holds are skipped before the triage reads them
-            fresh, customers, industries = self._before_batch(notes, lambda n: content_hash(n.text))
+            context = self._context(list(firsts))
+            fresh = [n for h, n in firsts.items() if h not in context.known_hashes]
             results = self.parts.triage.triage(fresh) if fresh else []
-        report.notes_skipped_duplicate += len(notes) - len(fresh)
+        report.notes_skipped_duplicate += len(notes) - len(results)
+        customers, industries = context.customers, context.industries
         assisted = self.assist(results, customers)
         if assisted is not None:
             results = assisted.results
@@ -111,28 +108,22 @@ class Capture:
         stores them: notes already in the log skipped, customers linked, second reports found, indexed."""
         report, stream = ImportReport(), iter(results)  # read as stored: a backfill streams millions
         while batch := list(itertools.islice(stream, BATCH)):
-            fresh, customers, industries = self._before_batch(batch, lambda r: r.note_hash)
+            firsts = first_of_each(batch, lambda r: r.note_hash)
+            context = self._context(list(firsts))
+            fresh = [r for h, r in firsts.items() if h not in context.known_hashes]
             report.notes_seen += len(batch)
             report.notes_skipped_duplicate += len(batch) - len(fresh)
-            self._store_results(fresh, report, customers, industries, None)
+            self._store_results(fresh, report, context.customers, context.industries, None)
             self.parts.embedder.forget()  # this batch's vectors are stored: memory stays flat over a long backfill
             if progress:
                 progress(len(batch))
         return report
 
-    def _before_batch(
-        self, items: Sequence[T], content: Callable[[T], str], write: bool = False
-    ) -> tuple[list[T], tuple[str, ...], dict[str, str]]:
-        """What a batch is triaged and linked against, in one connection: its notes (the first of any given
-        twice, by content hash) that the log does not hold yet, and the customers (with their industries)
-        a note may be linked to."""
-        by_hash: dict[str, T] = {}
-        for item in items:
-            by_hash.setdefault(content(item), item)
+    def _context(self, hashes: list[str], write: bool = False) -> BatchContext:
+        """What a batch is triaged and linked against, in one connection: which of its notes the log holds
+        already, and the customers (with their industries) a note may be linked to."""
         with self.parts.store(write) as con:
-            context = batch_context(con, list(by_hash), from_signals=self.parts.learn)
-        fresh = [item for h, item in by_hash.items() if h not in context.known_hashes]
-        return fresh, context.customers, context.industries
+            return batch_context(con, hashes, from_signals=self.parts.learn)
 
     def _store_results(
         self,
@@ -191,3 +182,11 @@ class Capture:
 
         release_before_network("LLM triage")  # each call may take a while: no store connection across them
         return llm.refine(results, cached, customers)
+
+
+def first_of_each(items: Sequence[T], content: Callable[[T], str]) -> dict[str, T]:
+    """The first of the items with each content hash (a note given twice in one batch is stored once)."""
+    firsts: dict[str, T] = {}
+    for item in items:
+        firsts.setdefault(content(item), item)
+    return firsts

@@ -76,7 +76,7 @@ def save_result(
     ids = save_new_result(con, result, taxonomy, vector_keys, now)
     if ids is None:
         raise FieldsignalError(f"note {result.note_hash[:12]} is already stored")
-    return list(ids)
+    return ids
 
 
 def save_new_result(
