@@ -9,11 +9,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.setdefault(_threads, "1")
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.testing
 
 from fieldsignal.settings import Settings, load_settings
 from fieldsignal.workspace import Workspace
@@ -28,6 +29,24 @@ ROOT = Path(__file__).resolve().parents[1]
 # The tuning itself is tested on small sets in test_finetune.py.
 TUNE_ENCODER = False
 pytest_plugins = ["tests.scheduling"]  # longest modules first (see there)
+
+
+def _built_once(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Typer's test runner builds the command tree from the app's functions at every call (about 40 ms: each
+    command's signature read and its options made; 15 CPU-seconds of the suite), where the `fieldsignal`
+    script builds it once per process. The tree holds no state of a run (each run gets its own context), so
+    the runner here builds it once per app, as the script does."""
+    built: dict[int, tuple[Any, Any]] = {}
+
+    def command(app: Any) -> Any:
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))  # the app kept: its id is never reused while cached
+        return built[id(app)][1]
+
+    return command
+
+
+typer.testing._get_command = _built_once(typer.testing._get_command)  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -98,9 +117,14 @@ def store_url(request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture
 def both_settings(tmp_path: Path, store_url: str | None) -> Settings:
-    """Like fast_settings, on each engine in turn. The workspace's config file names the PostgreSQL
-    log, so CLI processes started on this home use it too."""
-    home = tmp_path / "ws"
+    """Like fast_settings, on each engine in turn."""
+    return engine_settings(tmp_path / "ws", store_url)
+
+
+def engine_settings(home: Path, store_url: str | None) -> Settings:
+    """A workspace at `home` on the hashing embedder and the in-memory index, its log the DuckDB file or
+    the PostgreSQL database at `store_url`. The workspace's config file names the PostgreSQL log, so CLI
+    processes started on this home use it too."""
     if store_url:
         home.mkdir(parents=True, exist_ok=True)
         (home / "config.toml").write_text(f'database_url = "{store_url}"\n', encoding="utf-8")

@@ -168,7 +168,7 @@ def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw(trained: tuple
 
 
 def test_training_reproduces_with_the_same_seed() -> None:
-    rows = corpus_rows(6)  # every writer, a few notes each: reproducing needs no accuracy
+    rows = corpus_rows(3)  # every writer, a few notes each: reproducing needs no accuracy
     examples = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
     texts = [e.text for e in examples]
     tokens = HashingTokenEncoder().encode(texts)
