@@ -306,6 +306,8 @@ def test_a_batch_is_checked_and_linked_against_the_log_in_one_read(both_settings
     ws.review(pellbrook, "ana", Fix(industry="Retail"), rebuild=False)  # the latest review counts
     ws.review(quarrow, "ana", Fix(industry="HLS"), rebuild=False)
     ws.reject(quarrow, "a test row", "ana")  # a rejected signal teaches nothing
+    with ws.store() as con:
+        assert not batch_context(con, []).listed  # the log's customers only: no account list yet
     ws.add_accounts([Account("Halvern Mutual", "Financial Services"), Account("Ostby Freight", None)], "crm.csv")
     hashes = [content_hash(stored[1]), content_hash("a note the log does not hold")]
     with ws.store() as con:
@@ -319,3 +321,47 @@ def test_a_batch_is_checked_and_linked_against_the_log_in_one_read(both_settings
     assert crm_only.customers == ("Halvern Mutual", "Ostby Freight")
     assert crm_only.industries == {"Halvern Mutual": "FSI"}
     assert nothing_new.customers == learning.customers and nothing_new.industries == learning.industries
+    assert learning.listed and crm_only.listed and nothing_new.listed
+
+
+class _TrustsNotesReadAlone:
+    """A review gate that accepts every note read alone and doubts every note linked to an account list."""
+
+    def check(self, results: list[TriageResult], links: list[Any]) -> list[tuple[float, float] | None]:
+        return [(0.0 if link is not None else 1.0, 0.5) for link in links]
+
+
+def test_a_new_customers_note_is_judged_as_read_alone_unless_an_account_list_was_imported(
+    fast_settings: Settings,
+) -> None:
+    """Before: a workspace without a CRM list links notes to the customers its log has named, and the gate
+    for linked notes, learnt where every customer is on the list, judged a note naming none of them misread:
+    with the shipped model, 85 of 100 notes of data/eval/test.jsonl went from accepted to review that way."""
+    import copy
+    import dataclasses
+
+    from fieldsignal.store.capture import BatchContext
+    from fieldsignal.workspace_capture import linked_to_accounts
+
+    triage = Workspace(fast_settings).parts.triage
+    model = copy.copy(triage.model)  # the process's cached model stays as it is
+    model.gate = _TrustsNotesReadAlone()
+    judged = dataclasses.replace(triage, model=model, review_threshold=0.0)  # the gate alone decides
+    notes = [
+        "Zephyr Pay infosec blocks go-live until a WAF sits in front of the app",
+        "Orrin Health asks again for private link into their VPC before the pilot",
+    ]
+    results = judged.triage([NoteInput(text=t) for t in notes])
+    zephyr, orrin = (r.signals[0].deal.customer for r in results)
+    assert zephyr and zephyr.startswith("Zephyr") and orrin == "Orrin Health"
+    assert not any(r.signals[0].needs_review for r in results)  # read alone: accepted
+
+    def verdicts(context: BatchContext) -> list[tuple[str | None, bool]]:
+        out = linked_to_accounts(judged, results, context)
+        return [(r.signals[0].deal.customer, r.signals[0].needs_review) for r in out]
+
+    the_logs = BatchContext(customers=("Kestrel Foods", "Orrin Health"))  # customers the log has named
+    assert verdicts(the_logs) == [(zephyr, False), (orrin, True)]  # a new customer: read alone
+    a_crms = dataclasses.replace(the_logs, listed=True)  # an imported account list: whoever is not on it is doubted
+    assert verdicts(a_crms) == [(zephyr, True), (orrin, True)]
+    assert verdicts(BatchContext()) == [(zephyr, False), (orrin, False)]  # nothing to link to

@@ -25,11 +25,13 @@ class BatchContext:
     """What a batch of notes is checked and linked against: the hashes of its notes the log holds already,
     the customers a note may be linked to (the account list and, when learning, the log's customers), and
     the industry each is known to be in (its account's, as the CRM gives it; else, when learning, the one a
-    person gave its latest reviewed signal)."""
+    person gave its latest reviewed signal), and whether the workspace holds an account list at all (a CRM's:
+    `accounts import`), or only the customers its log has named."""
 
     known_hashes: set[str] = field(default_factory=set)
     customers: tuple[str, ...] = ()
     industries: dict[str, str] = field(default_factory=dict)
+    listed: bool = False
 
 
 def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) -> BatchContext:
@@ -52,6 +54,7 @@ def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) ->
         if kind == 0:
             out.known_hashes.add(name)
         elif kind == 1:
+            out.listed = True
             customers.add(name)
             if industry:
                 accounts[name] = industry
