@@ -85,6 +85,16 @@ def test_exact_answers(asked: Workspace, question: str, rows: list[list[Any]]) -
     assert (answer.sql.lstrip().upper().startswith("WITH") and "?" in answer.sql) or not answer.params
 
 
+def test_a_list_of_customers_names_them_even_when_one_is_all(asked: Workspace) -> None:
+    """Before: "1 customer (lost to Vercel, all time)." and no table (a lone value shows none): who, unsaid."""
+    one = asked.ask("who lost to Vercel?", TODAY)
+    assert one.rows == [["Birch Foods"]] and one.sentence == "1 customer (lost to Vercel, all time): Birch Foods."
+    several = asked.ask("which customers did we lose?", TODAY)
+    assert several.sentence == "2 customers (on lost deals, all time): Birch Foods, Hazel Retail."
+    none = asked.ask("Which customers are blocked by custom domains?", TODAY)
+    assert none.rows == [] and none.sentence == "0 customers (for No custom domains, all time)."
+
+
 def test_the_evidence_is_the_signals_behind_the_number(ws: Workspace) -> None:
     lost = ws.ask("How many deals did we lose to Vercel?", TODAY)
     assert lost.signal_ids == [3] and lost.sentence == "1 lost deal (lost to Vercel, all time): Birch Foods."

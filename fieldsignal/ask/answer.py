@@ -162,8 +162,10 @@ def sentence(query: Query, rows: list[list[Any]], taxonomy: Taxonomy) -> str:
         return f"{len(rows)} {plural if len(rows) != 1 else query.group_by} by {what}; {lead} ({scope})."
     if query.shape == "trend":
         return f"{what.capitalize()} per {query.group_by}: {len(rows)} periods ({scope})."
-    if query.shape == "list_customers":
-        return f"{len(rows)} customer{'s' if len(rows) != 1 else ''} ({scope})."
+    if query.shape == "list_customers":  # named, as a count names who is behind it (one alone shows no table)
+        names = [str(r[0]) for r in rows[: NAMED + 1]]
+        listed = f": {', '.join(names[:NAMED])}{', …' if len(names) > NAMED else ''}" if names else ""
+        return f"{len(rows)} customer{'s' if len(rows) != 1 else ''} ({scope}){listed}."
     if query.shape == "list_deals":
         return f"{len(rows)} deal{'s' if len(rows) != 1 else ''} ({scope})."
     return f"{len(rows)} signal{'s' if len(rows) != 1 else ''} shown ({scope})."
