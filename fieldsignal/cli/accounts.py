@@ -37,7 +37,8 @@ def import_accounts(
     as_json: Json = False,
 ) -> None:
     """Add the accounts of a CRM export; later notes that name one, however written, are linked to it
-    (and take the industry the export gives it)."""
+    (and take the industry the export gives it). With a list, a note that names no account on it is
+    doubted by the review gate; without one, a customer the log has not seen is simply new."""
     from fieldsignal.ingest.accounts import read_accounts
 
     accounts = read_accounts(path, column, industry_column)
