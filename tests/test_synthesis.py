@@ -185,6 +185,24 @@ def test_published_mail_names_its_people_and_links_each_cited_signal(both_settin
     assert again[0].name.endswith("-v2.md") and paths[1].exists()
 
 
+def test_a_memo_for_a_period_without_signals_says_where_the_latest_are(ws: Workspace) -> None:
+    """Before: `memo weekly` on a Monday drafted last week's memo, "0 signals this week", and said nothing of the
+    notes pasted that morning."""
+    desk = ws.desk
+    desk.draft("weekly", "2026-W38", "ana", NOW)  # 2026-09-14 to 09-20 holds Hazel Retail's loss
+    assert desk.warnings == []
+    desk.draft("weekly", "2026-W40", "ana", NOW)
+    assert desk.warnings == ["2026-W40 holds no signals; the latest is dated 2026-10-28, in 2026-W44"]
+    desk.draft("newsletter", "2026-08", "ana", NOW)
+    assert desk.warnings == ["2026-08 holds no signals; the latest is dated 2026-10-28, in 2026-10"]
+    desk.draft("weekly", "2026-W50", "ana", NOW)
+    assert desk.warnings == ["2026-W50 holds no signals (the latest is dated 2026-10-28)"]
+    out = run_cli("memo", "weekly", "--week", "2026-W40", home=ws.settings.home)
+    assert out.returncode == 0 and "warning: 2026-W40 holds no signals; the latest is dated 2026-10-28" in out.stderr
+    empty = run_cli("memo", "losses", "--month", "2026-10", home=ws.settings.home.parent / "empty")
+    assert empty.returncode == 0 and "warning: 2026-10 holds no signals: the log holds none yet" in empty.stderr
+
+
 def test_metrics(ws: Workspace) -> None:
     m = ws.metrics(dt.date(2026, 11, 1), weeks=3)
     assert [(w.week, w.signals) for w in m.weeks] == [("2026-W42", 0), ("2026-W43", 6), ("2026-W44", 2)]

@@ -86,6 +86,9 @@ def test_drafts_through_the_api(tmp_path: Path, store_url: str | None) -> None:
     app.post(f"/api/review/{sid}/fix", json={"gap": "no-firewall", "signal_type": "Loss"}, headers=AUTH)
     draft = app.post("/api/memos", json={"kind": "weekly", "period": "2026-W43"}, headers=AUTH).json()
     assert "No firewall" in draft["versions"][-1]["body"]
+    app.post("/login", data={"token": TOKEN, "name": "ana"})
+    empty = app.post("/memos", data={"kind": "weekly", "period": "2026-W40"})  # the page's form: what it says
+    assert "drafted v1; 2026-W40 holds no signals; the latest is dated 2026-10-20, in 2026-W43" in empty.text
     did = draft["id"]
     cited = re.findall(r"#(\d+)", draft["versions"][-1]["body"])
     page = app.get(f"/drafts/{did}").text

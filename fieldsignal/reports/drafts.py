@@ -72,7 +72,7 @@ class Desk:
     def draft(self, kind: str, period: str, who: str, now: dt.datetime) -> repo.Draft:
         """The template draft as a new version; with an LLM, its polish as the next one if it agrees with the data."""
         label, body, facts = self.compose(kind, period)
-        self.warnings = []
+        self.warnings = [w for w in [self._empty(kind, period)] if w]
         polished, usage = self._polish(kind, body, now) if self.chat is not None else (None, None)
         with self.store(write=True) as con:
             draft = repo.add_version(con, kind, label, body, facts, f"template:memo_{kind}", who, now)
@@ -83,6 +83,22 @@ class Desk:
 
                 record_usage(con, [usage])
         return draft
+
+    def _empty(self, kind: str, period: str) -> str | None:
+        """What to say when the period holds no signal: the default is the last whole week or month, and a log
+        filled today drafts an empty memo for it."""
+        p = week_period(period) if kind == "weekly" else month_period(period)
+        with self.store() as con:
+            if reports.count_signals(con, p.start, p.end):
+                return None
+            latest = reports.latest_signal_date(con)
+        if latest is None:
+            return f"{p.label} holds no signals: the log holds none yet"
+        if latest <= p.end:
+            return f"{p.label} holds no signals (the latest is dated {latest})"
+        year, week, _ = latest.isocalendar()
+        there = f"{year}-W{week:02d}" if kind == "weekly" else f"{latest:%Y-%m}"
+        return f"{p.label} holds no signals; the latest is dated {latest}, in {there}"
 
     def _polish(self, kind: str, body: str, now: dt.datetime) -> tuple[str | None, Any]:
         from fieldsignal.reports.polish import polish

@@ -22,6 +22,12 @@ def count_signals(con: Any, start: dt.date, end: dt.date) -> int:
     )
 
 
+def latest_signal_date(con: Any) -> dt.date | None:
+    """The date of the log's latest counted signal (None: the log holds none)."""
+    row = con.execute(f"SELECT max(signal_date) FROM {COUNTED}").fetchone()
+    return row[0] if row else None
+
+
 def weekly_counts(con: Any, start: dt.date, end: dt.date) -> dict[str, int]:
     """{ISO week: signals} for the weeks of the period that have any."""
     rows = con.execute(

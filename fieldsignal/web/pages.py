@@ -296,7 +296,8 @@ def memo(request: Request, kind: Annotated[str, Form()], period: Annotated[str, 
         draft = _ws(request).desk.draft(kind, period, who, dt.datetime.now().replace(microsecond=0))
     except FieldsignalError as exc:
         return _back("/drafts", err=str(exc))
-    return _back(f"/drafts/{draft.id}", msg=f"drafted v{draft.latest.version}")
+    warnings = "".join(f"; {w}" for w in _ws(request).desk.warnings)
+    return _back(f"/drafts/{draft.id}", msg=f"drafted v{draft.latest.version}{warnings}")
 
 
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
