@@ -234,6 +234,9 @@ def test_memo_and_drafts_through_the_cli(ws: Workspace, tmp_path: Path) -> None:
     assert "weekly" in listing and "published" in listing and "v2" in listing
     metrics = run_cli("metrics", "--today", "2026-11-01", "--weeks", "2", home=home)
     assert "2026-W43     6 signals  below 10+" in metrics.stdout
+    assert "signal-to-escalation: 6.0 days over 2 escalated signals (target < 7 days)" in metrics.stdout
+    fresh = run_cli("metrics", home=tmp_path / "fresh").stdout  # before: "no escalation yet over 0 signals"
+    assert "signal-to-escalation: no signal escalated yet (target < 7 days)" in fresh
 
 
 def test_llm_polish_is_kept_only_when_it_agrees_with_the_data(tmp_path: Path) -> None:

@@ -167,7 +167,9 @@ def metrics_command(
     typer.echo(f"average {m.signals_per_week_avg} signals/week (target {m.signals_per_week_target}+)")
     features = ", ".join(m.features_influenced) or "none yet"
     typer.echo(f"PM features influenced: {len(m.features_influenced)} (target {m.features_target}+): {features}")
-    days = f"{m.avg_days_to_escalation} days" if m.avg_days_to_escalation is not None else "no escalation yet"
-    typer.echo(
-        f"signal-to-escalation: {days} over {m.escalated_signals} signals (target < {m.escalation_days_target:g})"
-    )
+    target = f"(target < {m.escalation_days_target:g} days)"
+    if m.avg_days_to_escalation is None:
+        typer.echo(f"signal-to-escalation: no signal escalated yet {target}")
+    else:
+        many = f"{m.escalated_signals} escalated signal{'' if m.escalated_signals == 1 else 's'}"
+        typer.echo(f"signal-to-escalation: {m.avg_days_to_escalation} days over {many} {target}")
