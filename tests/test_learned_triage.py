@@ -177,15 +177,19 @@ def test_training_reproduces_with_the_same_seed() -> None:
         assert (a.signal_type, a.gap, a.more_gaps, a.customer) == (b.signal_type, b.gap, b.more_gaps, b.customer)
 
 
-def test_a_heavily_weighted_correction_moves_the_next_similar_note(trained: tuple[TriageModel, list[dict]]) -> None:
-    _, rows = trained
+def test_a_heavily_weighted_correction_moves_the_next_similar_note() -> None:
+    rows = corpus_rows(20)  # every writer, 20 notes each (on 15 each, the correction did not move the note)
     note = "Weird one: they want the app to print barcode labels on the warehouse printers and it can't."
     examples = [Example(r["text"], {k: r[k] for k in KEYS}, r["writer"]) for r in rows]
     fixed = Example(note, {"signal_type": "Product Gap", "gap": "NEW: no label printing"}, "reviewed", weight=40.0)
     encoder = HashingTokenEncoder()
-    model = TriageModel().fit([*examples, fixed], encoder.encode([e.text for e in [*examples, fixed]]))
+    tokens = encoder.encode([e.text for e in [*examples, fixed]])
     similar = "they want the app to print barcode labels on the warehouse printers, it can't"
-    assert model.predict(similar, encoder.encode([similar])[0]).gap[0][0] == NEW_GAP
+    (vectors,) = encoder.encode([similar])
+    before = TriageModel().fit(examples, tokens[:-1]).predict(similar, vectors)
+    assert before.gap[0][0] not in (None, NEW_GAP)  # the same notes without the correction: a known gap
+    after = TriageModel().fit([*examples, fixed], tokens).predict(similar, vectors)
+    assert after.gap[0][0] == NEW_GAP
 
 
 def test_eval_group_by_writer_scores_each_writer_with_a_model_that_never_saw_it(tmp_path: Path) -> None:
