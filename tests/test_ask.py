@@ -58,6 +58,7 @@ def filled(ws: Workspace) -> Workspace:
         ("how many signals in October?", [[8]]),
         ("How many signals in October 2026 about GPUs", [[2]]),
         ("total ACV at risk for GPU config", [[0]]),
+        ("total ACV at risk", [[1_750_000]]),  # not Ivy Credit Union's $210k: a won deal is not at risk
         ("signals per month", [["2026-09", 1], ["2026-10", 8]]),
         ("how many customers in FSI", [[2]]),
         ("how many banks and insurers are blocked", [[2]]),
