@@ -195,8 +195,10 @@ def linked_to_accounts(triage: Any, results: list[TriageResult], context: BatchC
     misread, so it sent a fresh workspace's notes about new customers to review (7 of 9 notes pasted by hand,
     "all right: 0.01-0.05", however plain the note)."""
     if context.listed or not context.customers or not hasattr(triage, "links"):
-        return list(triage.link_accounts(results, context.customers, context.industries))
+        linked: list[TriageResult] = triage.link_accounts(results, context.customers, context.industries)
+        return linked
     links = [
         None if link is not None and link.account is None else link for link in triage.links(results, context.customers)
     ]
-    return list(triage.linked(results, links, context.customers, context.industries))
+    linked = triage.linked(results, links, context.customers, context.industries)
+    return linked

@@ -7,9 +7,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # thread, as OpenMP and BLAS threads that outnumber the cores spin instead of working.
     for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_threads, "1")
+import functools
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +32,10 @@ TUNE_ENCODER = False
 pytest_plugins = ["tests.scheduling"]  # longest modules first (see there)
 
 
-def _built_once(build: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Typer's test runner builds the command tree from the app's functions at every call (about 40 ms: each
-    command's signature read and its options made; 15 CPU-seconds of the suite), where the `fieldsignal`
-    script builds it once per process. The tree holds no state of a run (each run gets its own context), so
-    the runner here builds it once per app, as the script does."""
-    built: dict[int, tuple[Any, Any]] = {}
-
-    def command(app: Any) -> Any:
-        if id(app) not in built:
-            built[id(app)] = (app, build(app))  # the app kept: its id is never reused while cached
-        return built[id(app)][1]
-
-    return command
-
-
-typer.testing._get_command = _built_once(typer.testing._get_command)  # type: ignore[assignment]
+# Typer's test runner builds the command tree from the app's functions at every call (about 40 ms: each command's
+# signature read and its options made; 15 CPU-seconds of the suite), where the `fieldsignal` script builds it once
+# per process. The tree holds no state of a run (each run gets its own context): built once per app here too.
+typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -292,11 +292,12 @@ def memo(request: Request, kind: Annotated[str, Form()], period: Annotated[str, 
     who, deny = _writer(request, "/drafts")
     if deny:
         return deny
+    desk = _ws(request).desk
     try:
-        draft = _ws(request).desk.draft(kind, period, who, dt.datetime.now().replace(microsecond=0))
+        draft = desk.draft(kind, period, who, dt.datetime.now().replace(microsecond=0))
     except FieldsignalError as exc:
         return _back("/drafts", err=str(exc))
-    warnings = "".join(f"; {w}" for w in _ws(request).desk.warnings)
+    warnings = "".join(f"; {w}" for w in desk.warnings)
     return _back(f"/drafts/{draft.id}", msg=f"drafted v{draft.latest.version}{warnings}")
 
 
