@@ -77,6 +77,9 @@ def filled(ws: Workspace) -> Workspace:
         ("how much ACV did we lose in security gaps since september", [[100_000]]),
         ("who did we lose deals to?", [["Heroku", 1], ["Vercel", 1]]),  # competitors: was a list of customers
         ("who lost to Vercel?", [["Birch Foods"]]),  # a competitor named: who is the customers
+        ("what's blocking FSI customers?", [["No firewall", 2]]),  # the gaps: was a list of FSI's customers
+        ("what issues do retail customers have?", [["No firewall", 1]]),
+        ("what is holding back HLS customers", [["Fixed 24x7 pricing", 1]]),
     ],
 )
 def test_exact_answers(asked: Workspace, question: str, rows: list[list[Any]]) -> None:

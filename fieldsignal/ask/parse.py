@@ -275,6 +275,7 @@ _GRAMMAR = [
         r"trends?|time|monthly|weekly|month|week|each|per|across|breakdown|split|rank\w*|top|most|least|biggest"
         r"|largest|highest|hardest|worst|often|three|five|ten|one|two|list|show|name|names|count|number|total|sum"
         r"|how|many|much|which|what|who|whom|whose|blocked|blocking|blocks|block|blockers?|impact\w*|affected"
+        r"|stopping|stops|holding|holds|held"
         r"|affecting|hit|hurt|mentioned|raised|asked|asking|want\w*|need\w*|requested|missing|gaps?|we|us|our"
         r"|did|do|does|have|has|had|got|get|are|is|was|were|be|been|it|there|any|all|so|far|ever|currently|now"
         r"|against|over|vs|versus|to|from|by|for|in|on|at|of|about|with|the|a|an|and|or|give|tell|me|please",
@@ -329,6 +330,8 @@ def _shape(text: str, f: Filters) -> Query | None:
             limit=limit or (1 if single else None),
             filters=f,
         )
+    if group == "gap" and re.search(r"\b(?:which|what)\b", text):  # "what issues do FSI customers have?"
+        return Query(shape="ranking", measure=measure or "signals", group_by="gap", filters=f)
     if re.search(r"\b(?:which|what|list|show|who|name)\b.*\b(?:customers?|accounts?)\b|\bwho\b", text):
         return Query(shape="list_customers", filters=f)
     if re.search(r"\b(?:which|what|list|show)\b.*\bdeals?\b", text):
@@ -374,6 +377,8 @@ def _group(text: str) -> GroupBy | None:
     """The thing asked about: the group word right after which/what/top N/by/per, else the first one named."""
     if re.search(r"\b(?:who|which \w+|what \w+)\b.*\b(?:lose|lost|losing)(?: \w+)? to\b", text):  # "lose deals to"
         return "competitor"
+    if re.search(r"\bwhat(?:'s| is| are)? (?:\w+ )?(?:blocking|blocks|block|stopping|stops|holding)\b", text):
+        return "gap"  # "what's blocking FSI customers?", "what is still holding them back": the gaps
     for group, pattern in GROUP_WORDS.items():
         if re.search(
             rf"\b(?:which|what|top (?:\d+|three|five|ten)|by|per|for each|rank)\s+(?:the\s+)?(?:{pattern})\b", text
