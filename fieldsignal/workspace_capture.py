@@ -128,7 +128,8 @@ class Capture:
         self, results: list[TriageResult], report: ImportReport, context: BatchContext, assisted: Any
     ) -> None:
         triage = self.parts.triage
-        results = linked_to_accounts(triage, results, context)  # "BWM" → the account, its industry
+        # "BWM" → the account, its industry; without a CRM's list, the log's customers are all there is to link to
+        results = triage.link_accounts(results, context.customers, context.industries, complete=context.listed)
         if results:
             self.duplicates.scorer  # noqa: B018 - loaded (or fitted) while the triage's encoder is still loaded
         if self.one_shot:
@@ -184,21 +185,3 @@ def first_of_each(items: Sequence[T], content: Callable[[T], str]) -> dict[str, 
     for item in items:
         firsts.setdefault(content(item), item)
     return firsts
-
-
-def linked_to_accounts(triage: Any, results: list[TriageResult], context: BatchContext) -> list[TriageResult]:
-    """Each note's customer linked to the account it names, and the note then judged by the review gate as
-    linked (`LearnedTriage.link_accounts`). Without a CRM's account list (`context.listed`), the customers the
-    log has named are all there is to link to, and a note that names none of them is most often about a new
-    customer: it keeps the judgement of a note read alone, its name made whole if it is a short form of one
-    the log knows. The linked gate learnt from complete account lists, where a name that links to nothing was
-    misread, so it sent a fresh workspace's notes about new customers to review (7 of 9 notes pasted by hand,
-    "all right: 0.01-0.05", however plain the note)."""
-    if context.listed or not context.customers or not hasattr(triage, "links"):
-        linked: list[TriageResult] = triage.link_accounts(results, context.customers, context.industries)
-        return linked
-    links = [
-        None if link is not None and link.account is None else link for link in triage.links(results, context.customers)
-    ]
-    linked = triage.linked(results, links, context.customers, context.industries)
-    return linked

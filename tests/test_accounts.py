@@ -340,9 +340,6 @@ def test_a_new_customers_note_is_judged_as_read_alone_unless_an_account_list_was
     import copy
     import dataclasses
 
-    from fieldsignal.store.capture import BatchContext
-    from fieldsignal.workspace_capture import linked_to_accounts
-
     triage = Workspace(fast_settings).parts.triage
     model = copy.copy(triage.model)  # the process's cached model stays as it is
     model.gate = _TrustsNotesReadAlone()
@@ -356,12 +353,19 @@ def test_a_new_customers_note_is_judged_as_read_alone_unless_an_account_list_was
     assert zephyr and zephyr.startswith("Zephyr") and orrin == "Orrin Health"
     assert not any(r.signals[0].needs_review for r in results)  # read alone: accepted
 
-    def verdicts(context: BatchContext) -> list[tuple[str | None, bool]]:
-        out = linked_to_accounts(judged, results, context)
+    def verdicts(accounts: tuple[str, ...], complete: bool) -> list[tuple[str | None, bool]]:
+        out = judged.link_accounts(results, accounts, complete=complete)
         return [(r.signals[0].deal.customer, r.signals[0].needs_review) for r in out]
 
-    the_logs = BatchContext(customers=("Kestrel Foods", "Orrin Health"))  # customers the log has named
-    assert verdicts(the_logs) == [(zephyr, False), (orrin, True)]  # a new customer: read alone
-    a_crms = dataclasses.replace(the_logs, listed=True)  # an imported account list: whoever is not on it is doubted
-    assert verdicts(a_crms) == [(zephyr, True), (orrin, True)]
-    assert verdicts(BatchContext()) == [(zephyr, False), (orrin, False)]  # nothing to link to
+    the_logs = ("Kestrel Foods", "Orrin Health")  # without a CRM's list: the customers the log has named
+    assert verdicts(the_logs, complete=False) == [(zephyr, False), (orrin, True)]  # a new customer: read alone
+    assert verdicts(the_logs, complete=True) == [(zephyr, True), (orrin, True)]  # a CRM's: not on it, doubted
+    assert verdicts((), complete=True) == [(zephyr, False), (orrin, False)]  # nothing to link to
+
+    ws = Workspace(fast_settings)  # the workspace says whether its accounts are a CRM's list
+    ws.parts._triage = judged
+    ws.add_notes([NoteInput(text="First call with them: apps inside their own VPC", customer="Orrin Health")])
+    assert ws.add_notes([NoteInput(text=notes[0])]).queued_for_review == 0  # a new customer: read alone
+    assert ws.add_notes([NoteInput(text=notes[1])]).queued_for_review == 1  # one the log names: linked
+    ws.add_accounts([Account("Orrin Health", "HLS")], "crm.csv")
+    assert ws.add_notes([NoteInput(text="Zephyr Pay still waits on a WAF")]).queued_for_review == 1  # not on it

@@ -94,14 +94,27 @@ class LearnedTriage:
         return [_judged(r, c) for r, c in zip(results, checked, strict=True)]
 
     def link_accounts(
-        self, results: Sequence[TriageResult], accounts: Sequence[str], industries: Mapping[str, str | None] = {}
+        self,
+        results: Sequence[TriageResult],
+        accounts: Sequence[str],
+        industries: Mapping[str, str | None] = {},
+        complete: bool = True,
     ) -> list[TriageResult]:
         """Each signal's customer, as written, replaced by the known account it names (if one is likely);
         a linked account's industry (`industries`, as the CRM gives it) replaces the one read from the note;
-        the review gate then judges the note as linked."""
+        the review gate then judges the note as linked.
+
+        `complete` says the accounts are a CRM's whole list. When they are only the customers a log has
+        named (False), a note whose customer links to none of them is most often about a new customer, not
+        misread: it keeps the judgement of a note read alone (its name still made whole when it is a short
+        form of an account's). The linked gate learnt from whole lists, where a name that links to nothing
+        was misread, and sent such notes to review however plain."""
         if not accounts:
             return list(results)
-        return self.linked(results, self.links(results, accounts), accounts, industries)
+        links = self.links(results, accounts)
+        if not complete:
+            links = [None if link is not None and link.account is None else link for link in links]
+        return self.linked(results, links, accounts, industries)
 
     def links(self, results: Sequence[TriageResult], accounts: Sequence[str]) -> list[Link | None]:
         """How each note's customer links to `accounts`: the written name, then the note's other names for it,
