@@ -35,6 +35,9 @@ GAPS = (
 )
 
 
+NOTES = 24  # one imported workspace serves every test (an import in a process of its own takes seconds)
+
+
 def note(i: int) -> str:
     return f"Wren{i} Foods {GAPS[i % len(GAPS)].format(c=f'wren{i}')} before go-live; deal {i} is worth ${i % 7 + 1}0k"
 
@@ -75,17 +78,17 @@ def _import(folder: Path, n: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path, int], Path]:
-    """`imported(tmp_path, n)`: a workspace of n notes imported by the CLI in a real process. Each n is
-    imported once per module; a test gets its own copy of the folder (the bytes that import left)."""
-    made: dict[int, Path] = {}
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+    """`imported(tmp_path)`: a workspace of NOTES notes imported by the CLI in a real process, once per module;
+    each test gets its own copy of the folder (the bytes that import left)."""
+    made: list[Path] = []
 
-    def copy(tmp_path: Path, n: int) -> Path:
-        if n not in made:
-            made[n] = _import(tmp_path_factory.mktemp(f"imported-{n}"), n)
+    def copy(tmp_path: Path) -> Path:
+        if not made:
+            made.append(_import(tmp_path_factory.mktemp("imported"), NOTES))
         home = tmp_path / "ws"
-        shutil.copytree(made[n], home)
-        assert chroma_ids(home) == duck_ids(home) and len(duck_ids(home)) >= n
+        shutil.copytree(made[0], home)
+        assert chroma_ids(home) == duck_ids(home) and len(duck_ids(home)) >= NOTES
         return home
 
     return copy
@@ -149,9 +152,9 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
 
 @pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))
 def test_reindex_rebuilds_whatever_state_the_folder_is_in(
-    imported: Callable[[Path, int], Path], tmp_path: Path, damage: str
+    imported: Callable[[Path], Path], tmp_path: Path, damage: str
 ) -> None:
-    home = imported(tmp_path, 24)
+    home = imported(tmp_path)
     stored = duck_ids(home)
     DAMAGE[damage](home)
     done = run("reindex", home=home)
@@ -164,9 +167,9 @@ def test_reindex_rebuilds_whatever_state_the_folder_is_in(
 
 @pytest.mark.parametrize("damage", ["garbage-sqlite", "truncated-sqlite"])
 def test_a_damaged_index_never_crashes_a_command_it_is_rebuilt(
-    imported: Callable[[Path, int], Path], tmp_path: Path, damage: str
+    imported: Callable[[Path], Path], tmp_path: Path, damage: str
 ) -> None:
-    home = imported(tmp_path, 24)
+    home = imported(tmp_path)
     DAMAGE[damage](home)
     done = run("import", add_file(tmp_path, "Zephyr Pay infosec blocks go-live until a WAF sits in front"), home=home)
     no_traceback(done)
@@ -181,9 +184,9 @@ def test_a_damaged_index_never_crashes_a_command_it_is_rebuilt(
 
 
 def test_signals_missing_from_the_index_are_re_added_with_one_warning(
-    imported: Callable[[Path, int], Path], tmp_path: Path
+    imported: Callable[[Path], Path], tmp_path: Path
 ) -> None:
-    home = imported(tmp_path, 40)
+    home = imported(tmp_path)
     stored = duck_ids(home)
     lost = sorted(stored)[-12:]  # as if the import died between its last DuckDB commit and the index update
     index = ChromaIndex(home / "chroma")
@@ -237,9 +240,9 @@ def test_an_import_killed_after_a_commit_is_repaired_on_the_next_command(tmp_pat
 
 
 def test_a_paste_leaves_the_index_to_its_next_reader_which_adds_it_silently(
-    imported: Callable[[Path, int], Path], tmp_path: Path
+    imported: Callable[[Path], Path], tmp_path: Path
 ) -> None:
-    home = imported(tmp_path, 8)
+    home = imported(tmp_path)
     before = chroma_ids(home)
     pasted = run("add", "Zephyr Pay infosec blocks go-live until a WAF sits in front of the app", home=home)
     assert pasted.returncode == 0 and not pasted.stderr.strip(), pasted.stderr
@@ -261,9 +264,9 @@ def test_ids_duckdb_does_not_have_are_dropped(tmp_path: Path) -> None:
 
 
 def test_the_server_checks_the_index_when_it_starts(
-    imported: Callable[[Path, int], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    imported: Callable[[Path], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    home = imported(tmp_path, 20)
+    home = imported(tmp_path)
     index = ChromaIndex(home / "chroma")
     index.delete("signals", [str(i) for i in sorted(duck_ids(home))[:5]])
     index.close()
@@ -280,10 +283,10 @@ def test_the_server_checks_the_index_when_it_starts(
 
 
 def test_a_long_running_workspace_follows_a_reindex_done_by_another_process(
-    imported: Callable[[Path, int], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    imported: Callable[[Path], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The server keeps its index open; `fieldsignal reindex` elsewhere replaces the folder under it."""
-    home = imported(tmp_path, 12)
+    home = imported(tmp_path)
     ws = Workspace(load_settings(env={}, home=home, embedder="hashing"))
     assert {int(i) for i in ws.index.ids("signals")} == duck_ids(home)
     done = run("reindex", home=home)
