@@ -23,7 +23,7 @@ from fieldsignal.triage.gate import Link
 from fieldsignal.triage.gate_training import fit_with_gate
 from fieldsignal.triage.heads import segment_spans
 from fieldsignal.triage.model import Example, TriageModel, gap_class
-from fieldsignal.triage.pipeline import LearnedTriage, canonical_competitor, canonical_customer
+from fieldsignal.triage.pipeline import LearnedTriage, canonical_competitor, canonical_customer, valid_reading
 from fieldsignal.triage.spans import SpanTagger, pick
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "corpus.jsonl"
@@ -138,10 +138,29 @@ def test_the_gap_heads_are_combined_by_what_was_learnt_and_never_contradict(
     model, rows = trained
     assert model.gapset.model is not None  # learnt from the writers' gap sets
     texts = [r["text"] for r in rows]
-    for pred in model.predict_many(texts, HashingTokenEncoder().encode(texts)):
+    found = model.predict_many(texts, HashingTokenEncoder().encode(texts))
+    for pred in found:
         gaps = [pred.gap[0][0], *(g for g, _ in pred.more_gaps)]
         assert len(set(gaps)) == len(gaps)  # no gap twice
         assert pred.gap[0][0] is not None or not pred.more_gaps  # "no gap" comes with no further gaps
+    triage = LearnedTriage(load_taxonomy(None), HashingTokenEncoder(), model)
+    read = [triage.result(NoteInput(text=t), p) for t, p in zip(texts, found, strict=True)]
+    gapless = [s for r in read for s in r.signals if s.signal_type.label == "Product Gap" and s.gap.label is None]
+    assert not gapless  # a Product Gap always names a gap (`needs_gap` in the taxonomy)
+    assert any(p.signal_type[0][0] == "Product Gap" and p.gap[0][0] is None for p in found)  # the heads alone do
+
+
+def test_a_type_that_needs_a_gap_is_read_with_the_likelier_valid_pair() -> None:
+    bound = frozenset({"Product Gap"})
+    types = [("Product Gap", 0.8), ("Loss", 0.15), ("Win", 0.05)]
+    gaps = [(None, 0.6), ("no-firewall", 0.3), ("no-gpu-config", 0.1)]
+    # 0.8 x 0.3 for a Product Gap about the firewall against 0.15 x 0.6 for a Loss with no gap
+    assert valid_reading(types, gaps, bound) == (types, [("no-firewall", 0.3), (None, 0.6), ("no-gpu-config", 0.1)])
+    unsure = [("Product Gap", 0.45), ("Opportunity", 0.44), ("Win", 0.11)]
+    nothing = [(None, 0.9), ("no-firewall", 0.05), ("no-gpu-config", 0.05)]
+    assert valid_reading(unsure, nothing, bound) == ([unsure[1], unsure[0], unsure[2]], nothing)
+    assert valid_reading(types, gaps, frozenset()) == (types, gaps)  # the taxonomy's flag decides, not the name
+    assert valid_reading([("Loss", 0.9), ("Win", 0.1)], gaps, bound) == ([("Loss", 0.9), ("Win", 0.1)], gaps)
 
 
 def test_the_review_gate_is_learnt_from_notes_the_heads_never_saw(trained: tuple[TriageModel, list[dict]]) -> None:

@@ -101,6 +101,16 @@ def test_invalid_json_gets_one_repair_round(tmp_path: Path, fake: FakeOpenAI) ->
     assert earlier == {"role": "assistant", "content": "Sure! Here is the JSON you asked for"}
 
 
+def test_a_product_gap_without_its_gap_gets_one_repair_round(tmp_path: Path, fake: FakeOpenAI) -> None:
+    """The taxonomy's `needs_gap`: a Product Gap always names a gap, in the LLM's answer as in the offline one."""
+    fake.script(Reply(answer("Product Gap", None)), Reply(answer("Product Gap", "no-firewall")))
+    ws = Workspace(llm_settings(tmp_path, fake))
+    report, (signal,) = add(ws, "Kestrel Bank's infosec wants a WAF in front of the app before go-live")
+    assert len(fake.requests) == 2 and not report.warnings
+    assert "signal names its gap" in fake.requests[1]["messages"][-1]["content"]
+    assert (signal.signal_type, signal.gap, signal.decided_by) == ("Product Gap", "no-firewall", "llm")
+
+
 def test_an_enum_outside_the_taxonomy_leaves_the_offline_result(tmp_path: Path, fake: FakeOpenAI) -> None:
     fake.script(Reply(answer("Loss", "delete-all-signals")))
     ws = Workspace(llm_settings(tmp_path, fake))

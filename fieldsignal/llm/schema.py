@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from fieldsignal.models import NEW_GAP
 from fieldsignal.taxonomy import Taxonomy
@@ -29,9 +29,17 @@ def triage_schema(taxonomy: Taxonomy) -> type[BaseModel]:
     gaps = [g.slug for g in taxonomy.gaps] + [NEW_GAP]
     industries = [i.code for i in taxonomy.industries] or ["Other"]
     archetypes = [a.name for a in taxonomy.archetypes] or ["Cockpit", "Vertical", "Horizontal"]
+    bound = taxonomy.gap_bound_types
+
+    def names_its_gap(item: Any) -> Any:
+        if item.signal_type in bound and item.gap is None:
+            raise ValueError(f"a {item.signal_type} signal names its gap: a known slug, or {NEW_GAP!r} and a label")
+        return item
+
     signal = create_model(
         "LLMSignal",
         __config__=forbid,
+        __validators__={"names_its_gap": model_validator(mode="after")(names_its_gap)},  # type: ignore[dict-item]
         signal_type=(_literal(types), ...),
         gap=(_literal(gaps) | None, None),
         new_gap_label=(Annotated[str, Field(max_length=80)] | None, None),

@@ -42,6 +42,8 @@ class SignalTypeDef(_Entry):
     name: str
     description: str
     examples: list[str] = []
+    # a signal of this type always names a gap, known or new (the labelling conventions of data/corpus)
+    needs_gap: bool = False
 
 
 class Category(_Entry):
@@ -154,6 +156,11 @@ class Taxonomy(BaseModel):
         return self
 
     # ---------------------------------------------------------------- lookups
+    @cached_property
+    def gap_bound_types(self) -> frozenset[str]:
+        """The types whose signals always name a gap (`needs_gap`)."""
+        return frozenset(t.name for t in self.signal_types if t.needs_gap)
+
     @cached_property
     def gap_by_slug(self) -> dict[str, Gap]:
         return {g.slug: g for g in self.gaps}

@@ -50,10 +50,11 @@ class LearnedTriage:
 
     def result(self, note: NoteInput, pred: Prediction) -> TriageResult:
         """One note's reading, before the review gate's say (`gated`)."""
+        types, gaps = valid_reading(pred.signal_type, pred.gap, self.taxonomy.gap_bound_types)
         signal_type = Scored(
-            label=pred.signal_type[0][0],
-            confidence=round(pred.signal_type[0][1], 4),
-            alternatives=[(label, round(p, 4)) for label, p in pred.signal_type[1:3]],
+            label=types[0][0],
+            confidence=round(types[0][1], 4),
+            alternatives=[(label, round(p, 4)) for label, p in types[1:3]],
         )
         customer = note.customer or pred.customer
         deal = DealFields(
@@ -66,11 +67,11 @@ class LearnedTriage:
             date=note.date,
             author=note.author,
         )
-        label, conf = pred.gap[0]
+        label, conf = gaps[0]
         gap = Scored(
             label=label,
             confidence=round(conf, 4),
-            alternatives=[(str(g), round(p, 4)) for g, p in pred.gap[1:4] if g is not None],
+            alternatives=[(str(g), round(p, 4)) for g, p in gaps[1:4] if g is not None],
         )
         drafts = [self._draft(note.text, gap, signal_type, deal, pred)]
         for extra, p in pred.more_gaps:
@@ -170,6 +171,29 @@ class LearnedTriage:
             needs_review=bool(reasons),
             review_reasons=reasons,
         )
+
+
+Types = list[tuple[str, float]]
+Gaps = list[tuple[str | None, float]]
+
+
+def valid_reading(types: Types, gaps: Gaps, gap_bound: frozenset[str]) -> tuple[Types, Gaps]:
+    """The heads' readings, ranked so that the first type and the first gap go together. A type in `gap_bound`
+    (a Product Gap) always names a gap; when the heads' first choices are such a type and no gap, the likelier
+    valid pair wins: that type with its likeliest gap, or the likeliest other type with no gap (the two heads'
+    probabilities multiplied). The moved label keeps its own probability, so an uncertain pair is reviewed."""
+    (first_type, p_type), (first_gap, p_none) = types[0], gaps[0]
+    if first_type not in gap_bound or first_gap is not None:
+        return types, gaps
+    gap = next(((g, p) for g, p in gaps if g is not None), None)
+    other = next(((t, p) for t, p in types if t not in gap_bound), None)
+    keep_type = p_type * gap[1] if gap else 0.0
+    keep_no_gap = other[1] * p_none if other else 0.0
+    if gap is not None and keep_type >= keep_no_gap:
+        return types, [gap, *(x for x in gaps if x != gap)]
+    if other is not None:
+        return [other, *(x for x in types if x != other)], gaps
+    return types, gaps
 
 
 def review_reasons(signal_type: Scored, gap: Scored, threshold: float) -> list[str]:
