@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -322,6 +323,35 @@ def test_a_batch_is_checked_and_linked_against_the_log_in_one_read(both_settings
     assert crm_only.industries == {"Halvern Mutual": "FSI"}
     assert nothing_new.customers == learning.customers and nothing_new.industries == learning.industries
     assert learning.listed and crm_only.listed and nothing_new.listed
+
+
+def test_a_customers_later_notes_take_the_industry_its_log_gives_it(both_settings: Settings) -> None:
+    """Before: each note's industry was read from that note alone, so one customer's signals could disagree
+    ("Brightwater Mutual" FSI in one note, DN in the next) and a tally by industry counted it twice."""
+    from fieldsignal.ingest.text import content_hash
+    from fieldsignal.store import capture
+    from fieldsignal.store.capture import batch_context
+    from fieldsignal.taxonomy import load_taxonomy as taxonomy
+
+    ws = Workspace(both_settings)
+    text = "Brightwater's store managers want an app for shelf gaps; blocked on custom domains"
+    (own,) = ws.triage_notes([NoteInput(text=text, customer="Brightwater Mutual")])
+    read = own.signals[0].deal.industry  # what the note alone says
+    other, usual = [i for i in ("FSI", "HLS", "MFG") if i != read][:2]  # a tie would give the other
+    with ws.store(write=True) as con:
+        for n, (industry, rejected) in enumerate([(usual, False), (usual, False), (other, False), (other, True)]):
+            note = f"an earlier note {n}"
+            result = TriageResult(
+                note=NoteInput(text=note),
+                note_hash=content_hash(note),
+                signals=[draft(None, customer="Brightwater Mutual", industry=industry)],
+            )
+            (sid,) = capture.save_result(con, result, taxonomy(), [f"k{n}"], dt.datetime(2026, 12, 1))
+            if rejected:
+                con.execute("UPDATE signals SET rejected_at = ? WHERE id = ?", [dt.datetime(2026, 12, 2), sid])
+        assert batch_context(con, []).industries == {"Brightwater Mutual": usual}  # two to one; the rejected not
+    report = ws.add_notes([NoteInput(text=text, customer="Brightwater Mutual")])
+    assert ws.show(report.signal_ids[0])["signal"].industry == usual
 
 
 class _TrustsNotesReadAlone:

@@ -25,8 +25,9 @@ class BatchContext:
     """What a batch of notes is checked and linked against: the hashes of its notes the log holds already,
     the customers a note may be linked to (the account list and, when learning, the log's customers), and
     the industry each is known to be in (its account's, as the CRM gives it; else, when learning, the one a
-    person gave its latest reviewed signal), and whether the workspace holds an account list at all (a CRM's:
-    `accounts import`), or only the customers its log has named."""
+    person gave its latest reviewed signal; else the one most of its signals were read in: an industry is the
+    customer's, so a later note about it takes the log's, not its own reading), and whether the workspace holds
+    an account list at all (a CRM's: `accounts import`), or only the customers its log has named."""
 
     known_hashes: set[str] = field(default_factory=set)
     customers: tuple[str, ...] = ()
@@ -46,10 +47,14 @@ def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) ->
             "SELECT 2, customer, industry, id FROM signals WHERE decided_by = 'human' AND customer IS NOT NULL "
             "AND industry IS NOT NULL AND rejected_at IS NULL"
         )
-        parts.append("SELECT DISTINCT 3, customer, CAST(NULL AS VARCHAR), 0 FROM signals WHERE customer IS NOT NULL")
+        parts.append(  # each customer, with how many of its signals the triage read in each industry
+            "SELECT 3, customer, industry, count(*) FILTER (WHERE industry IS NOT NULL AND rejected_at IS NULL "
+            "AND decided_by <> 'human') FROM signals WHERE customer IS NOT NULL GROUP BY customer, industry"
+        )
     rows = con.execute(" UNION ALL ".join(parts), params).fetchall()
     out, customers, reviewed = BatchContext(), set(), []
     accounts: dict[str, str] = {}
+    read: dict[str, dict[str, int]] = {}
     for kind, name, industry, signal_id in rows:
         if kind == 0:
             out.known_hashes.add(name)
@@ -62,8 +67,12 @@ def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) ->
             reviewed.append((signal_id, name, industry))
         else:
             customers.add(name)
+            if industry and signal_id:  # here the count of the customer's signals read in that industry
+                read.setdefault(name, {})[industry] = int(signal_id)
     out.customers = tuple(sorted(customers))
-    out.industries = {name: industry for _, name, industry in sorted(reviewed)} | accounts
+    # the industry most of a customer's signals were read in (a tie: the alphabetically first)
+    usual = {name: min(counts, key=lambda i: (-counts[i], i)) for name, counts in read.items()}
+    out.industries = usual | {name: industry for _, name, industry in sorted(reviewed)} | accounts
     return out
 
 
