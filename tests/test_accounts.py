@@ -339,17 +339,21 @@ def test_a_customers_later_notes_take_the_industry_its_log_gives_it(both_setting
     read = own.signals[0].deal.industry  # what the note alone says
     other, usual = [i for i in ("FSI", "HLS", "MFG") if i != read][:2]  # a tie would give the other
     with ws.store(write=True) as con:
-        for n, (industry, rejected) in enumerate([(usual, False), (usual, False), (other, False), (other, True)]):
+        earlier = [("Brightwater Mutual", usual, False), ("Brightwater Mutual", usual, False)]
+        earlier += [("Brightwater Mutual", other, False), ("Brightwater Mutual", other, True)]
+        earlier += [("Halcyon Health", usual, False), ("Halcyon Health", other, False)]  # a tie: the first read
+        for n, (customer, industry, rejected) in enumerate(earlier):
             note = f"an earlier note {n}"
             result = TriageResult(
                 note=NoteInput(text=note),
                 note_hash=content_hash(note),
-                signals=[draft(None, customer="Brightwater Mutual", industry=industry)],
+                signals=[draft(None, customer=customer, industry=industry)],
             )
             (sid,) = capture.save_result(con, result, taxonomy(), [f"k{n}"], dt.datetime(2026, 12, 1))
             if rejected:
                 con.execute("UPDATE signals SET rejected_at = ? WHERE id = ?", [dt.datetime(2026, 12, 2), sid])
-        assert batch_context(con, []).industries == {"Brightwater Mutual": usual}  # two to one; the rejected not
+        context = batch_context(con, [])
+    assert context.industries == {"Brightwater Mutual": usual, "Halcyon Health": usual}  # the rejected: not counted
     report = ws.add_notes([NoteInput(text=text, customer="Brightwater Mutual")])
     assert ws.show(report.signal_ids[0])["signal"].industry == usual
 

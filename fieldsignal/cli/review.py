@@ -34,7 +34,8 @@ def queue(ctx: typer.Context, as_json: Json = False) -> None:
             if alts:
                 console.print(f"    [dim]{field} else: " + escape(", ".join(f"{a} {p:.2f}" for a, p in alts)) + "[/]")
         console.print(f"    [italic]{escape(details['signal'].excerpt[:200])}[/]", highlight=False)
-    console.print(f"{len(items)} signals waiting for review · `fieldsignal review accept ID` or `review fix ID ...`")
+    waiting = f"{len(items)} signal{'s' if len(items) != 1 else ''} waiting for review"
+    console.print(f"{waiting} · `fieldsignal review accept ID` or `review fix ID ...`")
     if any("same signal as" in r for _, r in items):
         console.print("same signal? `fieldsignal review same ID` (count it once) or `review distinct ID`")
 

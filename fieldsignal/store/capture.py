@@ -37,25 +37,26 @@ class BatchContext:
 
 def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) -> BatchContext:
     """The batch's context in one statement (four before: a paste pays milliseconds a statement)."""
-    parts = ["SELECT 1 AS kind, name, industry, 0 AS id FROM accounts"]
+    parts = ["SELECT 1 AS kind, name, industry, 0 AS id, 0 AS first FROM accounts"]
     params: list[Any] = []
     if hashes:
-        parts.insert(0, f"SELECT 0, hash, NULL, 0 FROM notes WHERE hash IN ({placeholders(hashes)})")
+        parts.insert(0, f"SELECT 0, hash, NULL, 0, 0 FROM notes WHERE hash IN ({placeholders(hashes)})")
         params += list(hashes)
     if from_signals:
         parts.append(
-            "SELECT 2, customer, industry, id FROM signals WHERE decided_by = 'human' AND customer IS NOT NULL "
+            "SELECT 2, customer, industry, id, 0 FROM signals WHERE decided_by = 'human' AND customer IS NOT NULL "
             "AND industry IS NOT NULL AND rejected_at IS NULL"
         )
-        parts.append(  # each customer, with how many of its signals the triage read in each industry
-            "SELECT 3, customer, industry, count(*) FILTER (WHERE industry IS NOT NULL AND rejected_at IS NULL "
-            "AND decided_by <> 'human') FROM signals WHERE customer IS NOT NULL GROUP BY customer, industry"
+        read_in = "FILTER (WHERE industry IS NOT NULL AND rejected_at IS NULL AND decided_by <> 'human')"
+        parts.append(  # each customer; how many of its signals the triage read in each industry, and the first
+            f"SELECT 3, customer, industry, count(*) {read_in}, min(id) {read_in} FROM signals "
+            "WHERE customer IS NOT NULL GROUP BY customer, industry"
         )
     rows = con.execute(" UNION ALL ".join(parts), params).fetchall()
     out, customers, reviewed = BatchContext(), set(), []
     accounts: dict[str, str] = {}
-    read: dict[str, dict[str, int]] = {}
-    for kind, name, industry, signal_id in rows:
+    read: dict[str, dict[str, tuple[int, int]]] = {}
+    for kind, name, industry, signal_id, first in rows:
         if kind == 0:
             out.known_hashes.add(name)
         elif kind == 1:
@@ -68,10 +69,10 @@ def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) ->
         else:
             customers.add(name)
             if industry and signal_id:  # here the count of the customer's signals read in that industry
-                read.setdefault(name, {})[industry] = int(signal_id)
+                read.setdefault(name, {})[industry] = (-int(signal_id), int(first))
     out.customers = tuple(sorted(customers))
-    # the industry most of a customer's signals were read in (a tie: the alphabetically first)
-    usual = {name: min(counts, key=lambda i: (-counts[i], i)) for name, counts in read.items()}
+    # the industry most of a customer's signals were read in (a tie: the one read first)
+    usual = {name: min(counts, key=counts.__getitem__) for name, counts in read.items()}
     out.industries = usual | {name: industry for _, name, industry in sorted(reviewed)} | accounts
     return out
 
