@@ -20,7 +20,7 @@ from typing import Any
 
 from fieldsignal.errors import FieldsignalError
 from fieldsignal.prompts import load
-from fieldsignal.reports.memo_figures import SCORE_RULE, gap_facts, month_period, week_period
+from fieldsignal.reports.memo_figures import SCORE_RULE, Period, gap_facts, month_period, week_period
 from fieldsignal.reports.monthly import loss_summary, newsletter_facts
 from fieldsignal.store import drafts as repo
 from fieldsignal.store import reports
@@ -49,30 +49,36 @@ class Desk:
     def compose(self, kind: str, period: str) -> tuple[str, str, str]:
         """(period label, Markdown body, figures as JSON) for a memo, read-only."""
         with self.store() as con:
-            if kind == "weekly":
-                p = week_period(period)
-                gaps = gap_facts(con, self.taxonomy, p)
-                total = reports.count_signals(con, p.start, p.end)
-                new_gaps = newsletter_facts(con, p).new_gaps
-                values = {"period": p, "top": gaps[:3], "gaps": gaps, "total_signals": int(total), "new_gaps": new_gaps}
-                body = load("memo_weekly").render(**values, score_rule=SCORE_RULE)
-            elif kind == "losses":
-                p = month_period(period)
-                values = {"summary": loss_summary(con, self.taxonomy, p)}
-                body = load("memo_losses").render(**values)
-            elif kind == "newsletter":
-                p = month_period(period)
-                values = {"facts": newsletter_facts(con, p)}
-                body = load("memo_newsletter").render(**values)
-            else:
-                raise FieldsignalError(f"unknown memo {kind!r} (use one of: {', '.join(KINDS)})")
+            _, label, body, facts = self._composed(con, kind, period)
+        return label, body, facts
+
+    def _composed(self, con: Any, kind: str, period: str) -> tuple[Period, str, str, str]:
+        """(the period, its label, the Markdown body, the figures as JSON), read on `con`."""
+        if kind == "weekly":
+            p = week_period(period)
+            gaps = gap_facts(con, self.taxonomy, p)
+            total = reports.count_signals(con, p.start, p.end)
+            new_gaps = newsletter_facts(con, p).new_gaps
+            values = {"period": p, "top": gaps[:3], "gaps": gaps, "total_signals": int(total), "new_gaps": new_gaps}
+            body = load("memo_weekly").render(**values, score_rule=SCORE_RULE)
+        elif kind == "losses":
+            p = month_period(period)
+            values = {"summary": loss_summary(con, self.taxonomy, p)}
+            body = load("memo_losses").render(**values)
+        elif kind == "newsletter":
+            p = month_period(period)
+            values = {"facts": newsletter_facts(con, p)}
+            body = load("memo_newsletter").render(**values)
+        else:
+            raise FieldsignalError(f"unknown memo {kind!r} (use one of: {', '.join(KINDS)})")
         facts = json.dumps(values, default=_plain, sort_keys=True)
-        return p.label, _tidy(body), facts
+        return p, p.label, _tidy(body), facts
 
     def draft(self, kind: str, period: str, who: str, now: dt.datetime) -> repo.Draft:
         """The template draft as a new version; with an LLM, its polish as the next one if it agrees with the data."""
-        label, body, facts = self.compose(kind, period)
-        self.warnings = [w for w in [self._empty(kind, period)] if w]
+        with self.store() as con:  # the memo and whether its period is empty, on one read
+            p, label, body, facts = self._composed(con, kind, period)
+            self.warnings = [w for w in [_empty(con, kind, p)] if w]
         polished, usage = self._polish(kind, body, now) if self.chat is not None else (None, None)
         with self.store(write=True) as con:
             draft = repo.add_version(con, kind, label, body, facts, f"template:memo_{kind}", who, now)
@@ -83,22 +89,6 @@ class Desk:
 
                 record_usage(con, [usage])
         return draft
-
-    def _empty(self, kind: str, period: str) -> str | None:
-        """What to say when the period holds no signal: the default is the last whole week or month, and a log
-        filled today drafts an empty memo for it."""
-        p = week_period(period) if kind == "weekly" else month_period(period)
-        with self.store() as con:
-            if reports.count_signals(con, p.start, p.end):
-                return None
-            latest = reports.latest_signal_date(con)
-        if latest is None:
-            return f"{p.label} holds no signals: the log holds none yet"
-        if latest <= p.end:
-            return f"{p.label} holds no signals (the latest is dated {latest})"
-        year, week, _ = latest.isocalendar()
-        there = f"{year}-W{week:02d}" if kind == "weekly" else f"{latest:%Y-%m}"
-        return f"{p.label} holds no signals; the latest is dated {latest}, in {there}"
 
     def _polish(self, kind: str, body: str, now: dt.datetime) -> tuple[str | None, Any]:
         from fieldsignal.reports.polish import polish
@@ -223,3 +213,18 @@ def _tidy(body: str) -> str:
                 continue
         kept.append(line.rstrip())
     return "\n".join(kept) + "\n"
+
+
+def _empty(con: Any, kind: str, p: Period) -> str | None:
+    """What to say when the period holds no signal: the default is the last whole week or month, and a log
+    filled today drafts an empty memo for it."""
+    if reports.count_signals(con, p.start, p.end):
+        return None
+    latest = reports.latest_signal_date(con)
+    if latest is None:
+        return f"{p.label} holds no signals: the log holds none yet"
+    if latest <= p.end:
+        return f"{p.label} holds no signals (the latest is dated {latest})"
+    year, week, _ = latest.isocalendar()
+    there = f"{year}-W{week:02d}" if kind == "weekly" else f"{latest:%Y-%m}"
+    return f"{p.label} holds no signals; the latest is dated {latest}, in {there}"

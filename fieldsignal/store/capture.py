@@ -56,7 +56,7 @@ def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) ->
     out, customers, reviewed = BatchContext(), set(), []
     accounts: dict[str, str] = {}
     read: dict[str, dict[str, tuple[int, int]]] = {}
-    for kind, name, industry, signal_id, first in rows:
+    for kind, name, industry, number, first in rows:  # number: a reviewed signal's id (2), a count (3)
         if kind == 0:
             out.known_hashes.add(name)
         elif kind == 1:
@@ -65,11 +65,11 @@ def batch_context(con: Any, hashes: Sequence[str], from_signals: bool = True) ->
             if industry:
                 accounts[name] = industry
         elif kind == 2:
-            reviewed.append((signal_id, name, industry))
+            reviewed.append((number, name, industry))
         else:
             customers.add(name)
-            if industry and signal_id:  # here the count of the customer's signals read in that industry
-                read.setdefault(name, {})[industry] = (-int(signal_id), int(first))
+            if industry and number:  # the customer's signals read in that industry, and the first of them
+                read.setdefault(name, {})[industry] = (-int(number), int(first))
     out.customers = tuple(sorted(customers))
     # the industry most of a customer's signals were read in (a tie: the one read first)
     usual = {name: min(counts, key=counts.__getitem__) for name, counts in read.items()}
