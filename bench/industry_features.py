@@ -1,13 +1,15 @@
 """What the industry head should read, measured on writers a tuned encoder never saw.
 
-    python bench/industry_features.py            # w1, w2, w6: the first block of the cross-writer evaluation
+    python bench/industry_features.py     # the first block of the cross-writer evaluation (10 of 40 writers)
 
 The encoder is tuned without the block's writers exactly as `fieldsignal eval --group-by writer` tunes
 its first fold (the same training notes, so the same cache entry: tuned once, then read from the
 cache); each writer of the block is scored by an industry head fitted without that writer. Variants:
 the tuned note features and the customer's name (`base`), plus the untuned word-piece means
-(`wordpieces`, what ships), plus a hashed word bag (`words`), both. The customer's name is the
-labelled mention here (the triage uses the tagger's), the same for every variant.
+(`wordpieces`, what shipped until 2026-12-07), plus a hashed word bag (`words`), both; and the untuned
+word-piece mean of the customer's name alone beside them (`wordpieces+namepieces`, what ships: "Mutual",
+"Therapeutics" mean something even in a name no training note used). The customer's name is the labelled
+mention here (the triage uses the tagger's), the same for every variant.
 """
 
 from __future__ import annotations
@@ -54,12 +56,16 @@ def main() -> None:
     pieces = WordPieceMeans().features(texts)
     names = HashingVectorizer(n_features=2**12, analyzer="char_wb", ngram_range=(2, 4), alternate_sign=False)
     words = HashingVectorizer(n_features=2**16, analyzer="word", ngram_range=(1, 2), alternate_sign=False)
+    mentions = [examples[i].labels.get("customer_mention") or "" for i in keep]
+    name_pieces = WordPieceMeans().features(mentions)
     named = names.transform([(examples[i].labels.get("customer_mention") or "").lower() for i in keep])
     bag = words.transform([t.lower() for t in texts]) * 3.0
     labels = np.asarray([examples[i].labels["industry"] for i in keep], dtype=object)
     groups = np.asarray([examples[i].group for i in keep], dtype=object)
-    for variant in ("base", "wordpieces", "words", "wordpieces+words"):
+    for variant in ("base", "wordpieces", "words", "wordpieces+words", "wordpieces+namepieces"):
         dense = np.hstack([tuned, pieces]) if "wordpieces" in variant else tuned
+        if "namepieces" in variant:
+            dense = np.hstack([dense, name_pieces])
         scored = {}
         for writer in block:
             train = groups != writer

@@ -25,6 +25,7 @@ from fieldsignal.triage.heads import segment_spans
 from fieldsignal.triage.model import Example, TriageModel, gap_class
 from fieldsignal.triage.pipeline import LearnedTriage, canonical_competitor, canonical_customer, valid_reading
 from fieldsignal.triage.spans import SpanTagger, pick
+from fieldsignal.triage.wordpieces import WordPieceMeans
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "corpus.jsonl"
 KEYS = ("signal_type", "gap", "gaps", "industry", "archetype", "customer", "customer_mention", "competitor")
@@ -148,6 +149,22 @@ def test_the_gap_heads_are_combined_by_what_was_learnt_and_never_contradict(
     gapless = [s for r in read for s in r.signals if s.signal_type.label == "Product Gap" and s.gap.label is None]
     assert not gapless  # a Product Gap always names a gap (`needs_gap` in the taxonomy)
     assert any(p.signal_type[0][0] == "Product Gap" and p.gap[0][0] is None for p in found)  # the heads alone do
+
+
+def test_the_industry_head_reads_what_the_customers_name_means(trained: tuple[TriageModel, list[dict]]) -> None:
+    """Beside what the note's words mean, the industry head reads what its customer's name means, untuned (the
+    name's word-piece mean): a name no training note used still says something ("Mutual", "Therapeutics")."""
+    model, _ = trained
+    text = "Call notes: they want the app live before the quarter ends"
+    name = "Ashgrove Therapeutics"
+    meanings = model._meanings([text, text], ["", name])
+    half = meanings.shape[1] // 2
+    np.testing.assert_array_equal(meanings[0, :half], meanings[1, :half])  # the note's words: the same
+    assert not meanings[0, half:].any()  # no name, no meaning
+    np.testing.assert_allclose(meanings[1, half:], WordPieceMeans().features([name])[0], atol=1e-6)
+    assert model.word_scaler.transform(meanings).shape == meanings.shape  # what the head was fitted on
+    (vectors,) = HashingTokenEncoder().encode([f"{name}: {text}"])
+    assert 0.0 < model.predict(f"{name}: {text}", vectors).industry[1] <= 1.0  # read end to end
 
 
 def test_a_type_that_needs_a_gap_is_read_with_the_likelier_valid_pair() -> None:

@@ -138,7 +138,7 @@ class TriageModel:
         idx = rows("industry")
         if len(idx):
             names = [examples[i].labels.get("customer_mention") or "" for i in idx]
-            words = self.words.features([examples[i].text for i in idx])
+            words = self._meanings([examples[i].text for i in idx], names)
             self.word_scaler = StandardScaler().fit(words)
             x = self._with_name(np.hstack([feats[idx], self.word_scaler.transform(words)]), names)
             self.industry.fit(x, [examples[i].labels["industry"] for i in idx], weights[idx], groups[idx])
@@ -191,11 +191,17 @@ class TriageModel:
         return hstack([csr_matrix(feats), grams]).tocsr()
 
     def _industry_features(self, texts: Sequence[str], feats: np.ndarray, customers: Sequence[str | None]) -> Any:
-        """What the industry head reads: the note's features, what its words mean untuned, the customer's name."""
+        """What the industry head reads: the note's features, what its words and its customer's name mean
+        untuned, the name's letters."""
         if self.word_scaler is None:  # no industry was labelled: the head predicts nothing anyway
             return self._with_name(feats, [c or "" for c in customers])
-        words = self.word_scaler.transform(self.words.features(texts))
-        return self._with_name(np.hstack([feats, words]), [c or "" for c in customers])
+        names = [c or "" for c in customers]
+        return self._with_name(np.hstack([feats, self.word_scaler.transform(self._meanings(texts, names))]), names)
+
+    def _meanings(self, texts: Sequence[str], names: Sequence[str]) -> np.ndarray:
+        """What a note's words mean untuned, and, beside it, what its customer's name means ("Mutual",
+        "Therapeutics" mean something in a name no training note used): word-piece means (wordpieces.py)."""
+        return np.hstack([self.words.features(texts), self.words.features(names)])
 
     # ---------------------------------------------------------------- prediction
     def remember(self, corrections: Sequence[Example], tokens: Sequence[TokenVectors]) -> None:
