@@ -58,7 +58,7 @@ def main() -> None:
     words = HashingVectorizer(n_features=2**16, analyzer="word", ngram_range=(1, 2), alternate_sign=False)
     mentions = [examples[i].labels.get("customer_mention") or "" for i in keep]
     name_pieces = WordPieceMeans().features(mentions)
-    named = names.transform([(examples[i].labels.get("customer_mention") or "").lower() for i in keep])
+    named = names.transform([m.lower() for m in mentions])
     bag = words.transform([t.lower() for t in texts]) * 3.0
     labels = np.asarray([examples[i].labels["industry"] for i in keep], dtype=object)
     groups = np.asarray([examples[i].group for i in keep], dtype=object)
