@@ -167,6 +167,7 @@ class ChromaIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._client: Any = None
+        self._collections: dict[str, Any] = {}  # the handles got so far (getting one is a call into Chroma)
         if str(path) in _OPENED and _OPENED[str(path)] != _identity(path):
             _forget(path)  # another process replaced the folder (reindex): this process's Chroma system is stale
         try:
@@ -196,14 +197,19 @@ class ChromaIndex:
         try:
             return work()
         except BaseException as exc:  # chromadb's Rust core can raise a PanicException (a BaseException)
+            self._collections.clear()  # a handle may be what failed: get it again next time
             if isinstance(exc, KeyboardInterrupt | SystemExit | IndexDamaged):
                 raise
             raise _damaged(self.path, what, exc) from None
 
     def _collection(self, name: str) -> Any:
-        return self._client.get_or_create_collection(
-            name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
+        """The collection's handle, got once (an import asked Chroma for it again for each of its ~750 reads)."""
+        found = self._collections.get(name)
+        if found is None:
+            found = self._collections[name] = self._client.get_or_create_collection(
+                name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        return found
 
     def upsert(
         self,
@@ -284,6 +290,7 @@ class ChromaIndex:
             self._guard("written", lambda: self._collection(collection).delete(ids=ids))
 
     def reset(self) -> None:
+        self._collections.clear()
         for name in (GAPS, SIGNALS):
             with contextlib.suppress(Exception):  # absent collection
                 self._client.delete_collection(name)
@@ -291,6 +298,7 @@ class ChromaIndex:
     def close(self) -> None:
         """Release the client (Chroma stops its system for the folder when no other client uses it)."""
         client, self._client = self._client, None
+        self._collections.clear()
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close()

@@ -263,6 +263,25 @@ def test_ids_duckdb_does_not_have_are_dropped(tmp_path: Path) -> None:
     assert {int(i) for i in ws.index.ids("signals")} == duck_ids(settings.home)
 
 
+def test_one_index_keeps_its_collection_handles_across_a_reset(tmp_path: Path) -> None:
+    """The index gets each collection's handle once; a reset (delete and create again, as a reindex in the
+    process does) drops the handles, so later reads and writes reach the new collection, not a deleted one."""
+    import numpy as np
+
+    index = ChromaIndex(tmp_path / "chroma")
+    try:
+        vectors = np.eye(3, dtype=np.float32)
+        meta = [{"note_id": i} for i in range(3)]
+        index.upsert("signals", ["1", "2", "3"], vectors, meta, ["a", "b", "c"])
+        assert set(index.nearest("signals", vectors[0], 2)) <= {"1", "2", "3"} and index.count("signals") == 3
+        index.reset()
+        assert index.count("signals") == 0
+        index.upsert("signals", ["7"], vectors[:1], meta[:1], ["again"])
+        assert list(index.nearest("signals", vectors[0], 1)) == ["7"] and index.ids("signals") == {"7"}
+    finally:
+        index.close()
+
+
 def test_the_server_checks_the_index_when_it_starts(
     imported: Callable[[Path], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
