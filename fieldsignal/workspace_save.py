@@ -65,12 +65,11 @@ def indexed_candidates(
     whole-note vector (`notes`), and the customers' signals, with the index's vectors (the log's for
     signals the index does not hold yet)."""
     known: dict[str, Any] = {}
-    for vector in vectors:
-        known.update(index.nearest(SIGNALS, vector, NEAREST))
+    for found in index.nearest_each(SIGNALS, list(vectors), NEAREST):
+        known.update(found)
     near_notes: set[int] = set()
-    for vector in notes:
-        if vector is not None:
-            near_notes.update(int(i) for i in index.nearest(NOTES, vector, NEAREST_NOTES) if i.isdigit())
+    for found in index.nearest_each(NOTES, [v for v in notes if v is not None], NEAREST_NOTES):
+        near_notes.update(int(i) for i in found if i.isdigit())
     found = dupes_repo.candidates(
         con, customers, [], dt.date.min, sorted(map(int, known)), vectors=False, notes=sorted(near_notes)
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -59,6 +59,8 @@ class VectorIndex(Protocol):
     def vectors(self, collection: str, ids: list[str]) -> dict[str, np.ndarray]: ...
 
     def nearest(self, collection: str, vector: np.ndarray, k: int) -> dict[str, np.ndarray]: ...
+
+    def nearest_each(self, collection: str, vectors: Sequence[np.ndarray], k: int) -> list[dict[str, np.ndarray]]: ...
 
     def count(self, collection: str) -> int: ...
 
@@ -142,6 +144,9 @@ class MemoryIndex:
     def nearest(self, collection: str, vector: np.ndarray, k: int) -> dict[str, np.ndarray]:
         rows = self._data.get(collection, {})
         return {h.id: rows[h.id][0] for h in self.query(collection, vector, k)}
+
+    def nearest_each(self, collection: str, vectors: Sequence[np.ndarray], k: int) -> list[dict[str, np.ndarray]]:
+        return [self.nearest(collection, v, k) for v in vectors]
 
     def count(self, collection: str) -> int:
         return len(self._data.get(collection, {}))
@@ -276,6 +281,25 @@ class ChromaIndex:
             if found is None or not res["ids"][0]:
                 return {}
             return {i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"][0], found[0], strict=True)}
+
+        return self._guard("read", work)
+
+    def nearest_each(self, collection: str, vectors: Sequence[np.ndarray], k: int) -> list[dict[str, np.ndarray]]:
+        """`nearest` for each vector, as one query (a batch's duplicate candidates: one call, not one a signal)."""
+        import numpy as np
+
+        def work() -> list[dict[str, np.ndarray]]:
+            if not len(vectors):
+                return []
+            queries = [np.asarray(v, dtype=np.float32) for v in vectors]
+            res = self._collection(collection).query(query_embeddings=queries, n_results=k, include=["embeddings"])
+            found = res.get("embeddings")
+            if found is None:
+                return [{} for _ in queries]
+            return [
+                {i: np.asarray(v, dtype=np.float32) for i, v in zip(ids, embedded, strict=True)}
+                for ids, embedded in zip(res["ids"], found, strict=True)
+            ]
 
         return self._guard("read", work)
 

@@ -282,6 +282,32 @@ def test_one_index_keeps_its_collection_handles_across_a_reset(tmp_path: Path) -
         index.close()
 
 
+@pytest.mark.parametrize("kind", ["chroma", "memory"])
+def test_a_batch_of_nearest_queries_finds_what_each_query_finds(tmp_path: Path, kind: str) -> None:
+    """`nearest_each` (a batch's duplicate candidates, one call) gives, vector by vector, what `nearest` gives."""
+    import numpy as np
+
+    from fieldsignal.vectorstore.index import MemoryIndex
+
+    index = ChromaIndex(tmp_path / "chroma") if kind == "chroma" else MemoryIndex()
+    try:
+        rng = np.random.default_rng(7)
+        stored = rng.normal(size=(40, 16)).astype(np.float32)
+        stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+        index.upsert("signals", [str(i) for i in range(40)], stored, [{"note_id": i} for i in range(40)], ["x"] * 40)
+        queries = list(stored[:5] + 0.1 * rng.normal(size=(5, 16)).astype(np.float32))
+        each = index.nearest_each("signals", queries, 4)
+        alone = [index.nearest("signals", q, 4) for q in queries]
+        assert [sorted(found) for found in each] == [sorted(found) for found in alone]
+        assert all(str(i) in found for i, found in enumerate(each))  # each query's own neighbour among them
+        for found, single in zip(each, alone, strict=True):
+            for key, vector in found.items():
+                np.testing.assert_allclose(vector, single[key], atol=1e-6)
+        assert index.nearest_each("signals", [], 4) == []
+    finally:
+        index.close()
+
+
 def test_the_server_checks_the_index_when_it_starts(
     imported: Callable[[Path], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
