@@ -272,17 +272,7 @@ class ChromaIndex:
 
     def nearest(self, collection: str, vector: np.ndarray, k: int) -> dict[str, np.ndarray]:
         """The k nearest ids with their vectors: one query, no metadata (duplicate candidates)."""
-        import numpy as np
-
-        def work() -> dict[str, np.ndarray]:
-            query = np.asarray(vector, dtype=np.float32)
-            res = self._collection(collection).query(query_embeddings=[query], n_results=k, include=["embeddings"])
-            found = res.get("embeddings")
-            if found is None or not res["ids"][0]:
-                return {}
-            return {i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"][0], found[0], strict=True)}
-
-        return self._guard("read", work)
+        return self.nearest_each(collection, [vector], k)[0]
 
     def nearest_each(self, collection: str, vectors: Sequence[np.ndarray], k: int) -> list[dict[str, np.ndarray]]:
         """`nearest` for each vector, as one query (a batch's duplicate candidates: one call, not one a signal)."""
