@@ -171,7 +171,12 @@ def _run_in_process(args: list[str], stdin: str | None, env: dict[str, str]) -> 
     from fieldsignal.cli import app
 
     unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
-    result = CliRunner().invoke(app, args, input=stdin, env={**unset, **env}, prog_name="fieldsignal")
+    from fieldsignal.store.db import close_idle
+
+    try:
+        result = CliRunner().invoke(app, args, input=stdin, env={**unset, **env}, prog_name="fieldsignal")
+    finally:
+        close_idle()  # what the process's exit does: the log file is free for the next reader
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a crash fails the test with its traceback, as a child's traceback would show
     return subprocess.CompletedProcess(["fieldsignal", *args], result.exit_code, result.stdout, result.stderr)

@@ -27,6 +27,7 @@ from fieldsignal.cli.common import (
     model_progress,
     settings,
     state,
+    warnings_to_stderr,
     workspace,
 )
 from fieldsignal.cli.gaps import gaps_app
@@ -81,6 +82,7 @@ def _global(
     ] = None,
 ) -> None:
     state.home, state.taxonomy, state.embedded = home, taxonomy, False
+    warnings_to_stderr()
 
 
 def _progress(total: int, enabled: bool) -> Any:

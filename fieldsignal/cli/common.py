@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,22 @@ def settings(**overrides: Any) -> Settings:
     if state.embedded:
         overrides.setdefault("database_url", "")
     return load_settings(home=state.home, taxonomy=state.taxonomy, **overrides)
+
+
+class _ToStderr(logging.Handler):
+    """The core's warnings (a rebuilt index, a model that could not be read) as bare lines on whatever
+    `sys.stderr` is when they are logged: the terminal, or Typer's runner in a test."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
+def warnings_to_stderr() -> None:
+    """Show the `fieldsignal` loggers' warnings on stderr, once a process (without this, only Python's
+    last-resort handler did, and only where no other handler was installed)."""
+    logger = logging.getLogger("fieldsignal")
+    if not any(isinstance(h, _ToStderr) for h in logger.handlers):
+        logger.addHandler(_ToStderr(logging.WARNING))
 
 
 def workspace(s: Settings | None = None, one_shot: bool = False, linger: float = 0.0) -> Any:

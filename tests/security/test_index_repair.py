@@ -1,7 +1,7 @@
 """The Chroma index is derived from DuckDB: damage to it is repaired, never a traceback.
 
-Real DuckDB files, real Chroma folders, the CLI in real processes (killed for real where
-that is the point).
+Real DuckDB files, real Chroma folders; the CLI in this process through Typer's runner, and in real
+processes where another process is the point (an import killed for real, a reindex under a running one).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from fieldsignal.settings import load_settings
 from fieldsignal.vectorstore.index import ChromaIndex
 from fieldsignal.web.app import create_app
 from fieldsignal.workspace import Workspace
+from tests.conftest import run_cli
 
 GAPS = (
     "needs a WAF in front of the app",
@@ -42,13 +43,10 @@ def note(i: int) -> str:
     return f"Wren{i} Foods {GAPS[i % len(GAPS)].format(c=f'wren{i}')} before go-live; deal {i} is worth ${i % 7 + 1}0k"
 
 
-def run(*args: str, home: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
-    env |= {"FIELDSIGNAL_HOME": str(home), "FIELDSIGNAL_EMBEDDER": "hashing", "HF_HUB_OFFLINE": "1"}
-    env |= {"ANONYMIZED_TELEMETRY": "False", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "fieldsignal", *args], capture_output=True, text=True, env=env, timeout=timeout
-    )
+def run(*args: str, home: Path, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """`fieldsignal ARGS` on HOME with the hashing embedder: in this process (Typer's runner), or in a child
+    process where another process is the point."""
+    return run_cli(*args, home=home, process=process)
 
 
 def duck_ids(home: Path) -> set[int]:
@@ -334,7 +332,7 @@ def test_a_long_running_workspace_follows_a_reindex_done_by_another_process(
     home = imported(tmp_path)
     ws = Workspace(load_settings(env={}, home=home, embedder="hashing"))
     assert {int(i) for i in ws.index.ids("signals")} == duck_ids(home)
-    done = run("reindex", home=home)
+    done = run("reindex", home=home, process=True)
     assert done.returncode == 0, done.stderr
     with caplog.at_level(logging.WARNING, logger="fieldsignal.index"):
         report = ws.add_notes([NoteInput(text=note(500))])  # into the new folder: reopened, not rebuilt
