@@ -169,10 +169,9 @@ def _run_in_process(args: list[str], stdin: str | None, env: dict[str, str]) -> 
     from typer.testing import CliRunner
 
     from fieldsignal.cli import app
-
-    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
     from fieldsignal.store.db import close_idle
 
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("FIELDSIGNAL_", "OPENAI_"))}
     try:
         result = CliRunner().invoke(app, args, input=stdin, env={**unset, **env}, prog_name="fieldsignal")
     finally:
