@@ -65,11 +65,11 @@ def indexed_candidates(
     whole-note vector (`notes`), and the customers' signals, with the index's vectors (the log's for
     signals the index does not hold yet)."""
     known: dict[str, Any] = {}
-    for found in index.nearest_each(SIGNALS, list(vectors), NEAREST):
-        known.update(found)
+    for hits in index.nearest_each(SIGNALS, list(vectors), NEAREST):
+        known.update(hits)
     near_notes: set[int] = set()
-    for found in index.nearest_each(NOTES, [v for v in notes if v is not None], NEAREST_NOTES):
-        near_notes.update(int(i) for i in found if i.isdigit())
+    for hits in index.nearest_each(NOTES, [v for v in notes if v is not None], NEAREST_NOTES):
+        near_notes.update(int(i) for i in hits if i.isdigit())
     found = dupes_repo.candidates(
         con, customers, [], dt.date.min, sorted(map(int, known)), vectors=False, notes=sorted(near_notes)
     )
